@@ -1,0 +1,152 @@
+"""Typed errors with messages a person can act on.
+
+Every failure the client can meet is one of these classes. Each carries a short
+`title` (what happened) and `advice` (what to try), so the GUI and the CLI show the
+same words without re-deriving them, and no caller ever needs a traceback.
+"""
+
+from __future__ import annotations
+
+
+class MomentsError(Exception):
+    """Base of every error this project raises on purpose."""
+
+    title = "Something went wrong"
+    advice = ""
+
+    def __init__(self, detail: str = "", *, advice: str | None = None):
+        self.detail = detail
+        if advice is not None:
+            self.advice = advice
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        parts = [self.title + (f": {self.detail}" if self.detail else "") + "."]
+        if self.advice:
+            parts.append(self.advice)
+        return " ".join(p.replace("..", ".") for p in parts)
+
+
+class ValidationError(MomentsError):
+    """A request failed validation; `field_errors` maps field name to message."""
+
+    title = "The request is not valid"
+    advice = "Correct the highlighted fields."
+
+    def __init__(self, field_errors: dict[str, str]):
+        self.field_errors = dict(field_errors)
+        detail = "; ".join(f"{k}: {v}" for k, v in self.field_errors.items())
+        super().__init__(detail)
+
+
+# --- transport -----------------------------------------------------------------
+
+
+class TransportError(MomentsError):
+    """The exchange did not complete at the HTTP level."""
+
+
+class NotSentError(TransportError):
+    """Nothing reached the server (DNS, refused connection, TLS, connect timeout): nothing was spent."""
+
+    title = "Could not reach the endpoint"
+    advice = "Nothing was sent and nothing was spent. Check the endpoint URL and your network, then try again."
+
+
+class OutcomeUnknownError(TransportError):
+    """The request may have reached the server but no answer came back.
+
+    For getReward this means a reward may have been consumed and billed. It is never
+    retried; the user must check (campaign dashboard, sandbox ledger) before claiming again.
+    """
+
+    title = "Outcome unknown"
+    advice = (
+        "The request was sent but no complete answer came back, so a reward may have been consumed. "
+        "Check before claiming again."
+    )
+
+
+class PreviewTimeoutError(TransportError):
+    """A read timeout on the free getRewardInfo call (nothing is at stake, so it is not 'unknown')."""
+
+    title = "The server did not answer in time"
+    advice = "The endpoint may be overloaded or unreachable. Try again in a moment."
+
+
+class ConnectionDroppedError(TransportError):
+    title = "The connection was closed before a complete answer arrived"
+    advice = "The endpoint or a proxy in between dropped the connection. Try again."
+
+
+# --- HTTP / API ----------------------------------------------------------------
+
+
+class ApiError(MomentsError):
+    """The server answered, but not with a usable reward."""
+
+    def __init__(self, detail: str = "", *, status: int | None = None, advice: str | None = None,
+                 notification_text: str | None = None):
+        self.status = status
+        self.notification_text = notification_text
+        super().__init__(detail, advice=advice)
+
+
+class ForbiddenError(ApiError):
+    title = "The API key was refused (403 Forbidden)"
+    advice = "Check that the profile's API key is correct and belongs to this app and endpoint."
+
+
+class ThrottledError(ApiError):
+    title = "Too many requests (429)"
+    advice = "The Moments API allows 5 calls per second per key. Wait a moment and try again."
+
+    def __init__(self, detail: str = "", *, retry_after: float | None = None, **kw):
+        self.retry_after = retry_after
+        super().__init__(detail, **kw)
+
+
+class ServerError(ApiError):
+    title = "The server reported an error"
+    advice = "This is a problem on the server side (or a gateway in between). Try again later."
+
+
+class RequestRejectedError(ApiError):
+    """A 4xx other than 403/429: the server did not accept what we sent."""
+
+    title = "The server rejected the request"
+    advice = "Check the request fields and the endpoint URL."
+
+
+class InvalidResponseError(ApiError):
+    """The answer is not what the contract describes (HTML, bad JSON, wrong types, too large)."""
+
+    title = "The server's answer could not be understood"
+    advice = "The endpoint may not be a Moments API, or a proxy answered instead. See the Raw tab for what came back."
+
+
+class ResponseTooLargeError(InvalidResponseError):
+    title = "The server's answer is too large"
+    advice = "The answer was cut off to protect the app. The endpoint may be misconfigured or hostile."
+
+
+class NoRewardError(ApiError):
+    """The contract's `[]`: the reward does not exist for these parameters."""
+
+    title = "No reward exists for these parameters"
+    advice = "Check appId, momentId, deviceType, campaignId and rewardGroupId against the campaign."
+
+
+class BusinessError(ApiError):
+    """A getReward answer with no reward URL (inventory exhausted, campaign ended...).
+
+    Its rewardNotificationText is the explanation; the docs ask to show it verbatim.
+    """
+
+    title = "The API declined"
+    advice = ""
+
+    @property
+    def message(self) -> str:  # the docs: always show the API's own message
+        return self.notification_text or super().message

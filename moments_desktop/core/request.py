@@ -1,0 +1,158 @@
+"""The request both endpoints take, and its validation.
+
+Validation returns messages per field so a form can show each one next to its field
+as the user types; the client refuses to send an invalid request at all.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import unicodedata
+from dataclasses import asdict, dataclass, fields, replace
+from enum import StrEnum
+from urllib.parse import urlsplit
+
+from .errors import ValidationError
+
+# [partner, code] the only base URL public callers ever used; kept so an imported
+# profile from the old days still means something.
+DEFAULT_BASE_URL = "https://dnxr7vm27d.execute-api.us-east-1.amazonaws.com/prod"
+
+# [doc] names Android, iOS, FireOS and websites; spellings beyond Android/Web are [assumed].
+DEVICE_TYPES: tuple[str, ...] = ("Android", "iOS", "FireOS", "Web")
+
+# [assumed] nothing documents a limit; 256 keeps a pasted novel out of the request and
+# is far above any identifier seen in public code (UUIDs are 36).
+MAX_FIELD_LENGTH = 256
+MAX_URL_LENGTH = 2048
+
+
+class Endpoint(StrEnum):
+    GET_REWARD_INFO = "GetRewardInfo"
+    GET_REWARD = "GetReward"
+
+    @property
+    def billed(self) -> bool:
+        return self is Endpoint.GET_REWARD
+
+
+# The five body fields, in the order the docs list them. Their labels are the API's own
+# names: QA testers compare them with campaign settings character for character.
+BODY_FIELDS: tuple[str, ...] = ("appId", "momentId", "deviceType", "campaignId", "rewardGroupId")
+FIELD_LABELS = {
+    "base_url": "Endpoint",
+    "appId": "appId",
+    "momentId": "momentId",
+    "deviceType": "deviceType",
+    "campaignId": "campaignId",
+    "rewardGroupId": "rewardGroupId",
+}
+
+
+def is_loopback_host(host: str) -> bool:
+    if host.lower() in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _control_chars(value: str) -> bool:
+    return any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in value)
+
+
+def validate_base_url(url: str, *, allow_insecure: bool = False) -> str | None:
+    """Return a message if the endpoint URL is unusable, else None."""
+    url = url.strip()
+    if not url:
+        return "Enter the endpoint's base URL."
+    if len(url) > MAX_URL_LENGTH:
+        return f"The URL is longer than {MAX_URL_LENGTH} characters."
+    if _control_chars(url) or any(ch.isspace() for ch in url):
+        return "The URL contains spaces or control characters."
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        return "The URL is not valid."
+    if parts.scheme not in ("http", "https"):
+        return "The URL must start with https:// (or http:// for a local sandbox)."
+    if not host:
+        return "The URL has no host name."
+    if parts.query or parts.fragment:
+        return "The base URL must not contain ?query or #fragment; the app adds /GetRewardInfo itself."
+    if parts.scheme == "http" and not is_loopback_host(host) and not allow_insecure:
+        return ("Plain http is only allowed for a sandbox on this computer (127.0.0.1 or localhost); "
+                "use https, or allow insecure endpoints for this profile.")
+    return None
+
+
+def validate_field(name: str, value: str) -> str | None:
+    """Return a message if one body field is unusable, else None."""
+    if not isinstance(value, str):
+        return "Must be text."
+    stripped = value.strip()
+    if not stripped:
+        return f"{name} is required."
+    if len(stripped) > MAX_FIELD_LENGTH:
+        return f"At most {MAX_FIELD_LENGTH} characters ({len(stripped)} given)."
+    if _control_chars(stripped):
+        return "Contains control or invisible formatting characters (often pasted by accident)."
+    return None
+
+
+@dataclass(frozen=True)
+class RewardRequest:
+    """Endpoint base URL plus the five body fields both endpoints take ([doc])."""
+
+    base_url: str
+    appId: str
+    momentId: str
+    deviceType: str
+    campaignId: str
+    rewardGroupId: str
+    # Lets a user deliberately test an http:// replica on another host.
+    allow_insecure: bool = False
+
+    def field_errors(self) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        url_problem = validate_base_url(self.base_url, allow_insecure=self.allow_insecure)
+        if url_problem:
+            errors["base_url"] = url_problem
+        for name in BODY_FIELDS:
+            problem = validate_field(name, getattr(self, name))
+            if problem:
+                errors[name] = problem
+        return errors
+
+    def validated(self) -> RewardRequest:
+        """A trimmed copy, or ValidationError listing every bad field."""
+        errors = self.field_errors()
+        if errors:
+            raise ValidationError(errors)
+        return replace(
+            self,
+            base_url=self.base_url.strip().rstrip("/"),
+            **{name: getattr(self, name).strip() for name in BODY_FIELDS},
+        )
+
+    def body(self) -> dict[str, str]:
+        """Exactly the five fields, as the API expects them."""
+        return {name: getattr(self, name) for name in BODY_FIELDS}
+
+    def url(self, endpoint: Endpoint) -> str:
+        return f"{self.base_url.strip().rstrip('/')}/{endpoint.value}"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> RewardRequest:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+    def same_target(self, other: RewardRequest) -> bool:
+        """True when both address the same reward (used to match a claim with its preview)."""
+        return self.url(Endpoint.GET_REWARD) == other.url(Endpoint.GET_REWARD) and self.body() == other.body()

@@ -1,0 +1,72 @@
+"""A small synchronous client for the sandbox's admin API (``/__sandbox/``), used by tests."""
+
+from __future__ import annotations
+
+import ssl
+from functools import cache
+from typing import Any, Self
+
+import httpx
+
+
+@cache
+def _tls_context() -> ssl.SSLContext:
+    # Building a context costs ~50 ms; tests create many admins.
+    return ssl.create_default_context()
+
+
+class SandboxAdmin:
+    def __init__(self, base_url: str, *, timeout: float = 10.0):
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.Client(
+            base_url=self.base_url + "/__sandbox", timeout=timeout, verify=_tls_context()
+        )
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._http.request(method, path, **kwargs)
+        response.raise_for_status()
+        return response.json()
+
+    def catalog(self) -> dict[str, Any]:
+        """The loaded catalog, with each reward group's current ``remaining`` inventory."""
+        return self._call("GET", "/catalog")
+
+    def remaining(self, campaign_id: str, reward_group_id: str) -> int:
+        for campaign in self.catalog()["campaigns"]:
+            if campaign["id"] == campaign_id:
+                for group in campaign["reward_groups"]:
+                    if group["id"] == reward_group_id:
+                        return group["remaining"]
+        raise KeyError(f"{campaign_id}/{reward_group_id}")
+
+    def reset(self) -> None:
+        """Restore inventory; clear the ledger, rate-limit windows, issued codes and faults."""
+        self._call("POST", "/reset")
+
+    def ledger(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/ledger")
+
+    def add_fault(self, endpoint: str, kind: str, **params: Any) -> dict[str, Any]:
+        """E.g. ``add_fault("GetReward", "latency", seconds=2, times=1)``; returns the fault with its id."""
+        return self._call("POST", "/faults", json={"endpoint": endpoint, "kind": kind, **params})
+
+    def faults(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/faults")
+
+    def remove_fault(self, fault_id: str) -> None:
+        self._call("DELETE", f"/faults/{fault_id}")
+
+    def clear_faults(self) -> int:
+        return self._call("DELETE", "/faults")["cleared"]
+
+    def openapi(self) -> dict[str, Any]:
+        return self._call("GET", "/openapi.json")
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

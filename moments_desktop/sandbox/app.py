@@ -1,0 +1,481 @@
+"""The sandbox: a Starlette app that behaves like the withdrawn Amazon Moments API.
+
+Behaviour and its sources (see /work/shared/moments-api.md):
+- POST /GetRewardInfo and POST /GetReward, paths case-sensitive [doc].
+- Request: ``x-api-key`` header [doc], JSON body of five strings [code, partner].
+- Missing/unknown key: 403 {"message":"Forbidden"}; unknown path or wrong method:
+  403 {"message":"Missing Authentication Token"} -- what API Gateway does [assumed].
+- Body not a JSON object of the five strings: 400 {"message":"Invalid request body"} [assumed].
+- More than 5 calls/second per key, both endpoints together: 429 with Retry-After [doc for the
+  limit; status, body and header assumed from API Gateway].
+- Reward that does not exist for this key's app: HTTP 200 ``[]`` [partner; status assumed].
+- Approved = test mode: nothing consumed, the same URL every time. Live: one consumed per
+  GetReward, a unique URL each time [doc]. Other states and zero inventory: HTTP 200 with an
+  explanatory rewardNotificationText and no URL [assumed].
+
+Sandbox-only extras: GET /images/<file>, GET /redeem/<code>, and the admin API under
+/__sandbox/ (catalog, reset, ledger, faults, openapi.json).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from moments_desktop.sandbox import faults as F
+from moments_desktop.sandbox.catalog import (
+    CAMPAIGN_STATES,
+    DEVICE_TYPES,
+    SERVING_STATES,
+    Catalog,
+    load_default_catalog,
+)
+from moments_desktop.sandbox.faults import Fault, FaultError
+from moments_desktop.sandbox.messages import OUT_OF_STOCK, page_texts, state_message
+from moments_desktop.sandbox.openapi import REQUEST_FIELDS, build_openapi
+from moments_desktop.sandbox.pages import not_found_page, redeem_page
+from moments_desktop.sandbox.state import SandboxState, fixed_test_mode_code
+
+JSON_TYPE = "application/json"
+
+FORBIDDEN = {"message": "Forbidden"}
+# [assumed] API Gateway answers an unknown resource or method with this 403.
+MISSING_TOKEN = {"message": "Missing Authentication Token"}
+INVALID_BODY = {"message": "Invalid request body"}  # [assumed]
+TOO_MANY = {"message": "Too Many Requests"}  # [assumed] API Gateway's throttling body
+
+
+def _json_bytes(payload: Any) -> bytes:
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(_json_bytes(payload), status_code=status, headers=headers, media_type=JSON_TYPE)
+
+
+@dataclass
+class Result:
+    """What the Moments handler decided, before any fault distorts the delivery."""
+
+    status: int
+    payload: Any
+    headers: dict[str, str] | None = None
+    reward_url: str | None = None
+    consumed: bool = False
+
+
+class _Sandbox:
+    def __init__(self, state: SandboxState):
+        self.state = state
+        self.catalog = state.catalog
+        self._images: dict[str, bytes] = {}
+        # Set by SandboxServer when it stops: deliberately slow responses give up at once.
+        self.stopping = asyncio.Event()
+
+    # --- the Moments API ------------------------------------------------------------------
+
+    async def get_reward_info(self, request: Request) -> Any:
+        return await self._moments(request, F.ENDPOINT_GET_REWARD_INFO)
+
+    async def get_reward(self, request: Request) -> Any:
+        return await self._moments(request, F.ENDPOINT_GET_REWARD)
+
+    async def _moments(self, request: Request, endpoint: str) -> Any:
+        state = self.state
+        fault = state.claim_fault(endpoint)
+        if fault is not None and fault.kind == F.DROP_BEFORE_READ:
+            # Closed before the body is read: nothing processed, nothing consumed, no ledger entry.
+            return F.DropConnection()
+
+        raw = await request.body()
+        api_key = request.headers.get("x-api-key")
+        app = self.catalog.app_for_key(api_key)
+        body = _parse_body(raw)
+        entry = None
+        if endpoint == F.ENDPOINT_GET_REWARD:
+            entry = state.record(body if body is not None else _raw_for_ledger(raw), app.id if app else None)
+
+        if fault is not None and fault.kind == F.STATUS and not fault.params.get("consume"):
+            # A gateway-level error: the backend never saw the request.
+            result = Result(fault.params["status"], fault.params.get("body", {"message": _phrase(fault)}))
+        elif app is None:
+            result = Result(403, FORBIDDEN)
+        elif (retry_after := state.throttle(api_key or "")) is not None:
+            result = Result(429, TOO_MANY, headers={"Retry-After": str(retry_after)})
+        elif body is None:
+            result = Result(400, INVALID_BODY)
+        else:
+            result = self._evaluate(app.id, body, endpoint, str(request.base_url))
+
+        response = self._deliver(result, fault)
+        if entry is not None:
+            entry["reward_url"] = result.reward_url
+            entry["consumed"] = result.consumed
+            entry["fault"] = fault.kind if fault else None
+            entry["status"] = _status_sent(result, fault)
+        return response
+
+    def _evaluate(self, app_id: str, body: dict[str, str], endpoint: str, base_url: str) -> Result:
+        catalog = self.catalog
+        # "If the reward doesn't exist, the request returns an empty list" [partner]; HTTP 200 [assumed].
+        nothing = Result(200, [])
+        if body["appId"] != app_id:
+            return nothing
+        campaign = catalog.campaign(body["campaignId"])
+        if campaign is None or campaign.app_id != app_id:
+            return nothing
+        if body["momentId"] not in campaign.moments:
+            return nothing
+        group = campaign.group(body["rewardGroupId"])
+        if group is None:
+            return nothing
+        device = body["deviceType"]
+        if device not in DEVICE_TYPES or (
+            campaign.device_types is not None and device not in campaign.device_types
+        ):
+            return nothing  # [assumed] an unsupported device gets no reward, like an unknown one
+
+        common: dict[str, Any] = {}
+        if campaign.end_date is not None:
+            common["campaignEndDate"] = campaign.end_date
+        if campaign.state not in SERVING_STATES:
+            # [assumed] undocumented: explain in the customer's language, no URL.
+            return Result(
+                200, {"rewardNotificationText": state_message(campaign.state, group.locale), **common}
+            )
+        remaining = self.state.remaining_for(campaign.id, group.id)
+        if remaining <= 0:
+            # [assumed] out of stock: explain, report the count, no URL.
+            return Result(
+                200,
+                {
+                    "rewardNotificationText": state_message(OUT_OF_STOCK, group.locale),
+                    "remainingRewardCount": 0,
+                    **common,
+                },
+            )
+
+        reward = catalog.reward(group.reward_id)
+        assert reward is not None  # the catalog loader checked the reference
+        locale_used, text = reward.text_for(group.locale)
+        extras = {"rewardTitle": text.title or reward.title, "rewardLocale": locale_used}
+        image_url = f"{base_url}images/{reward.image}"
+        if endpoint == F.ENDPOINT_GET_REWARD_INFO:
+            payload = {
+                "rewardNotificationText": text.announcement,
+                "rewardImageUrl": image_url,
+                "remainingRewardCount": remaining,
+                **common,
+                **extras,
+            }
+            return Result(200, payload)
+
+        if campaign.test_mode:
+            code = fixed_test_mode_code(campaign.id, group.id)
+            consumed = False
+        else:
+            remaining = self.state.consume(campaign.id, group.id)
+            code = self.state.issue_live_code(campaign.id, group.id, reward.id, group.locale).code
+            consumed = True
+        url = f"{base_url}redeem/{code}"
+        payload = {
+            "rewardNotificationText": text.redemption,
+            "rewardNotificationUrl": url,
+            "rewardImageUrl": image_url,
+            "remainingRewardCount": remaining,
+            **common,
+            **extras,
+        }
+        return Result(200, payload, reward_url=url, consumed=consumed)
+
+    def _deliver(self, result: Result, fault: Fault | None) -> Any:
+        body = _json_bytes(result.payload)
+        kind = fault.kind if fault else None
+        if kind is None or (kind == F.STATUS and not fault.params.get("consume")):
+            return json_response(result.payload, result.status, result.headers)
+        params = fault.params
+        if kind == F.STATUS:  # consume=true: the backend did its work, then the gateway failed
+            return json_response(
+                params.get("body", {"message": _phrase(fault)}), params["status"], params.get("headers")
+            )
+        if kind == F.LATENCY:
+            return Delayed(
+                params["seconds"], json_response(result.payload, result.status, result.headers), self.stopping
+            )
+        if kind == F.MALFORMED:
+            return Response(F.malformed_json(body), status_code=200, media_type=JSON_TYPE)
+        if kind == F.TRUNCATED:
+            return F.TruncatedResponse(result.status, JSON_TYPE, body, result.headers)
+        if kind == F.DROP_AFTER_READ:
+            return F.DropConnection()
+        if kind == F.SLOW_DRIP:
+            return F.SlowDripResponse(
+                result.status,
+                JSON_TYPE,
+                body,
+                params["seconds"],
+                params["chunk_bytes"],
+                result.headers,
+                self.stopping,
+            )
+        if kind == F.OVERSIZED:
+            return F.oversized_json(result.payload, params["bytes"], result.status)
+        raise AssertionError(f"unhandled fault kind {kind}")  # pragma: no cover
+
+    # --- images and the redemption page ---------------------------------------------------
+
+    async def image(self, request: Request) -> Any:
+        fault = self.state.claim_fault(F.ENDPOINT_IMAGES)
+        kind = fault.kind if fault else None
+        if kind in (F.DROP_BEFORE_READ, F.DROP_AFTER_READ):
+            return F.DropConnection()
+        reward = self.catalog.reward_by_image(request.path_params["file"])
+        if reward is None:
+            return json_response({"message": "Not Found"}, 404)
+        data = self._image_bytes(reward.image, reward.image_path)
+        ctype = reward.content_type
+        headers = {"Cache-Control": "no-store"}
+        if kind is None:
+            return Response(data, media_type=ctype, headers=headers)
+        params = fault.params
+        if kind == F.LATENCY:
+            return Delayed(
+                params["seconds"], Response(data, media_type=ctype, headers=headers), self.stopping
+            )
+        if kind == F.STATUS:
+            return json_response(
+                params.get("body", {"message": _phrase(fault)}), params["status"], params.get("headers")
+            )
+        if kind == F.MALFORMED:
+            return Response(F.corrupt_image(data), media_type=ctype, headers=headers)
+        if kind == F.TRUNCATED:
+            return F.TruncatedResponse(200, ctype, data)
+        if kind == F.SLOW_DRIP:
+            return F.SlowDripResponse(
+                200, ctype, data, params["seconds"], params["chunk_bytes"], stopping=self.stopping
+            )
+        if kind == F.OVERSIZED:
+            return F.oversized_image(data, ctype, params["bytes"])
+        if kind == F.WRONG_TYPE:
+            return HTMLResponse(F.WRONG_TYPE_BODY)
+        raise AssertionError(f"unhandled fault kind {kind}")  # pragma: no cover
+
+    def _image_bytes(self, name: str, path: Any) -> bytes:
+        if name not in self._images:
+            self._images[name] = path.read_bytes()
+        return self._images[name]
+
+    async def redeem(self, request: Request) -> Response:
+        code = request.path_params["code"]
+        issued = self.state.lookup_code(code)
+        reward = self.catalog.reward(issued.reward_id) if issued else None
+        if issued is None or reward is None:
+            return HTMLResponse(not_found_page(code), status_code=404)
+        locale_used, text = reward.text_for(issued.locale)
+        _, texts = page_texts(issued.locale)
+        return HTMLResponse(
+            redeem_page(
+                lang=locale_used,
+                texts=texts,
+                reward_title=text.title or reward.title,
+                message=text.redemption,
+                image_url=f"/images/{reward.image}",
+                code=code,
+                test_mode=issued.test_mode,
+            )
+        )
+
+    # --- admin ----------------------------------------------------------------------------------
+
+    async def admin_catalog(self, request: Request) -> Response:
+        return json_response(self.catalog_json(str(request.base_url)))
+
+    def catalog_json(self, base_url: str) -> dict[str, Any]:
+        catalog = self.catalog
+        demo = catalog.demo()
+        return {
+            "schema_version": 1,
+            "source": catalog.source,
+            "rate_limit_per_second": catalog.rate_limit_per_second,
+            "device_types": list(DEVICE_TYPES),
+            "campaign_states": list(CAMPAIGN_STATES),
+            "demo": {
+                "app_id": demo.app_id,
+                "api_key": demo.api_key,
+                "moment_id": demo.moment_id,
+                "campaign_id": demo.campaign_id,
+                "reward_group_id": demo.reward_group_id,
+                "device_type": demo.device_type,
+            },
+            "apps": [
+                {
+                    "id": a.id,
+                    "name": a.name,
+                    "api_keys": list(a.api_keys),
+                    "moments": [{"id": m.id, "name": m.name} for m in a.moments],
+                }
+                for a in catalog.apps
+            ],
+            "campaigns": [
+                {
+                    "id": c.id,
+                    "app_id": c.app_id,
+                    "name": c.name,
+                    "state": c.state,
+                    "test_mode": c.test_mode,
+                    "end_date": c.end_date,
+                    "moments": list(c.moments),
+                    "device_types": list(c.device_types)
+                    if c.device_types is not None
+                    else list(DEVICE_TYPES),
+                    "reward_groups": [
+                        {
+                            "id": g.id,
+                            "locale": g.locale,
+                            "reward_id": g.reward_id,
+                            "inventory": g.inventory,
+                            "remaining": self.state.remaining_for(c.id, g.id),
+                        }
+                        for g in c.reward_groups
+                    ],
+                }
+                for c in catalog.campaigns
+            ],
+            "rewards": [
+                {
+                    "id": r.id,
+                    "title": r.title,
+                    "image": r.image,
+                    "image_url": f"{base_url}images/{r.image}",
+                    "content_type": r.content_type,
+                    "locales": sorted(r.messages),
+                }
+                for r in catalog.rewards
+            ],
+        }
+
+    async def admin_reset(self, request: Request) -> Response:
+        self.state.reset()
+        return json_response({"reset": True})
+
+    async def admin_ledger(self, request: Request) -> Response:
+        return json_response(self.state.ledger)
+
+    async def admin_faults(self, request: Request) -> Response:
+        if request.method == "GET":
+            return json_response([f.to_json() for f in self.state.faults])
+        if request.method == "DELETE":
+            return json_response({"cleared": self.state.clear_faults()})
+        data = _parse_json(await request.body())
+        try:
+            fault = self.state.add_fault(data)
+        except FaultError as exc:
+            return json_response({"message": str(exc)}, 400)
+        return json_response(fault.to_json(), 201)
+
+    async def admin_fault(self, request: Request) -> Response:
+        if self.state.remove_fault(request.path_params["fault_id"]):
+            return json_response({"removed": request.path_params["fault_id"]})
+        return json_response({"message": "No such fault"}, 404)
+
+    async def admin_openapi(self, request: Request) -> Response:
+        return json_response(build_openapi(str(request.base_url)))
+
+
+class Delayed:
+    """Send ``inner`` after ``seconds``. For GetReward the reward is already consumed: "paid but slow"."""
+
+    def __init__(self, seconds: float, inner: Response, stopping: asyncio.Event):
+        self.seconds = seconds
+        self.inner = inner
+        self.stopping = stopping
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if await F.pause(self.seconds, self.stopping):
+            await self.inner(scope, receive, send)
+        else:
+            await F.abandon(scope, receive)
+
+
+def _parse_json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _parse_body(raw: bytes) -> dict[str, str] | None:
+    """The five-string request body, or None if it is not one [assumed: all five required]."""
+    data = _parse_json(raw)
+    if not isinstance(data, dict):
+        return None
+    if not all(isinstance(data.get(name), str) for name in REQUEST_FIELDS):
+        return None
+    return data
+
+
+def _raw_for_ledger(raw: bytes) -> Any:
+    data = _parse_json(raw)
+    if data is not None:
+        return data
+    text = raw.decode("utf-8", errors="replace")
+    return text if len(text) <= 4096 else text[:4096] + "…"
+
+
+def _phrase(fault: Fault) -> str:
+    try:
+        return HTTPStatus(fault.params["status"]).phrase
+    except ValueError:
+        return "Error"
+
+
+def _status_sent(result: Result, fault: Fault | None) -> int | None:
+    """The HTTP status line the sandbox sent; None when the connection was closed without one."""
+    if fault is None:
+        return result.status
+    if fault.kind == F.DROP_AFTER_READ:
+        return None
+    if fault.kind == F.STATUS:
+        return fault.params["status"]
+    if fault.kind == F.MALFORMED:
+        return 200
+    return result.status
+
+
+async def _missing_token(request: Request, exc: Exception) -> Response:
+    return json_response(MISSING_TOKEN, 403)
+
+
+def create_app(catalog: Catalog | None = None) -> Starlette:
+    """The sandbox as an ASGI app; ``None`` serves the shipped catalog."""
+    state = SandboxState(catalog if catalog is not None else load_default_catalog())
+    sandbox = _Sandbox(state)
+    routes = [
+        Route("/GetRewardInfo", sandbox.get_reward_info, methods=["POST"]),
+        Route("/GetReward", sandbox.get_reward, methods=["POST"]),
+        Route("/images/{file}", sandbox.image, methods=["GET"]),
+        Route("/redeem/{code}", sandbox.redeem, methods=["GET"]),
+        Route("/__sandbox/catalog", sandbox.admin_catalog, methods=["GET"]),
+        Route("/__sandbox/reset", sandbox.admin_reset, methods=["POST"]),
+        Route("/__sandbox/ledger", sandbox.admin_ledger, methods=["GET"]),
+        Route("/__sandbox/faults", sandbox.admin_faults, methods=["GET", "POST", "DELETE"]),
+        Route("/__sandbox/faults/{fault_id}", sandbox.admin_fault, methods=["DELETE"]),
+        Route("/__sandbox/openapi.json", sandbox.admin_openapi, methods=["GET"]),
+    ]
+    app = Starlette(
+        routes=routes,
+        exception_handlers={404: _missing_token, 405: _missing_token},
+    )
+    # API Gateway does not redirect /GetReward/ to /GetReward; it answers 403 [assumed].
+    app.router.redirect_slashes = False
+    app.state.sandbox = state
+    app.state.stopping = sandbox.stopping  # SandboxServer sets it on shutdown
+    return app

@@ -1,0 +1,529 @@
+"""The sandbox's catalog: apps, API keys, moments, campaigns, reward groups, rewards.
+
+A catalog is a JSON file (format in CATALOG.md next to this module). The shipped one is
+resources/catalog.json; a user can point the sandbox at their own. Every validation
+problem raises CatalogError naming the file and the JSON path of the offending value
+(e.g. ``$.campaigns[2].reward_groups[0].inventory``), so the message is actionable.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from moments_desktop.core.resources import resources_dir
+
+SCHEMA_VERSION = 1
+
+# [doc] names Android, iOS, FireOS and websites; these exact spellings are [assumed].
+DEVICE_TYPES: tuple[str, ...] = ("Android", "iOS", "FireOS", "Web")
+
+# [doc] Draft -> Pending Approval -> Approved (test mode) -> Live -> Finished; also Rejected, Suspended.
+STATE_DRAFT = "Draft"
+STATE_PENDING = "Pending Approval"
+STATE_APPROVED = "Approved"
+STATE_LIVE = "Live"
+STATE_FINISHED = "Finished"
+STATE_REJECTED = "Rejected"
+STATE_SUSPENDED = "Suspended"
+CAMPAIGN_STATES: tuple[str, ...] = (
+    STATE_DRAFT,
+    STATE_PENDING,
+    STATE_APPROVED,
+    STATE_LIVE,
+    STATE_FINISHED,
+    STATE_REJECTED,
+    STATE_SUSPENDED,
+)
+# States in which the API hands out rewards: Approved is test mode [doc].
+SERVING_STATES = (STATE_APPROVED, STATE_LIVE)
+
+IMAGE_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".webp": "image/webp",
+    ".gif": "image/gif",
+}
+
+DEFAULT_RATE_LIMIT = 5  # calls per second per API key, both endpoints together [doc]
+_SAFE_FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+class CatalogError(ValueError):
+    """The catalog file cannot be used. ``json_path`` points at the problem."""
+
+    def __init__(self, message: str, json_path: str = "$", source: str | None = None):
+        self.reason = message
+        self.json_path = json_path
+        self.source = source
+        where = f"{source}: " if source else ""
+        super().__init__(f"{where}{json_path}: {message}")
+
+
+# --- the model -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Moment:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class App:
+    id: str
+    name: str
+    api_keys: tuple[str, ...]
+    moments: tuple[Moment, ...]
+
+    def moment_ids(self) -> tuple[str, ...]:
+        return tuple(m.id for m in self.moments)
+
+
+@dataclass(frozen=True)
+class RewardText:
+    announcement: str
+    redemption: str
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class Reward:
+    id: str
+    title: str
+    image: str  # file name
+    image_path: Path
+    messages: dict[str, RewardText]
+
+    @property
+    def content_type(self) -> str:
+        return IMAGE_TYPES[self.image_path.suffix.lower()]
+
+    def text_for(self, locale: str) -> tuple[str, RewardText]:
+        """The messages for ``locale``: exact, then same language, then en-US, then the first."""
+        locale_used = pick_locale(locale, self.messages.keys())
+        return locale_used, self.messages[locale_used]
+
+
+@dataclass(frozen=True)
+class RewardGroup:
+    id: str
+    locale: str
+    reward_id: str
+    inventory: int  # initial inventory; the live count is in SandboxState
+
+
+@dataclass(frozen=True)
+class Campaign:
+    id: str
+    app_id: str
+    name: str
+    state: str
+    end_date: str | int | float | None  # passed through as campaignEndDate (format unknown [doc])
+    moments: tuple[str, ...]
+    device_types: tuple[str, ...] | None  # None: every device type
+    reward_groups: tuple[RewardGroup, ...]
+
+    @property
+    def test_mode(self) -> bool:
+        return self.state == STATE_APPROVED
+
+    def group(self, group_id: str) -> RewardGroup | None:
+        return next((g for g in self.reward_groups if g.id == group_id), None)
+
+
+@dataclass(frozen=True)
+class DemoProfile:
+    """The values the app's built-in demo profile uses."""
+
+    app_id: str
+    api_key: str
+    moment_id: str
+    campaign_id: str
+    reward_group_id: str
+    device_type: str = "Android"
+
+    def body(self) -> dict[str, str]:
+        return {
+            "appId": self.app_id,
+            "momentId": self.moment_id,
+            "deviceType": self.device_type,
+            "campaignId": self.campaign_id,
+            "rewardGroupId": self.reward_group_id,
+        }
+
+
+@dataclass(frozen=True)
+class Catalog:
+    apps: tuple[App, ...]
+    rewards: tuple[Reward, ...]
+    campaigns: tuple[Campaign, ...]
+    rate_limit_per_second: int = DEFAULT_RATE_LIMIT
+    source: str | None = None
+    _keys: dict[str, App] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for app in self.apps:
+            for key in app.api_keys:
+                self._keys[key] = app
+
+    def app_for_key(self, key: str | None) -> App | None:
+        return self._keys.get(key) if key else None
+
+    def app(self, app_id: str) -> App | None:
+        return next((a for a in self.apps if a.id == app_id), None)
+
+    def campaign(self, campaign_id: str) -> Campaign | None:
+        return next((c for c in self.campaigns if c.id == campaign_id), None)
+
+    def reward(self, reward_id: str) -> Reward | None:
+        return next((r for r in self.rewards if r.id == reward_id), None)
+
+    def reward_by_image(self, file_name: str) -> Reward | None:
+        return next((r for r in self.rewards if r.image == file_name), None)
+
+    def demo(self) -> DemoProfile:
+        """The first app's first key, with its first test-mode campaign (or its first campaign)."""
+        app = self.apps[0]
+        own = [c for c in self.campaigns if c.app_id == app.id]
+        campaign = next((c for c in own if c.test_mode), own[0] if own else None)
+        if campaign is None:
+            return DemoProfile(app.id, app.api_keys[0], app.moments[0].id if app.moments else "", "", "")
+        return DemoProfile(
+            app_id=app.id,
+            api_key=app.api_keys[0],
+            moment_id=campaign.moments[0],
+            campaign_id=campaign.id,
+            reward_group_id=campaign.reward_groups[0].id,
+        )
+
+
+def pick_locale(wanted: str, available: Iterable[str]) -> str:
+    available = list(available)
+    if wanted in available:
+        return wanted
+    language = wanted.split("-")[0].lower()
+    same_language = [loc for loc in available if loc.split("-")[0].lower() == language]
+    if same_language:
+        return same_language[0]
+    if "en-US" in available:
+        return "en-US"
+    return available[0]
+
+
+# --- loading -----------------------------------------------------------------------------
+
+
+def default_catalog_path() -> Path:
+    return resources_dir() / "catalog.json"
+
+
+def load_default_catalog() -> Catalog:
+    return load_catalog(default_catalog_path())
+
+
+def load_catalog(path: str | Path) -> Catalog:
+    """Read and validate a catalog file. Raises CatalogError with the JSON path of any problem."""
+    path = Path(path)
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CatalogError("the catalog file does not exist", "$", source) from None
+    except UnicodeDecodeError as exc:
+        raise CatalogError(f"the file is not UTF-8 text ({exc.reason})", "$", source) from None
+    except OSError as exc:
+        raise CatalogError(f"the catalog file cannot be read ({exc.strerror or exc})", "$", source) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CatalogError(
+            f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}", "$", source
+        ) from None
+    image_dirs = [path.parent / "rewards", resources_dir() / "rewards"]
+    if isinstance(data, dict) and isinstance(data.get("images_dir"), str):
+        image_dirs.insert(0, path.parent / data["images_dir"])
+    return parse_catalog(data, image_dirs=image_dirs, source=source)
+
+
+def parse_catalog(data: Any, *, image_dirs: list[Path] | None = None, source: str | None = None) -> Catalog:
+    """Validate already-parsed JSON. ``image_dirs`` are searched in order for reward images."""
+    return _Parser(image_dirs or [resources_dir() / "rewards"], source).catalog(data)
+
+
+def _child(path: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+        return f"{path}.{key}"
+    return f"{path}[{json.dumps(key, ensure_ascii=False)}]"
+
+
+class _Parser:
+    def __init__(self, image_dirs: list[Path], source: str | None):
+        self.image_dirs = image_dirs
+        self.source = source
+
+    def fail(self, message: str, path: str) -> CatalogError:
+        return CatalogError(message, path, self.source)
+
+    # generic checks
+    def obj(self, value: Any, path: str, required: Iterable[str], optional: Iterable[str] = ()) -> dict:
+        if not isinstance(value, dict):
+            raise self.fail(f"expected an object, found {_kind(value)}", path)
+        required = tuple(required)
+        allowed = set(required) | set(optional)
+        for key in value:
+            if key not in allowed and not key.startswith("_"):
+                hint = ", ".join(sorted(allowed))
+                raise self.fail(f"unknown field {key!r} (allowed: {hint}; prefix with _ for comments)", path)
+        for key in required:
+            if key not in value:
+                raise self.fail(f"missing required field {key!r}", path)
+        return value
+
+    def string(self, value: Any, path: str) -> str:
+        if not isinstance(value, str):
+            raise self.fail(f"expected a string, found {_kind(value)}", path)
+        if not value.strip():
+            raise self.fail("must not be empty", path)
+        return value
+
+    def array(self, value: Any, path: str, *, non_empty: bool = True) -> list:
+        if not isinstance(value, list):
+            raise self.fail(f"expected an array, found {_kind(value)}", path)
+        if non_empty and not value:
+            raise self.fail("must not be empty", path)
+        return value
+
+    def unique(self, ids: list[str], path: str, what: str) -> None:
+        seen: set[str] = set()
+        for index, value in enumerate(ids):
+            if value in seen:
+                raise self.fail(f"duplicate {what} {value!r}", _child(path, index))
+            seen.add(value)
+
+    # the document
+    def catalog(self, data: Any) -> Catalog:
+        root = self.obj(
+            data,
+            "$",
+            ("schema_version", "apps", "rewards", "campaigns"),
+            ("rate_limit_per_second", "images_dir"),
+        )
+        version = root["schema_version"]
+        if version != SCHEMA_VERSION or isinstance(version, bool):
+            raise self.fail(
+                f"unsupported schema_version {version!r}; this sandbox reads version {SCHEMA_VERSION}",
+                "$.schema_version",
+            )
+        rate = root.get("rate_limit_per_second", DEFAULT_RATE_LIMIT)
+        if isinstance(rate, bool) or not isinstance(rate, int) or rate < 1:
+            raise self.fail(
+                "expected a whole number of calls per second, at least 1", "$.rate_limit_per_second"
+            )
+        if "images_dir" in root:
+            self.string(root["images_dir"], "$.images_dir")
+
+        apps = [self.app(a, _child("$.apps", i)) for i, a in enumerate(self.array(root["apps"], "$.apps"))]
+        self.unique([a.id for a in apps], "$.apps", "app id")
+        keys = [(i, k) for i, a in enumerate(apps) for k in a.api_keys]
+        seen_keys: dict[str, int] = {}
+        for app_index, key in keys:
+            if key in seen_keys:
+                raise self.fail(
+                    f"API key {key!r} is also used by app {apps[seen_keys[key]].id!r}",
+                    _child(_child("$.apps", app_index), "api_keys"),
+                )
+            seen_keys[key] = app_index
+
+        rewards = [
+            self.reward(r, _child("$.rewards", i))
+            for i, r in enumerate(self.array(root["rewards"], "$.rewards"))
+        ]
+        self.unique([r.id for r in rewards], "$.rewards", "reward id")
+
+        apps_by_id = {a.id: a for a in apps}
+        reward_ids = {r.id for r in rewards}
+        campaigns = [
+            self.campaign(c, _child("$.campaigns", i), apps_by_id, reward_ids)
+            for i, c in enumerate(self.array(root["campaigns"], "$.campaigns", non_empty=False))
+        ]
+        self.unique([c.id for c in campaigns], "$.campaigns", "campaign id")
+        return Catalog(
+            apps=tuple(apps),
+            rewards=tuple(rewards),
+            campaigns=tuple(campaigns),
+            rate_limit_per_second=rate,
+            source=self.source,
+        )
+
+    def app(self, value: Any, path: str) -> App:
+        obj = self.obj(value, path, ("id", "api_keys", "moments"), ("name",))
+        app_id = self.string(obj["id"], _child(path, "id"))
+        keys_path = _child(path, "api_keys")
+        keys = [
+            self.string(k, _child(keys_path, i)) for i, k in enumerate(self.array(obj["api_keys"], keys_path))
+        ]
+        self.unique(keys, keys_path, "API key")
+        moments_path = _child(path, "moments")
+        moments = []
+        for i, m in enumerate(self.array(obj["moments"], moments_path)):
+            mpath = _child(moments_path, i)
+            mobj = self.obj(m, mpath, ("id",), ("name",))
+            mid = self.string(mobj["id"], _child(mpath, "id"))
+            name = self.string(mobj["name"], _child(mpath, "name")) if "name" in mobj else mid
+            moments.append(Moment(mid, name))
+        self.unique([m.id for m in moments], moments_path, "moment id")
+        name = self.string(obj["name"], _child(path, "name")) if "name" in obj else app_id
+        return App(app_id, name, tuple(keys), tuple(moments))
+
+    def reward(self, value: Any, path: str) -> Reward:
+        obj = self.obj(value, path, ("id", "title", "image", "messages"))
+        reward_id = self.string(obj["id"], _child(path, "id"))
+        title = self.string(obj["title"], _child(path, "title"))
+        image_field = _child(path, "image")
+        image = self.string(obj["image"], image_field)
+        if not _SAFE_FILE_NAME.fullmatch(image):
+            raise self.fail("expected a plain file name such as 'prize.png' (no folders)", image_field)
+        suffix = Path(image).suffix.lower()
+        if suffix not in IMAGE_TYPES:
+            raise self.fail(
+                f"unsupported image type {suffix or '(none)'!r}; use one of {sorted(IMAGE_TYPES)}",
+                image_field,
+            )
+        image_path = next((d / image for d in self.image_dirs if (d / image).is_file()), None)
+        if image_path is None:
+            looked = ", ".join(str(d) for d in self.image_dirs)
+            raise self.fail(f"image file {image!r} not found (looked in: {looked})", image_field)
+        messages_path = _child(path, "messages")
+        raw_messages = obj["messages"]
+        if not isinstance(raw_messages, dict):
+            raise self.fail(
+                f"expected an object of locale -> messages, found {_kind(raw_messages)}", messages_path
+            )
+        if not raw_messages:
+            raise self.fail("must hold messages for at least one locale", messages_path)
+        messages: dict[str, RewardText] = {}
+        for locale, texts in raw_messages.items():
+            lpath = _child(messages_path, locale)
+            if locale.startswith("_"):
+                continue
+            if not _looks_like_locale(locale):
+                raise self.fail(f"{locale!r} is not a locale such as 'en-US' or 'ja-JP'", lpath)
+            tobj = self.obj(texts, lpath, ("announcement", "redemption"), ("title",))
+            messages[locale] = RewardText(
+                announcement=self.string(tobj["announcement"], _child(lpath, "announcement")),
+                redemption=self.string(tobj["redemption"], _child(lpath, "redemption")),
+                title=self.string(tobj["title"], _child(lpath, "title")) if "title" in tobj else None,
+            )
+        return Reward(reward_id, title, image, image_path, messages)
+
+    def campaign(self, value: Any, path: str, apps: dict[str, App], reward_ids: set[str]) -> Campaign:
+        obj = self.obj(
+            value,
+            path,
+            ("id", "app_id", "state", "moments", "reward_groups"),
+            ("name", "end_date", "device_types"),
+        )
+        campaign_id = self.string(obj["id"], _child(path, "id"))
+        app_id = self.string(obj["app_id"], _child(path, "app_id"))
+        if app_id not in apps:
+            raise self.fail(
+                f"no app with id {app_id!r} (known: {', '.join(sorted(apps))})", _child(path, "app_id")
+            )
+        state = self.string(obj["state"], _child(path, "state"))
+        if state not in CAMPAIGN_STATES:
+            raise self.fail(
+                f"unknown state {state!r}; use one of: {', '.join(CAMPAIGN_STATES)}", _child(path, "state")
+            )
+        end_date = obj.get("end_date")
+        if end_date is not None and (
+            isinstance(end_date, bool) or not isinstance(end_date, (str, int, float))
+        ):
+            raise self.fail(
+                f"expected a date string, an epoch number or null, found {_kind(end_date)}",
+                _child(path, "end_date"),
+            )
+        moments_path = _child(path, "moments")
+        moments = [
+            self.string(m, _child(moments_path, i))
+            for i, m in enumerate(self.array(obj["moments"], moments_path))
+        ]
+        known_moments = apps[app_id].moment_ids()
+        for i, m in enumerate(moments):
+            if m not in known_moments:
+                raise self.fail(
+                    f"app {app_id!r} has no moment {m!r} (known: {', '.join(known_moments)})",
+                    _child(moments_path, i),
+                )
+        self.unique(moments, moments_path, "moment id")
+        device_types = None
+        if obj.get("device_types") is not None:
+            dpath = _child(path, "device_types")
+            device_types = tuple(
+                self.string(d, _child(dpath, i)) for i, d in enumerate(self.array(obj["device_types"], dpath))
+            )
+            for i, d in enumerate(device_types):
+                if d not in DEVICE_TYPES:
+                    raise self.fail(
+                        f"unknown device type {d!r}; use one of: {', '.join(DEVICE_TYPES)}", _child(dpath, i)
+                    )
+        groups_path = _child(path, "reward_groups")
+        groups = []
+        for i, g in enumerate(self.array(obj["reward_groups"], groups_path)):
+            gpath = _child(groups_path, i)
+            gobj = self.obj(g, gpath, ("id", "locale", "reward", "inventory"))
+            gid = self.string(gobj["id"], _child(gpath, "id"))
+            locale = self.string(gobj["locale"], _child(gpath, "locale"))
+            if not _looks_like_locale(locale):
+                raise self.fail(
+                    f"{locale!r} is not a locale such as 'en-US' or 'ja-JP'", _child(gpath, "locale")
+                )
+            reward_id = self.string(gobj["reward"], _child(gpath, "reward"))
+            if reward_id not in reward_ids:
+                raise self.fail(f"no reward with id {reward_id!r}", _child(gpath, "reward"))
+            inventory = gobj["inventory"]
+            if isinstance(inventory, bool) or not isinstance(inventory, int) or inventory < 0:
+                raise self.fail(
+                    f"expected a whole number of rewards (0 or more), found {json.dumps(inventory)}",
+                    _child(gpath, "inventory"),
+                )
+            groups.append(RewardGroup(gid, locale, reward_id, inventory))
+        self.unique([g.id for g in groups], groups_path, "reward group id")
+        name = self.string(obj["name"], _child(path, "name")) if "name" in obj else campaign_id
+        return Campaign(
+            id=campaign_id,
+            app_id=app_id,
+            name=name,
+            state=state,
+            end_date=end_date,
+            moments=tuple(moments),
+            device_types=device_types,
+            reward_groups=tuple(groups),
+        )
+
+
+def _looks_like_locale(value: str) -> bool:
+    return re.fullmatch(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*", value) is not None
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"the string {json.dumps(value, ensure_ascii=False)[:60]}"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__

@@ -1,0 +1,78 @@
+"""Customer-facing texts the sandbox answers with when no reward can be handed out.
+
+[assumed] The real API's answer for these cases is undocumented; the partner page only
+says business errors come back as JSON whose ``rewardNotificationText`` explains them.
+So the sandbox answers HTTP 200 with an explanatory ``rewardNotificationText`` in the
+reward group's locale, and no reward URL.
+"""
+
+from __future__ import annotations
+
+from moments_desktop.sandbox.catalog import (
+    STATE_DRAFT,
+    STATE_FINISHED,
+    STATE_PENDING,
+    STATE_REJECTED,
+    STATE_SUSPENDED,
+    pick_locale,
+)
+
+OUT_OF_STOCK = "out_of_stock"
+
+STATE_MESSAGES: dict[str, dict[str, str]] = {
+    "en-US": {
+        OUT_OF_STOCK: "Sorry, all rewards for this campaign have been claimed. Please check back later.",
+        STATE_FINISHED: "This reward campaign has ended. Thanks for playing!",
+        STATE_SUSPENDED: "This reward campaign is paused right now. Please try again later.",
+        STATE_DRAFT: "This reward campaign is not available yet.",
+        STATE_PENDING: "This reward campaign is waiting for approval and is not available yet.",
+        STATE_REJECTED: "This reward campaign is not available.",
+    },
+    "ja-JP": {
+        OUT_OF_STOCK: "申し訳ありません。このキャンペーンの特典はすべて受け取られました。後でもう一度お試しください。",
+        STATE_FINISHED: "この特典キャンペーンは終了しました。ご参加ありがとうございました。",
+        STATE_SUSPENDED: "この特典キャンペーンは現在一時停止中です。後でもう一度お試しください。",
+        STATE_DRAFT: "この特典キャンペーンはまだご利用いただけません。",
+        STATE_PENDING: "この特典キャンペーンは承認待ちのため、まだご利用いただけません。",
+        STATE_REJECTED: "この特典キャンペーンはご利用いただけません。",
+    },
+    "de-DE": {
+        OUT_OF_STOCK: "Leider wurden alle Prämien dieser Kampagne bereits eingelöst. Bitte schau später wieder vorbei.",
+        STATE_FINISHED: "Diese Prämienkampagne ist beendet. Danke fürs Mitmachen!",
+        STATE_SUSPENDED: "Diese Prämienkampagne ist derzeit pausiert. Bitte versuche es später erneut.",
+        STATE_DRAFT: "Diese Prämienkampagne ist noch nicht verfügbar.",
+        STATE_PENDING: "Diese Prämienkampagne wartet auf Freigabe und ist noch nicht verfügbar.",
+        STATE_REJECTED: "Diese Prämienkampagne ist nicht verfügbar.",
+    },
+}
+
+# Chrome of the sandbox's own redemption page (not API messages).
+PAGE_TEXTS: dict[str, dict[str, str]] = {
+    "en-US": {
+        "heading": "Your reward is on its way",
+        "code": "Reward code",
+        "test": "Test mode: this link is the same for every claim and nothing was consumed.",
+        "footer": "Served by the Moments Desktop sandbox. No real reward is delivered.",
+    },
+    "ja-JP": {
+        "heading": "特典をお届けします",
+        "code": "特典コード",
+        "test": "テストモード：このリンクは毎回同じで、在庫は消費されていません。",
+        "footer": "Moments Desktop サンドボックスによる表示です。実際の特典は届きません。",
+    },
+    "de-DE": {
+        "heading": "Deine Prämie ist unterwegs",
+        "code": "Prämiencode",
+        "test": "Testmodus: Dieser Link ist bei jedem Abruf gleich, und es wurde nichts verbraucht.",
+        "footer": "Bereitgestellt von der Moments-Desktop-Sandbox. Es wird keine echte Prämie geliefert.",
+    },
+}
+
+
+def state_message(key: str, locale: str) -> str:
+    return STATE_MESSAGES[pick_locale(locale, STATE_MESSAGES)][key]
+
+
+def page_texts(locale: str) -> tuple[str, dict[str, str]]:
+    used = pick_locale(locale, PAGE_TEXTS)
+    return used, PAGE_TEXTS[used]

@@ -1,0 +1,156 @@
+"""OpenAPI 3.0 description of the two Moments endpoints, as the sandbox serves them.
+
+Served at ``GET /__sandbox/openapi.json``. It describes the contract in
+/work/shared/moments-api.md: field names are [doc]/[partner]/[code]; the 400 body, the
+429 Retry-After header and the error shapes are [assumed] (API Gateway defaults).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moments_desktop.sandbox.catalog import DEVICE_TYPES
+
+REQUEST_FIELDS = ("appId", "momentId", "deviceType", "campaignId", "rewardGroupId")
+
+
+def _error(description: str, example: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {
+            "application/json": {
+                "schema": {"$ref": "#/components/schemas/Error"},
+                "example": {"message": example},
+            }
+        },
+    }
+
+
+def _operation(operation_id: str, summary: str, description: str, example: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "operationId": operation_id,
+        "summary": summary,
+        "description": description,
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RewardRequest"}}},
+        },
+        "responses": {
+            "200": {
+                "description": (
+                    "The reward (an object), or an empty list if the reward does not exist. "
+                    "Business errors (campaign ended, out of stock) are objects whose "
+                    "rewardNotificationText explains them."
+                ),
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "oneOf": [
+                                {"$ref": "#/components/schemas/RewardResponse"},
+                                {"$ref": "#/components/schemas/EmptyList"},
+                            ]
+                        },
+                        "example": example,
+                    }
+                },
+            },
+            "400": _error("The body is not a JSON object of five strings [assumed].", "Invalid request body"),
+            "403": _error("Missing or unknown API key.", "Forbidden"),
+            "429": {
+                **_error("More than 5 calls per second for this API key.", "Too Many Requests"),
+                "headers": {
+                    "Retry-After": {
+                        "description": "Seconds to wait before calling again [assumed].",
+                        "schema": {"type": "integer", "minimum": 1},
+                    }
+                },
+            },
+        },
+    }
+
+
+def build_openapi(server_url: str) -> dict[str, Any]:
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Amazon Moments Rewards API (Moments Desktop sandbox)",
+            "version": "1",
+            "description": (
+                "The two endpoints of the withdrawn Amazon Moments API as simulated by the "
+                "Moments Desktop sandbox. Sandbox-only endpoints under /__sandbox/ are not described."
+            ),
+        },
+        "servers": [{"url": server_url.rstrip("/")}],
+        "security": [{"apiKey": []}],
+        "paths": {
+            "/GetRewardInfo": {
+                "post": _operation(
+                    "getRewardInfo",
+                    "Describe the reward to show a customer",
+                    "Consumes nothing.",
+                    {
+                        "rewardNotificationText": "Congratulations! You've earned Wireless Headphones.",
+                        "rewardImageUrl": "http://127.0.0.1:8080/images/headphones.png",
+                        "remainingRewardCount": 100,
+                        "campaignEndDate": "2030-12-31",
+                    },
+                )
+            },
+            "/GetReward": {
+                "post": _operation(
+                    "getReward",
+                    "Claim a reward and get its URL",
+                    "Consumes one reward in a Live campaign (billed per call). In test mode "
+                    "(Approved) nothing is consumed and the URL is the same every time.",
+                    {
+                        "rewardNotificationText": "Your Wireless Headphones are on the way.",
+                        "rewardNotificationUrl": "http://127.0.0.1:8080/redeem/LIVE-ABCD-EFGH-JKMN",
+                        "rewardImageUrl": "http://127.0.0.1:8080/images/headphones.png",
+                        "remainingRewardCount": 24,
+                        "campaignEndDate": 1924991999,
+                    },
+                )
+            },
+        },
+        "components": {
+            "securitySchemes": {"apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"}},
+            "schemas": {
+                "RewardRequest": {
+                    "type": "object",
+                    "required": list(REQUEST_FIELDS),
+                    "properties": {
+                        "appId": {"type": "string", "example": "DEMO1"},
+                        "momentId": {"type": "string", "example": "GAME_COMPLETE"},
+                        "deviceType": {
+                            "type": "string",
+                            "example": "Android",
+                            "description": f"One of {', '.join(DEVICE_TYPES)}; any other value gets an empty list.",
+                        },
+                        "campaignId": {"type": "string", "example": "DEMOCAMP1"},
+                        "rewardGroupId": {"type": "string", "example": "US"},
+                    },
+                },
+                "RewardResponse": {
+                    "type": "object",
+                    "required": ["rewardNotificationText"],
+                    "additionalProperties": True,
+                    "properties": {
+                        "rewardNotificationText": {"type": "string"},
+                        "rewardNotificationUrl": {"type": "string"},
+                        "rewardImageUrl": {"type": "string"},
+                        "remainingRewardCount": {"type": "integer", "minimum": 0},
+                        "campaignEndDate": {
+                            "description": "Format unknown [doc]: an ISO date string or an epoch number.",
+                            "oneOf": [{"type": "string"}, {"type": "number"}],
+                        },
+                    },
+                },
+                "EmptyList": {"type": "array", "maxItems": 0, "items": {}},
+                "Error": {
+                    "type": "object",
+                    "required": ["message"],
+                    "properties": {"message": {"type": "string"}},
+                },
+            },
+        },
+    }

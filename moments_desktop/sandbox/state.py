@@ -1,0 +1,159 @@
+"""Everything the sandbox remembers between requests, in one object.
+
+Thread safety: a SandboxState is touched only from the server's event loop (every
+handler runs there, and nothing in it awaits while holding half-updated state), so it
+needs no locks. Other threads talk to it over HTTP (the /__sandbox/ endpoints).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import secrets
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from moments_desktop.sandbox.catalog import Catalog
+from moments_desktop.sandbox.faults import Fault, parse_fault
+
+RATE_WINDOW_SECONDS = 1.0  # sliding window for the 5 calls/second limit [doc]
+_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
+
+
+@dataclass(frozen=True)
+class IssuedReward:
+    code: str
+    campaign_id: str
+    reward_group_id: str
+    reward_id: str
+    locale: str
+    test_mode: bool
+    issued_at: str
+
+
+def utc_now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class SandboxState:
+    def __init__(self, catalog: Catalog, clock: Callable[[], float] = time.monotonic):
+        self.catalog = catalog
+        self._clock = clock
+        # Test-mode codes are derived from the campaign and group, so they are the same on
+        # every call and survive resets [doc: "every call returns the same reward URL"].
+        self.test_codes: dict[str, IssuedReward] = {}
+        for campaign in catalog.campaigns:
+            if campaign.test_mode:
+                for group in campaign.reward_groups:
+                    code = fixed_test_mode_code(campaign.id, group.id)
+                    self.test_codes[code] = IssuedReward(
+                        code, campaign.id, group.id, group.reward_id, group.locale, True, ""
+                    )
+        self.reset()
+
+    def reset(self) -> None:
+        self.remaining: dict[tuple[str, str], int] = {
+            (c.id, g.id): g.inventory for c in self.catalog.campaigns for g in c.reward_groups
+        }
+        self.ledger: list[dict[str, Any]] = []
+        self.rate_windows: dict[str, deque[float]] = {}
+        self.faults: list[Fault] = []
+        self.issued: dict[str, IssuedReward] = {}
+        self._fault_seq = 0
+
+    # --- rate limiting ---------------------------------------------------------------
+
+    def throttle(self, api_key: str) -> int | None:
+        """Count a call for ``api_key``; return Retry-After seconds if it is over the limit.
+
+        Sliding window of accepted calls; a throttled call is not counted [assumed: like
+        API Gateway's token bucket, a rejected request uses no capacity].
+        """
+        now = self._clock()
+        window = self.rate_windows.setdefault(api_key, deque())
+        while window and window[0] <= now - RATE_WINDOW_SECONDS:
+            window.popleft()
+        if len(window) >= self.catalog.rate_limit_per_second:
+            wait = window[0] + RATE_WINDOW_SECONDS - now
+            return max(1, math.ceil(wait))
+        window.append(now)
+        return None
+
+    # --- inventory ---------------------------------------------------------------------
+
+    def remaining_for(self, campaign_id: str, group_id: str) -> int:
+        return self.remaining[(campaign_id, group_id)]
+
+    def consume(self, campaign_id: str, group_id: str) -> int:
+        key = (campaign_id, group_id)
+        if self.remaining[key] <= 0:
+            raise RuntimeError("consume() called with no inventory left")
+        self.remaining[key] -= 1
+        return self.remaining[key]
+
+    def issue_live_code(self, campaign_id: str, group_id: str, reward_id: str, locale: str) -> IssuedReward:
+        while True:
+            raw = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(12))
+            code = f"LIVE-{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+            if code not in self.issued:
+                break
+        issued = IssuedReward(code, campaign_id, group_id, reward_id, locale, False, utc_now_iso())
+        self.issued[code] = issued
+        return issued
+
+    def lookup_code(self, code: str) -> IssuedReward | None:
+        return self.issued.get(code) or self.test_codes.get(code)
+
+    # --- faults ------------------------------------------------------------------------
+
+    def add_fault(self, data: Any) -> Fault:
+        fault = parse_fault(data, f"f{self._fault_seq + 1}")
+        self._fault_seq += 1
+        self.faults.append(fault)
+        return fault
+
+    def claim_fault(self, endpoint: str) -> Fault | None:
+        """The fault that applies to this request, counted as used."""
+        for fault in self.faults:
+            if fault.endpoint == endpoint and not fault.exhausted:
+                fault.applied += 1
+                if fault.exhausted:
+                    self.faults.remove(fault)
+                return fault
+        return None
+
+    def remove_fault(self, fault_id: str) -> bool:
+        before = len(self.faults)
+        self.faults = [f for f in self.faults if f.id != fault_id]
+        return len(self.faults) != before
+
+    def clear_faults(self) -> int:
+        count = len(self.faults)
+        self.faults = []
+        return count
+
+    # --- ledger ------------------------------------------------------------------------
+
+    def record(self, request_body: Any, app_id: str | None) -> dict[str, Any]:
+        """Start a ledger entry for a GetReward request; the handler fills in the outcome."""
+        entry: dict[str, Any] = {
+            "seq": len(self.ledger) + 1,
+            "time": utc_now_iso(),
+            "request": request_body,
+            "app_id": app_id,
+            "status": None,
+            "reward_url": None,
+            "consumed": False,
+            "fault": None,
+        }
+        self.ledger.append(entry)
+        return entry
+
+
+def fixed_test_mode_code(campaign_id: str, group_id: str) -> str:
+    digest = hashlib.sha256(f"{campaign_id}\0{group_id}".encode()).hexdigest().upper()
+    return f"TEST-{digest[:4]}-{digest[4:8]}-{digest[8:12]}"

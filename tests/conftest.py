@@ -1,0 +1,42 @@
+"""Shared fixtures. ``sandbox`` gives every test a freshly reset, real sandbox server."""
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from dataclasses import dataclass
+
+import pytest
+
+from moments_desktop.sandbox.admin import SandboxAdmin
+from moments_desktop.sandbox.catalog import load_default_catalog
+from moments_desktop.sandbox.server import SandboxServer
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    base_url: str  # e.g. http://127.0.0.1:54321 (no trailing slash)
+    admin: SandboxAdmin
+    demo_key: str  # sandbox-demo-key-0001
+    demo_body: dict  # the demo profile's request body (DEMO1 / GAME_COMPLETE / DEMOCAMP1 / US / Android)
+
+
+@pytest.fixture(scope="session")
+def sandbox_server():
+    """One real sandbox on 127.0.0.1 with a free port, for the whole session."""
+    with SandboxServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def _sandbox_session(sandbox_server):
+    demo = load_default_catalog().demo()
+    with SandboxAdmin(sandbox_server.base_url) as admin:
+        yield Sandbox(sandbox_server.base_url, admin, demo.api_key, demo.body())
+
+
+@pytest.fixture
+def sandbox(_sandbox_session):
+    """The session's sandbox, reset (inventory, ledger, rate limits, faults) before the test."""
+    _sandbox_session.admin.reset()
+    return _sandbox_session
