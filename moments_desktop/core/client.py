@@ -1,0 +1,315 @@
+"""The Moments API client: two POSTs, made safe.
+
+- The httpx.AsyncClient is injected, so tests and the app choose the transport.
+- One key never exceeds 5 calls per second, both endpoints together ([doc]).
+- getRewardInfo (free) may be retried on failures that cannot have changed anything.
+- getReward (billed) is sent at most once per call, never retried, for any reason: when the
+  request may have reached the server and no complete answer came back, the outcome is
+  reported as UNKNOWN, not as failed.
+- Every call returns a CallResult whose Exchange holds the raw request (key redacted)
+  and the raw answer, whatever happened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import inspect
+import json
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from datetime import UTC, datetime
+
+import httpx
+
+from . import errors
+from .exchange import Exchange, Outcome, redact_headers
+from .request import Endpoint, RewardRequest
+from .reward import RewardInfo, decode_json, parse_reward_payload
+
+MAX_RESPONSE_BYTES = 1024 * 1024
+USER_AGENT = "MomentsDesktop/0.1"
+RATE_LIMIT_CALLS = 5  # [doc] 5 calls per second per API key, both endpoints together
+# The server counts arrivals, we count departures: a 100 ms margin absorbs the jitter
+# between the two so a burst never trips the server's window.
+RATE_LIMIT_WINDOW = 1.1
+INFO_RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# A gateway error on getReward does not prove the backend did nothing (a 504 means the
+# gateway gave up waiting for it): the claim may have been consumed. [assumed]
+REWARD_UNKNOWN_STATUSES = frozenset({502, 504})
+MAX_RETRY_AFTER = 10.0
+
+
+def default_timeout(connect: float = 5.0, read: float = 15.0) -> httpx.Timeout:
+    return httpx.Timeout(connect=connect, read=read, write=read, pool=connect)
+
+
+class RateLimiter:
+    """Sliding-window limiter per API key; waits instead of failing."""
+
+    def __init__(self, calls: int = RATE_LIMIT_CALLS, window: float = RATE_LIMIT_WINDOW,
+                 clock: Callable[[], float] = time.monotonic, sleep=asyncio.sleep):
+        self.calls = calls
+        self.window = window
+        self._clock = clock
+        self._sleep = sleep
+        self._sent: dict[str, deque[float]] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    @staticmethod
+    def _key_id(api_key: str) -> str:
+        # Only a digest is kept as the dictionary key, so the limiter holds no secret.
+        return hashlib.sha256(api_key.encode()).hexdigest()
+
+    async def acquire(self, api_key: str) -> None:
+        key_id = self._key_id(api_key)
+        lock = self._locks.setdefault(key_id, asyncio.Lock())
+        async with lock:
+            sent = self._sent.setdefault(key_id, deque())
+            while True:
+                now = self._clock()
+                while sent and now - sent[0] >= self.window:
+                    sent.popleft()
+                if len(sent) < self.calls:
+                    sent.append(now)
+                    return
+                await self._sleep(self.window - (now - sent[0]) + 0.001)
+
+
+@dataclass
+class CallResult:
+    exchange: Exchange
+    reward: RewardInfo | None = None
+    error: errors.MomentsError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.reward is not None
+
+    @property
+    def outcome(self) -> Outcome:
+        return self.exchange.outcome
+
+
+BeforeSend = Callable[[Exchange], Awaitable[None] | None]
+
+
+class MomentsClient:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        limiter: RateLimiter | None = None,
+        timeout: httpx.Timeout | None = None,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
+        info_retries: int = 2,
+        retry_backoff: float = 0.5,
+        sleep=asyncio.sleep,
+    ):
+        self._http = http
+        self._limiter = limiter or RateLimiter()
+        self._timeout = timeout or default_timeout()
+        self._max_bytes = max_response_bytes
+        self._info_retries = info_retries
+        self._backoff = retry_backoff
+        self._sleep = sleep
+
+    # --- public ---------------------------------------------------------------
+
+    async def get_reward_info(self, request: RewardRequest, api_key: str) -> CallResult:
+        """Free preview. Retries only failures that cannot have had an effect worth avoiding."""
+        attempt = 0
+        while True:
+            attempt += 1
+            result = await self._call(Endpoint.GET_REWARD_INFO, request, api_key)
+            result.exchange.attempts = attempt
+            delay = self._retry_delay(result, attempt)
+            if delay is None:
+                return result
+            await self._sleep(delay)
+
+    async def get_reward(self, request: RewardRequest, api_key: str, *,
+                         before_send: BeforeSend | None = None) -> CallResult:
+        """Billed claim: exactly one request, never retried.
+
+        `before_send` runs after validation and rate limiting, immediately before the
+        bytes go out: the journal commits its intent there.
+        """
+        return await self._call(Endpoint.GET_REWARD, request, api_key, before_send=before_send)
+
+    # --- internals ------------------------------------------------------------
+
+    def _retry_delay(self, result: CallResult, attempt: int) -> float | None:
+        if attempt > self._info_retries:
+            return None
+        err = result.error
+        if isinstance(err, errors.NotSentError):
+            return self._backoff * attempt
+        if isinstance(err, errors.ApiError) and err.status in INFO_RETRY_STATUSES:
+            if isinstance(err, errors.ThrottledError) and err.retry_after is not None:
+                return min(err.retry_after, MAX_RETRY_AFTER)
+            return self._backoff * attempt
+        return None
+
+    async def _call(self, endpoint: Endpoint, request: RewardRequest, api_key: str,
+                    before_send: BeforeSend | None = None) -> CallResult:
+        headers = {
+            "x-api-key": api_key,
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "User-Agent": USER_AGENT,
+        }
+        exchange = Exchange(
+            endpoint=endpoint,
+            url=request.url(endpoint),
+            request_headers=redact_headers(headers),
+            request_body=request.body(),
+        )
+        try:
+            valid = request.validated()
+        except errors.ValidationError as exc:
+            return self._finish(exchange, Outcome.NOT_SENT, exc)
+        if not api_key or not api_key.strip():
+            return self._finish(exchange, Outcome.NOT_SENT, errors.ForbiddenError(
+                "no API key is set for this profile", advice="Enter the API key in the profile, then try again."))
+        exchange.url = valid.url(endpoint)
+        exchange.request_body = valid.body()
+        headers["x-api-key"] = api_key.strip()
+
+        await self._limiter.acquire(api_key.strip())
+        if before_send is not None:
+            maybe = before_send(exchange)
+            if inspect.isawaitable(maybe):
+                await maybe
+
+        exchange.started_at = datetime.now(UTC)
+        t0 = time.perf_counter()
+        body = json.dumps(exchange.request_body, ensure_ascii=False).encode()
+        try:
+            async with self._http.stream("POST", exchange.url, content=body, headers=headers,
+                                         timeout=self._timeout) as response:
+                exchange.status = response.status_code
+                exchange.response_headers = dict(response.headers)
+                raw = await self._read_capped(response, exchange)
+        except errors.ResponseTooLargeError as exc:
+            exchange.duration_ms = (time.perf_counter() - t0) * 1000
+            outcome = Outcome.UNKNOWN if endpoint.billed else Outcome.ERROR
+            return self._finish(exchange, outcome, exc)
+        except httpx.HTTPError as exc:
+            exchange.duration_ms = (time.perf_counter() - t0) * 1000
+            return self._transport_failure(exchange, exc)
+        exchange.duration_ms = (time.perf_counter() - t0) * 1000
+        exchange.response_body = raw.decode("utf-8", errors="replace")
+        return self._interpret(exchange)
+
+    async def _read_capped(self, response: httpx.Response, exchange: Exchange) -> bytes:
+        declared = response.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > self._max_bytes:
+            exchange.response_truncated = True
+            raise errors.ResponseTooLargeError(f"it declares {int(declared):,} bytes")
+        chunks, size = [], 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > self._max_bytes:
+                chunks.append(chunk[: max(0, self._max_bytes - (size - len(chunk)))])
+                exchange.response_body = b"".join(chunks).decode("utf-8", errors="replace")
+                exchange.response_truncated = True
+                raise errors.ResponseTooLargeError(f"more than {self._max_bytes:,} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _transport_failure(self, exchange: Exchange, exc: httpx.HTTPError) -> CallResult:
+        detail = str(exc) or exc.__class__.__name__
+        if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)):
+            return self._finish(exchange, Outcome.NOT_SENT, errors.NotSentError(detail))
+        if exchange.endpoint.billed:
+            if isinstance(exc, httpx.TimeoutException):
+                reason = "the server did not answer in time"
+            else:
+                reason = "the connection closed before a complete answer arrived"
+            return self._finish(exchange, Outcome.UNKNOWN, errors.OutcomeUnknownError(reason))
+        if isinstance(exc, httpx.TimeoutException):
+            return self._finish(exchange, Outcome.ERROR, errors.PreviewTimeoutError())
+        return self._finish(exchange, Outcome.ERROR, errors.ConnectionDroppedError(detail))
+
+    def _interpret(self, exchange: Exchange) -> CallResult:
+        status = exchange.status or 0
+        text = exchange.response_body
+        billed = exchange.endpoint.billed
+        if 200 <= status < 300:
+            try:
+                reward = parse_reward_payload(decode_json(text))
+            except errors.NoRewardError as exc:
+                return self._finish(exchange, Outcome.NO_REWARD, exc)
+            except errors.InvalidResponseError as exc:
+                exc.status = status
+                # A 200 for getReward means the claim was processed; if we cannot read
+                # the URL out of it, whether a reward was consumed is unknown.
+                return self._finish(exchange, Outcome.UNKNOWN if billed else Outcome.ERROR, exc)
+            if billed and not reward.reward_url:
+                return self._finish(exchange, Outcome.NO_REWARD, errors.BusinessError(
+                    status=status, notification_text=reward.notification_text), reward)
+            return self._finish(exchange, Outcome.SUCCESS, None, reward)
+
+        message, notification = self._error_fields(text)
+        if status == 403:
+            if message and "authentication token" in message.lower():
+                # API Gateway says this for an unknown path or method, not a bad key.
+                err = errors.RequestRejectedError(
+                    message, status=status,
+                    advice="The endpoint answered that this path does not exist. Check the base URL "
+                           "(it usually ends in /prod) and the path spelling.")
+            else:
+                err = errors.ForbiddenError(message or "", status=status, notification_text=notification)
+        elif status == 429:
+            err = errors.ThrottledError(message or "", status=status,
+                                        retry_after=_retry_after(exchange.response_headers))
+        elif status >= 500:
+            err = errors.ServerError(f"HTTP {status}" + (f", {message}" if message else ""), status=status,
+                                     notification_text=notification)
+            if billed and status in REWARD_UNKNOWN_STATUSES:
+                return self._finish(exchange, Outcome.UNKNOWN, errors.OutcomeUnknownError(
+                    f"the gateway answered HTTP {status}, so the service may or may not have processed the claim"))
+        elif 300 <= status < 400:
+            where = exchange.response_headers.get("location", "elsewhere")
+            err = errors.InvalidResponseError(f"the endpoint redirects to {where}", status=status,
+                                              advice="Use the final URL as the profile's endpoint.")
+        else:
+            err = errors.RequestRejectedError(f"HTTP {status}" + (f", {message}" if message else ""),
+                                              status=status, notification_text=notification)
+        return self._finish(exchange, Outcome.ERROR, err)
+
+    @staticmethod
+    def _error_fields(text: str) -> tuple[str | None, str | None]:
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return None, None
+        if not isinstance(data, dict):
+            return None, None
+        message = data.get("message") if isinstance(data.get("message"), str) else None
+        notification = data.get("rewardNotificationText")
+        return message, notification if isinstance(notification, str) else None
+
+    @staticmethod
+    def _finish(exchange: Exchange, outcome: Outcome, error: errors.MomentsError | None,
+                reward: RewardInfo | None = None) -> CallResult:
+        exchange.outcome = outcome
+        exchange.error_message = error.message if error else None
+        return CallResult(exchange=exchange, reward=reward, error=error)
+
+
+def _retry_after(headers: dict[str, str]) -> float | None:
+    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        try:
+            return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
+        except (TypeError, ValueError):
+            return None

@@ -1,0 +1,63 @@
+"""What one call looked like on the wire, kept for the Raw view and the journal.
+
+The API key never enters an Exchange: headers are redacted when the record is made,
+so nothing downstream (journal, exports, clipboard, logs) can leak it by accident.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from .request import Endpoint
+
+REDACTED = "•••• (redacted)"
+SECRET_HEADERS = frozenset({"x-api-key", "authorization", "proxy-authorization", "cookie"})
+
+
+class Outcome(StrEnum):
+    SUCCESS = "success"
+    NO_REWARD = "no_reward"   # `[]`, or an answer that explains why there is no reward
+    ERROR = "error"           # the server answered and it is clear nothing useful happened
+    UNKNOWN = "unknown"       # sent, but no complete answer: a reward may have been consumed
+    NOT_SENT = "not_sent"     # nothing left this machine: nothing spent
+    PENDING = "pending"       # journal only: the intent before the answer
+
+
+def redact_headers(headers: dict[str, str]) -> dict[str, str]:
+    return {k: (REDACTED if k.lower() in SECRET_HEADERS else v) for k, v in headers.items()}
+
+
+@dataclass
+class Exchange:
+    endpoint: Endpoint
+    url: str
+    request_headers: dict[str, str]
+    request_body: dict[str, str]
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    duration_ms: float | None = None
+    status: int | None = None
+    response_headers: dict[str, str] = field(default_factory=dict)
+    response_body: str = ""
+    response_truncated: bool = False
+    outcome: Outcome = Outcome.PENDING
+    error_message: str | None = None
+    attempts: int = 1
+
+    def request_json(self) -> str:
+        return json.dumps(self.request_body, ensure_ascii=False, indent=2)
+
+    def pretty_response(self) -> str:
+        try:
+            return json.dumps(json.loads(self.response_body), ensure_ascii=False, indent=2)
+        except ValueError:
+            return self.response_body
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["endpoint"] = self.endpoint.value
+        data["outcome"] = self.outcome.value
+        data["started_at"] = self.started_at.isoformat()
+        return data
