@@ -40,3 +40,12 @@ def sandbox(_sandbox_session):
     """The session's sandbox, reset (inventory, ledger, rate limits, faults) before the test."""
     _sandbox_session.admin.reset()
     return _sandbox_session
+
+
+def pytest_runtest_setup(item):
+    # Secret Service tests skip with a reason on a developer machine without one,
+    # but fail under CI=true, where .ci/run provides a real gnome-keyring.
+    if item.get_closest_marker("secret_service"):
+        from secret_service import require_secret_service
+
+        require_secret_service()

@@ -1,0 +1,188 @@
+#!/usr/bin/env python3
+"""Set up a development environment and run the app, the sandbox or the tests.
+
+    python3 scripts/dev.py run [app args]       # launch Moments Desktop on the embedded sandbox
+    python3 scripts/dev.py test [pytest args]   # run the whole test suite
+    python3 scripts/dev.py sandbox [args]       # serve the sandbox alone (moments-sandbox --port 0)
+
+Every command first makes sure .venv exists (created with the Python running this script,
+3.11 or newer) and holds the project installed in editable mode with its test extras. The
+install is repeated only when pyproject.toml or setup.py changed since the last one.
+
+Standard library only: this runs before any dependency is installed, on Linux, macOS and Windows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+MIN_PYTHON = (3, 11)
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / ".venv"
+STAMP = VENV / ".moments-dev-install"
+IS_WINDOWS = os.name == "nt"
+BIN = VENV / ("Scripts" if IS_WINDOWS else "bin")
+EXE = ".exe" if IS_WINDOWS else ""
+VENV_PYTHON = BIN / f"python{EXE}"
+
+# Asks the venv's keyring stack whether a Secret Service answers on the session bus.
+_SECRET_SERVICE_PROBE = """
+import sys
+try:
+    import secretstorage
+    connection = secretstorage.dbus_init()
+    ok = secretstorage.check_service_availability(connection)
+except Exception:
+    ok = False
+sys.exit(0 if ok else 1)
+"""
+
+
+def fail(message: str, code: int = 1) -> None:
+    print(f"dev.py: {message}", file=sys.stderr)
+    sys.exit(code)
+
+
+def say(message: str) -> None:
+    print(f"dev.py: {message}", flush=True)
+
+
+def check_python() -> None:
+    if sys.version_info < MIN_PYTHON:
+        found = ".".join(map(str, sys.version_info[:3]))
+        wanted = ".".join(map(str, MIN_PYTHON))
+        fail(
+            f"Moments Desktop needs Python {wanted} or newer; this is Python {found} ({sys.executable}).\n"
+            f"Run this script with a newer Python, e.g. 'python{wanted} scripts/dev.py ...'."
+        )
+
+
+def install_hash() -> str:
+    digest = hashlib.sha256()
+    for name in ("pyproject.toml", "setup.py"):
+        path = ROOT / name
+        digest.update(name.encode())
+        digest.update(path.read_bytes() if path.exists() else b"")
+    return digest.hexdigest()
+
+
+def ensure_venv() -> None:
+    if VENV.exists() and not VENV_PYTHON.exists():
+        fail(f"{VENV} exists but has no {VENV_PYTHON.relative_to(VENV)}; delete {VENV} and run again.")
+    if not VENV_PYTHON.exists():
+        say(f"creating {VENV} with Python {sys.version.split()[0]} ...")
+        result = subprocess.run([sys.executable, "-m", "venv", str(VENV)])
+        if result.returncode != 0 or not VENV_PYTHON.exists():
+            shutil.rmtree(VENV, ignore_errors=True)
+            fail(
+                "could not create the virtual environment. On Debian/Ubuntu install the venv module "
+                f"first: sudo apt-get install python{sys.version_info[0]}.{sys.version_info[1]}-venv"
+            )
+
+    wanted = install_hash()
+    installed = STAMP.read_text(encoding="utf-8").strip() if STAMP.exists() else ""
+    entry_point = BIN / f"moments-desktop{EXE}"
+    if installed == wanted and entry_point.exists():
+        return
+    say("installing the project and its test dependencies into .venv (the first time takes a minute) ...")
+    STAMP.unlink(missing_ok=True)
+    command = [str(VENV_PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q", "-e", ".[test]"]
+    result = subprocess.run(command, cwd=ROOT)
+    if result.returncode != 0:
+        fail(f"'pip install -e .[test]' failed (exit code {result.returncode}); see the messages above.")
+    STAMP.write_text(wanted + "\n", encoding="utf-8")
+
+
+def venv_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["VIRTUAL_ENV"] = str(VENV)
+    env["PATH"] = str(BIN) + os.pathsep + env.get("PATH", "")
+    env.pop("PYTHONHOME", None)
+    return env
+
+
+def run_tool(name: str, args: list[str]) -> int:
+    command = [str(BIN / f"{name}{EXE}"), *args]
+    try:
+        return subprocess.call(command, cwd=ROOT, env=venv_env())
+    except KeyboardInterrupt:
+        return 130
+
+
+def secret_service_reachable(env: dict[str, str]) -> bool:
+    try:
+        probe = subprocess.run([str(VENV_PYTHON), "-c", _SECRET_SERVICE_PROBE], env=env, timeout=20)
+    except subprocess.TimeoutExpired:
+        return False
+    return probe.returncode == 0
+
+
+def test_command(pytest_args: list[str], env: dict[str, str]) -> list[str]:
+    """pytest, wrapped in a private D-Bus session with gnome-keyring when Linux has no Secret Service."""
+    pytest = [str(VENV_PYTHON), "-m", "pytest", *pytest_args]
+    if not sys.platform.startswith("linux") or secret_service_reachable(env):
+        return pytest
+    dbus_run_session = shutil.which("dbus-run-session")
+    keyring_daemon = shutil.which("gnome-keyring-daemon")
+    if not (dbus_run_session and keyring_daemon):
+        say(
+            "no Secret Service is reachable and dbus-run-session/gnome-keyring-daemon are not installed: "
+            "tests marked secret_service will be skipped (in CI they fail). "
+            "Install them with: sudo apt-get install dbus gnome-keyring"
+        )
+        return pytest
+    # The throwaway keyring lives in a temporary directory (never the user's own keyrings), is
+    # created and unlocked with a dummy password, and disappears with the D-Bus session.
+    keyring_home = tempfile.mkdtemp(prefix="moments-test-keyring-")
+    say("no Secret Service is reachable: running the tests in a private D-Bus session with gnome-keyring")
+    script = (
+        'echo -n pw | XDG_DATA_HOME="$MOMENTS_TEST_KEYRING_HOME" '
+        f'"{keyring_daemon}" --unlock --components=secrets >/dev/null; exec "$@"'
+    )
+    env["MOMENTS_TEST_KEYRING_HOME"] = keyring_home
+    return [dbus_run_session, "--", "sh", "-c", script, "sh", *pytest]
+
+
+def run_tests(pytest_args: list[str]) -> int:
+    env = venv_env()
+    if sys.platform.startswith("linux") and not (env.get("DISPLAY") or env.get("WAYLAND_DISPLAY")):
+        env.setdefault("QT_QPA_PLATFORM", "offscreen")
+    command = test_command(pytest_args, env)
+    try:
+        return subprocess.call(command, cwd=ROOT, env=env)
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        keyring_home = env.get("MOMENTS_TEST_KEYRING_HOME")
+        if keyring_home:
+            shutil.rmtree(keyring_home, ignore_errors=True)
+
+
+USAGE = __doc__.split("\n\n")[1]
+
+
+def main(argv: list[str]) -> int:
+    check_python()
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print("usage:\n" + USAGE)
+        return 0 if argv else 2
+    command, rest = argv[0], argv[1:]
+    if command not in ("run", "test", "sandbox"):
+        print(f"dev.py: unknown command {command!r}\nusage:\n{USAGE}", file=sys.stderr)
+        return 2
+    ensure_venv()
+    if command == "run":
+        return run_tool("moments-desktop", rest)
+    if command == "sandbox":
+        return run_tool("moments-sandbox", rest or ["--port", "0"])
+    return run_tests(rest)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
