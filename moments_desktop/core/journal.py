@@ -1,0 +1,608 @@
+"""The exchange journal: every request the app sends, in SQLite.
+
+Two jobs:
+* History: each finished exchange is a row (record()); the history view pages, filters,
+  searches and exports them without loading everything (100k rows stay fast).
+* Money safety for getReward: the intent is committed (outcome 'pending') BEFORE the
+  request leaves (begin_intent()), and the answer, with its reward URL, is committed
+  (complete()) BEFORE the caller shows it. A 'pending' row found by a later run means the
+  app stopped in between: recover() marks it 'unknown' and returns it so the user decides.
+  Nothing here ever deletes or retries a row.
+
+API keys never reach the database: x-api-key / authorization header values are redacted
+on the way in (even if a caller forgot), and any value passed as `secrets` is scrubbed
+from every stored text.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import socket
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from . import paths
+from .errors import MomentsError
+
+OUTCOMES = ("success", "no_reward", "error", "unknown", "pending", "not_sent")
+REDACTED = "[redacted]"
+SENSITIVE_HEADERS = {"x-api-key", "authorization", "proxy-authorization", "cookie", "set-cookie"}
+# Values a caller already masked (e.g. "••••1234", "***", "[redacted]") are kept as they are.
+_MASK_CHARS = set("•*…x.X")
+
+UNKNOWN_AFTER_RESTART = (
+    "The app stopped after this request was sent (or while sending it) and before the answer "
+    "was recorded. A reward may have been consumed. Check the campaign or sandbox ledger before "
+    "claiming again."
+)
+
+SCHEMA_VERSION = 1
+_COLUMNS = (
+    "id", "time", "profile_id", "profile_name", "endpoint", "request_url", "request_headers",
+    "request_body", "status", "response_headers", "response_body", "duration_ms", "outcome",
+    "error_message", "reward_url", "resolved_note", "resolved_at", "summary", "owner",
+)
+_SEARCHED = ("summary", "request_url", "request_body", "response_body", "reward_url", "error_message",
+             "profile_name")
+
+
+class JournalError(MomentsError):
+    title = "The history journal could not be updated"
+    advice = "Check that the disk is not full and the data folder is writable."
+
+
+def utc_now_iso() -> str:
+    return _iso(datetime.now(UTC))
+
+
+def _iso(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _time_bound(value: datetime | str | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return _iso(value)
+    text = str(value).strip()
+    try:
+        return _iso(datetime.fromisoformat(text.replace("Z", "+00:00")))
+    except ValueError:
+        return text
+
+
+def _looks_masked(value: str) -> bool:
+    stripped = value.strip()
+    if not stripped or "redacted" in stripped.lower():
+        return True
+    head = stripped[:-4] if len(stripped) > 4 else stripped
+    return len(head) >= 3 and all(ch in _MASK_CHARS for ch in head) and any(ch in "•*…" for ch in head)
+
+
+def redact_headers(headers: Mapping[str, Any] | Iterable[tuple[str, Any]] | None) -> dict[str, str]:
+    if headers is None:
+        return {}
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    clean: dict[str, str] = {}
+    for name, value in items:
+        name = str(name)
+        value = "" if value is None else str(value)
+        if name.lower() in SENSITIVE_HEADERS and not _looks_masked(value):
+            value = REDACTED
+        clean[name] = value
+    return clean
+
+
+def _scrub(text: str | None, secrets: Iterable[str]) -> str | None:
+    if text is None:
+        return None
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+def _enum_value(value: Any) -> Any:
+    return value.value if isinstance(value, Enum) else value
+
+
+def _dump(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, (bytes, bytearray)):
+        value = bytes(value).decode("utf-8", "replace")
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=False, default=str)
+
+
+def _summary(endpoint: str, body: Any, status: int | None, outcome: str, reward_url: str | None) -> str:
+    parts = [endpoint]
+    if isinstance(body, Mapping):
+        parts.append("/".join(str(body.get(k, "")) for k in
+                              ("appId", "momentId", "deviceType", "campaignId", "rewardGroupId")))
+    parts.append(f"{status if status is not None else '-'} {outcome}")
+    if reward_url:
+        parts.append(reward_url)
+    return " ".join(parts)
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _pid_alive(pid: int) -> bool:
+    if os.name != "posix":
+        return False  # [assumed] no cheap check: treat as gone (the safe side: the user is asked)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+@dataclass
+class JournalEntry:
+    id: int
+    time: str
+    profile_id: str | None
+    profile_name: str | None
+    endpoint: str
+    request_url: str | None
+    request_headers: dict
+    request_body: Any
+    status: int | None
+    response_headers: dict
+    response_body: str | None
+    duration_ms: float | None
+    outcome: str
+    error_message: str | None
+    reward_url: str | None
+    resolved_note: str | None
+    resolved_at: str | None
+    summary: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class JournalFilter:
+    profile_id: str | None = None
+    endpoint: str | None = None
+    outcome: str | Iterable[str] | None = None
+    since: datetime | str | None = None  # inclusive
+    until: datetime | str | None = None  # exclusive
+    text: str | None = None
+    unresolved_only: bool = False
+
+    @classmethod
+    def of(cls, filters: JournalFilter | Mapping[str, Any] | None) -> JournalFilter:
+        if filters is None:
+            return cls()
+        if isinstance(filters, JournalFilter):
+            return filters
+        return cls(**dict(filters))
+
+
+def _loads(text: str | None, default: Any) -> Any:
+    if text is None:
+        return default
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _entry(row: sqlite3.Row) -> JournalEntry:
+    return JournalEntry(
+        id=row["id"], time=row["time"], profile_id=row["profile_id"], profile_name=row["profile_name"],
+        endpoint=row["endpoint"], request_url=row["request_url"],
+        request_headers=_loads(row["request_headers"], {}), request_body=_loads(row["request_body"], None),
+        status=row["status"], response_headers=_loads(row["response_headers"], {}),
+        response_body=row["response_body"], duration_ms=row["duration_ms"], outcome=row["outcome"],
+        error_message=row["error_message"], reward_url=row["reward_url"],
+        resolved_note=row["resolved_note"], resolved_at=row["resolved_at"], summary=row["summary"] or "",
+    )
+
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS exchanges (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    time TEXT NOT NULL,
+    profile_id TEXT,
+    profile_name TEXT,
+    endpoint TEXT NOT NULL,
+    request_url TEXT,
+    request_headers TEXT,
+    request_body TEXT,
+    status INTEGER,
+    response_headers TEXT,
+    response_body TEXT,
+    duration_ms REAL,
+    outcome TEXT NOT NULL CHECK (outcome IN ({", ".join(repr(o) for o in OUTCOMES)})),
+    error_message TEXT,
+    reward_url TEXT,
+    resolved_note TEXT,
+    resolved_at TEXT,
+    summary TEXT NOT NULL DEFAULT '',
+    owner TEXT
+);
+CREATE INDEX IF NOT EXISTS ix_exchanges_time ON exchanges(time, id);
+CREATE INDEX IF NOT EXISTS ix_exchanges_profile ON exchanges(profile_id, time, id);
+CREATE INDEX IF NOT EXISTS ix_exchanges_endpoint ON exchanges(endpoint, time, id);
+CREATE INDEX IF NOT EXISTS ix_exchanges_outcome ON exchanges(outcome, time, id);
+CREATE INDEX IF NOT EXISTS ix_exchanges_profile_endpoint ON exchanges(profile_id, endpoint, time, id);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+"""
+
+_FTS_COLS = ", ".join(_SEARCHED)
+_FTS_NEW = ", ".join(f"new.{c}" for c in _SEARCHED)
+_FTS_OLD = ", ".join(f"old.{c}" for c in _SEARCHED)
+_FTS_SCHEMA = f"""
+CREATE VIRTUAL TABLE IF NOT EXISTS exchanges_fts USING fts5(
+    {_FTS_COLS}, content='exchanges', content_rowid='id', tokenize='trigram');
+CREATE TRIGGER IF NOT EXISTS exchanges_ai AFTER INSERT ON exchanges BEGIN
+    INSERT INTO exchanges_fts(rowid, {_FTS_COLS}) VALUES (new.id, {_FTS_NEW});
+END;
+CREATE TRIGGER IF NOT EXISTS exchanges_ad AFTER DELETE ON exchanges BEGIN
+    INSERT INTO exchanges_fts(exchanges_fts, rowid, {_FTS_COLS}) VALUES ('delete', old.id, {_FTS_OLD});
+END;
+CREATE TRIGGER IF NOT EXISTS exchanges_au AFTER UPDATE ON exchanges BEGIN
+    INSERT INTO exchanges_fts(exchanges_fts, rowid, {_FTS_COLS}) VALUES ('delete', old.id, {_FTS_OLD});
+    INSERT INTO exchanges_fts(rowid, {_FTS_COLS}) VALUES (new.id, {_FTS_NEW});
+END;
+"""
+
+# Trigram needs at least three characters; shorter searches fall back to LIKE.
+_FTS_MIN = 3
+
+
+class Journal:
+    """One SQLite file (WAL, synchronous=FULL). Thread-safe through one lock."""
+
+    def __init__(self, path: Path | None = None, *, recover: bool = False):
+        self.path = Path(path) if path is not None else paths.journal_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._owner = _owner()
+        self._conn = self._connect(self.path)
+        self.fts = False
+        with self._lock, self._conn:
+            self._conn.executescript(_SCHEMA)
+            try:
+                self._conn.executescript(_FTS_SCHEMA)
+                self.fts = True
+            except sqlite3.OperationalError:
+                self.fts = False  # SQLite without FTS5/trigram: LIKE search
+            self._conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
+                               (str(SCHEMA_VERSION),))
+        self.recovered: list[JournalEntry] = self.recover() if recover else []
+
+    @staticmethod
+    def _connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
+        if readonly:
+            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
+        else:
+            conn = sqlite3.connect(path, check_same_thread=False, timeout=10)
+            conn.execute("PRAGMA journal_mode=WAL")
+            # FULL: an intent is on disk before getReward is sent, a reward URL before it is shown.
+            conn.execute("PRAGMA synchronous=FULL")
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA foreign_keys=ON")
+        return conn
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _write(self, sql: str, params: Iterable[Any]) -> sqlite3.Cursor:
+        try:
+            with self._lock, self._conn:
+                return self._conn.execute(sql, tuple(params))
+        except sqlite3.Error as exc:
+            raise JournalError(str(exc)) from exc
+
+    # --- writing -------------------------------------------------------------------
+
+    def _row(self, *, profile_id, profile_name, endpoint, url, headers, body, status, response_headers,
+             response_body, duration_ms, outcome, error_message, reward_url, time, secrets) -> dict[str, Any]:
+        endpoint = str(_enum_value(endpoint))
+        outcome = str(_enum_value(outcome))
+        if outcome not in OUTCOMES:
+            raise ValueError(f"unknown outcome {outcome!r}")
+        secrets = [s for s in secrets if s]
+        return {
+            "time": _time_bound(time) if time is not None else utc_now_iso(),
+            "profile_id": profile_id,
+            "profile_name": profile_name,
+            "endpoint": endpoint,
+            "request_url": _scrub(url, secrets),
+            "request_headers": _scrub(_dump(redact_headers(headers)), secrets),
+            "request_body": _scrub(_dump(body), secrets),
+            "status": status,
+            "response_headers": _scrub(_dump(redact_headers(response_headers)), secrets),
+            "response_body": _scrub(_dump(response_body), secrets),
+            "duration_ms": duration_ms,
+            "outcome": outcome,
+            "error_message": _scrub(error_message, secrets),
+            "reward_url": reward_url,
+            "summary": _summary(endpoint, body, status, outcome, reward_url),
+            "owner": self._owner,
+        }
+
+    def _insert(self, row: dict[str, Any]) -> int:
+        names = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        return int(self._write(f"INSERT INTO exchanges ({names}) VALUES ({marks})", row.values()).lastrowid)
+
+    def record(self, *, endpoint: str, url: str | None, headers: Mapping[str, Any] | None = None,
+               body: Any = None, status: int | None = None, response_headers: Mapping[str, Any] | None = None,
+               response_body: str | bytes | None = None, duration_ms: float | None = None,
+               outcome: str, error_message: str | None = None, reward_url: str | None = None,
+               profile_id: str | None = None, profile_name: str | None = None,
+               time: datetime | str | None = None, secrets: Iterable[str] = ()) -> int:
+        """Store one finished exchange; returns its id."""
+        return self._insert(self._row(
+            profile_id=profile_id, profile_name=profile_name, endpoint=endpoint, url=url, headers=headers,
+            body=body, status=status, response_headers=response_headers, response_body=response_body,
+            duration_ms=duration_ms, outcome=outcome, error_message=error_message, reward_url=reward_url,
+            time=time, secrets=secrets))
+
+    def record_exchange(self, exchange: Any, *, profile_id: str | None = None, profile_name: str | None = None,
+                        reward_url: str | None = None, secrets: Iterable[str] = ()) -> int:
+        """Store a finished client Exchange record (duck-typed: endpoint, url, request_headers, ...)."""
+        get = lambda *names: next((getattr(exchange, n) for n in names if hasattr(exchange, n)), None)
+        return self.record(
+            endpoint=get("endpoint"), url=get("url", "request_url"), headers=get("request_headers"),
+            body=get("request_body"), status=get("status"), response_headers=get("response_headers"),
+            response_body=get("response_body"), duration_ms=get("duration_ms"), outcome=get("outcome"),
+            error_message=get("error_message", "error"), reward_url=reward_url or get("reward_url"),
+            profile_id=profile_id, profile_name=profile_name, time=get("started_at"), secrets=secrets)
+
+    def record_many(self, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Bulk insert (one transaction) of record() keyword dicts; for imports and benchmarks."""
+        built = [self._row(**{
+            "profile_id": None, "profile_name": None, "url": None, "headers": None, "body": None,
+            "status": None, "response_headers": None, "response_body": None, "duration_ms": None,
+            "error_message": None, "reward_url": None, "time": None, "secrets": (), **r}) for r in rows]
+        if not built:
+            return 0
+        names = list(built[0])
+        sql = f"INSERT INTO exchanges ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
+        try:
+            with self._lock, self._conn:
+                self._conn.executemany(sql, ([r[n] for n in names] for r in built))
+        except sqlite3.Error as exc:
+            raise JournalError(str(exc)) from exc
+        return len(built)
+
+    def begin_intent(self, profile_id: str | None, profile_name: str | None, endpoint: str, url: str,
+                     headers: Mapping[str, Any] | None, body: Any, *, secrets: Iterable[str] = ()) -> int:
+        """Commit a 'pending' row (fsynced) BEFORE the request is sent. Returns its id."""
+        return self._insert(self._row(
+            profile_id=profile_id, profile_name=profile_name, endpoint=endpoint, url=url, headers=headers,
+            body=body, status=None, response_headers=None, response_body=None, duration_ms=None,
+            outcome="pending", error_message=None, reward_url=None, time=None, secrets=secrets))
+
+    def complete(self, entry_id: int, status: int | None, response_headers: Mapping[str, Any] | None,
+                 response_body: str | bytes | None, duration_ms: float | None, outcome: str,
+                 error_message: str | None = None, reward_url: str | None = None, *,
+                 secrets: Iterable[str] = ()) -> JournalEntry:
+        """Commit the answer of an intent. Returns only once it is on disk: show the reward after."""
+        outcome = str(_enum_value(outcome))
+        if outcome not in OUTCOMES or outcome == "pending":
+            raise ValueError(f"cannot complete with outcome {outcome!r}")
+        secrets = [s for s in secrets if s]
+        with self._lock:
+            current = self.get(entry_id)
+            if current.outcome not in ("pending", "unknown"):
+                raise JournalError(f"entry {entry_id} is already complete ({current.outcome})")
+            self._write(
+                "UPDATE exchanges SET status=?, response_headers=?, response_body=?, duration_ms=?, outcome=?,"
+                " error_message=?, reward_url=?, summary=? WHERE id=?",
+                (status, _scrub(_dump(redact_headers(response_headers)), secrets),
+                 _scrub(_dump(response_body), secrets), duration_ms, outcome, _scrub(error_message, secrets),
+                 reward_url, _summary(current.endpoint, current.request_body, status, outcome, reward_url),
+                 entry_id))
+            return self.get(entry_id)
+
+    def resolve(self, entry_id: int, note: str) -> JournalEntry:
+        """Record what the user found out about an unknown outcome (the row is kept)."""
+        with self._lock:
+            self.get(entry_id)
+            self._write("UPDATE exchanges SET resolved_note=?, resolved_at=? WHERE id=?",
+                        (note, utc_now_iso(), entry_id))
+            return self.get(entry_id)
+
+    # --- intents left by an earlier run -------------------------------------------------
+
+    def _orphaned(self) -> list[JournalEntry]:
+        rows = self._conn.execute(
+            "SELECT * FROM exchanges WHERE outcome='pending' AND (owner IS NULL OR owner != ?) ORDER BY id",
+            (self._owner,)).fetchall()
+        orphans = []
+        host = socket.gethostname()
+        for row in rows:
+            owner = row["owner"] or ""
+            o_host, _, rest = owner.partition(":")
+            pid_text = rest.partition(":")[0]
+            if o_host == host and pid_text.isdigit() and int(pid_text) != os.getpid() and _pid_alive(int(pid_text)):
+                continue  # another running instance is waiting for this answer
+            orphans.append(_entry(row))
+        return orphans
+
+    def open_intents(self) -> list[JournalEntry]:
+        """Pending rows left by an earlier run (this instance's own in-flight intents excluded)."""
+        with self._lock:
+            return self._orphaned()
+
+    def recover(self) -> list[JournalEntry]:
+        """Mark pending rows of earlier runs 'unknown' and return them. Never deletes or retries."""
+        with self._lock:
+            orphans = self._orphaned()
+            for entry in orphans:
+                self._write("UPDATE exchanges SET outcome='unknown', error_message=? WHERE id=? AND outcome='pending'",
+                            (UNKNOWN_AFTER_RESTART, entry.id))
+            return [self.get(e.id) for e in orphans]
+
+    def unresolved(self) -> list[JournalEntry]:
+        """Unknown outcomes nobody has resolved yet (for a reminder banner)."""
+        return self.query(JournalFilter(outcome="unknown", unresolved_only=True), 0, 1000)
+
+    # --- reading -------------------------------------------------------------------
+
+    def get(self, entry_id: int) -> JournalEntry:
+        with self._lock:
+            row = self._conn.execute("SELECT * FROM exchanges WHERE id=?", (entry_id,)).fetchone()
+        if row is None:
+            raise JournalError(f"entry {entry_id} does not exist")
+        return _entry(row)
+
+    def _where(self, filters: JournalFilter | Mapping[str, Any] | None) -> tuple[str, list[Any]]:
+        f = JournalFilter.of(filters)
+        clauses: list[str] = []
+        params: list[Any] = []
+        if f.profile_id:
+            clauses.append("profile_id = ?")
+            params.append(f.profile_id)
+        if f.endpoint:
+            clauses.append("endpoint = ?")
+            params.append(str(_enum_value(f.endpoint)))
+        if f.outcome:
+            outcomes = [f.outcome] if isinstance(f.outcome, str) else [str(_enum_value(o)) for o in f.outcome]
+            clauses.append(f"outcome IN ({', '.join('?' for _ in outcomes)})")
+            params.extend(outcomes)
+        if f.since is not None:
+            clauses.append("time >= ?")
+            params.append(_time_bound(f.since))
+        if f.until is not None:
+            clauses.append("time < ?")
+            params.append(_time_bound(f.until))
+        if f.unresolved_only:
+            clauses.append("resolved_note IS NULL")
+        text = (f.text or "").strip()
+        if text:
+            if self.fts and len(text) >= _FTS_MIN:
+                clauses.append("id IN (SELECT rowid FROM exchanges_fts WHERE exchanges_fts MATCH ?)")
+                params.append('"' + text.replace('"', '""') + '"')
+            else:
+                pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+                clauses.append("(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in _SEARCHED) + ")")
+                params.extend([pattern] * len(_SEARCHED))
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    def count(self, filters: JournalFilter | Mapping[str, Any] | None = None) -> int:
+        where, params = self._where(filters)
+        with self._lock:
+            return int(self._conn.execute(f"SELECT COUNT(*) FROM exchanges{where}", params).fetchone()[0])
+
+    def query(self, filters: JournalFilter | Mapping[str, Any] | None = None, offset: int = 0,
+              limit: int = 100) -> list[JournalEntry]:
+        """Newest first (by the exchange's time, then id)."""
+        where, params = self._where(filters)
+        with self._lock:
+            rows = self._conn.execute(f"SELECT * FROM exchanges{where} ORDER BY time DESC, id DESC LIMIT ? OFFSET ?",
+                                      [*params, max(0, int(limit)), max(0, int(offset))]).fetchall()
+        return [_entry(r) for r in rows]
+
+    def _stream(self, filters) -> Iterator[JournalEntry]:
+        """Rows oldest first through a separate read-only connection (WAL: writers are not blocked)."""
+        where, params = self._where(filters)
+        conn = self._connect(self.path, readonly=True)
+        try:
+            cursor = conn.execute(f"SELECT * FROM exchanges{where} ORDER BY time, id", params)
+            while batch := cursor.fetchmany(500):
+                for row in batch:
+                    yield _entry(row)
+        finally:
+            conn.close()
+
+    # --- export --------------------------------------------------------------------
+
+    _EXPORT_FIELDS = tuple(c for c in _COLUMNS if c != "owner")
+
+    def export_csv(self, path: Path, filters: JournalFilter | Mapping[str, Any] | None = None) -> int:
+        """Stream matching rows to CSV (UTF-8 with BOM for spreadsheets). Returns the row count."""
+        count = 0
+
+        def write(handle) -> None:
+            nonlocal count
+            writer = csv.writer(handle)
+            writer.writerow(self._EXPORT_FIELDS)
+            for entry in self._stream(filters):
+                data = entry.to_dict()
+                data["request_headers"] = json.dumps(redact_headers(entry.request_headers), ensure_ascii=False)
+                data["response_headers"] = json.dumps(redact_headers(entry.response_headers), ensure_ascii=False)
+                data["request_body"] = _dump(entry.request_body)
+                writer.writerow([_csv_safe(data[name]) for name in self._EXPORT_FIELDS])
+                count += 1
+
+        _atomic_stream(Path(path), write, encoding="utf-8-sig")
+        return count
+
+    def export_json(self, path: Path, filters: JournalFilter | Mapping[str, Any] | None = None) -> int:
+        """Stream matching rows as a JSON array. Returns the row count."""
+        count = 0
+
+        def write(handle) -> None:
+            nonlocal count
+            handle.write("[")
+            for entry in self._stream(filters):
+                data = entry.to_dict()
+                data["request_headers"] = redact_headers(entry.request_headers)
+                data["response_headers"] = redact_headers(entry.response_headers)
+                handle.write(("\n  " if count == 0 else ",\n  ") + json.dumps(data, ensure_ascii=False))
+                count += 1
+            handle.write("\n]\n")
+
+        _atomic_stream(Path(path), write, encoding="utf-8")
+        return count
+
+
+def _csv_safe(value: Any) -> Any:
+    """Keep spreadsheets from running formulas a hostile endpoint put in a response."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return "" if value is None else value
+
+
+def _atomic_stream(path: Path, write, *, encoding: str) -> None:
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding=encoding, newline="") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        try:
+            os.unlink(tmp_name)
+        except OSError:
+            pass
+        raise
+    paths.fsync_dir(path.parent)

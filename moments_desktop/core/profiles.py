@@ -1,0 +1,552 @@
+"""Saved endpoint profiles: the request fields, the test/live flag and cost, never the key.
+
+Profiles live in profiles.json (config dir), written atomically. API keys live in the
+system keychain (credentials.py), keyed by the profile's stable id, so nothing secret is
+in this file or in an export.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields, replace
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from . import paths
+from .errors import MomentsError, ValidationError
+from .request import (
+    BODY_FIELDS,
+    DEFAULT_BASE_URL,
+    RewardRequest,
+    validate_base_url,
+    validate_field,
+)
+
+SCHEMA_VERSION = 1
+EXPORT_FORMAT = "moments-desktop-profiles"
+
+# The base URL of the built-in demo profile. Not a URL: the app substitutes the embedded
+# sandbox's real http://127.0.0.1:<port> when it builds the request (Profile.to_request).
+EMBEDDED_SANDBOX_URL = "sandbox:embedded"
+DEMO_PROFILE_ID = "sandbox-demo"
+DEMO_PROFILE_NAME = "Sandbox demo"
+
+MAX_NAME_LENGTH = 100
+MAX_NOTES_LENGTH = 10_000
+# Keys an import file might carry by mistake; never stored, reported instead.
+_SECRET_KEYS = {"api_key", "apikey", "x-api-key", "key", "secret", "password", "apiKey"}
+_SECRET_KEYS_LOWER = {k.lower() for k in _SECRET_KEYS}
+
+
+class ProfileError(MomentsError):
+    title = "The profile could not be changed"
+
+
+class ProfileNotFoundError(ProfileError):
+    title = "No such profile"
+    advice = "It may have been deleted in another window. Reload the profile list."
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass
+class Profile:
+    """One saved target: endpoint + the five body fields + how careful a claim must be."""
+
+    name: str
+    base_url: str = DEFAULT_BASE_URL
+    appId: str = ""
+    momentId: str = ""
+    deviceType: str = "Android"
+    campaignId: str = ""
+    rewardGroupId: str = ""
+    # User-declared: True means real money. Decides the claim confirmation strength.
+    live: bool = False
+    allow_insecure: bool = False
+    cost_per_action: Decimal | None = None
+    currency: str = "USD"
+    notes: str = ""
+    id: str = field(default_factory=_new_id)
+
+    @property
+    def is_builtin(self) -> bool:
+        return self.id == DEMO_PROFILE_ID
+
+    @property
+    def uses_embedded_sandbox(self) -> bool:
+        return self.base_url.strip() == EMBEDDED_SANDBOX_URL
+
+    def to_request(self, embedded_sandbox_url: str | None = None) -> RewardRequest:
+        """The request this profile describes.
+
+        A profile pointing at the embedded sandbox needs the sandbox's real URL; without
+        one the sentinel is kept and the request fails validation (it is never sent).
+        """
+        base_url = self.base_url.strip()
+        if base_url == EMBEDDED_SANDBOX_URL and embedded_sandbox_url:
+            base_url = embedded_sandbox_url
+        return RewardRequest(
+            base_url=base_url,
+            appId=self.appId,
+            momentId=self.momentId,
+            deviceType=self.deviceType,
+            campaignId=self.campaignId,
+            rewardGroupId=self.rewardGroupId,
+            allow_insecure=self.allow_insecure,
+        )
+
+    def field_errors(self, others: Iterable[Profile] = ()) -> dict[str, str]:
+        """Problems per field; `others` are the other saved profiles (for the unique name)."""
+        errors: dict[str, str] = {}
+        name_problem = validate_name(self.name, others, self.id)
+        if name_problem:
+            errors["name"] = name_problem
+        if not isinstance(self.base_url, str):
+            errors["base_url"] = "Must be text."
+        elif self.base_url.strip() != EMBEDDED_SANDBOX_URL:
+            problem = validate_base_url(self.base_url, allow_insecure=bool(self.allow_insecure))
+            if problem:
+                errors["base_url"] = problem
+        for name in BODY_FIELDS:
+            problem = validate_field(name, getattr(self, name))
+            if problem:
+                errors[name] = problem
+        for flag in ("live", "allow_insecure"):
+            if not isinstance(getattr(self, flag), bool):
+                errors[flag] = "Must be true or false."
+        cost_problem = validate_cost(self.cost_per_action)
+        if cost_problem:
+            errors["cost_per_action"] = cost_problem
+        currency_problem = validate_currency(self.currency)
+        if currency_problem:
+            errors["currency"] = currency_problem
+        if not isinstance(self.notes, str):
+            errors["notes"] = "Must be text."
+        elif len(self.notes) > MAX_NOTES_LENGTH:
+            errors["notes"] = f"At most {MAX_NOTES_LENGTH} characters."
+        if not isinstance(self.id, str) or not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", self.id):
+            errors["id"] = "The profile id is not valid."
+        return errors
+
+    def normalized(self) -> Profile:
+        """A copy with surrounding whitespace trimmed from the text fields."""
+        return replace(
+            self,
+            name=self.name.strip(),
+            base_url=self.base_url.strip(),
+            currency=self.currency.strip().upper(),
+            **{name: getattr(self, name).strip() for name in BODY_FIELDS},
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["cost_per_action"] = None if self.cost_per_action is None else str(self.cost_per_action)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Profile:
+        """Build a profile, or raise ValidationError with per-field problems."""
+        profile, problems = parse_profile(data)
+        if problems or profile is None:
+            raise ValidationError(problems or {"profile": "Not a profile."})
+        return profile
+
+
+def validate_name(name: Any, others: Iterable[Profile] = (), own_id: str | None = None) -> str | None:
+    if not isinstance(name, str):
+        return "Must be text."
+    stripped = name.strip()
+    if not stripped:
+        return "Give the profile a name."
+    if len(stripped) > MAX_NAME_LENGTH:
+        return f"At most {MAX_NAME_LENGTH} characters."
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in stripped):
+        return "Contains control characters."
+    key = stripped.casefold()
+    for other in others:
+        if other.id != own_id and other.name.strip().casefold() == key:
+            return f"Another profile is already called “{other.name.strip()}”."
+    return None
+
+
+def validate_cost(cost: Any) -> str | None:
+    if cost is None:
+        return None
+    if not isinstance(cost, Decimal) or not cost.is_finite():
+        return "Enter a number, e.g. 0.25."
+    if cost < 0:
+        return "The cost cannot be negative."
+    if cost > Decimal(1000000):
+        return "The cost is implausibly large."
+    return None
+
+
+def validate_currency(currency: Any) -> str | None:
+    if not isinstance(currency, str) or not re.fullmatch(r"[A-Za-z]{3}", currency.strip()):
+        return "Use a three-letter currency code such as USD or EUR."
+    return None
+
+
+def _parse_cost(value: Any) -> tuple[Decimal | None, str | None]:
+    if value is None or value == "":
+        return None, None
+    if isinstance(value, bool):
+        return None, "Enter a number, e.g. 0.25."
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None, "Enter a number, e.g. 0.25."
+        value = repr(value)
+    if isinstance(value, int):
+        value = str(value)
+    if not isinstance(value, str):
+        return None, "Enter a number, e.g. 0.25."
+    try:
+        cost = Decimal(value.strip())
+    except InvalidOperation:
+        return None, "Enter a number, e.g. 0.25."
+    return cost, validate_cost(cost)
+
+
+def parse_profile(data: Any, others: Iterable[Profile] = ()) -> tuple[Profile | None, dict[str, str]]:
+    """Tolerant reader: returns (profile or None, per-field problems).
+
+    Unknown keys are ignored; keys that look like secrets are ignored and never stored.
+    """
+    if not isinstance(data, dict):
+        return None, {"profile": "Not a profile (expected an object with named fields)."}
+    problems: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    text_fields = ("name", "base_url", *BODY_FIELDS, "currency", "notes", "id")
+    defaults = Profile(name="")
+    for name in text_fields:
+        if name not in data or data[name] is None:
+            if name in ("name", *BODY_FIELDS):
+                problems[name] = f"{name} is missing." if name != "name" else "The profile has no name."
+            continue
+        value = data[name]
+        if not isinstance(value, str):
+            problems[name] = "Must be text."
+            continue
+        values[name] = value
+    for flag in ("live", "allow_insecure"):
+        if flag in data:
+            if isinstance(data[flag], bool):
+                values[flag] = data[flag]
+            else:
+                problems[flag] = "Must be true or false."
+    if "live" not in data:
+        # [assumed] an import that does not say is treated as live: the stronger confirmation.
+        values["live"] = True
+    cost, cost_problem = _parse_cost(data.get("cost_per_action"))
+    if cost_problem:
+        problems["cost_per_action"] = cost_problem
+    else:
+        values["cost_per_action"] = cost
+    for name in text_fields:
+        values.setdefault(name, getattr(defaults, name) if name != "id" else _new_id())
+    profile = Profile(**values)
+    for name, problem in profile.field_errors(others).items():
+        problems.setdefault(name, problem)
+    if problems:
+        return (profile if set(problems) <= {"name"} else None), problems
+    return profile.normalized(), {}
+
+
+def demo_profile() -> Profile:
+    return Profile(
+        id=DEMO_PROFILE_ID,
+        name=DEMO_PROFILE_NAME,
+        base_url=EMBEDDED_SANDBOX_URL,
+        appId="DEMO1",
+        momentId="GAME_COMPLETE",
+        deviceType="Android",
+        campaignId="DEMOCAMP1",
+        rewardGroupId="US",
+        live=False,
+        allow_insecure=False,
+        cost_per_action=None,
+        currency="USD",
+        notes="Talks to the sandbox built into the app. Nothing real is spent.",
+    )
+
+
+def _timestamp() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+
+
+@dataclass
+class ImportCandidate:
+    index: int  # position in the file, from 0
+    label: str  # the name as written in the file, or "Profile #n"
+    profile: Profile | None
+    problems: dict[str, str]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        return self.profile is not None and not self.problems
+
+
+@dataclass
+class ImportReport:
+    path: Path
+    candidates: list[ImportCandidate] = field(default_factory=list)
+    file_error: str | None = None
+
+    @property
+    def valid(self) -> list[Profile]:
+        return [c.profile for c in self.candidates if c.valid and c.profile is not None]
+
+    @property
+    def invalid(self) -> list[ImportCandidate]:
+        return [c for c in self.candidates if not c.valid]
+
+
+def _unique_name(name: str, taken: set[str]) -> str:
+    if name.casefold() not in taken:
+        return name
+    n = 2
+    while True:
+        candidate = f"{name} ({n})"
+        if candidate.casefold() not in taken:
+            return candidate
+        n += 1
+
+
+class ProfileStore:
+    """profiles.json: load, validate, CRUD, atomic save, import/export."""
+
+    def __init__(self, path: Path | None = None):
+        self.path = Path(path) if path is not None else paths.profiles_path()
+        self.load_warnings: list[str] = []
+        self._profiles: dict[str, Profile] = {}
+        self.load()
+
+    # --- persistence ---------------------------------------------------------------
+
+    def load(self) -> None:
+        self.load_warnings = []
+        self._profiles = {DEMO_PROFILE_ID: demo_profile()}
+        if not self.path.exists():
+            return
+        try:
+            raw = self.path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            self._set_aside(f"could not be read ({exc.__class__.__name__})")
+            return
+        try:
+            data = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            self._set_aside(f"is not valid JSON (line {exc.lineno})")
+            return
+        if not isinstance(data, dict) or not isinstance(data.get("profiles"), list):
+            self._set_aside("does not have the expected layout")
+            return
+        version = data.get("schema_version")
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            self._set_aside("has no valid schema_version")
+            return
+        if version > SCHEMA_VERSION:
+            self._set_aside(f"was written by a newer version of the app (schema {version})")
+            return
+        damaged: list[str] = []
+        for index, entry in enumerate(data["profiles"]):
+            entry_id = entry.get("id") if isinstance(entry, dict) else None
+            if entry_id == DEMO_PROFILE_ID:
+                profile, problems = parse_profile(entry)
+                if profile is not None and not problems:
+                    self._profiles[DEMO_PROFILE_ID] = profile
+                else:
+                    damaged.append(f"#{index + 1} ({DEMO_PROFILE_NAME}, reset to its defaults)")
+                continue
+            profile, problems = parse_profile(entry, self._profiles.values())
+            if profile is None or problems or not isinstance(entry_id, str) or entry_id in self._profiles:
+                label = entry.get("name") if isinstance(entry, dict) else None
+                damaged.append(f"#{index + 1}" + (f" ({label})" if isinstance(label, str) else ""))
+                continue
+            self._profiles[profile.id] = profile
+        if damaged:
+            backup = self._backup_path()
+            try:
+                backup.write_bytes(self.path.read_bytes())
+                where = f" A copy of the original file was kept as {backup.name}."
+            except OSError:
+                where = ""
+            self.load_warnings.append(
+                f"Some saved profiles could not be read and were left out: {', '.join(damaged)}.{where}"
+            )
+
+    def _backup_path(self) -> Path:
+        return self.path.with_name(f"{self.path.name}.corrupt-{_timestamp()}")
+
+    def _set_aside(self, why: str) -> None:
+        backup = self._backup_path()
+        try:
+            self.path.replace(backup)
+            moved = f"It was moved aside to {backup} so nothing is lost"
+        except OSError:
+            moved = "It could not be moved aside"
+        self.load_warnings.append(
+            f"The saved profiles file {why}. {moved}; the app started with only the built-in "
+            f"“{DEMO_PROFILE_NAME}” profile."
+        )
+
+    def save(self) -> None:
+        document = {
+            "schema_version": SCHEMA_VERSION,
+            "profiles": [p.to_dict() for p in self._profiles.values()],
+        }
+        paths.atomic_write_text(self.path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+
+    # --- reading -------------------------------------------------------------------
+
+    def profiles(self) -> list[Profile]:
+        """All profiles, the built-in demo first, then in creation order."""
+        return list(self._profiles.values())
+
+    def __iter__(self):
+        return iter(self.profiles())
+
+    def __len__(self) -> int:
+        return len(self._profiles)
+
+    def __contains__(self, profile_id: object) -> bool:
+        return profile_id in self._profiles
+
+    def get(self, profile_id: str) -> Profile:
+        try:
+            return self._profiles[profile_id]
+        except KeyError:
+            raise ProfileNotFoundError(str(profile_id)) from None
+
+    def find_by_name(self, name: str) -> Profile | None:
+        key = name.strip().casefold()
+        return next((p for p in self._profiles.values() if p.name.strip().casefold() == key), None)
+
+    def _others(self, profile_id: str) -> list[Profile]:
+        return [p for p in self._profiles.values() if p.id != profile_id]
+
+    # --- changing ------------------------------------------------------------------
+
+    def _checked(self, profile: Profile) -> Profile:
+        errors = profile.field_errors(self._others(profile.id))
+        if errors:
+            raise ValidationError(errors)
+        return profile.normalized()
+
+    def add(self, profile: Profile) -> Profile:
+        if profile.id in self._profiles:
+            profile = replace(profile, id=_new_id())
+        profile = self._checked(profile)
+        self._profiles[profile.id] = profile
+        self.save()
+        return profile
+
+    def update(self, profile: Profile) -> Profile:
+        if profile.id not in self._profiles:
+            raise ProfileNotFoundError(profile.name)
+        profile = self._checked(profile)
+        self._profiles[profile.id] = profile
+        self.save()
+        return profile
+
+    def rename(self, profile_id: str, new_name: str) -> Profile:
+        return self.update(replace(self.get(profile_id), name=new_name))
+
+    def duplicate(self, profile_id: str, new_name: str | None = None) -> Profile:
+        """A copy with a new id (so no API key comes with it) and a free name."""
+        source = self.get(profile_id)
+        taken = {p.name.strip().casefold() for p in self._profiles.values()}
+        name = new_name if new_name is not None else _unique_name(f"{source.name} copy", taken)
+        return self.add(replace(source, id=_new_id(), name=name))
+
+    def delete(self, profile_id: str) -> Profile:
+        """Remove a profile. Use credentials.delete_profile() to remove its key as well."""
+        if profile_id == DEMO_PROFILE_ID:
+            raise ProfileError(f"“{DEMO_PROFILE_NAME}” is built in", advice="It cannot be deleted.")
+        profile = self.get(profile_id)
+        del self._profiles[profile_id]
+        self.save()
+        return profile
+
+    # --- import / export -----------------------------------------------------------
+
+    def export_profiles(self, path: Path, ids: Iterable[str] | None = None) -> int:
+        """Write the chosen profiles (all when ids is None) to a JSON file. No keys, ever."""
+        chosen = [self.get(i) for i in ids] if ids is not None else self.profiles()
+        entries = []
+        for profile in chosen:
+            entry = profile.to_dict()
+            for key in list(entry):
+                if key.lower() in _SECRET_KEYS_LOWER:
+                    del entry[key]
+            entries.append(entry)
+        document = {
+            "format": EXPORT_FORMAT,
+            "schema_version": SCHEMA_VERSION,
+            "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "note": "API keys are not included; enter them again after importing.",
+            "profiles": entries,
+        }
+        paths.atomic_write_text(Path(path), json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+        return len(entries)
+
+    def parse_import(self, path: Path) -> ImportReport:
+        """Read an export (or a profiles.json) and report per profile what is usable."""
+        report = ImportReport(Path(path))
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            report.file_error = f"The file could not be read: {exc.__class__.__name__}."
+            return report
+        except json.JSONDecodeError as exc:
+            report.file_error = f"The file is not valid JSON (line {exc.lineno}, column {exc.colno})."
+            return report
+        if isinstance(data, dict):
+            version = data.get("schema_version", SCHEMA_VERSION)
+            if isinstance(version, int) and version > SCHEMA_VERSION:
+                report.file_error = "The file was written by a newer version of the app."
+                return report
+            entries = data.get("profiles")
+        else:
+            entries = data
+        if not isinstance(entries, list):
+            report.file_error = "The file does not contain a list of profiles."
+            return report
+        for index, entry in enumerate(entries):
+            label = entry.get("name") if isinstance(entry, dict) else None
+            label = label.strip() if isinstance(label, str) and label.strip() else f"Profile #{index + 1}"
+            # Names are made unique on apply, so a clash is not a problem here.
+            profile, problems = parse_profile(entry)
+            candidate = ImportCandidate(index, label, profile, problems)
+            if isinstance(entry, dict) and any(k.lower() in _SECRET_KEYS_LOWER for k in entry):
+                candidate.notes.append("The file contains an API key for this profile; it was ignored.")
+            if isinstance(entry, dict) and "live" not in entry and profile is not None:
+                candidate.notes.append("The file does not say whether this is a live endpoint; treated as live.")
+            report.candidates.append(candidate)
+        return report
+
+    def apply_import(self, report: ImportReport) -> list[Profile]:
+        """Add every valid profile of the report; new ids on collision, names made unique."""
+        added: list[Profile] = []
+        taken = {p.name.strip().casefold() for p in self._profiles.values()}
+        for profile in report.valid:
+            new = replace(profile)
+            if new.id in self._profiles or new.id == DEMO_PROFILE_ID:
+                new = replace(new, id=_new_id())
+            new = replace(new, name=_unique_name(new.name.strip(), taken))
+            new = self._checked(new)
+            taken.add(new.name.casefold())
+            self._profiles[new.id] = new
+            added.append(new)
+        if added:
+            self.save()
+        return added
