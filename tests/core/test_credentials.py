@@ -18,28 +18,7 @@ from moments_desktop.core.credentials import (
 )
 from moments_desktop.core.errors import MomentsError, ValidationError
 from moments_desktop.core.profiles import DEMO_PROFILE_ID, Profile, ProfileError, ProfileStore
-
-
-class MemoryKeyring(KeyringBackend):
-    priority = 1
-
-    def __init__(self):
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-        self.reads = 0
-
-    def get_password(self, service, username):
-        self.reads += 1
-        return self.store.get((service, username))
-
-    def set_password(self, service, username, password):
-        self.store[(service, username)] = password
-
-    def delete_password(self, service, username):
-        try:
-            del self.store[(service, username)]
-        except KeyError:
-            raise keyring.errors.PasswordDeleteError("No such password") from None
+from memory_keyring import MemoryKeyring
 
 
 class RaisingKeyring(KeyringBackend):
