@@ -7,14 +7,16 @@ so nothing downstream (journal, exports, clipboard, logs) can leak it by acciden
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 from .request import Endpoint
 
-REDACTED = "•••• (redacted)"
-SECRET_HEADERS = frozenset({"x-api-key", "authorization", "proxy-authorization", "cookie"})
+REDACTED = "[redacted]"
+SECRET_HEADERS = frozenset({"x-api-key", "authorization", "proxy-authorization", "cookie", "set-cookie"})
 
 
 class Outcome(StrEnum):
@@ -26,8 +28,13 @@ class Outcome(StrEnum):
     PENDING = "pending"       # journal only: the intent before the answer
 
 
-def redact_headers(headers: dict[str, str]) -> dict[str, str]:
-    return {k: (REDACTED if k.lower() in SECRET_HEADERS else v) for k, v in headers.items()}
+def redact_headers(headers: Mapping[str, Any] | Iterable[tuple[str, Any]] | None) -> dict[str, str]:
+    """Headers as text with every secret-bearing value replaced; the one redaction rule of the app."""
+    if headers is None:
+        return {}
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    return {str(k): REDACTED if str(k).lower() in SECRET_HEADERS else ("" if v is None else str(v))
+            for k, v in items}
 
 
 @dataclass

@@ -32,12 +32,9 @@ from typing import Any
 
 from . import paths
 from .errors import MomentsError
+from .exchange import REDACTED, redact_headers
 
 OUTCOMES = ("success", "no_reward", "error", "unknown", "pending", "not_sent")
-REDACTED = "[redacted]"
-SENSITIVE_HEADERS = {"x-api-key", "authorization", "proxy-authorization", "cookie", "set-cookie"}
-# Values a caller already masked (e.g. "••••1234", "***", "[redacted]") are kept as they are.
-_MASK_CHARS = set("•*…x.X")
 
 UNKNOWN_AFTER_RESTART = (
     "The app stopped after this request was sent (or while sending it) and before the answer "
@@ -80,28 +77,6 @@ def _time_bound(value: datetime | str | None) -> str | None:
         return _iso(datetime.fromisoformat(text.replace("Z", "+00:00")))
     except ValueError:
         return text
-
-
-def _looks_masked(value: str) -> bool:
-    stripped = value.strip()
-    if not stripped or "redacted" in stripped.lower():
-        return True
-    head = stripped[:-4] if len(stripped) > 4 else stripped
-    return len(head) >= 3 and all(ch in _MASK_CHARS for ch in head) and any(ch in "•*…" for ch in head)
-
-
-def redact_headers(headers: Mapping[str, Any] | Iterable[tuple[str, Any]] | None) -> dict[str, str]:
-    if headers is None:
-        return {}
-    items = headers.items() if isinstance(headers, Mapping) else headers
-    clean: dict[str, str] = {}
-    for name, value in items:
-        name = str(name)
-        value = "" if value is None else str(value)
-        if name.lower() in SENSITIVE_HEADERS and not _looks_masked(value):
-            value = REDACTED
-        clean[name] = value
-    return clean
 
 
 def _scrub(text: str | None, secrets: Iterable[str]) -> str | None:
