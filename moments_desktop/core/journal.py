@@ -534,7 +534,7 @@ class Journal:
                 writer.writerow([_csv_safe(data[name]) for name in self._EXPORT_FIELDS])
                 count += 1
 
-        _atomic_stream(Path(path), write, encoding="utf-8-sig")
+        paths.atomic_write(Path(path), write, newline="", encoding="utf-8-sig")
         return count
 
     def export_json(self, path: Path, filters: JournalFilter | Mapping[str, Any] | None = None) -> int:
@@ -552,7 +552,7 @@ class Journal:
                 count += 1
             handle.write("\n]\n")
 
-        _atomic_stream(Path(path), write, encoding="utf-8")
+        paths.atomic_write(Path(path), write, newline="", encoding="utf-8")
         return count
 
 
@@ -561,23 +561,3 @@ def _csv_safe(value: Any) -> Any:
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return "" if value is None else value
-
-
-def _atomic_stream(path: Path, write, *, encoding: str) -> None:
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding=encoding, newline="") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        try:
-            os.unlink(tmp_name)
-        except OSError:
-            pass
-        raise
-    paths.fsync_dir(path.parent)

@@ -8,7 +8,9 @@ created on first use, never at import.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TextIO
 
 import platformdirs
 
@@ -50,8 +52,9 @@ def journal_path() -> Path:
     return data_dir() / "journal.sqlite3"
 
 
-def atomic_write_text(path: Path, text: str, encoding: str = "utf-8") -> None:
-    """Write `text` to `path` so a crash leaves either the old file or the new one.
+def atomic_write(path: Path, write: Callable[[TextIO], object], *, encoding: str = "utf-8",
+                 newline: str = "\n") -> None:
+    """Write through `write(handle)` so a crash leaves either the old file or the new one.
 
     Temp file in the same directory, fsync, os.replace, then fsync the directory where
     the platform allows it (not on Windows).
@@ -62,8 +65,8 @@ def atomic_write_text(path: Path, text: str, encoding: str = "utf-8") -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding=encoding, newline="\n") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "w", encoding=encoding, newline=newline) as handle:
+            write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp_name, path)
@@ -74,6 +77,10 @@ def atomic_write_text(path: Path, text: str, encoding: str = "utf-8") -> None:
             pass
         raise
     fsync_dir(path.parent)
+
+
+def atomic_write_text(path: Path, text: str, encoding: str = "utf-8") -> None:
+    atomic_write(path, lambda handle: handle.write(text), encoding=encoding)
 
 
 def fsync_dir(directory: Path) -> None:
