@@ -150,3 +150,21 @@ class BusinessError(ApiError):
     @property
     def message(self) -> str:  # the docs: always show the API's own message
         return self.notification_text or super().message
+
+
+# --- app-level ----------------------------------------------------------------
+
+
+class MissingKeyError(MomentsError):
+    title = "No API key for this profile"
+    advice = "Add the profile's API key (it is kept in the system keychain), then try again."
+
+
+class SandboxNotRunningError(MomentsError):
+    title = "The built-in sandbox is not running"
+    advice = "Restart the app to start the sandbox, or choose a profile with a real endpoint."
+
+
+class UnexpectedError(MomentsError):
+    title = "Something unexpected went wrong"
+    advice = "Try again. If it keeps happening, restart the app."

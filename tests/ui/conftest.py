@@ -1,47 +1,27 @@
 """GUI fixtures: a qasync loop per test, and a MainWindow wired to the real sandbox.
 
 pytest-qt knows nothing of qasync, so each test gets its own QEventLoop (qasync's own test
-suite does the same). ``in_loop(fn)`` runs a plain function *inside* the running loop as a
-callback (not a task), so ``qtbot.waitUntil`` can spin Qt events and with them the asyncio
-tasks the window starts.
+suite does the same) and runs its scenario as a coroutine on it: ``in_loop(scenario)``.
+Inside, ``await until(predicate)`` is the loop-friendly ``qtbot.waitUntil``: nesting
+qtbot's own Qt event loop inside a qasync callback crashed PySide intermittently.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 from dataclasses import dataclass
 
 import httpx
-import keyring.errors
 import pytest
 import qasync
-from keyring.backend import KeyringBackend
 
 from moments_desktop.core.credentials import CredentialStore
 from moments_desktop.core.journal import Journal
 from moments_desktop.core.profiles import ProfileStore
 from moments_desktop.ui.controller import PreviewController
 from moments_desktop.ui.main_window import MainWindow
-
-
-class MemoryKeyring(KeyringBackend):
-    priority = 1
-
-    def __init__(self):
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service, username):
-        return self.store.get((service, username))
-
-    def set_password(self, service, username, password):
-        self.store[(service, username)] = password
-
-    def delete_password(self, service, username):
-        try:
-            del self.store[(service, username)]
-        except KeyError:
-            raise keyring.errors.PasswordDeleteError("No such password") from None
+from memory_keyring import MemoryKeyring  # tests/memory_keyring.py
 
 
 @pytest.fixture(autouse=True)
@@ -56,25 +36,35 @@ def loop(qapp):
     yield lp
     lp.close()
     asyncio.set_event_loop(None)
+    del lp
+    # Collect the test's Qt objects (loop timers, window, controller) here, on the GUI thread:
+    # a cyclic QObject left to a later collection may be destroyed on a worker thread, which
+    # Qt answers with "Timers cannot be stopped from another thread" or a crash.
+    gc.collect()
 
 
 @pytest.fixture
 def in_loop(loop):
-    """Run ``fn()`` as a callback inside the running qasync loop and return its result."""
+    """Run ``scenario()`` (a coroutine function) on the test's qasync loop."""
 
-    def run(fn):
-        done = loop.create_future()
-
-        def callback():
-            try:
-                done.set_result(fn())
-            except BaseException as exc:  # noqa: BLE001 - re-raised by run_until_complete
-                done.set_exception(exc)
-
-        loop.call_soon(callback)
-        return loop.run_until_complete(done)
+    def run(scenario):
+        return loop.run_until_complete(asyncio.wait_for(scenario(), timeout=30))
 
     return run
+
+
+@pytest.fixture
+def until():
+    """``await until(predicate, timeout_ms)``: poll on the running loop until true, else fail."""
+
+    async def wait(predicate, timeout_ms: int = 10_000):
+        deadline = asyncio.get_running_loop().time() + timeout_ms / 1000
+        while not predicate():
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"condition not met within {timeout_ms} ms")
+            await asyncio.sleep(0.01)
+
+    return wait
 
 
 @dataclass

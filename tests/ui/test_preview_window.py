@@ -9,15 +9,12 @@ from moments_desktop.core.profiles import DEMO_PROFILE_NAME, Profile
 
 pytestmark = pytest.mark.gui
 
-WAIT_MS = 10_000
-
-
 def press_preview(qtbot, window):
     assert window.preview_button.isEnabled()
     qtbot.mouseClick(window.preview_button, Qt.MouseButton.LeftButton)
 
 
-def test_first_start_demo_preview_shows_text_count_and_image(qtbot, harness, in_loop, sandbox):
+def test_first_start_demo_preview_shows_text_count_and_image(qtbot, harness, in_loop, until, sandbox):
     w = harness.window
     assert w.profile_combo.currentText() == DEMO_PROFILE_NAME
     assert w.form.base_url() == sandbox.base_url
@@ -25,10 +22,10 @@ def test_first_start_demo_preview_shows_text_count_and_image(qtbot, harness, in_
     assert w.keyring_label.text().startswith("Keychain: ")
     panel = w.preview_panel
 
-    def scenario():
+    async def scenario():
         press_preview(qtbot, w)
-        qtbot.waitUntil(lambda: panel.currentWidget() is panel.card_page, timeout=WAIT_MS)
-        qtbot.waitUntil(lambda: not panel.image_label.pixmap().isNull(), timeout=WAIT_MS)
+        await until(lambda: panel.currentWidget() is panel.card_page)
+        await until(lambda: not panel.image_label.pixmap().isNull())
 
     in_loop(scenario)
     assert "Wireless Headphones" in panel.text_label.text()
@@ -44,18 +41,18 @@ def test_first_start_demo_preview_shows_text_count_and_image(qtbot, harness, in_
     assert not harness.credentials.has_key("sandbox-demo")
 
 
-def test_ctrl_return_previews(qtbot, harness, in_loop):
+def test_ctrl_return_previews(qtbot, harness, in_loop, until):
     w = harness.window
     panel = w.preview_panel
 
-    def scenario():
+    async def scenario():
         qtbot.keyClick(w, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
-        qtbot.waitUntil(lambda: panel.currentWidget() is panel.card_page, timeout=WAIT_MS)
+        await until(lambda: panel.currentWidget() is panel.card_page)
 
     in_loop(scenario)
 
 
-def test_wrong_key_shows_forbidden(qtbot, harness, in_loop, sandbox):
+def test_wrong_key_shows_forbidden(qtbot, harness, in_loop, until, sandbox):
     body = sandbox.demo_body
     profile = harness.profiles.add(Profile(name="Local wrong key", base_url=sandbox.base_url, **body))
     harness.credentials.set_key(profile.id, "not-the-right-key")
@@ -64,37 +61,37 @@ def test_wrong_key_shows_forbidden(qtbot, harness, in_loop, sandbox):
     w.profile_combo.setCurrentIndex(w.profile_combo.count() - 1)
     panel = w.preview_panel
 
-    def scenario():
+    async def scenario():
         press_preview(qtbot, w)
-        qtbot.waitUntil(lambda: panel.currentWidget() is panel.error_page, timeout=WAIT_MS)
+        await until(lambda: panel.currentWidget() is panel.error_page)
 
     in_loop(scenario)
     assert "403" in panel.error_title.text()
     assert "API key" in panel.error_advice.text()
 
 
-def test_unknown_campaign_shows_no_reward(qtbot, harness, in_loop):
+def test_unknown_campaign_shows_no_reward(qtbot, harness, in_loop, until):
     w = harness.window
     w.form.editors["campaignId"].setText("NO-SUCH-CAMPAIGN")
     panel = w.preview_panel
 
-    def scenario():
+    async def scenario():
         press_preview(qtbot, w)
-        qtbot.waitUntil(lambda: panel.currentWidget() is panel.error_page, timeout=WAIT_MS)
+        await until(lambda: panel.currentWidget() is panel.error_page)
 
     in_loop(scenario)
     assert panel.error_title.text() == "No reward exists for these parameters"
     assert "campaignId" in panel.error_advice.text()
 
 
-def test_server_error_is_explained(qtbot, harness, in_loop, sandbox):
+def test_server_error_is_explained(qtbot, harness, in_loop, until, sandbox):
     sandbox.admin.add_fault("GetRewardInfo", "status", status=500)
     w = harness.window
     panel = w.preview_panel
 
-    def scenario():
+    async def scenario():
         press_preview(qtbot, w)
-        qtbot.waitUntil(lambda: panel.currentWidget() is panel.error_page, timeout=WAIT_MS)
+        await until(lambda: panel.currentWidget() is panel.error_page)
 
     in_loop(scenario)
     assert panel.error_title.text() == "The server reported an error"
@@ -103,14 +100,14 @@ def test_server_error_is_explained(qtbot, harness, in_loop, sandbox):
     assert "HTTP 500" in w.raw_view.text.toPlainText()
 
 
-def test_image_failure_shows_placeholder_with_reason(qtbot, harness, in_loop, sandbox):
+def test_image_failure_shows_placeholder_with_reason(qtbot, harness, in_loop, until, sandbox):
     sandbox.admin.add_fault("images", "status", status=404)
     w = harness.window
     panel = w.preview_panel
 
-    def scenario():
+    async def scenario():
         press_preview(qtbot, w)
-        qtbot.waitUntil(lambda: "No image" in panel.image_label.text(), timeout=WAIT_MS)
+        await until(lambda: "No image" in panel.image_label.text())
 
     in_loop(scenario)
     assert panel.currentWidget() is panel.card_page
@@ -118,17 +115,17 @@ def test_image_failure_shows_placeholder_with_reason(qtbot, harness, in_loop, sa
     assert "Wireless Headphones" in panel.text_label.text()
 
 
-def test_cancel_during_slow_preview(qtbot, harness, in_loop, sandbox):
+def test_cancel_during_slow_preview(qtbot, harness, in_loop, until, sandbox):
     sandbox.admin.add_fault("GetRewardInfo", "latency", seconds=5)
     w = harness.window
     panel = w.preview_panel
 
-    def scenario():
+    async def scenario():
         press_preview(qtbot, w)
-        qtbot.waitUntil(lambda: w.cancel_button.isVisible(), timeout=WAIT_MS)
+        await until(lambda: w.cancel_button.isVisible())
         assert not w.preview_button.isEnabled()
         qtbot.mouseClick(w.cancel_button, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: not harness.controller.busy and not w.cancel_button.isVisible(), timeout=3000)
+        await until(lambda: not harness.controller.busy and not w.cancel_button.isVisible(), 3000)
 
     in_loop(scenario)
     assert panel.currentWidget() is panel.error_page
@@ -136,7 +133,7 @@ def test_cancel_during_slow_preview(qtbot, harness, in_loop, sandbox):
     assert w.preview_button.isEnabled()
 
 
-def test_ui_stays_responsive_during_slow_preview(qtbot, harness, in_loop, sandbox):
+def test_ui_stays_responsive_during_slow_preview(qtbot, harness, in_loop, until, sandbox):
     sandbox.admin.add_fault("GetRewardInfo", "latency", seconds=1.5)
     w = harness.window
     ticks = []
@@ -144,10 +141,10 @@ def test_ui_stays_responsive_during_slow_preview(qtbot, harness, in_loop, sandbo
     heartbeat.setInterval(20)
     heartbeat.timeout.connect(lambda: ticks.append(harness.controller.busy))
 
-    def scenario():
+    async def scenario():
         heartbeat.start()
         press_preview(qtbot, w)
-        qtbot.waitUntil(lambda: w.preview_panel.currentWidget() is w.preview_panel.card_page, timeout=WAIT_MS)
+        await until(lambda: w.preview_panel.currentWidget() is w.preview_panel.card_page)
         heartbeat.stop()
 
     in_loop(scenario)
@@ -167,12 +164,12 @@ def test_empty_app_id_shows_message_and_disables_preview(qtbot, harness):
     assert w.preview_button.isEnabled()
 
 
-def test_raw_copy_puts_exchange_on_clipboard(qtbot, harness, in_loop):
+def test_raw_copy_puts_exchange_on_clipboard(qtbot, harness, in_loop, until):
     w = harness.window
 
-    def scenario():
+    async def scenario():
         press_preview(qtbot, w)
-        qtbot.waitUntil(lambda: w.raw_view.copy_button.isEnabled(), timeout=WAIT_MS)
+        await until(lambda: w.raw_view.copy_button.isEnabled())
 
     in_loop(scenario)
     w.raw_view.copy_button.click()

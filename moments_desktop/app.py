@@ -1,0 +1,245 @@
+"""``moments-desktop``: wires the Qt UI, the core and the qasync event loop together.
+
+This is the only module that knows all of ui/, core/ and the embedded sandbox. Startup:
+
+1. parse the command line; install the crash reporter (unexpected exceptions go to a log
+   file and a short message, never a bare traceback in a terminal the user does not have);
+2. create the QApplication and start the embedded sandbox on its background thread (a
+   failure is explained in a message box and the app opens without it);
+3. open the main window and run the qasync loop until the window closes;
+4. stop the sandbox.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import os
+import signal
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import httpx
+import qasync
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from moments_desktop import APP_ID, APP_NAME, __version__
+from moments_desktop.core.credentials import CredentialStore
+from moments_desktop.core.journal import Journal
+from moments_desktop.core.paths import log_dir
+from moments_desktop.core.profiles import ProfileStore
+from moments_desktop.sandbox.catalog import CatalogError, load_catalog, load_default_catalog
+from moments_desktop.sandbox.server import SandboxServer, SandboxStartError
+from moments_desktop.ui.controller import PreviewController
+from moments_desktop.ui.main_window import MainWindow
+
+LOG_FILE_NAME = "moments-desktop.log"
+# Hidden, for screenshots and demos only: press "Preview reward" once when the window opens.
+AUTOPREVIEW_ENV = "MOMENTS_DESKTOP_AUTOPREVIEW"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="moments-desktop",
+        description=f"{APP_NAME}: test and preview Amazon Moments rewards. "
+        "Starts a built-in sandbox of the Moments API unless --no-sandbox is given.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--sandbox-catalog", metavar="FILE", help="catalog JSON file for the embedded sandbox (default: built-in)"
+    )
+    parser.add_argument("--no-sandbox", action="store_true", help="do not start the embedded sandbox")
+    parser.add_argument("--self-test", action="store_true", help="check the installation (not available yet)")
+    return parser
+
+
+class CrashReporter:
+    """Logs unexpected exceptions to a file and tells the user briefly, once per burst."""
+
+    def __init__(self, directory: Callable[[], Path] = log_dir):
+        # A callable, resolved when an error is written: creating the folder may itself fail.
+        self._directory = directory
+        self._previous_hook = None
+        self._open_box: QMessageBox | None = None
+
+    def install(self) -> None:
+        self._previous_hook = sys.excepthook
+        sys.excepthook = self.excepthook
+
+    def uninstall(self) -> None:
+        if self._previous_hook is not None and sys.excepthook == self.excepthook:
+            sys.excepthook = self._previous_hook
+        self._previous_hook = None
+
+    def excepthook(
+        self, exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
+    ) -> None:
+        if issubclass(exc_type, KeyboardInterrupt):
+            sys.__excepthook__(exc_type, exc, tb)
+            return
+        try:
+            self.report("".join(traceback.format_exception(exc_type, exc, tb)), exc_type.__name__)
+        except Exception:  # noqa: BLE001 - the reporter must never raise from the hook
+            sys.__excepthook__(exc_type, exc, tb)
+
+    def loop_exception_handler(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        """asyncio's handler for exceptions nobody awaited (they never reach sys.excepthook)."""
+        exc = context.get("exception")
+        message = context.get("message", "unhandled error in the event loop")
+        if exc is not None:
+            details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+            self.report(f"{message}\n{details}", type(exc).__name__)
+        else:
+            self.report(f"{message}\n{context!r}\n", "event loop error")
+
+    @property
+    def log_path(self) -> Path:
+        """$MOMENTS_DESKTOP_HOME/logs/moments-desktop.log, else in the platform's user log folder."""
+        return self._directory() / LOG_FILE_NAME
+
+    def report(self, details: str, summary: str) -> None:
+        written = self._write(details)
+        where = f"Details were saved to {written}." if written else "The details could not be saved."
+        print(f"{APP_NAME}: unexpected error ({summary}). {where}", file=sys.stderr)
+        self._show(f"Something went wrong ({summary}).\n\n{where}\n\n"
+                   "You can keep working, but if the app behaves oddly, restart it.")
+
+    def _write(self, details: str) -> Path | None:
+        try:
+            path = self.log_path
+            stamp = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+            with path.open("a", encoding="utf-8") as log:
+                log.write(f"=== {stamp} {APP_NAME} {__version__} ===\n{details}\n")
+        except OSError:
+            return None
+        return path
+
+    def _show(self, text: str) -> None:
+        if QApplication.instance() is None or threading.current_thread() is not threading.main_thread():
+            return
+        if self._open_box is not None:  # one message at a time; the log has every error
+            return
+        box = QMessageBox(QMessageBox.Icon.Critical, APP_NAME, text)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.finished.connect(self._box_closed)
+        self._open_box = box  # keep the wrapper alive while it is shown
+        box.show()  # not exec(): no nested event loop inside the qasync loop
+
+    def _box_closed(self) -> None:
+        self._open_box = None
+
+
+class DesktopSession:
+    """The embedded sandbox plus the main window, with one place that starts and stops them."""
+
+    def __init__(self, sandbox_catalog: str | None = None, use_sandbox: bool = True):
+        self.sandbox_catalog = sandbox_catalog
+        self.use_sandbox = use_sandbox
+        self.sandbox: SandboxServer | None = None
+        self.sandbox_key: str | None = None  # the sandbox demo key: held in memory, never in the keyring
+        self.window: MainWindow | None = None
+
+    def start_sandbox(self) -> str | None:
+        """Start the sandbox; on failure explain it in a message box and return None."""
+        if not self.use_sandbox:
+            return None
+        try:
+            catalog = load_catalog(self.sandbox_catalog) if self.sandbox_catalog else load_default_catalog()
+            server = SandboxServer(catalog=catalog)
+            url = server.start()
+        except CatalogError as exc:
+            problem = f"The sandbox catalog cannot be used:\n\n{exc}"
+        except SandboxStartError as exc:
+            problem = f"The built-in sandbox could not start:\n\n{exc}"
+        except Exception as exc:  # noqa: BLE001 - e.g. missing resource files; logged, then explained
+            sys.excepthook(type(exc), exc, exc.__traceback__)
+            problem = f"The built-in sandbox could not start:\n\n{exc}"
+        else:
+            self.sandbox = server
+            self.sandbox_key = catalog.demo().api_key
+            return url
+        QMessageBox.warning(
+            None, APP_NAME, f"{problem}\n\n{APP_NAME} will open without the sandbox."
+        )
+        return None
+
+    def open_window(self) -> MainWindow:
+        url = self.start_sandbox()
+        credentials = CredentialStore()
+        controller = PreviewController(
+            ProfileStore(), credentials, Journal(), httpx.AsyncClient(),
+            sandbox_url=url, sandbox_key=self.sandbox_key,
+        )
+        self.window = MainWindow(controller, sandbox_url=url)
+        self.window.closed.connect(self.stop_sandbox)
+        return self.window
+
+    def stop_sandbox(self) -> None:
+        if self.sandbox is not None:
+            self.sandbox.stop()
+            self.sandbox = None
+
+
+async def main_async(window: MainWindow) -> None:
+    """Show the window and run until it closes (or the application is asked to quit)."""
+    closed = asyncio.get_running_loop().create_future()
+
+    def finish() -> None:
+        if not closed.done():
+            closed.set_result(None)
+
+    app = QApplication.instance()
+    window.closed.connect(finish)
+    app.aboutToQuit.connect(finish)
+    try:
+        window.show()
+        if os.environ.get(AUTOPREVIEW_ENV) == "1":
+            window.preview()
+        await closed
+    finally:
+        window.closed.disconnect(finish)
+        app.aboutToQuit.disconnect(finish)
+        await window.controller.aclose()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.self_test:
+        print(f"{APP_NAME}: --self-test is not available yet", file=sys.stderr)
+        return 2
+
+    reporter = CrashReporter()
+    reporter.install()
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    # Qt's loop never returns to Python for a KeyboardInterrupt: let Ctrl+C end the process.
+    previous_sigint = signal.signal(signal.SIGINT, signal.SIG_DFL) if in_main_thread else None
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else APP_ID])
+    app.setApplicationName(APP_NAME)
+    app.setDesktopFileName(APP_ID)
+    quit_on_last = app.quitOnLastWindowClosed()
+    app.setQuitOnLastWindowClosed(False)  # main_async ends the loop; Qt must not stop it under asyncio
+    session = DesktopSession(sandbox_catalog=args.sandbox_catalog, use_sandbox=not args.no_sandbox)
+    try:
+        window = session.open_window()
+        # asyncio.Runner(loop_factory=...) is Python 3.11's spelling of asyncio.run(..., loop_factory=...).
+        with asyncio.Runner(loop_factory=qasync.QEventLoop) as runner:
+            runner.get_loop().set_exception_handler(reporter.loop_exception_handler)
+            runner.run(main_async(window))
+        return 0
+    finally:
+        session.stop_sandbox()
+        app.setQuitOnLastWindowClosed(quit_on_last)
+        if previous_sigint is not None:
+            signal.signal(signal.SIGINT, previous_sigint)
+        reporter.uninstall()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

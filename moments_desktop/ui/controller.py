@@ -1,0 +1,179 @@
+"""The one object widgets talk to: it calls core (Operations, stores) and emits results.
+
+Widgets never open a socket, a file or the keyring; they call methods here and render
+what the signals carry. Every network step runs as an asyncio task on the qasync loop,
+so the UI stays responsive and a preview can be cancelled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import replace
+
+import httpx
+from PySide6.QtCore import QObject, Signal
+
+from moments_desktop.core.client import MomentsClient
+from moments_desktop.core.credentials import CredentialStore, KeyringUnavailableError
+from moments_desktop.core.errors import MissingKeyError, MomentsError, SandboxNotRunningError, UnexpectedError
+from moments_desktop.core.journal import Journal
+from moments_desktop.core.operations import Operations, ProfileRef
+from moments_desktop.core.profiles import Profile, ProfileStore
+from moments_desktop.core.request import BODY_FIELDS, RewardRequest
+
+from .image_loader import ImageLoadError, fetch_image
+
+
+class PreviewController(QObject):
+    busy_changed = Signal(bool)
+    preview_started = Signal()
+    preview_finished = Signal(object)  # CallResult (ok or with .error)
+    preview_failed = Signal(object)  # MomentsError raised before/around the call (no exchange)
+    preview_cancelled = Signal()
+    image_loading = Signal()
+    image_loaded = Signal(object)  # QImage (decoded off the UI thread)
+    image_failed = Signal(str)  # the reason, for the placeholder
+
+    def __init__(self, profiles: ProfileStore, credentials: CredentialStore, journal: Journal,
+                 http: httpx.AsyncClient, *, sandbox_url: str | None = None, sandbox_key: str | None = None,
+                 parent: QObject | None = None):
+        super().__init__(parent)
+        self._profiles = profiles
+        self._credentials = credentials
+        self._journal = journal
+        self._http = http
+        self._ops = Operations(MomentsClient(http), journal)
+        self.sandbox_url = sandbox_url
+        self._sandbox_key = sandbox_key
+        self._preview_task: asyncio.Task | None = None
+        self._image_task: asyncio.Task | None = None
+        self._closing_task: asyncio.Task | None = None
+        self._closed = False
+        self._busy = False
+
+    # --- queries ---------------------------------------------------------------------
+
+    def profiles(self) -> list[Profile]:
+        return list(self._profiles.profiles())
+
+    def profile(self, profile_id: str) -> Profile:
+        return self._profiles.get(profile_id)
+
+    def base_url_for(self, profile: Profile) -> str:
+        """The endpoint the form shows: the embedded sandbox's real URL for the demo profile."""
+        return profile.to_request(self.sandbox_url).base_url
+
+    def keyring_name(self) -> str:
+        try:
+            return self._credentials.backend_name()
+        except Exception:  # noqa: BLE001 - a status line must never break the window
+            return "unknown"
+
+    @property
+    def busy(self) -> bool:
+        return self._busy
+
+    # --- preview ---------------------------------------------------------------------
+
+    def preview(self, profile_id: str, base_url: str, fields: dict[str, str]) -> None:
+        """Start getRewardInfo for the profile with the form's values (ignored while busy)."""
+        if self.busy or self._closed:
+            return
+        profile = self._profiles.get(profile_id)
+        request = replace(profile.to_request(self.sandbox_url), base_url=base_url,
+                          **{name: fields.get(name, "") for name in BODY_FIELDS})
+        self._cancel_image()
+        self._busy = True
+        self._preview_task = asyncio.ensure_future(self._run_preview(profile, request))
+        # A done-callback, not a finally: a task cancelled before its first step never runs its body.
+        self._preview_task.add_done_callback(self._preview_done)
+        self.busy_changed.emit(True)
+        self.preview_started.emit()
+
+    def cancel(self) -> None:
+        if self._preview_task is not None and not self._preview_task.done():
+            self._preview_task.cancel()
+
+    def _key_for(self, profile: Profile) -> str:
+        if profile.uses_embedded_sandbox:
+            if not self.sandbox_url or not self._sandbox_key:
+                raise SandboxNotRunningError()
+            return self._sandbox_key  # held in memory only, never written to the keyring
+        key = self._credentials.get_key(profile.id)
+        if not key:
+            raise MissingKeyError()
+        return key
+
+    async def _run_preview(self, profile: Profile, request: RewardRequest) -> None:
+        try:
+            key = await asyncio.to_thread(self._key_for, profile)  # keyring calls may block (D-Bus)
+            result = await self._ops.preview(ProfileRef(profile.id, profile.name), request, key)
+        except (MomentsError, KeyringUnavailableError) as exc:
+            self.preview_failed.emit(exc)
+            return
+        except Exception as exc:  # noqa: BLE001 - shown as a message, never a traceback
+            self.preview_failed.emit(UnexpectedError(type(exc).__name__))
+            return
+        self.preview_finished.emit(result)
+        if result.ok and result.reward.image_url:
+            self._image_task = asyncio.ensure_future(self._run_image(result.reward.image_url))
+        elif result.ok:
+            self.image_failed.emit("The reward has no image.")
+
+    def _preview_done(self, task: asyncio.Task) -> None:
+        if task is not self._preview_task:
+            return
+        self._busy = False
+        if task.cancelled() and not self._closed:
+            self.preview_cancelled.emit()
+        self.busy_changed.emit(False)
+
+    async def _run_image(self, url: str) -> None:
+        self.image_loading.emit()
+        try:
+            image = await fetch_image(self._http, url)
+        except ImageLoadError as exc:
+            self.image_failed.emit(str(exc))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            self.image_failed.emit(f"The image could not be loaded ({type(exc).__name__}).")
+        else:
+            self.image_loaded.emit(image)
+
+    def _cancel_image(self) -> None:
+        if self._image_task is not None and not self._image_task.done():
+            self._image_task.cancel()
+
+    # --- lifetime --------------------------------------------------------------------
+
+    def shutdown(self) -> None:
+        """Called when the window closes: stop work; finish closing on the loop if it runs."""
+        self.cancel()
+        self._cancel_image()
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return  # the owner awaits aclose() (app.main_async, tests)
+        self.aclose()
+
+    def aclose(self) -> asyncio.Future:
+        """Cancel and await running tasks, close the HTTP client and the journal.
+
+        Idempotent: every caller awaits the same closing task.
+        """
+        if self._closing_task is None:
+            self._closed = True
+            self._closing_task = asyncio.ensure_future(self._aclose())
+        return self._closing_task
+
+    async def _aclose(self) -> None:
+        tasks = [t for t in (self._preview_task, self._image_task) if t is not None and not t.done()]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await self._http.aclose()
+        self._journal.close()

@@ -1,0 +1,49 @@
+"""Fetch and decode a reward image: its own GET of rewardImageUrl, capped in size and type.
+
+No Qt widgets here. The bytes are decoded into a QImage on a worker thread (QImage,
+unlike QPixmap, may be created off the UI thread); the caller turns it into a QPixmap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import urlsplit
+
+import httpx
+from PySide6.QtGui import QImage
+
+MAX_IMAGE_BYTES = 5 * 1024 * 1024
+IMAGE_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+
+class ImageLoadError(Exception):
+    """Why the image could not be shown, in words for the placeholder."""
+
+
+async def fetch_image(http: httpx.AsyncClient, url: str, *, max_bytes: int = MAX_IMAGE_BYTES) -> QImage:
+    parts = urlsplit(url or "")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ImageLoadError("The image address is not an http(s) URL.")
+    try:
+        async with http.stream("GET", url, timeout=IMAGE_TIMEOUT, follow_redirects=True) as response:
+            if response.status_code != 200:
+                raise ImageLoadError(f"The image server answered HTTP {response.status_code}.")
+            content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+            if not content_type.startswith("image/"):
+                raise ImageLoadError(f"The address did not return an image ({content_type or 'no content type'}).")
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > max_bytes:
+                raise ImageLoadError(f"The image is larger than {max_bytes // (1024 * 1024)} MiB.")
+            data = bytearray()
+            async for chunk in response.aiter_bytes():
+                data.extend(chunk)
+                if len(data) > max_bytes:
+                    raise ImageLoadError(f"The image is larger than {max_bytes // (1024 * 1024)} MiB.")
+    except httpx.TimeoutException:
+        raise ImageLoadError("The image server did not answer in time.") from None
+    except httpx.HTTPError as exc:
+        raise ImageLoadError(f"The image could not be downloaded ({type(exc).__name__}).") from None
+    image = await asyncio.to_thread(QImage.fromData, bytes(data))
+    if image.isNull():
+        raise ImageLoadError("The image data could not be decoded.")
+    return image

@@ -1,0 +1,168 @@
+"""The reward as a customer would see it, or one clear message when there is no reward."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QImage, QPixmap
+from PySide6.QtWidgets import (
+    QFrame,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from moments_desktop.core.errors import ApiError, BusinessError, MomentsError, NoRewardError
+from moments_desktop.core.reward import RewardInfo
+
+IMAGE_WIDTH, IMAGE_HEIGHT = 380, 214
+CARD_STYLE = """
+QFrame#rewardCard { background: #ffffff; border: 1px solid #d0d4d9; border-radius: 12px; }
+QFrame#errorPanel { background: #fff4f2; border: 1px solid #e8b4ad; border-radius: 8px; }
+QLabel#rewardImage { color: #5f6b7a; }
+"""
+
+
+class PreviewPanel(QStackedWidget):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setStyleSheet(CARD_STYLE)
+
+        self.empty_page = QLabel("Choose a profile and press “Preview reward” (Ctrl+Return).", self)
+        self.empty_page.setObjectName("emptyPage")
+        self.empty_page.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_page.setWordWrap(True)
+        self.empty_page.setEnabled(False)
+        self.addWidget(self.empty_page)
+
+        self.busy_page = QLabel("Asking the endpoint for the reward…", self)
+        self.busy_page.setObjectName("busyPage")
+        self.busy_page.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.addWidget(self.busy_page)
+
+        # --- the reward card -------------------------------------------------------
+        holder = QWidget(self)
+        outer = QVBoxLayout(holder)
+        outer.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        self.card = QFrame(holder)
+        self.card.setObjectName("rewardCard")
+        self.card.setFixedWidth(440)
+        self.card.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        card = QVBoxLayout(self.card)
+        card.setContentsMargins(24, 24, 24, 24)
+        card.setSpacing(12)
+        self.image_label = QLabel(self.card)
+        self.image_label.setObjectName("rewardImage")
+        self.image_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.image_label.setFixedSize(IMAGE_WIDTH, IMAGE_HEIGHT)
+        self.image_label.setWordWrap(True)
+        card.addWidget(self.image_label, 0, Qt.AlignmentFlag.AlignHCenter)
+        self.text_label = QLabel(self.card)
+        self.text_label.setObjectName("rewardText")
+        self.text_label.setWordWrap(True)
+        self.text_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.text_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        font = QFont(self.text_label.font())
+        font.setPointSizeF(font.pointSizeF() * 1.5)
+        font.setBold(True)
+        self.text_label.setFont(font)
+        card.addWidget(self.text_label)
+        self.count_label = QLabel(self.card)
+        self.count_label.setObjectName("rewardCount")
+        self.count_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        card.addWidget(self.count_label)
+        self.end_label = QLabel(self.card)
+        self.end_label.setObjectName("rewardEnd")
+        self.end_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.end_label.setStyleSheet("color: #5f6b7a;")
+        card.addWidget(self.end_label)
+        self.redeem_button = QPushButton("Redeem now", self.card)
+        self.redeem_button.setObjectName("redeemButton")
+        self.redeem_button.setEnabled(False)
+        self.redeem_button.setToolTip("Claiming a reward is not available yet; this preview is free.")
+        self.redeem_button.setMinimumHeight(36)
+        card.addWidget(self.redeem_button)
+        outer.addWidget(self.card)
+        self.card_page = holder
+        self.addWidget(holder)
+
+        # --- the error panel -------------------------------------------------------
+        holder = QWidget(self)
+        outer = QVBoxLayout(holder)
+        outer.setAlignment(Qt.AlignmentFlag.AlignTop)
+        self.error_panel = QFrame(holder)
+        self.error_panel.setObjectName("errorPanel")
+        column = QVBoxLayout(self.error_panel)
+        column.setContentsMargins(16, 16, 16, 16)
+        self.error_title = QLabel(self.error_panel)
+        self.error_title.setObjectName("errorTitle")
+        self.error_title.setWordWrap(True)
+        title_font = QFont(self.error_title.font())
+        title_font.setBold(True)
+        title_font.setPointSizeF(title_font.pointSizeF() * 1.2)
+        self.error_title.setFont(title_font)
+        self.error_advice = QLabel(self.error_panel)
+        self.error_advice.setObjectName("errorAdvice")
+        self.error_advice.setWordWrap(True)
+        self.error_detail = QLabel(self.error_panel)
+        self.error_detail.setObjectName("errorDetail")
+        self.error_detail.setWordWrap(True)
+        self.error_detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        for label in (self.error_title, self.error_advice, self.error_detail):
+            label.setTextFormat(Qt.TextFormat.PlainText)
+            column.addWidget(label)
+        outer.addWidget(self.error_panel)
+        self.error_page = holder
+        self.addWidget(holder)
+
+    # --- rendering -------------------------------------------------------------------
+
+    def show_busy(self) -> None:
+        self.setCurrentWidget(self.busy_page)
+
+    def show_reward(self, reward: RewardInfo) -> None:
+        self.text_label.setText(reward.notification_text or "(The reward has no announcement text.)")
+        count = reward.remaining_count
+        if count is None:
+            self.count_label.setText("Remaining rewards not reported")
+        else:
+            self.count_label.setText(f"{count} reward{'' if count == 1 else 's'} left")
+        end = reward.campaign_end_text
+        self.end_label.setText(f"Campaign ends {end}" if end else "No campaign end date given")
+        self.image_label.setPixmap(QPixmap())
+        self.image_label.setText("Loading image…")
+        self.setCurrentWidget(self.card_page)
+
+    def show_image(self, image: QImage) -> None:
+        pixmap = QPixmap.fromImage(image)  # on the UI thread
+        self.image_label.setPixmap(pixmap.scaled(
+            IMAGE_WIDTH, IMAGE_HEIGHT, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation))
+
+    def show_image_failed(self, reason: str) -> None:
+        self.image_label.setPixmap(QPixmap())
+        self.image_label.setText(f"No image\n\n{reason}")
+
+    def show_error(self, error: MomentsError) -> None:
+        self.error_title.setText(error.title)
+        self.error_advice.setText(error.advice or "")
+        self.error_advice.setVisible(bool(error.advice))
+        detail = ""
+        if isinstance(error, (BusinessError, NoRewardError)):
+            api_text = error.notification_text or error.detail
+            detail = f"The API said: {api_text}" if api_text else ""
+        elif error.detail:
+            detail = error.detail
+        if isinstance(error, ApiError) and error.status is not None:
+            detail = f"{detail}\nHTTP status {error.status}".strip()
+        self.error_detail.setText(detail)
+        self.error_detail.setVisible(bool(detail))
+        self.setCurrentWidget(self.error_page)
+
+    def show_cancelled(self) -> None:
+        self.error_title.setText("Preview cancelled")
+        self.error_advice.setText("Nothing was spent: a preview never claims a reward. Press “Preview reward” to try again.")
+        self.error_advice.show()
+        self.error_detail.hide()
+        self.setCurrentWidget(self.error_page)
