@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--sandbox-catalog", metavar="FILE", help="catalog JSON file for the embedded sandbox (default: built-in)"
     )
     parser.add_argument("--no-sandbox", action="store_true", help="do not start the embedded sandbox")
-    parser.add_argument("--self-test", action="store_true", help="check the installation (not available yet)")
+    parser.add_argument("--self-test", action="store_true", help="check the installation without opening a window; exit 0 when it works")
     return parser
 
 
@@ -212,8 +212,9 @@ async def main_async(window: MainWindow) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.self_test:
-        print(f"{APP_NAME}: --self-test is not available yet", file=sys.stderr)
-        return 2
+        from moments_desktop import selftest
+
+        return selftest.main()
 
     reporter = CrashReporter()
     reporter.install()
