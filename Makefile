@@ -11,3 +11,8 @@ test:
 
 sandbox:
 	$(PYTHON) scripts/dev.py sandbox $(ARGS)
+
+# PyInstaller one-folder bundle (dist/moments-desktop/) + .deb (Linux); see packaging/README.md.
+.PHONY: package
+package:
+	$(PYTHON) scripts/dev.py package $(ARGS)

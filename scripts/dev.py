@@ -4,6 +4,7 @@
     python3 scripts/dev.py run [app args]       # launch Moments Desktop on the embedded sandbox
     python3 scripts/dev.py test [pytest args]   # run the whole test suite
     python3 scripts/dev.py sandbox [args]       # serve the sandbox alone (moments-sandbox --port 0)
+    python3 scripts/dev.py package [args]       # PyInstaller one-folder bundle (+ .deb on Linux)
 
 Every command first makes sure .venv exists (created with the Python running this script,
 3.11 or newer) and holds the project installed in editable mode with its test extras. The
@@ -92,10 +93,10 @@ def ensure_venv() -> None:
         return
     say("installing the project and its test dependencies into .venv (the first time takes a minute) ...")
     STAMP.unlink(missing_ok=True)
-    command = [str(VENV_PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q", "-e", ".[test]"]
+    command = [str(VENV_PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q", "-e", ".[test,package]"]
     result = subprocess.run(command, cwd=ROOT)
     if result.returncode != 0:
-        fail(f"'pip install -e .[test]' failed (exit code {result.returncode}); see the messages above.")
+        fail(f"'pip install -e .[test,package]' failed (exit code {result.returncode}); see the messages above.")
     STAMP.write_text(wanted + "\n", encoding="utf-8")
 
 
@@ -173,7 +174,7 @@ def main(argv: list[str]) -> int:
         print("usage:\n" + USAGE)
         return 0 if argv else 2
     command, rest = argv[0], argv[1:]
-    if command not in ("run", "test", "sandbox"):
+    if command not in ("run", "test", "sandbox", "package"):
         print(f"dev.py: unknown command {command!r}\nusage:\n{USAGE}", file=sys.stderr)
         return 2
     ensure_venv()
@@ -181,6 +182,9 @@ def main(argv: list[str]) -> int:
         return run_tool("moments-desktop", rest)
     if command == "sandbox":
         return run_tool("moments-sandbox", rest or ["--port", "0"])
+    if command == "package":
+        build = [str(VENV_PYTHON), str(ROOT / "packaging" / "build.py"), *(rest or ["--deb"])]
+        return subprocess.call(build, cwd=ROOT, env=venv_env())
     return run_tests(rest)
 
 
