@@ -76,9 +76,11 @@ def test_main_runs_qasync_loop_until_window_closes(qtbot):
     assert not accepts_connections(seen["url"]), "the sandbox still listens after the window closed"
 
 
-def test_self_test_is_reserved(capsys):
-    assert desktop_app.main(["--self-test"]) == 2
-    assert "not available yet" in capsys.readouterr().err
+def test_self_test_runs_without_a_window(capsys):
+    code = desktop_app.main(["--self-test"])
+    out = capsys.readouterr().out
+    assert "PASS sandbox-roundtrip" in out and "PASS resources" in out
+    assert code == 0, out
 
 
 def test_crash_reporter_logs_and_tells_the_user(qtbot, tmp_path, capsys):

@@ -15,12 +15,17 @@ import httpx
 from PySide6.QtCore import QObject, Signal
 
 from moments_desktop.core.client import MomentsClient
-from moments_desktop.core.credentials import CredentialStore, KeyringUnavailableError
+from moments_desktop.core.credentials import (
+    CredentialStore,
+    KeyringUnavailableError,
+    delete_profile,
+    duplicate_profile,
+)
 from moments_desktop.core.errors import MissingKeyError, MomentsError, SandboxNotRunningError, UnexpectedError
 from moments_desktop.core.journal import Journal
 from moments_desktop.core.operations import Operations, ProfileRef
 from moments_desktop.core.profiles import Profile, ProfileStore
-from moments_desktop.core.request import BODY_FIELDS, RewardRequest
+from moments_desktop.core.request import BODY_FIELDS, DEFAULT_BASE_URL, RewardRequest
 
 from .image_loader import ImageLoadError, fetch_image
 
@@ -73,6 +78,54 @@ class PreviewController(QObject):
     @property
     def busy(self) -> bool:
         return self._busy
+
+    # --- profile management (ProfileStore / CredentialStore; may raise MomentsError) ----
+
+    def create_profile(self, name: str, template_id: str | None = None) -> Profile:
+        """A new profile; its body fields start from ``template_id`` (never its key or URL
+        when that is the embedded sandbox)."""
+        body = {}
+        base_url = DEFAULT_BASE_URL
+        if template_id is not None and template_id in self._profiles:
+            template = self._profiles.get(template_id)
+            body = {name_: getattr(template, name_) for name_ in BODY_FIELDS}
+            if not template.uses_embedded_sandbox:
+                base_url = template.base_url
+        return self._profiles.add(Profile(name=name, base_url=base_url, **body))
+
+    def rename_profile(self, profile_id: str, new_name: str) -> Profile:
+        return self._profiles.rename(profile_id, new_name)
+
+    def duplicate_profile(self, profile_id: str) -> Profile:
+        return duplicate_profile(self._profiles, self._credentials, profile_id)
+
+    def delete_profile(self, profile_id: str, *, even_if_key_remains: bool = False) -> str | None:
+        """Delete profile + key; returns a warning when the key had to be left behind."""
+        return delete_profile(self._profiles, self._credentials, profile_id,
+                              even_if_key_remains=even_if_key_remains)
+
+    def save_profile(self, profile_id: str, base_url: str, fields: dict[str, str]) -> Profile:
+        """Write the form's endpoint + body fields to the stored profile."""
+        profile = self._profiles.get(profile_id)
+        if profile.uses_embedded_sandbox and base_url.strip() == self.base_url_for(profile):
+            base_url = profile.base_url  # keep the sentinel, not this run's sandbox port
+        return self._profiles.update(replace(profile, base_url=base_url,
+                                             **{name: fields.get(name, "") for name in BODY_FIELDS}))
+
+    # --- API keys (keyring only; the key never comes back to a widget) -----------------
+
+    def has_key(self, profile_id: str) -> bool:
+        return self._credentials.has_key(profile_id)
+
+    def set_key(self, profile_id: str, key: str) -> None:
+        self._credentials.set_key(profile_id, key)
+
+    def use_memory_fallback(self) -> None:
+        self._credentials.use_memory_fallback()
+
+    @property
+    def keys_in_memory_only(self) -> bool:
+        return self._credentials.is_memory_only
 
     # --- preview ---------------------------------------------------------------------
 

@@ -5,14 +5,17 @@ Widgets only render; every action goes through the PreviewController.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QGroupBox,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
+    QLineEdit,
     QMainWindow,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -22,13 +25,25 @@ from PySide6.QtWidgets import (
 )
 
 from moments_desktop import APP_NAME
-from moments_desktop.core.errors import UnexpectedError
+from moments_desktop.core import paths
+from moments_desktop.core.credentials import KeyringUnavailableError
+from moments_desktop.core.errors import MomentsError, UnexpectedError
+from moments_desktop.core.profiles import DEMO_PROFILE_ID
 from moments_desktop.core.request import BODY_FIELDS
 
 from .controller import PreviewController
 from .preview_panel import PreviewPanel
 from .raw_view import RawView
 from .request_form import RequestForm
+
+
+SETTINGS_FILE = "window.ini"
+DIRTY_MARK = " \u2022"
+
+
+def window_settings() -> QSettings:
+    """Window state lives in an INI file next to profiles.json (MOMENTS_DESKTOP_HOME isolates it)."""
+    return QSettings(str(paths.config_dir() / SETTINGS_FILE), QSettings.Format.IniFormat)
 
 
 class MainWindow(QMainWindow):
@@ -55,11 +70,46 @@ class MainWindow(QMainWindow):
         profile_row.addWidget(self.profile_combo, 1)
         left_layout.addLayout(profile_row)
 
+        manage_row = QHBoxLayout()
+        self.new_button = self._button("New…", "newProfileButton", left, manage_row)
+        self.duplicate_button = self._button("Duplicate", "duplicateProfileButton", left, manage_row)
+        self.rename_button = self._button("Rename…", "renameProfileButton", left, manage_row)
+        self.delete_button = self._button("Delete…", "deleteProfileButton", left, manage_row)
+        manage_row.addStretch(1)
+        left_layout.addLayout(manage_row)
+
         group = QGroupBox("getRewardInfo request", left)
         group_layout = QVBoxLayout(group)
         self.form = RequestForm(group)
         group_layout.addWidget(self.form)
+        edit_row = QHBoxLayout()
+        self.dirty_label = QLabel("", group)
+        self.dirty_label.setObjectName("unsavedMarker")
+        edit_row.addWidget(self.dirty_label, 1)
+        self.save_button = self._button("Save", "saveProfileButton", group, edit_row)
+        self.revert_button = self._button("Revert", "revertProfileButton", group, edit_row)
+        group_layout.addLayout(edit_row)
         left_layout.addWidget(group)
+
+        # API key: written only to the keychain, never read back into the field.
+        self.key_group = QGroupBox("API key", left)
+        key_layout = QVBoxLayout(self.key_group)
+        key_row = QHBoxLayout()
+        self.key_edit = QLineEdit(self.key_group)
+        self.key_edit.setObjectName("apiKeyEdit")
+        self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.key_edit.setPlaceholderText("Paste the API key")
+        self.key_edit.setAccessibleName("API key")
+        key_row.addWidget(self.key_edit, 1)
+        self.show_key_button = self._button("Show", "showKeyButton", self.key_group, key_row)
+        self.show_key_button.setToolTip("Shows the key while the button is held down")
+        self.save_key_button = self._button("Save key", "saveKeyButton", self.key_group, key_row)
+        key_layout.addLayout(key_row)
+        self.key_status = QLabel("", self.key_group)
+        self.key_status.setObjectName("keyStatus")
+        self.key_status.setWordWrap(True)
+        key_layout.addWidget(self.key_status)
+        left_layout.addWidget(self.key_group)
 
         actions = QHBoxLayout()
         self.preview_button = QPushButton("Preview reward", left)
@@ -90,7 +140,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.preview_panel, "Preview")
         self.tabs.addTab(self.raw_view, "Raw")
 
-        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter = splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(left)
         splitter.addWidget(self.tabs)
         splitter.setStretchFactor(0, 2)
@@ -114,9 +164,28 @@ class MainWindow(QMainWindow):
         self.set_sandbox_url(sandbox_url)
 
         # --- wiring ----------------------------------------------------------------------
-        for profile in controller.profiles():
-            self.profile_combo.addItem(profile.name, profile.id)
+        # Unsaved edits per profile id: (base_url, fields). Kept in memory until Save/Revert.
+        self._drafts: dict[str, tuple[str, dict[str, str]]] = {}
+        self._loading = False
+        settings = window_settings()
+        last_profile = settings.value("lastProfile", None, type=str)
+        self._fill_profiles(last_profile or None)
         self.profile_combo.currentIndexChanged.connect(self._profile_chosen)
+        for editor in self.form.editors.values():
+            editor.textChanged.connect(self._form_edited)
+        self.new_button.clicked.connect(self.new_profile)
+        self.duplicate_button.clicked.connect(self.duplicate_profile)
+        self.rename_button.clicked.connect(self.rename_profile)
+        self.delete_button.clicked.connect(self.delete_profile)
+        self.save_button.clicked.connect(self.save_edits)
+        self.revert_button.clicked.connect(self.revert_edits)
+        self.show_key_button.pressed.connect(
+            lambda: self.key_edit.setEchoMode(QLineEdit.EchoMode.Normal))
+        self.show_key_button.released.connect(
+            lambda: self.key_edit.setEchoMode(QLineEdit.EchoMode.Password))
+        self.key_edit.textChanged.connect(self._update_actions)
+        self.key_edit.returnPressed.connect(self.save_key)
+        self.save_key_button.clicked.connect(self.save_key)
         self.form.validity_changed.connect(self._update_actions)
         self.form.editors["base_url"].textChanged.connect(self._update_endpoint)
         self.preview_button.clicked.connect(self.preview)
@@ -131,6 +200,7 @@ class MainWindow(QMainWindow):
         controller.image_loaded.connect(self.preview_panel.show_image)
         controller.image_failed.connect(self.preview_panel.show_image_failed)
         self._profile_chosen()
+        self._restore_state(settings)
 
     # --- actions -----------------------------------------------------------------------
 
@@ -143,25 +213,265 @@ class MainWindow(QMainWindow):
             return
         self.controller.preview(profile_id, self.form.base_url(), self.form.fields())
 
+    # --- overridable dialogs (tests monkeypatch these instead of driving modal boxes) ---
+
+    def ask_confirm(self, text: str, title: str = APP_NAME) -> bool:
+        box = QMessageBox(QMessageBox.Icon.Question, title, text,
+                          QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel, self)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        return box.exec() == QMessageBox.StandardButton.Ok
+
+    def ask_text(self, title: str, label: str, default: str = "") -> str | None:
+        text, ok = QInputDialog.getText(self, title, label, QLineEdit.EchoMode.Normal, default)
+        return text if ok else None
+
+    def show_error(self, error: MomentsError | str) -> None:
+        text = error.message if isinstance(error, MomentsError) else str(error)
+        QMessageBox.warning(self, APP_NAME, text)
+
+    # --- profiles ----------------------------------------------------------------------
+
+    @staticmethod
+    def _button(text: str, name: str, parent: QWidget, row: QHBoxLayout) -> QPushButton:
+        button = QPushButton(text, parent)
+        button.setObjectName(name)
+        button.setAutoDefault(False)
+        row.addWidget(button)
+        return button
+
+    def _fill_profiles(self, select_id: str | None) -> None:
+        """Rebuild the picker from the store, selecting ``select_id`` when it still exists."""
+        combo = self.profile_combo
+        combo.blockSignals(True)
+        try:
+            combo.clear()
+            for profile in self.controller.profiles():
+                combo.addItem(profile.name + (DIRTY_MARK if profile.id in self._drafts else ""), profile.id)
+            index = combo.findData(select_id) if select_id is not None else -1
+            combo.setCurrentIndex(index if index >= 0 else 0)
+        finally:
+            combo.blockSignals(False)
+        known = {combo.itemData(i) for i in range(combo.count())}
+        for stale in set(self._drafts) - known:
+            del self._drafts[stale]
+
+    def _select_profile(self, profile_id: str) -> None:
+        self._fill_profiles(profile_id)
+        self._profile_chosen()
+
+    def _stored_values(self, profile_id: str) -> tuple[str, dict[str, str]]:
+        profile = self.controller.profile(profile_id)
+        return self.controller.base_url_for(profile), {name: getattr(profile, name) for name in BODY_FIELDS}
+
     def _profile_chosen(self) -> None:
         profile_id = self.current_profile_id()
         if profile_id is None:
             return
-        profile = self.controller.profile(profile_id)
-        self.form.set_values(self.controller.base_url_for(profile),
-                             {name: getattr(profile, name) for name in BODY_FIELDS},
-                             allow_insecure=profile.allow_insecure)
+        try:
+            profile = self.controller.profile(profile_id)
+        except MomentsError as exc:  # deleted elsewhere
+            self.show_error(exc)
+            self._select_profile(DEMO_PROFILE_ID)
+            return
+        base_url, fields = self._drafts.get(profile_id) or self._stored_values(profile_id)
+        self._loading = True
+        try:
+            self.form.set_values(base_url, fields, allow_insecure=profile.allow_insecure)
+        finally:
+            self._loading = False
+        self.key_edit.clear()  # never carries a key over to another profile
+        self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.key_group.setVisible(not profile.uses_embedded_sandbox)
+        if not profile.uses_embedded_sandbox:
+            self._show_key_status(profile_id)
+        self._update_dirty()
         self._update_actions()
+
+    def _form_edited(self, *_args) -> None:
+        profile_id = self.current_profile_id()
+        if self._loading or profile_id is None:
+            return
+        current = (self.form.base_url(), self.form.fields())
+        if current == self._stored_values(profile_id):
+            self._drafts.pop(profile_id, None)
+        else:
+            self._drafts[profile_id] = current
+        self._update_dirty()
+        self._update_actions()
+
+    def is_dirty(self, profile_id: str | None = None) -> bool:
+        profile_id = profile_id if profile_id is not None else self.current_profile_id()
+        return profile_id in self._drafts
+
+    def _update_dirty(self) -> None:
+        profile_id = self.current_profile_id()
+        dirty = self.is_dirty(profile_id)
+        self.dirty_label.setText("\u2022 unsaved changes" if dirty else "")
+        index = self.profile_combo.currentIndex()
+        if index >= 0:
+            name = self.controller.profile(profile_id).name
+            self.profile_combo.setItemText(index, name + (DIRTY_MARK if dirty else ""))
+
+    def new_profile(self) -> None:
+        name = self.ask_text("New profile", "Name of the new profile:")
+        if name is None or not name.strip():
+            return
+        try:
+            profile = self.controller.create_profile(name, self.current_profile_id())
+        except MomentsError as exc:
+            self.show_error(exc)
+            return
+        self._select_profile(profile.id)
+
+    def duplicate_profile(self) -> None:
+        profile_id = self.current_profile_id()
+        if profile_id is None:
+            return
+        try:
+            copy = self.controller.duplicate_profile(profile_id)
+        except MomentsError as exc:
+            self.show_error(exc)
+            copy = None
+        if copy is not None:
+            self._select_profile(copy.id)
+
+    def rename_profile(self) -> None:
+        profile_id = self.current_profile_id()
+        if profile_id is None or profile_id == DEMO_PROFILE_ID:
+            return
+        old = self.controller.profile(profile_id).name
+        name = self.ask_text("Rename profile", "New name:", old)
+        if name is None or name.strip() == old:
+            return
+        try:
+            self.controller.rename_profile(profile_id, name)
+        except MomentsError as exc:
+            self.show_error(exc)
+            return
+        self._select_profile(profile_id)
+
+    def delete_profile(self) -> None:
+        profile_id = self.current_profile_id()
+        if profile_id is None or profile_id == DEMO_PROFILE_ID:
+            return
+        name = self.controller.profile(profile_id).name
+        if not self.ask_confirm(f"Delete the profile “{name}” and its stored API key?\n\n"
+                                "This cannot be undone.", "Delete profile"):
+            return
+        try:
+            warning = self.controller.delete_profile(profile_id)
+        except KeyringUnavailableError as exc:
+            if not self.ask_confirm(f"{exc.message}\n\nDelete the profile anyway? Its API key would "
+                                    "stay in the keychain.", "Keychain unavailable"):
+                return
+            try:
+                warning = self.controller.delete_profile(profile_id, even_if_key_remains=True)
+            except MomentsError as again:
+                self.show_error(again)
+                return
+        except MomentsError as exc:
+            self.show_error(exc)
+            return
+        if warning:
+            self.show_error(warning)
+        self._drafts.pop(profile_id, None)
+        self._select_profile(DEMO_PROFILE_ID)
+
+    def save_edits(self) -> None:
+        profile_id = self.current_profile_id()
+        if profile_id is None or not self.is_dirty(profile_id):
+            return
+        try:
+            self.controller.save_profile(profile_id, self.form.base_url(), self.form.fields())
+        except MomentsError as exc:
+            self.show_error(exc)
+            return
+        self._drafts.pop(profile_id, None)
+        self._profile_chosen()
+
+    def revert_edits(self) -> None:
+        profile_id = self.current_profile_id()
+        if profile_id is None:
+            return
+        self._drafts.pop(profile_id, None)
+        self._profile_chosen()
+
+    # --- API key -----------------------------------------------------------------------
+
+    def _show_key_status(self, profile_id: str) -> None:
+        try:
+            stored = self.controller.has_key(profile_id)
+        except KeyringUnavailableError as exc:
+            self.key_status.setText(f"{exc.title}.")
+            return
+        self.key_status.setText("A key is stored for this profile." if stored else "No key stored yet.")
+
+    def save_key(self) -> None:
+        profile_id = self.current_profile_id()
+        key = self.key_edit.text()
+        if profile_id is None or profile_id == DEMO_PROFILE_ID or not key.strip():
+            return
+        try:
+            self.controller.set_key(profile_id, key)
+        except KeyringUnavailableError as exc:
+            if not self.ask_confirm(f"{exc.message}\n\nKeep the key in memory for this run only? "
+                                    "It will be forgotten when the app closes.", "Keychain unavailable"):
+                self.key_status.setText(f"Not saved: {exc.title}.")
+                return
+            self.controller.use_memory_fallback()
+            self.keyring_label.setText(f"Keychain: {self.controller.keyring_name()}")
+            try:
+                self.controller.set_key(profile_id, key)
+            except MomentsError as again:
+                self.key_status.setText(f"Not saved: {again.message}")
+                return
+        except MomentsError as exc:
+            self.key_status.setText(f"Not saved: {exc.message}")
+            return
+        finally:
+            del key
+        self.key_edit.clear()
+        self.key_status.setText(f"Key stored in {self.controller.keyring_name()}.")
+
+    # --- state ---------------------------------------------------------------------------
 
     def _update_actions(self, *_args) -> None:
         busy = self.controller.busy
         self.preview_button.setEnabled(self.form.is_valid() and not busy)
+        profile_id = self.current_profile_id()
+        builtin = profile_id == DEMO_PROFILE_ID
+        self.new_button.setEnabled(not busy)
+        self.duplicate_button.setEnabled(not busy and profile_id is not None)
+        self.rename_button.setEnabled(not busy and profile_id is not None and not builtin)
+        self.delete_button.setEnabled(not busy and profile_id is not None and not builtin)
+        dirty = self.is_dirty(profile_id)
+        self.save_button.setEnabled(not busy and dirty and self.form.is_valid())
+        self.revert_button.setEnabled(not busy and dirty)
+        self.save_key_button.setEnabled(not busy and bool(self.key_edit.text().strip()))
+
+    def _restore_state(self, settings: QSettings) -> None:
+        geometry = settings.value("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        splitter = settings.value("splitter")
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
+
+    def save_state(self) -> None:
+        settings = window_settings()
+        settings.setValue("geometry", self.saveGeometry())
+        settings.setValue("splitter", self.splitter.saveState())
+        profile_id = self.current_profile_id()
+        if profile_id is not None:
+            settings.setValue("lastProfile", profile_id)
+        settings.sync()
 
     def _set_busy(self, busy: bool) -> None:
         self.cancel_button.setVisible(busy)
         self.progress.setVisible(busy)
         self.profile_combo.setEnabled(not busy)
         self.form.setEnabled(not busy)
+        self.key_group.setEnabled(not busy)
         self._update_actions()
 
     def _show_result(self, result) -> None:
@@ -180,5 +490,6 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         super().closeEvent(event)
         if event.isAccepted():
+            self.save_state()
             self.controller.shutdown()
             self.closed.emit()

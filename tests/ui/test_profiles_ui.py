@@ -1,0 +1,287 @@
+"""Profile management, unsaved edits, the API key field and restored window state.
+
+Dialogs go through MainWindow.ask_text / ask_confirm / show_error, replaced here so no
+modal box ever opens (an unexpected one fails the test instead of hanging it).
+"""
+
+from __future__ import annotations
+
+import keyring.backends.fail
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLineEdit
+
+from moments_desktop.core.credentials import MEMORY_BACKEND_NAME
+from moments_desktop.core.profiles import DEMO_PROFILE_ID, DEMO_PROFILE_NAME, EMBEDDED_SANDBOX_URL
+from moments_desktop.ui.main_window import MainWindow
+
+pytestmark = pytest.mark.gui
+
+
+class Dialogs:
+    """Scripted answers for the window's dialog hooks; records what was asked."""
+
+    def __init__(self):
+        self.texts: list[str | None] = []
+        self.confirms: list[bool] = []
+        self.asked: list[str] = []
+        self.errors: list[str] = []
+
+    def ask_text(self, title, label, default=""):
+        self.asked.append(title)
+        assert self.texts, f"unexpected text dialog: {title}"
+        return self.texts.pop(0)
+
+    def ask_confirm(self, text, title=""):
+        self.asked.append(text)
+        assert self.confirms, f"unexpected confirmation: {text}"
+        return self.confirms.pop(0)
+
+    def show_error(self, error):
+        self.errors.append(getattr(error, "message", str(error)))
+
+
+def install(window, dialogs, monkeypatch):
+    for name in ("ask_text", "ask_confirm", "show_error"):
+        monkeypatch.setattr(window, name, getattr(dialogs, name))
+
+
+@pytest.fixture
+def ui(harness, monkeypatch):
+    dialogs = Dialogs()
+    install(harness.window, dialogs, monkeypatch)
+    return harness, dialogs
+
+
+def combo_names(window):
+    return [window.profile_combo.itemText(i) for i in range(window.profile_combo.count())]
+
+
+def create(window, dialogs, name):
+    dialogs.texts.append(name)
+    window.new_button.click()
+    assert not dialogs.errors, dialogs.errors
+    return window.current_profile_id()
+
+
+def test_new_profile_appears_in_picker_and_store(ui):
+    harness, dialogs = ui
+    w = harness.window
+    profile_id = create(w, dialogs, "Staging")
+    assert w.profile_combo.currentText() == "Staging"
+    stored = harness.profiles.get(profile_id)
+    assert stored.name == "Staging"
+    assert stored.base_url != EMBEDDED_SANDBOX_URL  # never inherits the embedded sandbox
+    assert w.form.fields()["appId"] == stored.appId
+    assert w.key_group.isVisible()
+    assert w.rename_button.isEnabled() and w.delete_button.isEnabled()
+
+
+def test_new_profile_with_taken_name_shows_error(ui):
+    harness, dialogs = ui
+    dialogs.texts.append(DEMO_PROFILE_NAME)
+    harness.window.new_button.click()
+    assert dialogs.errors and "already called" in dialogs.errors[0]
+    assert len(harness.profiles) == 1
+
+
+def test_rename_and_duplicate(ui):
+    harness, dialogs = ui
+    w = harness.window
+    profile_id = create(w, dialogs, "Staging")
+    harness.credentials.set_key(profile_id, "staging-key")
+
+    dialogs.texts.append("Staging EU")
+    w.rename_button.click()
+    assert harness.profiles.get(profile_id).name == "Staging EU"
+    assert w.profile_combo.currentText() == "Staging EU"
+    assert w.current_profile_id() == profile_id
+
+    w.duplicate_button.click()
+    copy_id = w.current_profile_id()
+    assert copy_id != profile_id
+    assert harness.profiles.get(copy_id).name == "Staging EU copy"
+    assert "Staging EU copy" in combo_names(w)
+    assert harness.credentials.get_key(copy_id) == "staging-key"
+
+
+def test_delete_asks_and_removes_profile_and_key(ui):
+    harness, dialogs = ui
+    w = harness.window
+    profile_id = create(w, dialogs, "Doomed")
+    harness.credentials.set_key(profile_id, "doomed-key")
+
+    dialogs.confirms.append(False)
+    w.delete_button.click()
+    assert "Doomed" in dialogs.asked[-1]
+    assert profile_id in harness.profiles and "Doomed" in combo_names(w)
+    assert harness.credentials.has_key(profile_id)
+
+    dialogs.confirms.append(True)
+    w.delete_button.click()
+    assert profile_id not in harness.profiles
+    assert "Doomed" not in combo_names(w)
+    assert not harness.credentials.has_key(profile_id)
+    assert w.current_profile_id() == DEMO_PROFILE_ID
+
+
+def test_demo_profile_cannot_be_deleted_or_renamed(ui):
+    harness, dialogs = ui
+    w = harness.window
+    assert w.current_profile_id() == DEMO_PROFILE_ID
+    assert not w.delete_button.isEnabled()
+    assert not w.rename_button.isEnabled()
+    assert w.duplicate_button.isEnabled() and w.new_button.isEnabled()
+    assert not w.key_group.isVisible()  # the demo key lives in memory, not the keychain
+    w.delete_profile()  # even when called directly: nothing asked, nothing deleted
+    assert not dialogs.asked and DEMO_PROFILE_ID in harness.profiles
+
+
+def test_unsaved_edits_survive_switch_and_revert_restores(ui):
+    harness, dialogs = ui
+    w = harness.window
+    other_id = create(w, dialogs, "Other")
+    w.profile_combo.setCurrentIndex(w.profile_combo.findData(DEMO_PROFILE_ID))
+    assert not w.save_button.isEnabled() and not w.revert_button.isEnabled()
+
+    w.form.editors["campaignId"].setText("EDITEDCAMP")
+    assert w.dirty_label.text() == "• unsaved changes"
+    assert w.profile_combo.currentText() == f"{DEMO_PROFILE_NAME} •"
+    assert w.save_button.isEnabled() and w.revert_button.isEnabled()
+
+    w.profile_combo.setCurrentIndex(w.profile_combo.findData(other_id))
+    assert w.form.fields()["campaignId"] == harness.profiles.get(other_id).campaignId
+    assert w.dirty_label.text() == ""
+
+    w.profile_combo.setCurrentIndex(w.profile_combo.findData(DEMO_PROFILE_ID))
+    assert w.form.fields()["campaignId"] == "EDITEDCAMP"
+    assert w.dirty_label.text() == "• unsaved changes"
+    assert harness.profiles.get(DEMO_PROFILE_ID).campaignId == "DEMOCAMP1"  # nothing written
+
+    w.revert_button.click()
+    assert w.form.fields()["campaignId"] == "DEMOCAMP1"
+    assert w.dirty_label.text() == "" and w.profile_combo.currentText() == DEMO_PROFILE_NAME
+    assert not w.revert_button.isEnabled()
+
+
+def test_editing_back_to_stored_value_is_not_dirty(ui):
+    harness, _ = ui
+    w = harness.window
+    w.form.editors["appId"].setText("OTHER")
+    assert w.is_dirty()
+    w.form.editors["appId"].setText("DEMO1")
+    assert not w.is_dirty() and w.dirty_label.text() == ""
+
+
+def test_save_writes_edits_and_keeps_the_embedded_sandbox(ui):
+    harness, _ = ui
+    w = harness.window
+    w.form.editors["rewardGroupId"].setText("EU")
+    w.save_button.click()
+    stored = harness.profiles.get(DEMO_PROFILE_ID)
+    assert stored.rewardGroupId == "EU"
+    assert stored.base_url == EMBEDDED_SANDBOX_URL  # not this run's sandbox port
+    assert not w.is_dirty() and not w.save_button.isEnabled()
+    # written to disk: a fresh store reads it back
+    from moments_desktop.core.profiles import ProfileStore
+
+    assert ProfileStore(harness.profiles.path).get(DEMO_PROFILE_ID).rewardGroupId == "EU"
+
+
+def test_key_field_is_masked_and_revealed_only_while_pressed(qtbot, ui):
+    harness, dialogs = ui
+    w = harness.window
+    create(w, dialogs, "Keyed")
+    assert w.key_edit.echoMode() == QLineEdit.EchoMode.Password
+    assert w.key_edit.text() == ""
+    w.key_edit.setText("secret-123")
+    qtbot.mousePress(w.show_key_button, Qt.MouseButton.LeftButton)
+    assert w.key_edit.echoMode() == QLineEdit.EchoMode.Normal
+    qtbot.mouseRelease(w.show_key_button, Qt.MouseButton.LeftButton)
+    assert w.key_edit.echoMode() == QLineEdit.EchoMode.Password
+
+
+def test_save_key_stores_in_keyring_and_clears_field(ui):
+    harness, dialogs = ui
+    w = harness.window
+    profile_id = create(w, dialogs, "Keyed")
+    assert w.key_status.text() == "No key stored yet."
+    assert not w.save_key_button.isEnabled()
+    w.key_edit.setText("  secret-123 ")
+    w.save_key_button.click()
+    assert harness.credentials.get_key(profile_id) == "secret-123"
+    assert w.key_edit.text() == ""
+    assert w.key_status.text().startswith("Key stored in ")
+    # switching away and back: the field is never pre-filled, the status says a key exists
+    w.profile_combo.setCurrentIndex(w.profile_combo.findData(DEMO_PROFILE_ID))
+    w.profile_combo.setCurrentIndex(w.profile_combo.findData(profile_id))
+    assert w.key_edit.text() == ""
+    assert w.key_status.text() == "A key is stored for this profile."
+
+
+def test_save_key_without_keyring_offers_memory(ui, monkeypatch):
+    harness, dialogs = ui
+    w = harness.window
+    profile_id = create(w, dialogs, "No keychain")
+    monkeypatch.setattr(harness.credentials, "_backend", keyring.backends.fail.Keyring())
+
+    dialogs.confirms.append(False)
+    w.key_edit.setText("secret-123")
+    w.save_key_button.click()
+    assert "keychain" in dialogs.asked[-1].lower()
+    assert w.key_status.text().startswith("Not saved: ")
+    assert w.key_edit.text() == "secret-123"  # kept so the user can retry
+
+    dialogs.confirms.append(True)
+    w.save_key_button.click()
+    assert harness.credentials.is_memory_only
+    assert harness.credentials.get_key(profile_id) == "secret-123"
+    assert w.key_edit.text() == ""
+    assert w.key_status.text() == f"Key stored in {MEMORY_BACKEND_NAME}."
+    assert w.keyring_label.text() == f"Keychain: {MEMORY_BACKEND_NAME}"
+
+
+def test_last_profile_and_splitter_restored_by_new_window(qtbot, ui, monkeypatch):
+    harness, dialogs = ui
+    w = harness.window
+    profile_id = create(w, dialogs, "Remembered")
+    w.splitter.setSizes([300, 800])
+    sizes = w.splitter.sizes()
+    w.close()
+
+    again = MainWindow(harness.controller)
+    qtbot.addWidget(again)
+    assert again.current_profile_id() == profile_id
+    assert again.profile_combo.currentText() == "Remembered"
+    again.resize(w.size())
+    again.show()
+    qtbot.waitExposed(again)
+    assert again.splitter.sizes() == sizes
+
+
+def test_missing_last_profile_falls_back_to_demo(qtbot, ui):
+    harness, dialogs = ui
+    w = harness.window
+    profile_id = create(w, dialogs, "Gone soon")
+    w.close()
+    harness.profiles.delete(profile_id)
+    again = MainWindow(harness.controller)
+    qtbot.addWidget(again)
+    assert again.current_profile_id() == DEMO_PROFILE_ID
+
+
+def test_delete_without_keyring_asks_again_and_warns(ui, monkeypatch):
+    harness, dialogs = ui
+    w = harness.window
+    profile_id = create(w, dialogs, "Stranded")
+    monkeypatch.setattr(harness.credentials, "_backend", keyring.backends.fail.Keyring())
+
+    dialogs.confirms += [True, False]  # yes delete; no, not without the keychain
+    w.delete_button.click()
+    assert profile_id in harness.profiles and not dialogs.errors
+
+    dialogs.confirms += [True, True]
+    w.delete_button.click()
+    assert profile_id not in harness.profiles
+    assert dialogs.errors and "could not be removed from the keychain" in dialogs.errors[0]
+    assert w.current_profile_id() == DEMO_PROFILE_ID
