@@ -39,20 +39,23 @@ class PreviewController(QObject):
     image_loading = Signal()
     image_loaded = Signal(object)  # QImage (decoded off the UI thread)
     image_failed = Signal(str)  # the reason, for the placeholder
+    key_test_finished = Signal(object)  # None when the key works, else the MomentsError
 
     def __init__(self, profiles: ProfileStore, credentials: CredentialStore, journal: Journal,
                  http: httpx.AsyncClient, *, sandbox_url: str | None = None, sandbox_key: str | None = None,
-                 parent: QObject | None = None):
+                 client: MomentsClient | None = None, parent: QObject | None = None):
+        """``client`` defaults to a MomentsClient over ``http``; tests pass one with short timeouts."""
         super().__init__(parent)
         self._profiles = profiles
         self._credentials = credentials
         self._journal = journal
         self._http = http
-        self._ops = Operations(MomentsClient(http), journal)
+        self._ops = Operations(client or MomentsClient(http), journal)
         self.sandbox_url = sandbox_url
         self._sandbox_key = sandbox_key
         self._preview_task: asyncio.Task | None = None
         self._image_task: asyncio.Task | None = None
+        self._key_test_task: asyncio.Task | None = None
         self._closing_task: asyncio.Task | None = None
         self._closed = False
         self._busy = False
@@ -144,7 +147,42 @@ class PreviewController(QObject):
         self.busy_changed.emit(True)
         self.preview_started.emit()
 
+    def test_key(self, profile_id: str, base_url: str, fields: dict[str, str]) -> None:
+        """Run getRewardInfo with the form's values and the profile's stored key; the verdict
+        arrives as ``key_test_finished`` (ignored while busy). Journaled like any call."""
+        if self.busy or self._closed:
+            return
+        profile = self._profiles.get(profile_id)
+        request = replace(profile.to_request(self.sandbox_url), base_url=base_url,
+                          **{name: fields.get(name, "") for name in BODY_FIELDS})
+        self._busy = True
+        self._key_test_task = asyncio.ensure_future(self._run_key_test(profile, request))
+        self._key_test_task.add_done_callback(self._key_test_done)
+        self.busy_changed.emit(True)
+
+    async def _run_key_test(self, profile: Profile, request: RewardRequest) -> None:
+        try:
+            key = await asyncio.to_thread(self._key_for, profile)
+            result = await self._ops.preview(ProfileRef(profile.id, profile.name), request, key)
+        except (MomentsError, KeyringUnavailableError) as exc:
+            self.key_test_finished.emit(exc)
+            return
+        except Exception as exc:  # noqa: BLE001 - shown as a message, never a traceback
+            self.key_test_finished.emit(UnexpectedError(type(exc).__name__))
+            return
+        # Any answer past authentication (a reward, `[]`, a business message) proves the key.
+        answered = result.exchange.status is not None and 200 <= result.exchange.status < 300
+        self.key_test_finished.emit(None if answered else (result.error or UnexpectedError()))
+
+    def _key_test_done(self, task: asyncio.Task) -> None:
+        if task is not self._key_test_task:
+            return
+        self._busy = False
+        self.busy_changed.emit(False)
+
     def cancel(self) -> None:
+        if self._key_test_task is not None and not self._key_test_task.done():
+            self._key_test_task.cancel()
         if self._preview_task is not None and not self._preview_task.done():
             self._preview_task.cancel()
 
@@ -222,7 +260,8 @@ class PreviewController(QObject):
         return self._closing_task
 
     async def _aclose(self) -> None:
-        tasks = [t for t in (self._preview_task, self._image_task) if t is not None and not t.done()]
+        running = (self._preview_task, self._image_task, self._key_test_task)
+        tasks = [t for t in running if t is not None and not t.done()]
         for task in tasks:
             task.cancel()
         for task in tasks:

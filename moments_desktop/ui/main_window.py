@@ -104,6 +104,8 @@ class MainWindow(QMainWindow):
         self.show_key_button = self._button("Show", "showKeyButton", self.key_group, key_row)
         self.show_key_button.setToolTip("Shows the key while the button is held down")
         self.save_key_button = self._button("Save key", "saveKeyButton", self.key_group, key_row)
+        self.test_key_button = self._button("Test key", "testKeyButton", self.key_group, key_row)
+        self.test_key_button.setToolTip("Run a free preview with this profile's stored key and the form's values")
         key_layout.addLayout(key_row)
         self.key_status = QLabel("", self.key_group)
         self.key_status.setObjectName("keyStatus")
@@ -186,6 +188,8 @@ class MainWindow(QMainWindow):
         self.key_edit.textChanged.connect(self._update_actions)
         self.key_edit.returnPressed.connect(self.save_key)
         self.save_key_button.clicked.connect(self.save_key)
+        self.test_key_button.clicked.connect(self.test_key)
+        controller.key_test_finished.connect(self._show_key_test)
         self.form.validity_changed.connect(self._update_actions)
         self.form.editors["base_url"].textChanged.connect(self._update_endpoint)
         self.preview_button.clicked.connect(self.preview)
@@ -433,6 +437,20 @@ class MainWindow(QMainWindow):
         self.key_edit.clear()
         self.key_status.setText(f"Key stored in {self.controller.keyring_name()}.")
 
+    def test_key(self) -> None:
+        profile_id = self.current_profile_id()
+        if profile_id is None or profile_id == DEMO_PROFILE_ID or not self.form.is_valid():
+            return
+        self.key_status.setText("Testing the key…")
+        self.controller.test_key(profile_id, self.form.base_url(), self.form.fields())
+
+    def _show_key_test(self, error) -> None:
+        if error is None:
+            self.key_status.setText("The key works.")
+        else:
+            title = error.title if isinstance(error, MomentsError) else UnexpectedError.title
+            self.key_status.setText(f"{title}.")
+
     # --- state ---------------------------------------------------------------------------
 
     def _update_actions(self, *_args) -> None:
@@ -448,6 +466,8 @@ class MainWindow(QMainWindow):
         self.save_button.setEnabled(not busy and dirty and self.form.is_valid())
         self.revert_button.setEnabled(not busy and dirty)
         self.save_key_button.setEnabled(not busy and bool(self.key_edit.text().strip()))
+        self.test_key_button.setVisible(profile_id is not None and not builtin)
+        self.test_key_button.setEnabled(not busy and profile_id is not None and not builtin and self.form.is_valid())
 
     def _restore_state(self, settings: QSettings) -> None:
         geometry = settings.value("geometry")

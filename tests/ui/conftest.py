@@ -16,6 +16,7 @@ import httpx
 import pytest
 import qasync
 
+from moments_desktop.core.client import MomentsClient
 from moments_desktop.core.credentials import CredentialStore
 from moments_desktop.core.journal import Journal
 from moments_desktop.core.profiles import ProfileStore
@@ -77,16 +78,33 @@ class Harness:
 
 
 @pytest.fixture
-def harness(qtbot, loop, tmp_path, sandbox):
-    profiles = ProfileStore(tmp_path / "profiles.json")
-    credentials = CredentialStore(MemoryKeyring())
-    journal = Journal(tmp_path / "journal.sqlite3")
-    controller = PreviewController(profiles, credentials, journal, httpx.AsyncClient(),
-                                   sandbox_url=sandbox.base_url, sandbox_key=sandbox.demo_key)
-    window = MainWindow(controller, sandbox_url=sandbox.base_url)
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    yield Harness(window, controller, profiles, credentials, journal)
-    window.close()
-    loop.run_until_complete(controller.aclose())
+def make_harness(qtbot, loop, tmp_path, sandbox):
+    """``make_harness(**client_options)``: the window over a MomentsClient built with those options
+    (e.g. ``info_retries=0`` or a short read timeout); once per test."""
+    built: list[Harness] = []
+
+    def make(**client_options) -> Harness:
+        assert not built, "one window per test"
+        profiles = ProfileStore(tmp_path / "profiles.json")
+        credentials = CredentialStore(MemoryKeyring())
+        journal = Journal(tmp_path / "journal.sqlite3")
+        http = httpx.AsyncClient()
+        controller = PreviewController(profiles, credentials, journal, http,
+                                       sandbox_url=sandbox.base_url, sandbox_key=sandbox.demo_key,
+                                       client=MomentsClient(http, **client_options))
+        window = MainWindow(controller, sandbox_url=sandbox.base_url)
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitExposed(window)
+        built.append(Harness(window, controller, profiles, credentials, journal))
+        return built[0]
+
+    yield make
+    for h in built:
+        h.window.close()
+        loop.run_until_complete(h.controller.aclose())
+
+
+@pytest.fixture
+def harness(make_harness):
+    return make_harness()
