@@ -40,6 +40,7 @@ class PreviewController(QObject):
     image_loaded = Signal(object)  # QImage (decoded off the UI thread)
     image_failed = Signal(str)  # the reason, for the placeholder
     key_test_finished = Signal(object)  # None when the key works, else the MomentsError
+    journal_changed = Signal()  # an Operations call returned: its exchange is in the journal
 
     def __init__(self, profiles: ProfileStore, credentials: CredentialStore, journal: Journal,
                  http: httpx.AsyncClient, *, sandbox_url: str | None = None, sandbox_key: str | None = None,
@@ -81,6 +82,11 @@ class PreviewController(QObject):
     @property
     def busy(self) -> bool:
         return self._busy
+
+    @property
+    def journal(self) -> Journal:
+        """For the history view's service, which reads it off the UI thread."""
+        return self._journal
 
     # --- profile management (ProfileStore / CredentialStore; may raise MomentsError) ----
 
@@ -164,6 +170,7 @@ class PreviewController(QObject):
         try:
             key = await asyncio.to_thread(self._key_for, profile)
             result = await self._ops.preview(ProfileRef(profile.id, profile.name), request, key)
+            self.journal_changed.emit()
         except (MomentsError, KeyringUnavailableError) as exc:
             self.key_test_finished.emit(exc)
             return
@@ -200,6 +207,7 @@ class PreviewController(QObject):
         try:
             key = await asyncio.to_thread(self._key_for, profile)  # keyring calls may block (D-Bus)
             result = await self._ops.preview(ProfileRef(profile.id, profile.name), request, key)
+            self.journal_changed.emit()
         except (MomentsError, KeyringUnavailableError) as exc:
             self.preview_failed.emit(exc)
             return
