@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +50,10 @@ class HistoryService(QObject):
         return self._closed
 
     async def _run(self, fn: Callable[..., Any], *args: Any) -> Any:
-        return await asyncio.to_thread(fn, *args)
+        # Not asyncio.to_thread: that needs a *running* loop, and a task scheduled while the
+        # window was shown can take its first step in a nested Qt event loop (qtbot.waitExposed)
+        # before qasync's run_forever marks the loop running. The loop is set either way.
+        return await asyncio.get_event_loop().run_in_executor(None, functools.partial(fn, *args))
 
     # --- reads ----------------------------------------------------------------------
 
@@ -118,7 +122,7 @@ class HistoryService(QObject):
         if self._closed:
             coro.close()
             return None
-        task = asyncio.ensure_future(coro)
+        task = asyncio.get_event_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
