@@ -60,7 +60,9 @@ class HistoryService(QObject):
     async def snapshot(self, filters: JournalFilter, page_size: int) -> Snapshot:
         def read() -> Snapshot:
             first = [history_row(e) for e in self._journal.query(filters, 0, page_size)]
-            return Snapshot(self._journal.count(filters), self._journal.count(), first)
+            count = self._journal.count(filters)
+            total = count if filters == JournalFilter() else self._journal.count()
+            return Snapshot(count, total, first)
 
         return await self._run(read)
 

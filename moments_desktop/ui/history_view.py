@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from PySide6.QtCore import QDate, QEvent, QItemSelectionModel, QModelIndex, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QFontDatabase, QGuiApplication, QShowEvent
+from PySide6.QtGui import QFontDatabase, QGuiApplication, QKeyEvent, QMouseEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -62,7 +62,22 @@ class OptionalDateEdit(QDateEdit):
         self.setSpecialValueText("Any")  # shown while the date is at its minimum
         self.setDate(NO_DATE)
         self.setToolTip(tooltip)
-        self.calendarWidget().installEventFilter(self)
+        self._watching_calendar = False
+
+    def _watch_calendar(self) -> None:
+        # Lazily: asking for calendarWidget() builds the calendar (~20 ms the first time), which
+        # the window's start-up should not pay for a popup that may never open.
+        if not self._watching_calendar:
+            self._watching_calendar = True
+            self.calendarWidget().installEventFilter(self)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
+        self._watch_calendar()
+        super().mousePressEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
+        self._watch_calendar()
+        super().keyPressEvent(event)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
         if event.type() == QEvent.Type.Show and watched is self.calendarWidget() and self.date() == NO_DATE:
@@ -367,7 +382,8 @@ class HistoryView(QWidget):
         if self._started:
             return
         self._started = True
-        self._load_profiles()
+        # The profile list waits for the first page: both would queue on the journal's lock.
+        self.model.snapshot_loaded.connect(self._load_profiles, Qt.ConnectionType.SingleShotConnection)
         self.model.set_filters(self.current_filter())
 
     def _journal_changed(self) -> None:

@@ -5,6 +5,8 @@ Widgets only render; every action goes through the PreviewController.
 
 from __future__ import annotations
 
+import asyncio
+
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -522,8 +524,18 @@ class MainWindow(QMainWindow):
         self.controller.journal_changed.connect(self.history_service.notify_changed)
         self.history_service.unresolved_changed.connect(self.unresolved_banner.set_count)
         self.unresolved_banner.review_requested.connect(self.review_unresolved)
-        # Once the loop runs: an earlier run's claims left pending become 'unknown' and are counted.
-        QTimer.singleShot(0, self.history_service.recover_and_check)
+        QTimer.singleShot(0, self._check_unresolved_at_start)
+
+    def _check_unresolved_at_start(self) -> None:
+        """Once the loop runs: an earlier run's claims left pending become 'unknown' and are counted."""
+        if self.history_service.closed:
+            return
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # a Qt event loop before qasync's (a test's qtbot.waitExposed): try soon
+            QTimer.singleShot(50, self._check_unresolved_at_start)
+            return
+        self.history_service.recover_and_check()
 
     def review_unresolved(self) -> None:
         self.tabs.setCurrentWidget(self.history_view)

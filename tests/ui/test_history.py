@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from PySide6.QtCore import QDate, Qt, QTimer
+from PySide6.QtCore import QDate, QPoint, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QAbstractItemView
 
@@ -514,3 +514,18 @@ def test_100k_rows_open_and_scroll_stay_responsive(big_journal, make_harness, tm
     assert seen["last"] not in (PLACEHOLDER, None)
     assert (tmp_path / "profile-3.csv").read_text(encoding="utf-8-sig").count("profile-3,") == BIG // 20
     assert seen["gap"] < 0.5, f"the UI froze for {seen['gap'] * 1000:.0f} ms"
+
+
+@pytest.mark.qt_log_ignore("This plugin does not support (raise|grabbing the keyboard)")  # offscreen popups
+def test_date_filter_starts_at_any_and_its_calendar_opens_on_this_month(qtbot, harness):
+    view = view_of(harness)
+    harness.window.tabs.setCurrentWidget(view)
+    assert view.from_date.text() == "Any" and view.current_filter().since is None
+    edit = view.from_date
+    qtbot.mouseClick(edit, Qt.MouseButton.LeftButton, pos=QPoint(edit.width() - 6, edit.height() // 2))  # the arrow
+    calendar = view.from_date.calendarWidget()
+    today = QDate.currentDate()
+    assert calendar.isVisible()
+    assert (calendar.yearShown(), calendar.monthShown()) == (today.year(), today.month())
+    calendar.window().hide()
+    assert view.from_date.text() == "Any"
