@@ -34,6 +34,7 @@ PREVIEW_OK_STYLE = ("QLabel#lastPreviewNote { background: #f2f7f2; color: #1d3b1
                     " border: 1px solid #b9d4ba; border-radius: 6px; }")
 PREVIEW_WARNING_STYLE = ("QLabel#lastPreviewNote { background: #fff6e0; color: #5c3b00; padding: 8px;"
                          " border: 1px solid #e6c36a; border-radius: 6px; }")
+DIALOG_WIDTH = 560
 MAX_SHOWN_TEXT = 300  # a notification text longer than this is cut in the dialog (the Preview tab has it all)
 
 
@@ -101,7 +102,7 @@ class ClaimDialog(QDialog):
         self.setObjectName("claimDialog")
         self.setWindowTitle("Claim a reward — billed")
         self.setModal(True)
-        self.setMinimumWidth(540)
+        self.setMinimumWidth(DIALOG_WIDTH)
         layout = QVBoxLayout(self)
         layout.setSpacing(10)
 
@@ -119,8 +120,9 @@ class ClaimDialog(QDialog):
             self.mode_banner.setStyleSheet(TEST_BANNER_STYLE)
         layout.addWidget(self.mode_banner)
 
-        intro = QLabel("One getReward request will be sent with these values. It claims one reward, "
-                       "is billed per action, and is never retried.", self)
+        billed = "" if summary.embedded_sandbox else ", is billed per action,"
+        intro = QLabel(f"One getReward request will be sent with these values. It claims one reward{billed} "
+                       "and is never retried.", self)
         intro.setWordWrap(True)
         layout.addWidget(intro)
 
@@ -170,7 +172,7 @@ class ClaimDialog(QDialog):
             layout.addWidget(ask)
             self.typed_edit = QLineEdit(self)
             self.typed_edit.setObjectName("typedCampaignId")
-            self.typed_edit.setPlaceholderText(campaign)
+            self.typed_edit.setPlaceholderText("type the campaign ID here")
             self.typed_edit.setAccessibleName("Type the campaign ID to confirm")
             self.typed_edit.setFont(mono)
             self._enter_filter = _SwallowEnter(self)
@@ -194,9 +196,12 @@ class ClaimDialog(QDialog):
         self.confirm_button.setDefault(False)
         self.confirm_button.setToolTip("Sends one getReward request now. Billed per action.")
         if summary.live:
+            # Padding and weight in every state, so the size hint (taken while disabled) fits the enabled look.
             self.confirm_button.setStyleSheet(
-                "QPushButton#claimConfirmButton:enabled { background: #b3261e; color: white; font-weight: bold;"
-                " padding: 6px 14px; border-radius: 4px; }")
+                "QPushButton#claimConfirmButton { font-weight: bold; padding: 6px 14px; border-radius: 4px;"
+                " border: 1px solid #d9a8a3; background: #f6e3e1; color: #a9817d; }"
+                " QPushButton#claimConfirmButton:enabled { background: #b3261e; border-color: #8e1b14; color: white; }"
+                " QPushButton#claimConfirmButton:enabled:hover { background: #8e1b14; }")
         self.confirm_button.clicked.connect(self._confirm)
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.confirm_button)
@@ -204,6 +209,9 @@ class ClaimDialog(QDialog):
 
         self._update_confirm()
         (self.typed_edit or self.cancel_button).setFocus()
+        # The size hint assumes the narrowest width, which leaves the wrapped labels padded with blank
+        # lines at the real width; size the dialog for the width it opens with instead.
+        self.resize(DIALOG_WIDTH, layout.heightForWidth(DIALOG_WIDTH))
 
     def confirm_allowed(self) -> bool:
         if self._confirmed:

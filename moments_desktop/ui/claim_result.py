@@ -73,7 +73,7 @@ def present_result(result: ClaimResult) -> ClaimPresentation:
     if result.reward_url:
         return ClaimPresentation(
             ClaimKind.SUCCESS, "Reward claimed",
-            "One reward was claimed. Its URL is below; it is also kept in the journal.",
+            "One reward was claimed. Its redemption URL, as the customer would receive it:",
             _journal_note(result.journal_id, "success"), result.reward_url)
     if outcome is Outcome.UNKNOWN:
         reason = error.detail if isinstance(error, MomentsError) and error.detail else "no complete answer came back"
@@ -154,18 +154,20 @@ class ClaimOutcomeView(QFrame):
         column.addWidget(self.message)
 
         self.url_row = QWidget(self)
-        row = QHBoxLayout(self.url_row)
-        row.setContentsMargins(0, 0, 0, 0)
+        url_column = QVBoxLayout(self.url_row)
+        url_column.setContentsMargins(0, 0, 0, 0)
         self.url_edit = QLineEdit(self.url_row)
         self.url_edit.setObjectName("rewardUrl")
         self.url_edit.setReadOnly(True)
         self.url_edit.setAccessibleName("Reward URL")
         url_font = QFont("monospace")
         url_font.setStyleHint(QFont.StyleHint.TypeWriter)
-        url_font.setPointSizeF(self.title.font().pointSizeF())
+        url_font.setPointSizeF(self.font().pointSizeF() * 1.1)
         self.url_edit.setFont(url_font)
-        self.url_edit.setMinimumHeight(34)
-        row.addWidget(self.url_edit, 1)
+        self.url_edit.setMinimumHeight(32)
+        url_column.addWidget(self.url_edit)
+        row = QHBoxLayout()
+        url_column.addLayout(row)
         self.copy_button = QPushButton("Copy", self.url_row)
         self.copy_button.setObjectName("copyRewardUrl")
         self.copy_button.setAutoDefault(False)
@@ -176,6 +178,7 @@ class ClaimOutcomeView(QFrame):
         self.open_button.setAutoDefault(False)
         self.open_button.clicked.connect(lambda: self.open_requested.emit(self.url_edit.text()))
         row.addWidget(self.open_button)
+        row.addStretch(1)
         column.addWidget(self.url_row)
         column.addWidget(self.detail)
 
@@ -198,6 +201,7 @@ class ClaimOutcomeView(QFrame):
         self.detail.setVisible(bool(p.detail))
         self.url_row.setVisible(p.reward_url is not None)
         self.url_edit.setText(p.reward_url or "")
+        self.url_edit.setToolTip(p.reward_url or "")
         self.copy_button.setText("Copy")
         self.url_edit.setCursorPosition(0)
         web = p.reward_url is not None and is_web_url(p.reward_url)

@@ -30,6 +30,9 @@ CARD_STYLE = """
 QFrame#rewardCard { background: #ffffff; border: 1px solid #d0d4d9; border-radius: 12px; }
 QFrame#errorPanel { background: #fff4f2; border: 1px solid #e8b4ad; border-radius: 8px; }
 QLabel#rewardImage { color: #5f6b7a; }
+QPushButton#redeemButton:enabled { background: #ffd814; border: 1px solid #c9a800; border-radius: 6px;
+                                   font-weight: bold; color: #0f1111; }
+QPushButton#redeemButton:enabled:hover { background: #f7ca00; }
 """
 
 
@@ -51,6 +54,8 @@ class PreviewPanel(QStackedWidget):
         self.busy_page = QLabel("Asking the endpoint for the reward…", self)
         self.busy_page.setObjectName("busyPage")
         self.busy_page.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.busy_page.setWordWrap(True)
+        self.busy_page.setContentsMargins(40, 0, 40, 0)
         self.addWidget(self.busy_page)
 
         # --- the reward card -------------------------------------------------------
@@ -61,6 +66,7 @@ class PreviewPanel(QStackedWidget):
         self.claim_banner = ClaimOutcomeView(holder)
         self.claim_banner.open_requested.connect(self.open_url)
         self.claim_banner.hide()
+        self.claim_banner.setMaximumWidth(640)
         outer.addWidget(self.claim_banner)
         self.card = QFrame(holder)
         self.card.setObjectName("rewardCard")
@@ -101,7 +107,7 @@ class PreviewPanel(QStackedWidget):
         self.redeem_button.setMinimumHeight(36)
         self.redeem_button.clicked.connect(lambda: self.claimed_url and self.open_url(self.claimed_url))
         card.addWidget(self.redeem_button)
-        outer.addWidget(self.card)
+        outer.addWidget(self.card, 0, Qt.AlignmentFlag.AlignHCenter)
         self.card_page = holder
         self.addWidget(holder)
 

@@ -3,6 +3,7 @@ getReward per confirmed claim (read from the sandbox's ledger), and each outcome
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 from decimal import Decimal
@@ -61,8 +62,6 @@ def claims_in_journal(harness):
 
 
 async def settle(harness, until):
-    import asyncio
-
     await asyncio.sleep(SETTLE_S)
     await until(lambda: not harness.controller.busy)
 
