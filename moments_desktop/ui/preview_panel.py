@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
@@ -108,8 +109,14 @@ class PreviewPanel(QStackedWidget):
         self.redeem_button.clicked.connect(lambda: self.claimed_url and self.open_url(self.claimed_url))
         card.addWidget(self.redeem_button)
         outer.addWidget(self.card, 0, Qt.AlignmentFlag.AlignHCenter)
-        self.card_page = holder
-        self.addWidget(holder)
+        # Scrolls rather than squeezes: banner + card need ~650 px, more than a small window has.
+        scroll = QScrollArea(self)
+        scroll.setObjectName("cardScroll")
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(holder)
+        self.card_page = scroll
+        self.addWidget(scroll)
 
         # --- the error panel -------------------------------------------------------
         holder = QWidget(self)
