@@ -232,7 +232,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         # asyncio.Runner(loop_factory=...) is Python 3.11's spelling of asyncio.run(..., loop_factory=...).
         with asyncio.Runner(loop_factory=qasync.QEventLoop) as runner:
             runner.get_loop().set_exception_handler(reporter.loop_exception_handler)
-            runner.run(main_async(window))
+            try:
+                runner.run(main_async(window))
+            except RuntimeError as exc:
+                # Qt quit underneath asyncio (the display server went away). Nothing is lost: the
+                # journal is committed as it goes and an open claim intent is recovered next start.
+                if "stopped before Future completed" not in str(exc):
+                    raise
+                print(f"{APP_NAME}: the display closed; exiting.", file=sys.stderr)
+                return 1
         return 0
     finally:
         session.stop_sandbox()

@@ -33,6 +33,7 @@ from moments_desktop.core.errors import MomentsError, UnexpectedError
 from moments_desktop.core.profiles import DEMO_PROFILE_ID
 from moments_desktop.core.request import BODY_FIELDS
 
+from .claim_flow import ClaimFlow, make_claim_button
 from .controller import PreviewController
 from .history_service import HistoryService
 from .history_view import HistoryView, UnresolvedBanner
@@ -133,6 +134,8 @@ class MainWindow(QMainWindow):
         self.progress.setMaximumHeight(10)
         self.progress.hide()
         actions.addWidget(self.preview_button)
+        self.claim_button = make_claim_button(left)  # the billed action; wired by ClaimFlow below
+        actions.addWidget(self.claim_button)
         actions.addWidget(self.cancel_button)
         actions.addStretch(1)
         left_layout.addLayout(actions)
@@ -208,6 +211,7 @@ class MainWindow(QMainWindow):
         controller.preview_cancelled.connect(self.preview_panel.show_cancelled)
         controller.image_loaded.connect(self.preview_panel.show_image)
         controller.image_failed.connect(self.preview_panel.show_image_failed)
+        self.claim_flow = ClaimFlow(self, self.claim_button)
         self._profile_chosen()
         self._restore_state(settings)
 
@@ -492,7 +496,8 @@ class MainWindow(QMainWindow):
         settings.sync()
 
     def _set_busy(self, busy: bool) -> None:
-        self.cancel_button.setVisible(busy)
+        # A claim is not cancellable (see PreviewController.cancel), so no Cancel button is offered for it.
+        self.cancel_button.setVisible(busy and not self.controller.claiming)
         self.progress.setVisible(busy)
         self.profile_combo.setEnabled(not busy)
         self.form.setEnabled(not busy)

@@ -1,13 +1,18 @@
-"""The reward as a customer would see it, or one clear message when there is no reward."""
+"""The reward as a customer would see it, or one clear message when there is no reward.
+
+After a claim it also shows how the claim ended (claim_result.py); on success the customer card's
+"Redeem now" opens the reward URL.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont, QImage, QPixmap
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QDesktopServices, QFont, QImage, QPixmap
 from PySide6.QtWidgets import (
     QFrame,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
@@ -15,13 +20,20 @@ from PySide6.QtWidgets import (
 )
 
 from moments_desktop.core.errors import ApiError, BusinessError, MomentsError, NoRewardError
+from moments_desktop.core.operations import ClaimResult
 from moments_desktop.core.reward import RewardInfo
 
+from .claim_result import ClaimKind, ClaimOutcomeView, is_web_url, present_failure, present_result
+
 IMAGE_WIDTH, IMAGE_HEIGHT = 380, 214
+REDEEM_INERT_TIP = "Previews are free and give no reward URL; claim a reward to make this button work."
 CARD_STYLE = """
 QFrame#rewardCard { background: #ffffff; border: 1px solid #d0d4d9; border-radius: 12px; }
 QFrame#errorPanel { background: #fff4f2; border: 1px solid #e8b4ad; border-radius: 8px; }
 QLabel#rewardImage { color: #5f6b7a; }
+QPushButton#redeemButton:enabled { background: #ffd814; border: 1px solid #c9a800; border-radius: 6px;
+                                   font-weight: bold; color: #0f1111; }
+QPushButton#redeemButton:enabled:hover { background: #f7ca00; }
 """
 
 
@@ -29,6 +41,9 @@ class PreviewPanel(QStackedWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setStyleSheet(CARD_STYLE)
+        # How URLs reach the desktop; tests replace it with a recorder.
+        self.url_opener = QDesktopServices.openUrl
+        self.claimed_url: str | None = None
 
         self.empty_page = QLabel("Choose a profile and press “Preview reward” (Ctrl+Return).", self)
         self.empty_page.setObjectName("emptyPage")
@@ -40,12 +55,20 @@ class PreviewPanel(QStackedWidget):
         self.busy_page = QLabel("Asking the endpoint for the reward…", self)
         self.busy_page.setObjectName("busyPage")
         self.busy_page.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.busy_page.setWordWrap(True)
+        self.busy_page.setContentsMargins(40, 0, 40, 0)
         self.addWidget(self.busy_page)
 
         # --- the reward card -------------------------------------------------------
         holder = QWidget(self)
         outer = QVBoxLayout(holder)
         outer.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        # Above the card after a successful claim: the reward URL with Copy and Open.
+        self.claim_banner = ClaimOutcomeView(holder)
+        self.claim_banner.open_requested.connect(self.open_url)
+        self.claim_banner.hide()
+        self.claim_banner.setMaximumWidth(640)
+        outer.addWidget(self.claim_banner)
         self.card = QFrame(holder)
         self.card.setObjectName("rewardCard")
         self.card.setFixedWidth(440)
@@ -81,12 +104,19 @@ class PreviewPanel(QStackedWidget):
         self.redeem_button = QPushButton("Redeem now", self.card)
         self.redeem_button.setObjectName("redeemButton")
         self.redeem_button.setEnabled(False)
-        self.redeem_button.setToolTip("Claiming a reward is not available yet; this preview is free.")
+        self.redeem_button.setToolTip(REDEEM_INERT_TIP)
         self.redeem_button.setMinimumHeight(36)
+        self.redeem_button.clicked.connect(lambda: self.claimed_url and self.open_url(self.claimed_url))
         card.addWidget(self.redeem_button)
-        outer.addWidget(self.card)
-        self.card_page = holder
-        self.addWidget(holder)
+        outer.addWidget(self.card, 0, Qt.AlignmentFlag.AlignHCenter)
+        # Scrolls rather than squeezes: banner + card need ~650 px, more than a small window has.
+        scroll = QScrollArea(self)
+        scroll.setObjectName("cardScroll")
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(holder)
+        self.card_page = scroll
+        self.addWidget(scroll)
 
         # --- the error panel -------------------------------------------------------
         holder = QWidget(self)
@@ -117,12 +147,31 @@ class PreviewPanel(QStackedWidget):
         self.error_page = holder
         self.addWidget(holder)
 
+        # --- a claim that produced no reward URL ------------------------------------
+        holder = QWidget(self)
+        outer = QVBoxLayout(holder)
+        outer.setAlignment(Qt.AlignmentFlag.AlignTop)
+        self.claim_outcome = ClaimOutcomeView(holder)
+        self.claim_outcome.open_requested.connect(self.open_url)
+        outer.addWidget(self.claim_outcome)
+        self.claim_page = holder
+        self.addWidget(holder)
+
     # --- rendering -------------------------------------------------------------------
 
     def show_busy(self) -> None:
+        self.busy_page.setText("Asking the endpoint for the reward…")
         self.setCurrentWidget(self.busy_page)
 
     def show_reward(self, reward: RewardInfo) -> None:
+        """A preview's reward: the customer's card, with an inert "Redeem now" (a preview has no URL)."""
+        self.claim_banner.hide()
+        self.claimed_url = None
+        self.redeem_button.setEnabled(False)
+        self.redeem_button.setToolTip(REDEEM_INERT_TIP)
+        self._fill_card(reward)
+
+    def _fill_card(self, reward: RewardInfo) -> None:
         self.text_label.setText(reward.notification_text or "(The reward has no announcement text.)")
         count = reward.remaining_count
         if count is None:
@@ -159,6 +208,42 @@ class PreviewPanel(QStackedWidget):
         self.error_detail.setText(detail)
         self.error_detail.setVisible(bool(detail))
         self.setCurrentWidget(self.error_page)
+
+    # --- claims ---------------------------------------------------------------------
+
+    def show_claim_busy(self) -> None:
+        self.busy_page.setText("Claiming one reward… waiting for the answer.\n\n"
+                               "A claim cannot be cancelled: once sent, stopping it would only leave its outcome "
+                               "unknown. It ends with the answer or the timeout.")
+        self.setCurrentWidget(self.busy_page)
+
+    def show_claim_result(self, result: ClaimResult) -> None:
+        presentation = present_result(result)
+        if presentation.kind is ClaimKind.SUCCESS:
+            self.claim_banner.show_presentation(presentation)
+            self.claim_banner.show()
+            self.claimed_url = presentation.reward_url
+            live = is_web_url(presentation.reward_url or "")
+            self.redeem_button.setEnabled(live)
+            self.redeem_button.setToolTip("Opens the reward URL, as the customer would" if live
+                                          else "The reward URL is not a web address, so it is not opened")
+            self._fill_card(result.call.reward)
+        else:
+            self._show_claim_outcome(presentation)
+
+    def show_claim_failed(self, error: MomentsError, may_have_been_sent: bool) -> None:
+        self._show_claim_outcome(present_failure(error, may_have_been_sent))
+
+    def _show_claim_outcome(self, presentation) -> None:
+        self.claim_outcome.show_presentation(presentation)
+        self.claimed_url = None
+        self.redeem_button.setEnabled(False)
+        self.redeem_button.setToolTip(REDEEM_INERT_TIP)
+        self.setCurrentWidget(self.claim_page)
+
+    def open_url(self, url: str) -> None:
+        if is_web_url(url):
+            self.url_opener(QUrl(url))
 
     def show_cancelled(self) -> None:
         self.error_title.setText("Preview cancelled")

@@ -53,5 +53,11 @@ class RawView(QWidget):
         self.summary.setText(f"{exchange.endpoint.value}: {status}")
         self.copy_button.setEnabled(True)
 
+    def show_note(self, summary: str, text: str) -> None:
+        """No exchange to show (e.g. a claim stopped before a request was built): say so, not the old one."""
+        self.text.setPlainText(text)
+        self.summary.setText(summary)
+        self.copy_button.setEnabled(True)
+
     def copy(self) -> None:
         QGuiApplication.clipboard().setText(self.text.toPlainText())

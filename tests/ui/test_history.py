@@ -12,17 +12,14 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
 from PySide6.QtCore import QDate, QPoint, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QAbstractItemView
 
-from moments_desktop.core.client import MomentsClient
 from moments_desktop.core.exchange import REDACTED
 from moments_desktop.core.journal import Journal
-from moments_desktop.core.operations import Operations, ProfileRef
-from moments_desktop.core.profiles import DEMO_PROFILE_ID, Profile
+from moments_desktop.core.profiles import Profile
 from moments_desktop.ui.history_format import local_time
 from moments_desktop.ui.history_model import MAX_CACHED_PAGES, PAGE_SIZE, PLACEHOLDER, UNRESOLVED_BACKGROUND
 
@@ -226,31 +223,34 @@ def test_real_preview_appears_and_details_show_the_request_without_the_key(qtbot
     assert [r.profile for r in shown_rows(view)] == ["Local QA", "Sandbox demo"]
 
 
-def test_claim_row_copies_its_reward_url(harness, in_loop, until, sandbox):
+def test_claim_appears_and_its_reward_url_is_copied(qtbot, harness, in_loop, until, sandbox):
+    w = harness.window
     view = view_of(harness)
-    claimed = {}
 
     async def scenario():
         await open_history(harness, until)
-        request = harness.profiles.get(DEMO_PROFILE_ID).to_request(sandbox.base_url)
-        async with httpx.AsyncClient() as http:
-            ops = Operations(MomentsClient(http), harness.journal)
-            result = await ops.claim(ProfileRef(DEMO_PROFILE_ID, "Sandbox demo"), request, sandbox.demo_key)
-        claimed["url"] = result.reward_url
-        harness.window.history_service.notify_changed()  # what the claim flow's journal_changed does
+        qtbot.mouseClick(w.claim_button, Qt.MouseButton.LeftButton)  # the demo profile: the sandbox
+        qtbot.mouseClick(w.claim_flow.dialog.confirm_button, Qt.MouseButton.LeftButton)
+        await until(lambda: not harness.controller.busy)
+        assert w.tabs.currentWidget() is w.preview_panel  # the claim's result is shown there
+        w.tabs.setCurrentWidget(view)
+        # No refresh asked for: the controller's journal_changed marked the history stale.
         await until(lambda: view.model.rowCount() == 1 and not view.model.loading)
         view.select_row(0)
 
     in_loop(scenario)
-    assert claimed["url"] and claimed["url"].startswith("http")
+    [claim] = harness.journal.query({"endpoint": "GetReward"})
+    assert len(sandbox.admin.ledger()) == 1
+    assert claim.reward_url and claim.reward_url.startswith("http")
     row = shown_rows(view)[0]
-    assert (row.endpoint, row.outcome, row.entry.reward_url) == ("getReward", "Success", claimed["url"])
-    assert claimed["url"] in row.summary
-    assert f"Reward URL: {claimed['url']}" in view.detail.text.toPlainText()
+    assert (row.endpoint, row.outcome, row.entry.reward_url) == ("getReward", "Success", claim.reward_url)
+    assert claim.reward_url in row.summary
+    assert f"Reward URL: {claim.reward_url}" in view.detail.text.toPlainText()
+    assert sandbox.demo_key not in view.detail.text.toPlainText()
     assert view.detail.copy_reward_button.isEnabled()
     QGuiApplication.clipboard().clear()
     view.detail.copy_reward_button.click()
-    assert QGuiApplication.clipboard().text() == claimed["url"]
+    assert QGuiApplication.clipboard().text() == claim.reward_url
 
 
 def test_export_csv_and_json_write_the_filtered_rows(harness, in_loop, until, tmp_path):

@@ -1,0 +1,233 @@
+"""The confirmation in front of every billed getReward: nothing is sent unless the user confirms here.
+
+Shows exactly what will be sent and to whom, whether the profile declares the campaign live, what a
+claim costs, and what the last preview of the same parameters said. Cancel is the default button,
+so Enter, Escape and closing the window all cancel; a live profile also makes the user type the
+campaign ID before the confirm button is enabled. There is deliberately no "don't ask again".
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QFont, QKeyEvent
+from PySide6.QtWidgets import (
+    QDialog,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from moments_desktop.core.request import BODY_FIELDS
+
+from .controller import ClaimSummary, LastPreview
+
+LIVE_BANNER_STYLE = ("QLabel#claimModeBanner { background: #b3261e; color: #ffffff; font-weight: bold;"
+                     " padding: 10px; border-radius: 6px; }")
+TEST_BANNER_STYLE = ("QLabel#claimModeBanner { background: #e3f0fb; color: #0b3d66; font-weight: bold;"
+                     " padding: 10px; border: 1px solid #9cc3e6; border-radius: 6px; }")
+PREVIEW_OK_STYLE = ("QLabel#lastPreviewNote { background: #f2f7f2; color: #1d3b1f; padding: 8px;"
+                    " border: 1px solid #b9d4ba; border-radius: 6px; }")
+PREVIEW_WARNING_STYLE = ("QLabel#lastPreviewNote { background: #fff6e0; color: #5c3b00; padding: 8px;"
+                         " border: 1px solid #e6c36a; border-radius: 6px; }")
+DIALOG_WIDTH = 560
+MAX_SHOWN_TEXT = 300  # a notification text longer than this is cut in the dialog (the Preview tab has it all)
+
+
+def describe_cost(summary: ClaimSummary) -> str:
+    if summary.cost_per_action is None:
+        return "unknown (no cost is set in this profile)"
+    return f"{summary.cost_per_action} {summary.currency} per claim (as declared in the profile)"
+
+
+def describe_mode(summary: ClaimSummary) -> str:
+    if summary.live:
+        return "LIVE — declared by this profile: a real reward is consumed and billed"
+    if summary.embedded_sandbox:
+        return "Test mode — the built-in sandbox: nothing real is spent"
+    return "Test mode — declared by this profile"
+
+
+def describe_last_preview(last: LastPreview | None) -> tuple[str, bool]:
+    """(text, is_warning) for the dialog's last-preview note."""
+    if last is None:
+        return ("\u26a0 There was no preview of these exact parameters in this session, so you have not seen "
+                "the reward or how many are left. Consider pressing “Preview reward” first (it is free)."), True
+    when = last.at.strftime("%H:%M:%S")
+    since = ""
+    if last.claims_since:
+        n = last.claims_since
+        since = f"\n{n} claim{'s have' if n > 1 else ' has'} been sent since then, so fewer may be left now."
+    if last.reward is None:
+        said = getattr(last.error, "notification_text", None) or (last.error.title if last.error else "no reward")
+        return (f"\u26a0 The last preview of these parameters (at {when}) returned no reward: {_cut(said)}"
+                f"\nA claim will most likely be declined too.{since}"), True
+    count = last.reward.remaining_count
+    left = "remaining count not reported" if count is None else f"{count} reward{'' if count == 1 else 's'} left"
+    text = last.reward.notification_text or "(no announcement text)"
+    return f"Last preview of these parameters (at {when}): {left}\n“{_cut(text)}”{since}", bool(count == 0)
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= MAX_SHOWN_TEXT else text[: MAX_SHOWN_TEXT - 1] + "…"
+
+
+class _SwallowEnter(QObject):
+    """Enter in the typed-confirmation field does nothing: typing the ID is not the same as confirming,
+    and letting the key through would press the dialog's default button (Cancel) and lose the typing."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                return True
+        return False
+
+
+class ClaimDialog(QDialog):
+    """Emits ``confirmed`` at most once, when the user presses the confirm button; then closes (accepted).
+
+    Every other way out (Cancel, Escape, Enter, closing the window) rejects and emits nothing.
+    """
+
+    confirmed = Signal()
+
+    def __init__(self, summary: ClaimSummary, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.summary = summary
+        self._confirmed = False
+        self.setObjectName("claimDialog")
+        self.setWindowTitle("Claim a reward — billed")
+        self.setModal(True)
+        self.setMinimumWidth(DIALOG_WIDTH)
+        layout = QVBoxLayout(self)
+        layout.setSpacing(10)
+
+        self.mode_banner = QLabel(self)
+        self.mode_banner.setObjectName("claimModeBanner")
+        self.mode_banner.setWordWrap(True)
+        if summary.live:
+            self.mode_banner.setText("LIVE CAMPAIGN — this claims a real reward. It is consumed and billed, "
+                                     "and it cannot be undone.")
+            self.mode_banner.setStyleSheet(LIVE_BANNER_STYLE)
+        else:
+            self.mode_banner.setText("TEST MODE — " + ("the built-in sandbox; nothing real is spent."
+                                                      if summary.embedded_sandbox
+                                                      else "as declared by this profile."))
+            self.mode_banner.setStyleSheet(TEST_BANNER_STYLE)
+        layout.addWidget(self.mode_banner)
+
+        billed = "" if summary.embedded_sandbox else ", is billed per action,"
+        intro = QLabel(f"One getReward request will be sent with these values. It claims one reward{billed} "
+                       "and is never retried.", self)
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+
+        details = QFrame(self)
+        details.setObjectName("claimDetails")
+        form = QFormLayout(details)
+        form.setContentsMargins(0, 0, 0, 0)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        self.values: dict[str, QLabel] = {}
+        rows = [("profile", "Profile", summary.profile_name),
+                ("endpoint", "Endpoint", summary.claim_url),
+                *((name, name, summary.fields[name]) for name in BODY_FIELDS),
+                ("mode", "Campaign", describe_mode(summary)),
+                ("cost", "Cost per claim", describe_cost(summary))]
+        mono = QFont("monospace")
+        mono.setStyleHint(QFont.StyleHint.TypeWriter)
+        for key, label_text, value in rows:
+            value_label = QLabel(value, details)
+            value_label.setObjectName(f"claim_{key}")
+            value_label.setTextFormat(Qt.TextFormat.PlainText)  # user and server text, never markup
+            value_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            value_label.setWordWrap(True)
+            if key in BODY_FIELDS or key == "endpoint":
+                value_label.setFont(mono)
+            if key == "mode" and summary.live:
+                value_label.setStyleSheet("color: #b3261e; font-weight: bold;")
+            self.values[key] = value_label
+            form.addRow(label_text + ":", value_label)
+        layout.addWidget(details)
+
+        note, warning = describe_last_preview(summary.last_preview)
+        self.preview_note = QLabel(note, self)
+        self.preview_note.setObjectName("lastPreviewNote")
+        self.preview_note.setTextFormat(Qt.TextFormat.PlainText)
+        self.preview_note.setWordWrap(True)
+        self.preview_note.setStyleSheet(PREVIEW_WARNING_STYLE if warning else PREVIEW_OK_STYLE)
+        self.preview_is_warning = warning
+        layout.addWidget(self.preview_note)
+
+        self.typed_edit: QLineEdit | None = None
+        if summary.live:
+            campaign = summary.fields["campaignId"]
+            ask = QLabel(f"To confirm, type the campaign ID exactly: {campaign}", self)
+            ask.setObjectName("typeCampaignPrompt")
+            ask.setTextFormat(Qt.TextFormat.PlainText)
+            ask.setWordWrap(True)
+            layout.addWidget(ask)
+            self.typed_edit = QLineEdit(self)
+            self.typed_edit.setObjectName("typedCampaignId")
+            self.typed_edit.setPlaceholderText("type the campaign ID here")
+            self.typed_edit.setAccessibleName("Type the campaign ID to confirm")
+            self.typed_edit.setFont(mono)
+            self._enter_filter = _SwallowEnter(self)
+            self.typed_edit.installEventFilter(self._enter_filter)
+            self.typed_edit.textChanged.connect(self._update_confirm)
+            ask.setBuddy(self.typed_edit)
+            layout.addWidget(self.typed_edit)
+
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.cancel_button = QPushButton("Cancel", self)
+        self.cancel_button.setObjectName("claimCancelButton")
+        # Cancel is the default: Enter anywhere in the dialog (outside the typed field) cancels.
+        self.cancel_button.setAutoDefault(True)
+        self.cancel_button.setDefault(True)
+        self.cancel_button.clicked.connect(self.reject)
+        self.confirm_button = QPushButton("Claim one LIVE reward" if summary.live else "Claim one reward", self)
+        self.confirm_button.setObjectName("claimConfirmButton")
+        # Never default, never auto-default: only a click (or Space on the focused button) confirms.
+        self.confirm_button.setAutoDefault(False)
+        self.confirm_button.setDefault(False)
+        self.confirm_button.setToolTip("Sends one getReward request now. Billed per action.")
+        if summary.live:
+            # Padding and weight in every state, so the size hint (taken while disabled) fits the enabled look.
+            self.confirm_button.setStyleSheet(
+                "QPushButton#claimConfirmButton { font-weight: bold; padding: 6px 14px; border-radius: 4px;"
+                " border: 1px solid #d9a8a3; background: #f6e3e1; color: #a9817d; }"
+                " QPushButton#claimConfirmButton:enabled { background: #b3261e; border-color: #8e1b14; color: white; }"
+                " QPushButton#claimConfirmButton:enabled:hover { background: #8e1b14; }")
+        self.confirm_button.clicked.connect(self._confirm)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.confirm_button)
+        layout.addLayout(buttons)
+
+        self._update_confirm()
+        (self.typed_edit or self.cancel_button).setFocus()
+        # The size hint assumes the narrowest width, which leaves the wrapped labels padded with blank
+        # lines at the real width; size the dialog for the width it opens with instead.
+        self.resize(DIALOG_WIDTH, layout.heightForWidth(DIALOG_WIDTH))
+
+    def confirm_allowed(self) -> bool:
+        if self._confirmed:
+            return False
+        if self.typed_edit is None:
+            return True
+        return self.typed_edit.text() == self.summary.fields["campaignId"]
+
+    def _update_confirm(self, *_args) -> None:
+        self.confirm_button.setEnabled(self.confirm_allowed())
+
+    def _confirm(self) -> None:
+        if not self.confirm_allowed():
+            return
+        self._confirmed = True  # a second click on the way out must not send a second claim
+        self.confirm_button.setEnabled(False)
+        self.cancel_button.setEnabled(False)
+        self.confirmed.emit()
+        self.accept()

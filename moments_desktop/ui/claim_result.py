@@ -1,0 +1,214 @@
+"""How a claim ended, each outcome with its own look and words.
+
+- success: the reward URL, selectable, with Copy and Open;
+- declined: the API answered without a reward; its own rewardNotificationText, verbatim;
+- refused: the API answered with an error (403, 429, 4xx, 5xx);
+- not sent: nothing left this machine, nothing was spent;
+- unknown: sent, no complete answer; a reward may have been consumed — check before claiming again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from urllib.parse import urlsplit
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont, QGuiApplication
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+
+from moments_desktop.core.errors import ApiError, BusinessError, MomentsError, NoRewardError, UnexpectedError
+from moments_desktop.core.exchange import Outcome
+from moments_desktop.core.operations import ClaimResult
+
+NOT_SENT_TITLE = "Not sent — nothing was spent"
+UNKNOWN_TITLE = "Outcome unknown: check before claiming again"
+
+
+class ClaimKind(StrEnum):
+    SUCCESS = "success"
+    DECLINED = "declined"
+    REFUSED = "refused"
+    NOT_SENT = "not_sent"
+    UNKNOWN = "unknown"
+
+
+# (background, border, title colour)
+KIND_COLOURS = {
+    ClaimKind.SUCCESS: ("#edf7ee", "#2e7d32", "#1b5e20"),
+    ClaimKind.DECLINED: ("#fff8e1", "#c99a06", "#6d4c00"),
+    ClaimKind.REFUSED: ("#fff4f2", "#c62828", "#8e1b14"),
+    ClaimKind.NOT_SENT: ("#eef2f6", "#7a8796", "#2f3b48"),
+    ClaimKind.UNKNOWN: ("#fff0e0", "#e65100", "#a33a00"),
+}
+
+
+@dataclass(frozen=True)
+class ClaimPresentation:
+    kind: ClaimKind
+    title: str
+    message: str  # the main text (the API's own words for a declined claim)
+    detail: str = ""
+    reward_url: str | None = None
+
+
+def is_web_url(url: str) -> bool:
+    """Only http(s) addresses are handed to the desktop: a server could send file: or other schemes."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def _journal_note(journal_id: int | None, outcome: str) -> str:
+    return f"Recorded in the journal as {outcome} (entry #{journal_id})." if journal_id is not None else ""
+
+
+def present_result(result: ClaimResult) -> ClaimPresentation:
+    call = result.call
+    outcome = call.exchange.outcome
+    error = call.error
+    status = call.exchange.status
+    if result.reward_url:
+        return ClaimPresentation(
+            ClaimKind.SUCCESS, "Reward claimed",
+            "One reward was claimed. Its redemption URL, as the customer would receive it:",
+            _journal_note(result.journal_id, "success"), result.reward_url)
+    if outcome is Outcome.UNKNOWN:
+        reason = error.detail if isinstance(error, MomentsError) and error.detail else "no complete answer came back"
+        return ClaimPresentation(
+            ClaimKind.UNKNOWN, UNKNOWN_TITLE,
+            f"The request was sent, but {reason}. A reward may have been consumed and billed. Check the "
+            "campaign (or the sandbox ledger) before claiming again; the app never retries a claim.",
+            _journal_note(result.journal_id, "unknown"))
+    if outcome is Outcome.NOT_SENT:
+        return present_not_sent(error or UnexpectedError())
+    if outcome is Outcome.NO_REWARD:
+        if isinstance(error, BusinessError) and error.notification_text:
+            message = error.notification_text  # the docs: show the API's own words, verbatim
+        elif isinstance(error, NoRewardError):
+            message = f"{error.title}. {error.advice}"
+        else:
+            message = error.message if error else "The API answered without a reward URL."
+        detail = "The service answered" + (f" (HTTP {status})" if status is not None else "") + \
+                 " but issued no reward URL."
+        return ClaimPresentation(ClaimKind.DECLINED, "No reward was issued", message,
+                                 " ".join(p for p in (detail, _journal_note(result.journal_id, "no reward")) if p))
+    err = error or UnexpectedError()
+    detail_parts = []
+    if isinstance(err, ApiError) and err.notification_text:
+        detail_parts.append(f"The API said: {err.notification_text}")
+    if status is not None:
+        detail_parts.append(f"HTTP status {status}.")
+    detail_parts.append(_journal_note(result.journal_id, "error"))
+    message = err.title + (f": {err.detail}" if err.detail else "") + "." + (f" {err.advice}" if err.advice else "")
+    return ClaimPresentation(ClaimKind.REFUSED, "The claim was refused", message.replace("..", "."),
+                             "\n".join(p for p in detail_parts if p))
+
+
+def present_not_sent(error: MomentsError) -> ClaimPresentation:
+    reason = error.title + (f": {error.detail}" if error.detail else "") + "."
+    return ClaimPresentation(ClaimKind.NOT_SENT, NOT_SENT_TITLE, reason.replace("..", "."),
+                             error.advice or "")
+
+
+def present_failure(error: MomentsError, may_have_been_sent: bool) -> ClaimPresentation:
+    """A claim that stopped on an error of its own (no exchange to show)."""
+    if not may_have_been_sent:
+        return present_not_sent(error)
+    return ClaimPresentation(
+        ClaimKind.UNKNOWN, UNKNOWN_TITLE,
+        "The claim stopped on an error after it may have been sent, so a reward may have been consumed. "
+        "Check the campaign (or the sandbox ledger) before claiming again.",
+        error.message)
+
+
+class ClaimOutcomeView(QFrame):
+    """One claim outcome. ``open_requested(url)`` asks the owner to open the reward URL."""
+
+    open_requested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("claimOutcome")
+        self.kind: ClaimKind | None = None
+        column = QVBoxLayout(self)
+        column.setContentsMargins(16, 14, 16, 14)
+        column.setSpacing(8)
+        self.title = QLabel(self)
+        self.title.setObjectName("claimTitle")
+        font = QFont(self.title.font())
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.25)
+        self.title.setFont(font)
+        self.message = QLabel(self)
+        self.message.setObjectName("claimMessage")
+        self.detail = QLabel(self)
+        self.detail.setObjectName("claimDetail")
+        for label in (self.title, self.message, self.detail):
+            label.setTextFormat(Qt.TextFormat.PlainText)  # server text is never rendered as markup
+            label.setWordWrap(True)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        column.addWidget(self.title)
+        column.addWidget(self.message)
+
+        self.url_row = QWidget(self)
+        url_column = QVBoxLayout(self.url_row)
+        url_column.setContentsMargins(0, 0, 0, 0)
+        self.url_edit = QLineEdit(self.url_row)
+        self.url_edit.setObjectName("rewardUrl")
+        self.url_edit.setReadOnly(True)
+        self.url_edit.setAccessibleName("Reward URL")
+        url_font = QFont("monospace")
+        url_font.setStyleHint(QFont.StyleHint.TypeWriter)
+        url_font.setPointSizeF(self.font().pointSizeF() * 1.1)
+        self.url_edit.setFont(url_font)
+        self.url_edit.setMinimumHeight(32)
+        url_column.addWidget(self.url_edit)
+        row = QHBoxLayout()
+        url_column.addLayout(row)
+        self.copy_button = QPushButton("Copy", self.url_row)
+        self.copy_button.setObjectName("copyRewardUrl")
+        self.copy_button.setAutoDefault(False)
+        self.copy_button.clicked.connect(self.copy_url)
+        row.addWidget(self.copy_button)
+        self.open_button = QPushButton("Open redemption page", self.url_row)
+        self.open_button.setObjectName("openRewardUrl")
+        self.open_button.setAutoDefault(False)
+        self.open_button.clicked.connect(lambda: self.open_requested.emit(self.url_edit.text()))
+        row.addWidget(self.open_button)
+        row.addStretch(1)
+        column.addWidget(self.url_row)
+        column.addWidget(self.detail)
+
+    def show_presentation(self, p: ClaimPresentation) -> None:
+        self.kind = p.kind
+        background, border, title_colour = KIND_COLOURS[p.kind]
+        width = 3 if p.kind in (ClaimKind.UNKNOWN, ClaimKind.SUCCESS) else 1
+        self.setStyleSheet(f"QFrame#claimOutcome {{ background: {background}; border: {width}px solid {border};"
+                           f" border-radius: 8px; }}"
+                           f" QLabel#claimTitle {{ color: {title_colour}; }}")
+        self.title.setText(p.title)
+        self.message.setText(p.message)
+        if p.kind is ClaimKind.DECLINED:
+            font = QFont(self.message.font())
+            font.setPointSizeF(self.font().pointSizeF() * 1.15)
+            self.message.setFont(font)
+        else:
+            self.message.setFont(self.font())
+        self.detail.setText(p.detail)
+        self.detail.setVisible(bool(p.detail))
+        self.url_row.setVisible(p.reward_url is not None)
+        self.url_edit.setText(p.reward_url or "")
+        self.url_edit.setToolTip(p.reward_url or "")
+        self.copy_button.setText("Copy")
+        self.url_edit.setCursorPosition(0)
+        web = p.reward_url is not None and is_web_url(p.reward_url)
+        self.open_button.setEnabled(web)
+        self.open_button.setToolTip("Opens the reward URL in your browser" if web
+                                    else "Not a web address, so it is not opened")
+
+    def copy_url(self) -> None:
+        QGuiApplication.clipboard().setText(self.url_edit.text())
+        self.copy_button.setText("Copied")
