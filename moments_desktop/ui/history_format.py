@@ -71,12 +71,11 @@ def _response_json(entry: JournalEntry) -> Any:
 
 
 def summary_text(entry: JournalEntry) -> str:
-    """Campaign and moment, the HTTP status and what came of it, on one line."""
+    """The campaign, the HTTP status and what came of it, on one line (the details have the rest)."""
     parts: list[str] = []
     body = entry.request_body if isinstance(entry.request_body, dict) else {}
-    ids = [str(body[k]) for k in ("campaignId", "momentId") if body.get(k)]
-    if ids:
-        parts.append(" / ".join(ids))
+    if body.get("campaignId"):
+        parts.append(str(body["campaignId"]))
     parts.append(f"HTTP {entry.status}" if entry.status is not None else "no response")
     if entry.reward_url:
         parts.append(entry.reward_url)

@@ -199,7 +199,10 @@ class HistoryView(QWidget):
         for outcome, label in OUTCOME_LABELS.items():
             self.outcome_combo.addItem(label, outcome)
         self.outcome_combo.insertSeparator(self.outcome_combo.count())
-        self.outcome_combo.addItem("Unresolved (outcome unknown)", UNRESOLVED_CHOICE)
+        self.outcome_combo.addItem("Unresolved claims", UNRESOLVED_CHOICE)
+        self.outcome_combo.setItemData(self.outcome_combo.count() - 1,
+                                       "Claims with an unknown outcome that nobody has marked resolved yet",
+                                       Qt.ItemDataRole.ToolTipRole)
         for combo in (self.profile_combo, self.endpoint_combo, self.outcome_combo):
             # Long profile names must not widen the whole window: the popup still shows them in full.
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)

@@ -347,7 +347,7 @@ def test_unresolved_banner_at_startup_review_and_resolve_with_note(make_harness,
     assert "sandbox ledger" in seen["banner"]
     assert sorted(r.entry.id for r in seen["rows"]) == lost
     assert all(r.outcome == "Outcome unknown" and r.unresolved for r in seen["rows"])
-    assert seen["filter"] == "Unresolved (outcome unknown)"
+    assert seen["filter"] == "Unresolved claims"
     assert sorted(notes) == lost
     for entry_id in lost:
         entry = harness.journal.get(entry_id)
