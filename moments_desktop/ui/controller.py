@@ -88,6 +88,7 @@ class PreviewController(QObject):
     claim_finished = Signal(object)  # ClaimResult: the exchange came back (any outcome, NOT_SENT included)
     # (error, may_have_been_sent): the claim stopped on an error of its own, with no exchange to show.
     claim_failed = Signal(object, bool)
+    journal_changed = Signal()  # an Operations call returned (or a claim ended): the journal has new rows
 
     def __init__(self, profiles: ProfileStore, credentials: CredentialStore, journal: Journal,
                  http: httpx.AsyncClient, *, sandbox_url: str | None = None, sandbox_key: str | None = None,
@@ -137,6 +138,11 @@ class PreviewController(QObject):
     def claiming(self) -> bool:
         """A getReward is in flight (busy is True as well)."""
         return self._claiming
+
+    @property
+    def journal(self) -> Journal:
+        """For the history view's service, which reads it off the UI thread."""
+        return self._journal
 
     # --- profile management (ProfileStore / CredentialStore; may raise MomentsError) ----
 
@@ -218,6 +224,7 @@ class PreviewController(QObject):
         try:
             key = await asyncio.to_thread(self._key_for, profile)
             result = await self._ops.preview(ProfileRef(profile.id, profile.name), request, key)
+            self.journal_changed.emit()
         except (MomentsError, KeyringUnavailableError) as exc:
             self.key_test_finished.emit(exc)
             return
@@ -272,6 +279,7 @@ class PreviewController(QObject):
         try:
             key = await asyncio.to_thread(self._key_for, profile)  # keyring calls may block (D-Bus)
             result = await self._ops.preview(ProfileRef(profile.id, profile.name), request, key)
+            self.journal_changed.emit()
         except (MomentsError, KeyringUnavailableError) as exc:
             self.preview_failed.emit(exc)
             return
@@ -368,6 +376,8 @@ class PreviewController(QObject):
         self._busy = False
         self._claiming = False
         self.busy_changed.emit(False)
+        # However the claim ended (answer, error, cancelled after send) its intent row may have changed.
+        self.journal_changed.emit()
 
     async def _run_image(self, url: str) -> None:
         self.image_loading.emit()

@@ -5,7 +5,9 @@ Widgets only render; every action goes through the PreviewController.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, Qt, Signal
+import asyncio
+
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
@@ -33,6 +35,8 @@ from moments_desktop.core.request import BODY_FIELDS
 
 from .claim_flow import ClaimFlow, make_claim_button
 from .controller import PreviewController
+from .history_service import HistoryService
+from .history_view import HistoryView, UnresolvedBanner
 from .preview_panel import PreviewPanel
 from .raw_view import RawView
 from .request_form import RequestForm
@@ -153,6 +157,7 @@ class MainWindow(QMainWindow):
         splitter.setSizes([440, 660])
         splitter.setChildrenCollapsible(False)
         self.setCentralWidget(splitter)
+        self._add_history()
 
         # --- status bar ------------------------------------------------------------------
         self.sandbox_label = QLabel(self)
@@ -506,6 +511,41 @@ class MainWindow(QMainWindow):
         else:
             self.preview_panel.show_error(result.error or UnexpectedError())
 
+    # --- history and unknown claim outcomes ------------------------------------------------
+
+    def _add_history(self) -> None:
+        """The History tab, and a banner above everything while claim outcomes are unknown."""
+        self.history_service = HistoryService(self.controller.journal, self)
+        self.history_view = HistoryView(self.history_service, self.tabs)
+        self.tabs.addTab(self.history_view, "History")
+        self.unresolved_banner = UnresolvedBanner(self)
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addWidget(self.unresolved_banner)
+        layout.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+        self.controller.journal_changed.connect(self.history_service.notify_changed)
+        self.history_service.unresolved_changed.connect(self.unresolved_banner.set_count)
+        self.unresolved_banner.review_requested.connect(self.review_unresolved)
+        QTimer.singleShot(0, self._check_unresolved_at_start)
+
+    def _check_unresolved_at_start(self) -> None:
+        """Once the loop runs: an earlier run's claims left pending become 'unknown' and are counted."""
+        if self.history_service.closed:
+            return
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # a Qt event loop before qasync's (a test's qtbot.waitExposed): try soon
+            QTimer.singleShot(50, self._check_unresolved_at_start)
+            return
+        self.history_service.recover_and_check()
+
+    def review_unresolved(self) -> None:
+        self.tabs.setCurrentWidget(self.history_view)
+        self.history_view.show_unresolved()
+
     def _update_endpoint(self, url: str) -> None:
         self.endpoint_label.setText(f"Endpoint: {url.strip() or '(none)'}")
 
@@ -516,5 +556,6 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
         if event.isAccepted():
             self.save_state()
+            self.history_service.shutdown()
             self.controller.shutdown()
             self.closed.emit()

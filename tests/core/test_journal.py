@@ -254,3 +254,44 @@ def test_record_real_exchange_and_enum_outcomes(journal):
     intent = journal.begin_intent("p1", "Demo", Endpoint.GET_REWARD, URL, {"x-api-key": KEY}, BODY)
     done = journal.complete(intent, None, None, None, None, Outcome.UNKNOWN, "cancelled after send")
     assert done.outcome == "unknown" and done.endpoint == "GetReward"
+
+
+def _bulk(n, **extra):
+    return [dict(endpoint="GetRewardInfo", url="http://127.0.0.1:9/GetRewardInfo", outcome="success",
+                 body={**BODY, "campaignId": f"BULK{i:05d}"}, headers={"x-api-key": KEY}, secrets=[KEY], **extra)
+            for i in range(n)]
+
+
+def test_bulk_record_many_indexes_for_search_and_keeps_the_trigger(journal):
+    _preview(journal)
+    assert journal.record_many(_bulk(1500)) == 1500  # over the bulk threshold: indexed in one statement
+    assert journal.count() == 1501
+    assert journal.count({"text": "BULK01234"}) == 1
+    assert journal.count({"text": "BULK010"}) == 100
+    assert journal.count({"text": "Free coffee"}) == 1  # rows from before the batch are still found
+    triggers = {r[0] for r in journal._conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'")}
+    assert triggers == {"exchanges_ai", "exchanges_ad", "exchanges_au"}
+    later = _preview(journal, response_body='{"rewardTitle": "after-the-bulk"}')  # the trigger works again
+    assert [e.id for e in journal.query({"text": "after-the-bulk"})] == [later]
+    raw = sqlite3.connect(journal.path).execute("SELECT group_concat(request_headers) FROM exchanges").fetchone()[0]
+    assert KEY not in raw
+
+
+def test_failed_bulk_record_many_leaves_nothing_behind(journal):
+    rows = _bulk(1200)
+    rows[700]["status"] = {"not": "a number"}  # SQLite cannot bind this: the batch fails half-way
+    with pytest.raises(JournalError):
+        journal.record_many(rows)
+    assert journal.count() == 0
+    triggers = {r[0] for r in journal._conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'")}
+    assert "exchanges_ai" in triggers
+    entry_id = _preview(journal, response_body='{"rewardTitle": "still-indexed"}')
+    assert [e.id for e in journal.query({"text": "still-indexed"})] == [entry_id]
+
+
+def test_profiles_lists_each_profile_once_with_its_latest_name(journal):
+    _preview(journal, profile_id="p1", profile_name="Old name")
+    _preview(journal, profile_id="p2", profile_name="beta")
+    _preview(journal, profile_id="p1", profile_name="Alpha")
+    _preview(journal, profile_id=None, profile_name=None)
+    assert journal.profiles() == [("p1", "Alpha"), ("p2", "beta")]

@@ -1,0 +1,158 @@
+"""How a journal row reads in the history: words, local times and the detail text.
+
+Plain Python (no Qt), so rows are formatted on the worker thread that fetched them and
+the table's data() only hands out ready strings.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from moments_desktop.core.journal import JournalEntry
+
+OUTCOME_LABELS = {
+    "success": "Success",
+    "no_reward": "No reward",
+    "error": "Error",
+    "unknown": "Outcome unknown",
+    "not_sent": "Not sent",
+    "pending": "Pending",
+}
+OUTCOME_COLOURS = {
+    "success": "#2e7d32",
+    "no_reward": "#5c6bc0",
+    "error": "#c62828",
+    "unknown": "#e65100",
+    "not_sent": "#8d8d8d",
+    "pending": "#0277bd",
+}
+ENDPOINT_LABELS = {"GetRewardInfo": "getRewardInfo", "GetReward": "getReward"}
+SUMMARY_LIMIT = 160
+
+
+def local_time(iso_utc: str | None) -> str:
+    """'2026-01-02T13:03:05.123456Z' -> '2026-01-02 14:03:05' in the computer's time zone."""
+    if not iso_utc:
+        return ""
+    try:
+        moment = datetime.fromisoformat(iso_utc.replace("Z", "+00:00"))
+    except ValueError:
+        return iso_utc
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def is_unresolved(entry: JournalEntry) -> bool:
+    return entry.outcome == "unknown" and not entry.resolved_note
+
+
+def outcome_text(entry: JournalEntry, *, short: bool = False) -> str:
+    """The outcome in words; unknown ones say whether someone has resolved them (unless ``short``)."""
+    label = OUTCOME_LABELS.get(entry.outcome, entry.outcome)
+    if entry.outcome == "unknown" and not short:
+        return f"{label} \u2013 unresolved" if is_unresolved(entry) else f"{label} \u2013 resolved"
+    return label
+
+
+def _one_line(text: str) -> str:
+    line = " ".join(str(text).split())
+    return line if len(line) <= SUMMARY_LIMIT else line[: SUMMARY_LIMIT - 1] + "\u2026"
+
+
+def _response_json(entry: JournalEntry) -> Any:
+    if not entry.response_body:
+        return None
+    try:
+        return json.loads(entry.response_body)
+    except ValueError:
+        return None
+
+
+def summary_text(entry: JournalEntry) -> str:
+    """The campaign, the HTTP status and what came of it, on one line (the details have the rest)."""
+    parts: list[str] = []
+    body = entry.request_body if isinstance(entry.request_body, dict) else {}
+    if body.get("campaignId"):
+        parts.append(str(body["campaignId"]))
+    parts.append(f"HTTP {entry.status}" if entry.status is not None else "no response")
+    if entry.reward_url:
+        parts.append(entry.reward_url)
+    elif entry.error_message:
+        parts.append(entry.error_message)
+    else:
+        answer = _response_json(entry)
+        if isinstance(answer, list) and answer and isinstance(answer[0], dict):
+            answer = answer[0]
+        if isinstance(answer, dict) and answer.get("rewardNotificationText"):
+            parts.append(str(answer["rewardNotificationText"]))
+        elif answer == []:
+            parts.append("no reward available")
+    return _one_line(" \u00b7 ".join(parts))
+
+
+def _pretty(text: str | None) -> str:
+    if not text:
+        return "(empty)"
+    try:
+        return json.dumps(json.loads(text), ensure_ascii=False, indent=2)
+    except ValueError:
+        return text
+
+
+def detail_text(entry: JournalEntry) -> str:
+    """The whole exchange as text (the API key was redacted by the journal before storing)."""
+    endpoint = ENDPOINT_LABELS.get(entry.endpoint, entry.endpoint)
+    duration = f"{entry.duration_ms:.0f} ms" if entry.duration_ms is not None else "no duration recorded"
+    profile = entry.profile_name or entry.profile_id or "(no profile)"
+    lines = [
+        f"{endpoint} \u2013 {outcome_text(entry)}",
+        f"Time: {local_time(entry.time)}   Duration: {duration}   Profile: {profile}   Entry #{entry.id}",
+    ]
+    if entry.reward_url:
+        lines.append(f"Reward URL: {entry.reward_url}")
+    if entry.error_message:
+        lines.append(f"Message: {entry.error_message}")
+    if entry.resolved_note:
+        lines.append(f"Resolution ({local_time(entry.resolved_at)}): {entry.resolved_note}")
+    lines += ["", "\u2500\u2500 Request " + "\u2500" * 50, f"POST {entry.request_url or '(no URL)'}"]
+    lines += [f"{name}: {value}" for name, value in (entry.request_headers or {}).items()]
+    body = entry.request_body
+    lines += ["", json.dumps(body, ensure_ascii=False, indent=2) if isinstance(body, (dict, list))
+              else (str(body) if body is not None else "(empty)")]
+    lines += ["", "\u2500\u2500 Response " + "\u2500" * 49]
+    if entry.status is None:
+        lines.append("No response recorded")
+    else:
+        lines.append(f"HTTP {entry.status}")
+        lines += [f"{name}: {value}" for name, value in (entry.response_headers or {}).items()]
+        lines += ["", _pretty(entry.response_body)]
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """A journal entry with its table cells already formatted."""
+
+    entry: JournalEntry
+    time: str
+    profile: str
+    endpoint: str
+    outcome: str
+    summary: str
+
+    @property
+    def unresolved(self) -> bool:
+        return is_unresolved(self.entry)
+
+
+def history_row(entry: JournalEntry) -> HistoryRow:
+    return HistoryRow(
+        entry=entry,
+        time=local_time(entry.time),
+        profile=entry.profile_name or entry.profile_id or "",
+        endpoint=ENDPOINT_LABELS.get(entry.endpoint, entry.endpoint),
+        outcome=outcome_text(entry, short=True),
+        summary=summary_text(entry),
+    )
