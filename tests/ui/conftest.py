@@ -93,7 +93,8 @@ def make_harness(qtbot, loop, tmp_path, sandbox):
                                        sandbox_url=sandbox.base_url, sandbox_key=sandbox.demo_key,
                                        client=MomentsClient(http, **client_options))
         window = MainWindow(controller, sandbox_url=sandbox.base_url)
-        qtbot.addWidget(window)
+        # A test's leftover form edits must not open the "save unsaved changes?" question on close.
+        qtbot.addWidget(window, before_close_func=lambda w: w.discard_all_edits())
         window.show()
         qtbot.waitExposed(window)
         built.append(Harness(window, controller, profiles, credentials, journal))
