@@ -369,8 +369,9 @@ class MainWindow(QMainWindow):
         return True
 
     def discard_all_edits(self) -> None:
-        self._drafts.clear()
-        self._profile_chosen()
+        if self._drafts:
+            self._drafts.clear()
+            self._profile_chosen()
 
     def is_dirty(self, profile_id: str | None = None) -> bool:
         profile_id = profile_id if profile_id is not None else self.current_profile_id()

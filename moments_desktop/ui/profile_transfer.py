@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from moments_desktop.core.errors import MomentsError
 from moments_desktop.core.profiles import ImportReport
-from moments_desktop.core.request import FIELD_LABELS
+from moments_desktop.core.request import BODY_FIELDS, FIELD_LABELS
 
 if TYPE_CHECKING:
     from .controller import PreviewController
@@ -48,6 +48,9 @@ _FIELD_NAMES = {
     "id": "Id",
     "profile": "Profile",
 }
+# Problems are listed in the order of the window's fields, whatever the file's order.
+_FIELD_ORDER = ["profile", "name", "base_url", *BODY_FIELDS, "live", "allow_insecure", "cost_per_action", "currency",
+                "notes", "id"]
 _OK_COLOR = QColor("#1b7f3b")
 _BAD_COLOR = QColor("#b3261e")
 
@@ -79,7 +82,7 @@ class ImportReportDialog(QDialog):
             summary = f"“{name}”: none of its {_plural(total, 'profile')} can be imported. What is wrong:"
         else:
             summary = (f"“{name}”: {valid} of {_plural(total, 'profile')} can be imported. "
-                       "The others will be left out; what is wrong with them is listed below.")
+                       "Those marked \u2717 will be left out; what is wrong is listed under each.")
         self.summary_label = QLabel(summary, self)
         self.summary_label.setObjectName("importSummary")
         self.summary_label.setWordWrap(True)
@@ -103,7 +106,9 @@ class ImportReportDialog(QDialog):
                 color = _BAD_COLOR
             item = QTreeWidgetItem([candidate.label, result])
             item.setForeground(1, QBrush(color))
-            for field_name, problem in candidate.problems.items():
+            ordered = sorted(candidate.problems.items(), key=lambda item: (
+                _FIELD_ORDER.index(item[0]) if item[0] in _FIELD_ORDER else len(_FIELD_ORDER)))
+            for field_name, problem in ordered:
                 child = QTreeWidgetItem([_FIELD_NAMES.get(field_name, field_name), problem])
                 child.setForeground(1, QBrush(_BAD_COLOR))
                 item.addChild(child)

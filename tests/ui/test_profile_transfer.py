@@ -66,6 +66,8 @@ def test_import_report_lists_problems_per_field_and_cancel_imports_nothing(qtbot
     result, problems = rows["Broken one"]
     assert result == "✗ not imported (4 problems)"
     problem_fields = dict(problems)
+    # in the window's field order, whatever the file's order
+    assert [f for f, _ in problems] == ["Endpoint", "appId", "Live endpoint", "Cost per action", "Note"]
     assert problem_fields["appId"] == "appId is required."
     assert problem_fields["Endpoint"].startswith("The URL must start with https://")
     assert problem_fields["Cost per action"] == "The cost cannot be negative."
