@@ -247,11 +247,16 @@ def delete_profile(profiles: ProfileStore, credentials: CredentialStore, profile
     except KeyringUnavailableError as exc:
         if not even_if_key_remains:
             raise
-        warning = (f"The profile was deleted, but its API key could not be removed from the keychain "
-                   f"({exc.detail}). It is stored under service “{credentials.service}”, "
-                   f"account “{profile_id}”.")
+        warning = key_left_behind_warning(credentials, profile_id, exc)
     profiles.delete(profile_id)
     return warning
+
+
+def key_left_behind_warning(credentials: CredentialStore, profile_id: str, exc: KeyringUnavailableError) -> str:
+    """What to tell the user when a profile was deleted but its key stayed in the keychain."""
+    return (f"The profile was deleted, but its API key could not be removed from the keychain "
+            f"({exc.detail}). It is stored under service “{credentials.service}”, "
+            f"account “{profile_id}”.")
 
 
 def duplicate_profile(profiles: ProfileStore, credentials: CredentialStore, profile_id: str,

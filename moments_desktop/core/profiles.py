@@ -39,6 +39,8 @@ DEMO_PROFILE_NAME = "Sandbox demo"
 
 MAX_NAME_LENGTH = 100
 MAX_NOTES_LENGTH = 10_000
+# An export of even thousands of profiles is far smaller; a bigger file was picked by mistake.
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
 # Keys an import file might carry by mistake; never stored, reported instead.
 _SECRET_KEYS = {"api_key", "apikey", "x-api-key", "key", "secret", "password", "apiKey"}
 _SECRET_KEYS_LOWER = {k.lower() for k in _SECRET_KEYS}
@@ -278,6 +280,26 @@ def demo_profile() -> Profile:
     )
 
 
+def export_document(profiles: Iterable[Profile]) -> str:
+    """The JSON text of an export of ``profiles``: every field but secrets (profiles hold none,
+    and a key-like field is dropped all the same)."""
+    entries = []
+    for profile in profiles:
+        entry = profile.to_dict()
+        for key in list(entry):
+            if key.lower() in _SECRET_KEYS_LOWER:
+                del entry[key]
+        entries.append(entry)
+    document = {
+        "format": EXPORT_FORMAT,
+        "schema_version": SCHEMA_VERSION,
+        "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "note": "API keys are not included; enter them again after importing.",
+        "profiles": entries,
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
 def _timestamp() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
 
@@ -482,27 +504,17 @@ class ProfileStore:
     def export_profiles(self, path: Path, ids: Iterable[str] | None = None) -> int:
         """Write the chosen profiles (all when ids is None) to a JSON file. No keys, ever."""
         chosen = [self.get(i) for i in ids] if ids is not None else self.profiles()
-        entries = []
-        for profile in chosen:
-            entry = profile.to_dict()
-            for key in list(entry):
-                if key.lower() in _SECRET_KEYS_LOWER:
-                    del entry[key]
-            entries.append(entry)
-        document = {
-            "format": EXPORT_FORMAT,
-            "schema_version": SCHEMA_VERSION,
-            "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "note": "API keys are not included; enter them again after importing.",
-            "profiles": entries,
-        }
-        paths.atomic_write_text(Path(path), json.dumps(document, indent=2, ensure_ascii=False) + "\n")
-        return len(entries)
+        paths.atomic_write_text(Path(path), export_document(chosen))
+        return len(chosen)
 
     def parse_import(self, path: Path) -> ImportReport:
         """Read an export (or a profiles.json) and report per profile what is usable."""
         report = ImportReport(Path(path))
         try:
+            if Path(path).stat().st_size > MAX_IMPORT_BYTES:
+                report.file_error = (f"The file is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MiB; "
+                                     "it is not a profiles export.")
+                return report
             data = json.loads(Path(path).read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError) as exc:
             report.file_error = f"The file could not be read: {exc.__class__.__name__}."

@@ -9,19 +9,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
+import time
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 import httpx
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
+from moments_desktop.core import paths
+from moments_desktop.core.catalog_choices import NotASandbox, SandboxCatalog, fetch_catalog
 from moments_desktop.core.client import CallResult, MomentsClient
 from moments_desktop.core.credentials import (
     CredentialStore,
     KeyringUnavailableError,
-    delete_profile,
-    duplicate_profile,
+    key_left_behind_warning,
 )
 from moments_desktop.core.errors import (
     MissingKeyError,
@@ -33,11 +39,21 @@ from moments_desktop.core.errors import (
 from moments_desktop.core.exchange import Outcome
 from moments_desktop.core.journal import Journal
 from moments_desktop.core.operations import ClaimInProgressError, Operations, ProfileRef
-from moments_desktop.core.profiles import Profile, ProfileStore
+from moments_desktop.core.profiles import ImportReport, Profile, ProfileError, ProfileStore, export_document
 from moments_desktop.core.request import BODY_FIELDS, DEFAULT_BASE_URL, Endpoint, RewardRequest
 from moments_desktop.core.reward import RewardInfo
 
 from .image_loader import ImageLoadError, fetch_image
+
+# A sandbox catalog's stock counts change with every claim: ask again after this long.
+CATALOG_FRESH_S = 15.0
+# An endpoint that could not be reached may be a sandbox started later.
+CATALOG_RETRY_S = 30.0
+
+
+class ProfileTransferError(MomentsError):
+    title = "The profiles could not be exported"
+    advice = "Choose another folder or file name and try again."
 
 
 @dataclass
@@ -89,6 +105,17 @@ class PreviewController(QObject):
     # (error, may_have_been_sent): the claim stopped on an error of its own, with no exchange to show.
     claim_failed = Signal(object, bool)
     journal_changed = Signal()  # an Operations call returned (or a claim ended): the journal has new rows
+    # Keychain work runs in a worker thread (keyring calls may block on D-Bus); results arrive here.
+    # A result is the value or the MomentsError (KeyringUnavailableError when the keychain failed).
+    keychain_busy_changed = Signal(bool)  # a save/delete/duplicate is running
+    keyring_name_changed = Signal(str)
+    key_checked = Signal(str, object)  # profile id, True/False or the error
+    key_saved = Signal(str, object)  # profile id, name of the store that holds it now, or the error
+    profile_deleted = Signal(str, object)  # profile id, a warning (str) or None, or the error
+    profile_duplicated = Signal(str, object)  # source id, (copy: Profile, warning: str | None) or the error
+    catalog_loaded = Signal(str, object)  # base URL (no trailing slash), SandboxCatalog or None
+    import_read = Signal(object)  # ImportReport
+    profiles_exported = Signal(str, object)  # path, number of profiles written or the error
 
     def __init__(self, profiles: ProfileStore, credentials: CredentialStore, journal: Journal,
                  http: httpx.AsyncClient, *, sandbox_url: str | None = None, sandbox_key: str | None = None,
@@ -111,6 +138,14 @@ class PreviewController(QObject):
         self._closing_task: asyncio.Task | None = None
         self._closed = False
         self._busy = False
+        self._tasks: set[asyncio.Task] = set()
+        self._deferred: list[tuple[Callable[[], Coroutine[Any, Any, None]], Callable[[], None] | None]] = []
+        self._deferred_timer = QTimer(self)
+        self._deferred_timer.setInterval(20)
+        self._deferred_timer.timeout.connect(self._start_deferred)
+        self._keychain_ops = 0
+        self._catalogs: dict[str, tuple[float, SandboxCatalog | None]] = {}  # url -> (valid until, catalog)
+        self._catalog_fetches: set[str] = set()
 
     # --- queries ---------------------------------------------------------------------
 
@@ -161,14 +196,6 @@ class PreviewController(QObject):
     def rename_profile(self, profile_id: str, new_name: str) -> Profile:
         return self._profiles.rename(profile_id, new_name)
 
-    def duplicate_profile(self, profile_id: str) -> Profile:
-        return duplicate_profile(self._profiles, self._credentials, profile_id)
-
-    def delete_profile(self, profile_id: str, *, even_if_key_remains: bool = False) -> str | None:
-        """Delete profile + key; returns a warning when the key had to be left behind."""
-        return delete_profile(self._profiles, self._credentials, profile_id,
-                              even_if_key_remains=even_if_key_remains)
-
     def save_profile(self, profile_id: str, base_url: str, fields: dict[str, str]) -> Profile:
         """Write the form's endpoint + body fields to the stored profile."""
         profile = self._profiles.get(profile_id)
@@ -177,20 +204,226 @@ class PreviewController(QObject):
         return self._profiles.update(replace(profile, base_url=base_url,
                                              **{name: fields.get(name, "") for name in BODY_FIELDS}))
 
-    # --- API keys (keyring only; the key never comes back to a widget) -----------------
+    # --- keychain work, off the UI thread ------------------------------------------------
+    # Each start_* returns at once; the result comes as a signal. save/delete/duplicate are
+    # "exclusive": keychain_busy is True while one runs, so the window can hold its buttons.
 
-    def has_key(self, profile_id: str) -> bool:
-        return self._credentials.has_key(profile_id)
+    @property
+    def keychain_busy(self) -> bool:
+        return self._keychain_ops > 0
 
-    def set_key(self, profile_id: str, key: str) -> None:
-        self._credentials.set_key(profile_id, key)
+    def refresh_keyring_name(self) -> None:
+        async def run() -> None:
+            self.keyring_name_changed.emit(await asyncio.to_thread(self.keyring_name))
+        self._spawn(run)
+
+    def start_key_check(self, profile_id: str) -> None:
+        """Whether a key is stored for the profile → ``key_checked``."""
+        async def run() -> None:
+            self.key_checked.emit(profile_id, await self._in_thread(self._credentials.has_key, profile_id))
+        self._spawn(run)
+
+    def start_save_key(self, profile_id: str, key: str) -> None:
+        """Store the key in the keychain (or the chosen memory store) → ``key_saved``."""
+        def store() -> str:
+            self._credentials.set_key(profile_id, key)
+            return self._credentials.backend_name()
+
+        async def run() -> Callable[[], None]:
+            result = await self._in_thread(store)
+            return lambda: self.key_saved.emit(profile_id, result)
+        self._spawn_keychain(run)
+
+    def start_delete_profile(self, profile_id: str, *, even_if_key_remains: bool = False) -> None:
+        """Delete the profile and its key → ``profile_deleted``.
+
+        The key goes first: when the keychain fails the profile is kept (the error is the
+        result) unless ``even_if_key_remains``, which deletes it and returns a warning.
+        """
+        async def delete() -> object:
+            try:
+                profile = self._profiles.get(profile_id)
+                if profile.is_builtin:
+                    self._profiles.delete(profile_id)  # raises: built in
+            except MomentsError as exc:
+                return exc
+            removed = await self._in_thread(self._credentials.delete_key, profile_id)
+            warning = None
+            if isinstance(removed, KeyringUnavailableError) and even_if_key_remains:
+                warning = key_left_behind_warning(self._credentials, profile_id, removed)
+            elif isinstance(removed, MomentsError):
+                return removed
+            try:
+                self._profiles.delete(profile_id)
+            except MomentsError as exc:
+                return exc
+            return warning
+
+        async def run() -> Callable[[], None]:
+            result = await delete()
+            return lambda: self.profile_deleted.emit(profile_id, result)
+        self._spawn_keychain(run)
+
+    def start_duplicate_profile(self, profile_id: str) -> None:
+        """Copy the profile and its key → ``profile_duplicated``. A key that cannot be copied
+        leaves the copy without one and a warning."""
+        async def duplicate() -> object:
+            try:
+                source = self._profiles.get(profile_id)
+                copy = self._profiles.duplicate(profile_id)
+            except MomentsError as exc:
+                return exc
+            warning = None
+            if not source.uses_embedded_sandbox:  # the embedded sandbox's key is never in the keychain
+                def copy_key() -> None:
+                    key = self._credentials.get_key(profile_id)
+                    if key is not None:
+                        self._credentials.set_key(copy.id, key)
+                copied = await self._in_thread(copy_key)
+                if isinstance(copied, MomentsError):
+                    warning = (f"“{copy.name}” was created without the API key: {copied.title.lower()}. "
+                               "Enter the key for the copy.")
+            return copy, warning
+
+        async def run() -> Callable[[], None]:
+            result = await duplicate()
+            return lambda: self.profile_duplicated.emit(profile_id, result)
+        self._spawn_keychain(run)
 
     def use_memory_fallback(self) -> None:
-        self._credentials.use_memory_fallback()
+        self._credentials.use_memory_fallback()  # no backend call: sets a dict
 
     @property
     def keys_in_memory_only(self) -> bool:
         return self._credentials.is_memory_only
+
+    @staticmethod
+    async def _in_thread(fn: Callable[..., Any], *args) -> Any:
+        """``fn(*args)`` in a worker thread; its MomentsError (or an UnexpectedError) is returned, not raised."""
+        try:
+            return await asyncio.to_thread(fn, *args)
+        except MomentsError as exc:
+            return exc
+        except Exception as exc:  # noqa: BLE001 - shown as a message, never a traceback
+            return UnexpectedError(type(exc).__name__)
+
+    # --- sandbox catalog (choices for the form) ---------------------------------------
+
+    def load_catalog(self, base_url: str) -> None:
+        """Ask ``base_url`` for a sandbox catalog → ``catalog_loaded`` (None when it is no sandbox).
+        Cached per URL; no API key is sent."""
+        url = base_url.strip().rstrip("/")
+        cached = self._catalogs.get(url)
+        if cached is not None and cached[0] > time.monotonic():
+            self.catalog_loaded.emit(url, cached[1])
+            return
+        if url in self._catalog_fetches:
+            return
+        self._catalog_fetches.add(url)
+
+        async def run() -> None:
+            try:
+                catalog = await fetch_catalog(self._http, url)
+                keep = CATALOG_FRESH_S
+            except NotASandbox:
+                catalog, keep = None, math.inf  # it answered: it will not become a sandbox
+            except Exception:  # noqa: BLE001 - unreachable, timeout, ...: just no choices
+                catalog, keep = None, CATALOG_RETRY_S
+            finally:
+                self._catalog_fetches.discard(url)
+            self._catalogs[url] = (time.monotonic() + keep, catalog)
+            self.catalog_loaded.emit(url, catalog)
+        self._spawn(run)
+
+    def forget_catalog(self, base_url: str) -> None:
+        """Drop the cached catalog (e.g. after a claim changed the stock)."""
+        self._catalogs.pop(base_url.strip().rstrip("/"), None)
+
+    # --- profile import / export ----------------------------------------------------------
+
+    def start_export(self, path: str | Path) -> None:
+        """Write every saved profile (never a key) to ``path`` → ``profiles_exported``."""
+        profiles = self._profiles.profiles()
+        text = export_document(profiles)  # a snapshot, taken on the UI thread
+
+        async def run() -> None:
+            try:
+                await asyncio.to_thread(paths.atomic_write_text, Path(path), text)
+            except OSError as exc:
+                reason = exc.strerror or type(exc).__name__
+                self.profiles_exported.emit(str(path), ProfileTransferError(f"{path}: {reason}"))
+                return
+            self.profiles_exported.emit(str(path), len(profiles))
+        self._spawn(run)
+
+    def start_import_read(self, path: str | Path) -> None:
+        """Read and check an import file → ``import_read`` (a report per profile and field)."""
+        async def run() -> None:
+            # parse_import reads only the file: safe in a worker thread.
+            report = await asyncio.to_thread(self._profiles.parse_import, Path(path))
+            self.import_read.emit(report)
+        self._spawn(run)
+
+    def apply_import(self, report: ImportReport) -> list[Profile]:
+        """Add the report's valid profiles (written like any profile change)."""
+        try:
+            return self._profiles.apply_import(report)
+        except OSError as exc:
+            raise ProfileError(f"profiles.json could not be written ({exc.strerror or type(exc).__name__})") from None
+
+    # --- task plumbing --------------------------------------------------------------------
+
+    def _spawn(self, make: Callable[[], Coroutine[Any, Any, None]], on_done: Callable[[], None] | None = None) -> None:
+        if self._closed:
+            return
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            # The window is built before the event loop runs (at start, in tests): start once it runs.
+            self._deferred.append((make, on_done))
+            self._deferred_timer.start()
+            return
+        task = asyncio.ensure_future(make())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        if on_done is not None:
+            task.add_done_callback(lambda _task: on_done())
+
+    def _start_deferred(self) -> None:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return  # still no loop: poll again
+        self._deferred_timer.stop()
+        pending, self._deferred = self._deferred, []
+        for make, on_done in pending:
+            self._spawn(make, on_done)
+
+    def _spawn_keychain(self, make: Callable[[], Coroutine[Any, Any, Callable[[], None]]]) -> None:
+        """Run an exclusive keychain operation. ``make()`` returns the emit of its result, called
+        after keychain_busy is released so a slot reacting to the result may start the next one."""
+        self._keychain_ops += 1
+        if self._keychain_ops == 1:
+            self.keychain_busy_changed.emit(True)
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            if released:
+                return
+            released = True
+            self._keychain_ops -= 1
+            if self._keychain_ops == 0 and not self._closed:
+                self.keychain_busy_changed.emit(False)
+
+        async def run() -> None:
+            try:
+                emit_result = await make()
+            finally:
+                release()
+            emit_result()
+        # release() as done-callback too: a task cancelled before its first step never runs its body.
+        self._spawn(run, release)
 
     # --- preview ---------------------------------------------------------------------
 
@@ -420,7 +653,9 @@ class PreviewController(QObject):
 
     async def _aclose(self) -> None:
         # A claim still in flight is cancelled too: Operations journals it as unknown on the way out.
-        running = (self._preview_task, self._image_task, self._key_test_task, self._claim_task)
+        self._deferred_timer.stop()
+        self._deferred.clear()
+        running = (self._preview_task, self._image_task, self._key_test_task, self._claim_task, *self._tasks)
         tasks = [t for t in running if t is not None and not t.done()]
         for task in tasks:
             task.cancel()

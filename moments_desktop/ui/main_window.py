@@ -35,12 +35,14 @@ from moments_desktop.core.request import BODY_FIELDS
 
 from .claim_flow import ClaimFlow, make_claim_button
 from .controller import PreviewController
+from .form_catalog import FormCatalog
 from .history_service import HistoryService
 from .history_view import HistoryView, UnresolvedBanner
 from .preview_panel import PreviewPanel
+from .profile_transfer import ProfileTransfer
 from .raw_view import RawView
 from .request_form import RequestForm
-
+from .window_menus import about_box, install_menus
 
 SETTINGS_FILE = "window.ini"
 DIRTY_MARK = " \u2022"
@@ -166,7 +168,8 @@ class MainWindow(QMainWindow):
         self.endpoint_label = QLabel(self)
         self.endpoint_label.setObjectName("endpointStatus")
         self.endpoint_label.setContentsMargins(16, 0, 0, 0)
-        self.keyring_label = QLabel(f"Keychain: {controller.keyring_name()}", self)
+        self._keyring_name = "…"  # asked off the UI thread (the keyring may answer over D-Bus)
+        self.keyring_label = QLabel(f"Keychain: {self._keyring_name}", self)
         self.keyring_label.setObjectName("keyringStatus")
         self.statusBar().addWidget(self.sandbox_label)
         self.statusBar().addWidget(self.endpoint_label, 1)
@@ -212,6 +215,26 @@ class MainWindow(QMainWindow):
         controller.image_loaded.connect(self.preview_panel.show_image)
         controller.image_failed.connect(self.preview_panel.show_image_failed)
         self.claim_flow = ClaimFlow(self, self.claim_button)
+
+        # --- keychain results, catalog choices, menus (the work runs off the UI thread) ----
+        self._key_status_for: str | None = None  # profile whose running key check may set the status
+        controller.keyring_name_changed.connect(self._show_keyring_name)
+        controller.key_checked.connect(self._show_key_checked)
+        controller.keychain_busy_changed.connect(self._update_actions)
+        # Queued: these may ask a question, and a dialog must not open inside an asyncio task.
+        queued = Qt.ConnectionType.QueuedConnection
+        controller.key_saved.connect(self._key_saved, queued)
+        controller.profile_deleted.connect(self._profile_deleted, queued)
+        controller.profile_duplicated.connect(self._profile_duplicated, queued)
+        self.form_catalog = FormCatalog(self.form, controller, self)
+        self.transfer = ProfileTransfer(self, controller)
+        self.menu_actions = install_menus(self)
+        self.menu_actions.import_profiles.triggered.connect(self.transfer.import_profiles)
+        self.menu_actions.export_profiles.triggered.connect(self.transfer.export_profiles)
+        self.menu_actions.quit.triggered.connect(self.close)
+        self.menu_actions.about.triggered.connect(self.show_about)
+        self.about_box: QMessageBox | None = None
+        controller.refresh_keyring_name()
         self._profile_chosen()
         self._restore_state(settings)
 
@@ -241,6 +264,23 @@ class MainWindow(QMainWindow):
     def show_error(self, error: MomentsError | str) -> None:
         text = error.message if isinstance(error, MomentsError) else str(error)
         QMessageBox.warning(self, APP_NAME, text)
+
+    def ask_unsaved_edits(self, names: list[str]) -> str:
+        """"save", "discard" or "cancel" for closing with unsaved edits in the named profiles."""
+        listed = ", ".join(f"“{name}”" for name in names)
+        box = QMessageBox(QMessageBox.Icon.Warning, APP_NAME,
+                          f"Save the unsaved changes to {listed} before closing?",
+                          QMessageBox.StandardButton.SaveAll | QMessageBox.StandardButton.Discard
+                          | QMessageBox.StandardButton.Cancel, self)
+        box.setInformativeText("Discarded changes cannot be recovered.")
+        box.setDefaultButton(QMessageBox.StandardButton.SaveAll)
+        answer = box.exec()
+        return {QMessageBox.StandardButton.SaveAll: "save",
+                QMessageBox.StandardButton.Discard: "discard"}.get(QMessageBox.StandardButton(answer), "cancel")
+
+    def show_about(self) -> None:
+        self.about_box = about_box(self, self._keyring_name)
+        self.about_box.open()
 
     # --- profiles ----------------------------------------------------------------------
 
@@ -295,8 +335,10 @@ class MainWindow(QMainWindow):
         self.key_edit.clear()  # never carries a key over to another profile
         self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.key_group.setVisible(not profile.uses_embedded_sandbox)
+        self._key_status_for = None
         if not profile.uses_embedded_sandbox:
-            self._show_key_status(profile_id)
+            self._check_key(profile_id)
+        self.form_catalog.refresh()
         self._update_dirty()
         self._update_actions()
 
@@ -311,6 +353,33 @@ class MainWindow(QMainWindow):
             self._drafts[profile_id] = current
         self._update_dirty()
         self._update_actions()
+
+    def has_unsaved_edits(self) -> bool:
+        return bool(self._drafts)
+
+    def refresh_profile_list(self) -> None:
+        """Rebuild the picker from the store (e.g. after an import), keeping selection and edits."""
+        self._fill_profiles(self.current_profile_id())
+        self._update_actions()
+
+    def save_all_edits(self) -> bool:
+        """Write every profile's unsaved edits; on the first that cannot be saved, show it and stop."""
+        for profile_id, (base_url, fields) in list(self._drafts.items()):
+            try:
+                self.controller.save_profile(profile_id, base_url, fields)
+            except MomentsError as exc:
+                self._select_profile(profile_id)
+                self.show_error(exc)
+                return False
+            del self._drafts[profile_id]
+        self._update_dirty()
+        self._update_actions()
+        return True
+
+    def discard_all_edits(self) -> None:
+        if self._drafts:
+            self._drafts.clear()
+            self._profile_chosen()
 
     def is_dirty(self, profile_id: str | None = None) -> bool:
         profile_id = profile_id if profile_id is not None else self.current_profile_id()
@@ -338,15 +407,18 @@ class MainWindow(QMainWindow):
 
     def duplicate_profile(self) -> None:
         profile_id = self.current_profile_id()
-        if profile_id is None:
+        if profile_id is None or self.controller.keychain_busy:
             return
-        try:
-            copy = self.controller.duplicate_profile(profile_id)
-        except MomentsError as exc:
-            self.show_error(exc)
-            copy = None
-        if copy is not None:
-            self._select_profile(copy.id)
+        self.controller.start_duplicate_profile(profile_id)  # copies the key too: off the UI thread
+
+    def _profile_duplicated(self, _source_id: str, result) -> None:
+        if isinstance(result, MomentsError):
+            self.show_error(result)
+            return
+        copy, warning = result
+        self._select_profile(copy.id)
+        if warning:
+            self.show_error(warning)
 
     def rename_profile(self) -> None:
         profile_id = self.current_profile_id()
@@ -365,28 +437,29 @@ class MainWindow(QMainWindow):
 
     def delete_profile(self) -> None:
         profile_id = self.current_profile_id()
-        if profile_id is None or profile_id == DEMO_PROFILE_ID:
+        if profile_id is None or profile_id == DEMO_PROFILE_ID or self.controller.keychain_busy:
             return
         name = self.controller.profile(profile_id).name
-        if not self.ask_confirm(f"Delete the profile “{name}” and its stored API key?\n\n"
+        unsaved = " Its unsaved changes are discarded too." if self.is_dirty(profile_id) else ""
+        if not self.ask_confirm(f"Delete the profile “{name}” and its stored API key?{unsaved}\n\n"
                                 "This cannot be undone.", "Delete profile"):
             return
-        try:
-            warning = self.controller.delete_profile(profile_id)
-        except KeyringUnavailableError as exc:
-            if not self.ask_confirm(f"{exc.message}\n\nDelete the profile anyway? Its API key would "
-                                    "stay in the keychain.", "Keychain unavailable"):
-                return
-            try:
-                warning = self.controller.delete_profile(profile_id, even_if_key_remains=True)
-            except MomentsError as again:
-                self.show_error(again)
-                return
-        except MomentsError as exc:
-            self.show_error(exc)
+        self.key_status.setText("Removing the key from the keychain…")
+        self.controller.start_delete_profile(profile_id)
+
+    def _profile_deleted(self, profile_id: str, result) -> None:
+        if isinstance(result, KeyringUnavailableError):
+            self.key_status.setText(f"{result.title}.")
+            if self.ask_confirm(f"{result.message}\n\nDelete the profile anyway? Its API key would "
+                                "stay in the keychain.", "Keychain unavailable"):
+                self.controller.start_delete_profile(profile_id, even_if_key_remains=True)
             return
-        if warning:
-            self.show_error(warning)
+        if isinstance(result, MomentsError):
+            self.show_error(result)
+            self._profile_chosen()
+            return
+        if result:
+            self.show_error(result)
         self._drafts.pop(profile_id, None)
         self._select_profile(DEMO_PROFILE_ID)
 
@@ -411,45 +484,60 @@ class MainWindow(QMainWindow):
 
     # --- API key -----------------------------------------------------------------------
 
-    def _show_key_status(self, profile_id: str) -> None:
-        try:
-            stored = self.controller.has_key(profile_id)
-        except KeyringUnavailableError as exc:
-            self.key_status.setText(f"{exc.title}.")
-            return
-        self.key_status.setText("A key is stored for this profile." if stored else "No key stored yet.")
+    def _check_key(self, profile_id: str) -> None:
+        self._key_status_for = profile_id
+        self.key_status.setText("Checking the keychain…")
+        self.controller.start_key_check(profile_id)
+
+    def _show_key_checked(self, profile_id: str, result) -> None:
+        if profile_id != self._key_status_for or profile_id != self.current_profile_id():
+            return  # another profile was chosen, or a newer action owns the status line
+        self._key_status_for = None
+        if isinstance(result, MomentsError):
+            self.key_status.setText(f"{result.title}.")
+        else:
+            self.key_status.setText("A key is stored for this profile." if result else "No key stored yet.")
+
+    def _show_keyring_name(self, name: str) -> None:
+        self._keyring_name = name
+        self.keyring_label.setText(f"Keychain: {name}")
 
     def save_key(self) -> None:
         profile_id = self.current_profile_id()
         key = self.key_edit.text()
-        if profile_id is None or profile_id == DEMO_PROFILE_ID or not key.strip():
+        if profile_id is None or profile_id == DEMO_PROFILE_ID or not key.strip() or self.controller.keychain_busy:
             return
-        try:
-            self.controller.set_key(profile_id, key)
-        except KeyringUnavailableError as exc:
-            if not self.ask_confirm(f"{exc.message}\n\nKeep the key in memory for this run only? "
+        self._key_status_for = None
+        self.key_status.setText("Saving the key…")
+        self.controller.start_save_key(profile_id, key)
+        del key
+
+    def _key_saved(self, profile_id: str, result) -> None:
+        current = profile_id == self.current_profile_id()
+        if isinstance(result, KeyringUnavailableError):
+            if not self.ask_confirm(f"{result.message}\n\nKeep the key in memory for this run only? "
                                     "It will be forgotten when the app closes.", "Keychain unavailable"):
-                self.key_status.setText(f"Not saved: {exc.title}.")
+                if current:
+                    self.key_status.setText(f"Not saved: {result.title}.")
                 return
             self.controller.use_memory_fallback()
-            self.keyring_label.setText(f"Keychain: {self.controller.keyring_name()}")
-            try:
-                self.controller.set_key(profile_id, key)
-            except MomentsError as again:
-                self.key_status.setText(f"Not saved: {again.message}")
-                return
-        except MomentsError as exc:
-            self.key_status.setText(f"Not saved: {exc.message}")
+            self.controller.refresh_keyring_name()
+            if current:  # the key is still in the field: only cleared once stored
+                self.save_key()
             return
-        finally:
-            del key
+        if not current:
+            return
+        if isinstance(result, MomentsError):
+            self.key_status.setText(f"Not saved: {result.message}")
+            return
         self.key_edit.clear()
-        self.key_status.setText(f"Key stored in {self.controller.keyring_name()}.")
+        self.key_status.setText(f"Key stored in {result}.")
 
     def test_key(self) -> None:
         profile_id = self.current_profile_id()
         if profile_id is None or profile_id == DEMO_PROFILE_ID or not self.form.is_valid():
             return
+        self._key_status_for = None
         self.key_status.setText("Testing the key…")
         self.controller.test_key(profile_id, self.form.base_url(), self.form.fields())
 
@@ -467,14 +555,17 @@ class MainWindow(QMainWindow):
         self.preview_button.setEnabled(self.form.is_valid() and not busy)
         profile_id = self.current_profile_id()
         builtin = profile_id == DEMO_PROFILE_ID
-        self.new_button.setEnabled(not busy)
-        self.duplicate_button.setEnabled(not busy and profile_id is not None)
-        self.rename_button.setEnabled(not busy and profile_id is not None and not builtin)
-        self.delete_button.setEnabled(not busy and profile_id is not None and not builtin)
+        # While a key is saved/deleted/copied the profile must not change under it.
+        held = busy or self.controller.keychain_busy
+        self.profile_combo.setEnabled(not held)
+        self.new_button.setEnabled(not held)
+        self.duplicate_button.setEnabled(not held and profile_id is not None)
+        self.rename_button.setEnabled(not held and profile_id is not None and not builtin)
+        self.delete_button.setEnabled(not held and profile_id is not None and not builtin)
         dirty = self.is_dirty(profile_id)
         self.save_button.setEnabled(not busy and dirty and self.form.is_valid())
         self.revert_button.setEnabled(not busy and dirty)
-        self.save_key_button.setEnabled(not busy and bool(self.key_edit.text().strip()))
+        self.save_key_button.setEnabled(not held and bool(self.key_edit.text().strip()))
         self.test_key_button.setVisible(profile_id is not None and not builtin)
         self.test_key_button.setEnabled(not busy and profile_id is not None and not builtin and self.form.is_valid())
 
@@ -499,7 +590,6 @@ class MainWindow(QMainWindow):
         # A claim is not cancellable (see PreviewController.cancel), so no Cancel button is offered for it.
         self.cancel_button.setVisible(busy and not self.controller.claiming)
         self.progress.setVisible(busy)
-        self.profile_combo.setEnabled(not busy)
         self.form.setEnabled(not busy)
         self.key_group.setEnabled(not busy)
         self._update_actions()
@@ -552,7 +642,28 @@ class MainWindow(QMainWindow):
     def set_sandbox_url(self, url: str | None) -> None:
         self.sandbox_label.setText(f"Sandbox: {url}" if url else "Sandbox: not running")
 
+    def _settle_unsaved_edits(self) -> bool:
+        """Ask what to do with unsaved edits before closing; False keeps the window open."""
+        names = []
+        for profile_id in self._drafts:
+            try:
+                names.append(self.controller.profile(profile_id).name)
+            except MomentsError:
+                continue
+        if not names:
+            return True
+        answer = self.ask_unsaved_edits(names)
+        if answer == "discard":
+            self._drafts.clear()
+            return True
+        if answer == "save":
+            return self.save_all_edits()
+        return False
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        if self._drafts and not self._settle_unsaved_edits():
+            event.ignore()
+            return
         super().closeEvent(event)
         if event.isAccepted():
             self.save_state()

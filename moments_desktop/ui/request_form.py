@@ -1,11 +1,22 @@
-"""The request form: endpoint + the five body fields, validated as the user types."""
+"""The request form: endpoint + the five body fields, validated as the user types.
+
+When the endpoint is a sandbox, ``set_catalog`` makes the body fields offer the catalog's
+ids (campaigns for the chosen app, reward groups of the chosen campaign, ...); they stay
+free text either way.
+"""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from moments_desktop.core.request import BODY_FIELDS, DEVICE_TYPES, FIELD_LABELS, validate_base_url, validate_field
+from moments_desktop.core.catalog_choices import SandboxCatalog, default_choices
+from moments_desktop.core.request import BODY_FIELDS, FIELD_LABELS, validate_base_url, validate_field
+
+from .choice_field import ChoiceLineEdit
+
+# Fields whose value narrows the choices of others (appId -> moments, campaigns; campaign -> groups).
+_CHOICE_INPUTS = ("appId", "momentId", "campaignId")
 
 ERROR_STYLE = "color: #b3261e; font-size: 11px;"
 
@@ -18,22 +29,14 @@ class RequestForm(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.allow_insecure = False
-        self.editors: dict[str, QLineEdit] = {}
+        self.editors: dict[str, QLineEdit] = {}  # body fields are ChoiceLineEdits
         self.error_labels: dict[str, QLabel] = {}
         self._valid = False
+        self.catalog: SandboxCatalog | None = None
         layout = QFormLayout(self)
         layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         for name in ("base_url", *BODY_FIELDS):
-            if name == "deviceType":
-                combo = QComboBox(self)
-                combo.setEditable(True)
-                combo.addItems(DEVICE_TYPES)
-                editor = combo.lineEdit()
-                self.device_combo = combo
-                field_widget: QWidget = combo
-            else:
-                editor = QLineEdit(self)
-                field_widget = editor
+            editor = QLineEdit(self) if name == "base_url" else ChoiceLineEdit(self)
             editor.setObjectName(f"field_{name}")
             editor.textChanged.connect(self.revalidate)
             error = QLabel(self)
@@ -45,24 +48,40 @@ class RequestForm(QWidget):
             column = QVBoxLayout(box)
             column.setContentsMargins(0, 0, 0, 0)
             column.setSpacing(2)
-            column.addWidget(field_widget)
+            column.addWidget(editor)
             column.addWidget(error)
             label = QLabel(FIELD_LABELS[name], self)
             label.setBuddy(editor)
             layout.addRow(label, box)
             self.editors[name] = editor
             self.error_labels[name] = error
+        for name in _CHOICE_INPUTS:
+            self.editors[name].textChanged.connect(self._update_choices)
+        self._update_choices()
         self.revalidate()
 
     def set_values(self, base_url: str, fields: dict[str, str], *, allow_insecure: bool = False) -> None:
         self.allow_insecure = allow_insecure
         self.editors["base_url"].setText(base_url)
         for name in BODY_FIELDS:
-            if name == "deviceType":
-                self.device_combo.setCurrentText(fields.get(name, ""))
-            else:
-                self.editors[name].setText(fields.get(name, ""))
+            self.editors[name].setText(fields.get(name, ""))
         self.revalidate()
+
+    def set_catalog(self, catalog: SandboxCatalog | None) -> None:
+        """Offer the catalog's values as choices (None: free text, deviceType's known values only)."""
+        if catalog is self.catalog:
+            return
+        self.catalog = catalog
+        self._update_choices()
+
+    def choices(self, name: str) -> list[str]:
+        """The values ``name``'s field currently offers."""
+        return self.editors[name].choice_values()
+
+    def _update_choices(self, *_args) -> None:
+        choices = self.catalog.choices(self.fields()) if self.catalog is not None else default_choices()
+        for name in BODY_FIELDS:
+            self.editors[name].set_choices(choices.get(name, []))
 
     def base_url(self) -> str:
         return self.editors["base_url"].text()

@@ -6,6 +6,7 @@ import keyring.backends.null
 import keyring.errors
 import pytest
 from keyring.backend import KeyringBackend
+from memory_keyring import MemoryKeyring
 
 from moments_desktop.core.credentials import (
     MEMORY_BACKEND_NAME,
@@ -18,7 +19,6 @@ from moments_desktop.core.credentials import (
 )
 from moments_desktop.core.errors import MomentsError, ValidationError
 from moments_desktop.core.profiles import DEMO_PROFILE_ID, Profile, ProfileError, ProfileStore
-from memory_keyring import MemoryKeyring
 
 
 class RaisingKeyring(KeyringBackend):

@@ -13,7 +13,7 @@ from dataclasses import replace
 import httpx
 import pytest
 
-from moments_desktop.core.client import MomentsClient, default_timeout
+from moments_desktop.core.client import MomentsClient
 from moments_desktop.core.exchange import Outcome
 from moments_desktop.core.journal import Journal
 from moments_desktop.core.operations import ClaimInProgressError, Operations, ProfileRef

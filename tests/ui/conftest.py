@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 import qasync
+from memory_keyring import MemoryKeyring  # tests/memory_keyring.py
 
 from moments_desktop.core.client import MomentsClient
 from moments_desktop.core.credentials import CredentialStore
@@ -22,7 +23,6 @@ from moments_desktop.core.journal import Journal
 from moments_desktop.core.profiles import ProfileStore
 from moments_desktop.ui.controller import PreviewController
 from moments_desktop.ui.main_window import MainWindow
-from memory_keyring import MemoryKeyring  # tests/memory_keyring.py
 
 
 @pytest.fixture(autouse=True)
@@ -93,7 +93,8 @@ def make_harness(qtbot, loop, tmp_path, sandbox):
                                        sandbox_url=sandbox.base_url, sandbox_key=sandbox.demo_key,
                                        client=MomentsClient(http, **client_options))
         window = MainWindow(controller, sandbox_url=sandbox.base_url)
-        qtbot.addWidget(window)
+        # A test's leftover form edits must not open the "save unsaved changes?" question on close.
+        qtbot.addWidget(window, before_close_func=lambda w: w.discard_all_edits())
         window.show()
         qtbot.waitExposed(window)
         built.append(Harness(window, controller, profiles, credentials, journal))

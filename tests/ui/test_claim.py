@@ -339,7 +339,6 @@ def test_double_click_on_confirm_sends_one(qtbot, harness, in_loop, until, sandb
 
 def test_controller_refuses_a_second_claim_in_flight(qtbot, harness, in_loop, until, sandbox):
     c = harness.controller
-    w = harness.window
     started = []
     c.claim_started.connect(lambda: started.append(1))
 

@@ -1,7 +1,9 @@
 """Profile management, unsaved edits, the API key field and restored window state.
 
 Dialogs go through MainWindow.ask_text / ask_confirm / show_error, replaced here so no
-modal box ever opens (an unexpected one fails the test instead of hanging it).
+modal box ever opens (an unexpected one fails the test instead of hanging it). Keychain
+work (key check, save, delete, duplicate) runs off the UI thread: those scenarios run on
+the loop and wait for the result with ``until``.
 """
 
 from __future__ import annotations
@@ -85,7 +87,7 @@ def test_new_profile_with_taken_name_shows_error(ui):
     assert len(harness.profiles) == 1
 
 
-def test_rename_and_duplicate(ui):
+def test_rename_and_duplicate(ui, in_loop, until):
     harness, dialogs = ui
     w = harness.window
     profile_id = create(w, dialogs, "Staging")
@@ -97,15 +99,20 @@ def test_rename_and_duplicate(ui):
     assert w.profile_combo.currentText() == "Staging EU"
     assert w.current_profile_id() == profile_id
 
-    w.duplicate_button.click()
+    async def scenario():
+        w.duplicate_button.click()
+        await until(lambda: w.current_profile_id() != profile_id)
+        await until(lambda: w.key_status.text() == "A key is stored for this profile.")
+
+    in_loop(scenario)
     copy_id = w.current_profile_id()
-    assert copy_id != profile_id
+    assert not dialogs.errors
     assert harness.profiles.get(copy_id).name == "Staging EU copy"
     assert "Staging EU copy" in combo_names(w)
     assert harness.credentials.get_key(copy_id) == "staging-key"
 
 
-def test_delete_asks_and_removes_profile_and_key(ui):
+def test_delete_asks_and_removes_profile_and_key(ui, in_loop, until):
     harness, dialogs = ui
     w = harness.window
     profile_id = create(w, dialogs, "Doomed")
@@ -117,8 +124,12 @@ def test_delete_asks_and_removes_profile_and_key(ui):
     assert profile_id in harness.profiles and "Doomed" in combo_names(w)
     assert harness.credentials.has_key(profile_id)
 
-    dialogs.confirms.append(True)
-    w.delete_button.click()
+    async def scenario():
+        dialogs.confirms.append(True)
+        w.delete_button.click()
+        await until(lambda: w.current_profile_id() == DEMO_PROFILE_ID)
+
+    in_loop(scenario)
     assert profile_id not in harness.profiles
     assert "Doomed" not in combo_names(w)
     assert not harness.credentials.has_key(profile_id)
@@ -201,44 +212,54 @@ def test_key_field_is_masked_and_revealed_only_while_pressed(qtbot, ui):
     assert w.key_edit.echoMode() == QLineEdit.EchoMode.Password
 
 
-def test_save_key_stores_in_keyring_and_clears_field(ui):
+def test_save_key_stores_in_keyring_and_clears_field(ui, in_loop, until):
     harness, dialogs = ui
     w = harness.window
     profile_id = create(w, dialogs, "Keyed")
-    assert w.key_status.text() == "No key stored yet."
-    assert not w.save_key_button.isEnabled()
-    w.key_edit.setText("  secret-123 ")
-    w.save_key_button.click()
-    assert harness.credentials.get_key(profile_id) == "secret-123"
-    assert w.key_edit.text() == ""
-    assert w.key_status.text().startswith("Key stored in ")
-    # switching away and back: the field is never pre-filled, the status says a key exists
-    w.profile_combo.setCurrentIndex(w.profile_combo.findData(DEMO_PROFILE_ID))
-    w.profile_combo.setCurrentIndex(w.profile_combo.findData(profile_id))
-    assert w.key_edit.text() == ""
-    assert w.key_status.text() == "A key is stored for this profile."
+    assert w.key_status.text() == "Checking the keychain…"
+
+    async def scenario():
+        await until(lambda: w.key_status.text() == "No key stored yet.")
+        assert not w.save_key_button.isEnabled()
+        w.key_edit.setText("  secret-123 ")
+        w.save_key_button.click()
+        assert w.key_status.text() == "Saving the key…"
+        await until(lambda: w.key_status.text().startswith("Key stored in "))
+        assert harness.credentials.get_key(profile_id) == "secret-123"
+        assert w.key_edit.text() == ""
+        # switching away and back: the field is never pre-filled, the status says a key exists
+        w.profile_combo.setCurrentIndex(w.profile_combo.findData(DEMO_PROFILE_ID))
+        w.profile_combo.setCurrentIndex(w.profile_combo.findData(profile_id))
+        assert w.key_edit.text() == ""
+        await until(lambda: w.key_status.text() == "A key is stored for this profile.")
+
+    in_loop(scenario)
 
 
-def test_save_key_without_keyring_offers_memory(ui, monkeypatch):
+def test_save_key_without_keyring_offers_memory(ui, monkeypatch, in_loop, until):
     harness, dialogs = ui
     w = harness.window
     profile_id = create(w, dialogs, "No keychain")
     monkeypatch.setattr(harness.credentials, "_backend", keyring.backends.fail.Keyring())
 
-    dialogs.confirms.append(False)
-    w.key_edit.setText("secret-123")
-    w.save_key_button.click()
-    assert "keychain" in dialogs.asked[-1].lower()
-    assert w.key_status.text().startswith("Not saved: ")
-    assert w.key_edit.text() == "secret-123"  # kept so the user can retry
+    async def scenario():
+        await until(lambda: w.key_status.text() == "The system keychain is not available.")
+        dialogs.confirms.append(False)
+        w.key_edit.setText("secret-123")
+        w.save_key_button.click()
+        await until(lambda: w.key_status.text().startswith("Not saved: "))
+        assert "keychain" in dialogs.asked[-1].lower()
+        assert w.key_edit.text() == "secret-123"  # kept so the user can retry
 
-    dialogs.confirms.append(True)
-    w.save_key_button.click()
+        dialogs.confirms.append(True)
+        w.save_key_button.click()
+        await until(lambda: w.key_status.text() == f"Key stored in {MEMORY_BACKEND_NAME}.")
+        await until(lambda: w.keyring_label.text() == f"Keychain: {MEMORY_BACKEND_NAME}")
+
+    in_loop(scenario)
     assert harness.credentials.is_memory_only
     assert harness.credentials.get_key(profile_id) == "secret-123"
     assert w.key_edit.text() == ""
-    assert w.key_status.text() == f"Key stored in {MEMORY_BACKEND_NAME}."
-    assert w.keyring_label.text() == f"Keychain: {MEMORY_BACKEND_NAME}"
 
 
 def test_last_profile_and_splitter_restored_by_new_window(qtbot, ui, monkeypatch):
@@ -270,18 +291,25 @@ def test_missing_last_profile_falls_back_to_demo(qtbot, ui):
     assert again.current_profile_id() == DEMO_PROFILE_ID
 
 
-def test_delete_without_keyring_asks_again_and_warns(ui, monkeypatch):
+def test_delete_without_keyring_asks_again_and_warns(ui, monkeypatch, in_loop, until):
     harness, dialogs = ui
     w = harness.window
     profile_id = create(w, dialogs, "Stranded")
     monkeypatch.setattr(harness.credentials, "_backend", keyring.backends.fail.Keyring())
 
-    dialogs.confirms += [True, False]  # yes delete; no, not without the keychain
-    w.delete_button.click()
-    assert profile_id in harness.profiles and not dialogs.errors
+    async def scenario():
+        dialogs.confirms += [True, False]  # yes delete; no, not without the keychain
+        w.delete_button.click()
+        await until(lambda: not dialogs.confirms and not harness.controller.keychain_busy)
+        await until(lambda: w.delete_button.isEnabled())
+        assert profile_id in harness.profiles and not dialogs.errors
+        assert w.current_profile_id() == profile_id
 
-    dialogs.confirms += [True, True]
-    w.delete_button.click()
+        dialogs.confirms += [True, True]
+        w.delete_button.click()
+        await until(lambda: w.current_profile_id() == DEMO_PROFILE_ID)
+
+    in_loop(scenario)
     assert profile_id not in harness.profiles
     assert dialogs.errors and "could not be removed from the keychain" in dialogs.errors[0]
     assert w.current_profile_id() == DEMO_PROFILE_ID

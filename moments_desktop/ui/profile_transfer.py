@@ -1,0 +1,223 @@
+"""Import and export of profiles from the window: file choice, the import report, status.
+
+Reading the import file and writing the export happen off the UI thread (controller). The
+report dialog lists every profile of the file; the invalid ones with each field's problem.
+Only the valid ones are imported, and only when the user presses "Import …".
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from moments_desktop.core.errors import MomentsError
+from moments_desktop.core.profiles import ImportReport
+from moments_desktop.core.request import BODY_FIELDS, FIELD_LABELS
+
+if TYPE_CHECKING:
+    from .controller import PreviewController
+    from .main_window import MainWindow
+
+EXPORT_FILE_NAME = "moments-profiles.json"
+FILE_FILTER = "Profiles (*.json);;All files (*)"
+STATUS_MS = 15_000
+
+_FIELD_NAMES = {
+    **FIELD_LABELS,
+    "name": "Name",
+    "live": "Live endpoint",
+    "allow_insecure": "Allow insecure",
+    "cost_per_action": "Cost per action",
+    "currency": "Currency",
+    "notes": "Notes",
+    "id": "Id",
+    "profile": "Profile",
+}
+# Problems are listed in the order of the window's fields, whatever the file's order.
+_FIELD_ORDER = ["profile", "name", "base_url", *BODY_FIELDS, "live", "allow_insecure", "cost_per_action", "currency",
+                "notes", "id"]
+_OK_COLOR = QColor("#1b7f3b")
+_BAD_COLOR = QColor("#b3261e")
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+class ImportReportDialog(QDialog):
+    """What an import file holds, per profile and field; accept() = import the valid ones."""
+
+    def __init__(self, report: ImportReport, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.report = report
+        self.setWindowTitle("Import profiles")
+        self.setObjectName("importReportDialog")
+        self.resize(640, 420)
+        layout = QVBoxLayout(self)
+        valid = len(report.valid)
+        total = len(report.candidates)
+        name = report.path.name
+        if report.file_error:
+            summary = f"“{name}” cannot be imported. {report.file_error}"
+        elif total == 0:
+            summary = f"“{name}” contains no profiles."
+        elif valid == total:
+            summary = f"“{name}”: all {_plural(total, 'profile')} can be imported."
+        elif valid == 0:
+            summary = f"“{name}”: none of its {_plural(total, 'profile')} can be imported. What is wrong:"
+        else:
+            summary = (f"“{name}”: {valid} of {_plural(total, 'profile')} can be imported. "
+                       "Those marked \u2717 will be left out; what is wrong is listed under each.")
+        self.summary_label = QLabel(summary, self)
+        self.summary_label.setObjectName("importSummary")
+        self.summary_label.setWordWrap(True)
+        layout.addWidget(self.summary_label)
+
+        self.tree = QTreeWidget(self)
+        self.tree.setObjectName("importReport")
+        self.tree.setColumnCount(2)
+        self.tree.setHeaderLabels(["Profile / field", "Result"])
+        self.tree.setRootIsDecorated(True)
+        self.tree.setUniformRowHeights(False)
+        self.tree.setWordWrap(True)
+        self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.tree.header().setStretchLastSection(True)
+        for candidate in report.candidates:
+            if candidate.valid:
+                result = "\u2713 will be imported"
+                color = _OK_COLOR
+            else:
+                result = f"\u2717 not imported ({_plural(len(candidate.problems), 'problem')})"
+                color = _BAD_COLOR
+            item = QTreeWidgetItem([candidate.label, result])
+            item.setForeground(1, QBrush(color))
+            ordered = sorted(candidate.problems.items(), key=lambda item: (
+                _FIELD_ORDER.index(item[0]) if item[0] in _FIELD_ORDER else len(_FIELD_ORDER)))
+            for field_name, problem in ordered:
+                child = QTreeWidgetItem([_FIELD_NAMES.get(field_name, field_name), problem])
+                child.setForeground(1, QBrush(_BAD_COLOR))
+                item.addChild(child)
+            for note in candidate.notes:
+                item.addChild(QTreeWidgetItem(["Note", note]))
+            self.tree.addTopLevelItem(item)
+        self.tree.expandAll()
+        self.tree.setVisible(bool(report.candidates))
+        layout.addWidget(self.tree, 1)
+
+        if valid:
+            note = QLabel("API keys are never imported: enter them for the new profiles afterwards.", self)
+            note.setWordWrap(True)
+            layout.addWidget(note)
+
+        self.buttons = QDialogButtonBox(self)
+        self.import_button: QPushButton | None = None
+        if valid:
+            self.import_button = self.buttons.addButton(
+                f"Import {_plural(valid, 'valid profile')}" if valid < total else f"Import {_plural(valid, 'profile')}",
+                QDialogButtonBox.ButtonRole.AcceptRole)
+            self.import_button.setObjectName("importValidButton")
+            self.cancel_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+            self.import_button.setDefault(True)
+        else:
+            self.cancel_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
+        self.cancel_button.setObjectName("importCancelButton")
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+
+    def rows(self) -> list[tuple[str, str, list[tuple[str, str]]]]:
+        """(profile, result, [(field, problem or note), ...]) as shown; for tests and logs."""
+        rows = []
+        for i in range(self.tree.topLevelItemCount()):
+            item = self.tree.topLevelItem(i)
+            children = [(item.child(j).text(0), item.child(j).text(1)) for j in range(item.childCount())]
+            rows.append((item.text(0), item.text(1), children))
+        return rows
+
+
+class ProfileTransfer(QObject):
+    """File ▸ Import/Export profiles for a MainWindow. ``choose_*_path`` are the seams tests replace."""
+
+    def __init__(self, window: MainWindow, controller: PreviewController):
+        super().__init__(window)
+        self.window = window
+        self.controller = controller
+        self.dialog: ImportReportDialog | None = None
+        # Queued: the results are emitted inside asyncio tasks; dialogs must open from a plain slot.
+        controller.import_read.connect(self._show_report, Qt.ConnectionType.QueuedConnection)
+        controller.profiles_exported.connect(self._exported, Qt.ConnectionType.QueuedConnection)
+
+    # --- overridable file dialogs -------------------------------------------------------
+
+    def choose_import_path(self) -> str | None:
+        path, _ = QFileDialog.getOpenFileName(self.window, "Import profiles", str(Path.home()), FILE_FILTER)
+        return path or None
+
+    def choose_export_path(self) -> str | None:
+        path, _ = QFileDialog.getSaveFileName(self.window, "Export profiles",
+                                              str(Path.home() / EXPORT_FILE_NAME), FILE_FILTER)
+        return path or None
+
+    # --- import -------------------------------------------------------------------------
+
+    def import_profiles(self) -> None:
+        path = self.choose_import_path()
+        if not path:
+            return
+        self.window.statusBar().showMessage(f"Reading {path}…", STATUS_MS)
+        self.controller.start_import_read(path)
+
+    def _show_report(self, report: ImportReport) -> None:
+        self.window.statusBar().clearMessage()
+        if self.dialog is not None:
+            self.dialog.close()
+        dialog = ImportReportDialog(report, self.window)
+        dialog.accepted.connect(lambda: self._apply(report))
+        dialog.finished.connect(lambda _result: dialog.deleteLater())
+        self.dialog = dialog
+        dialog.open()  # window-modal without a nested event loop
+
+    def _apply(self, report: ImportReport) -> None:
+        try:
+            added = self.controller.apply_import(report)
+        except MomentsError as exc:
+            self.window.show_error(exc)
+            return
+        self.window.refresh_profile_list()
+        names = ", ".join(f"“{p.name}”" for p in added)
+        self.window.statusBar().showMessage(
+            f"Imported {_plural(len(added), 'profile')}: {names}. Enter their API keys before using them."
+            if added else "Nothing was imported.", STATUS_MS)
+
+    # --- export -------------------------------------------------------------------------
+
+    def export_profiles(self) -> None:
+        path = self.choose_export_path()
+        if not path:
+            return
+        self.window.statusBar().showMessage(f"Writing {path}…", STATUS_MS)
+        self.controller.start_export(path)
+
+    def _exported(self, path: str, result: object) -> None:
+        if isinstance(result, MomentsError):
+            self.window.statusBar().clearMessage()
+            self.window.show_error(result)
+            return
+        unsaved = " Unsaved changes were not included." if self.window.has_unsaved_edits() else ""
+        self.window.statusBar().showMessage(
+            f"Exported {_plural(int(result), 'profile')} to {path} (without API keys).{unsaved}", STATUS_MS)

@@ -1,0 +1,72 @@
+"""The window's menu bar (File: import/export profiles, quit; Help: about) and the About box."""
+
+from __future__ import annotations
+
+import html
+import platform
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, qVersion
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMessageBox
+
+from moments_desktop import APP_NAME, __version__
+from moments_desktop.core import paths
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+
+@dataclass
+class MenuActions:
+    import_profiles: QAction
+    export_profiles: QAction
+    quit: QAction
+    about: QAction
+
+
+def install_menus(window: MainWindow) -> MenuActions:
+    bar = window.menuBar()
+    file_menu = bar.addMenu("&File")
+    import_action = file_menu.addAction("&Import profiles…")
+    import_action.setObjectName("importProfilesAction")
+    import_action.setStatusTip("Add profiles from a file exported by this app (API keys are never in it)")
+    export_action = file_menu.addAction("&Export profiles…")
+    export_action.setObjectName("exportProfilesAction")
+    export_action.setStatusTip("Save all profiles to a file, without API keys")
+    file_menu.addSeparator()
+    quit_action = file_menu.addAction("&Quit")
+    quit_action.setObjectName("quitAction")
+    quit_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Quit))
+    quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+    help_menu = bar.addMenu("&Help")
+    about_action = help_menu.addAction(f"&About {APP_NAME}")
+    about_action.setObjectName("aboutAction")
+    about_action.setMenuRole(QAction.MenuRole.AboutRole)
+    return MenuActions(import_action, export_action, quit_action, about_action)
+
+
+def about_html(keychain: str) -> str:
+    def row(label: str, value: str) -> str:
+        return f"<tr><td style='padding-right:12px'><b>{html.escape(label)}</b></td><td>{html.escape(value)}</td></tr>"
+
+    rows = "".join([
+        row("Version", __version__),
+        row("Keychain", keychain),
+        row("Profiles and settings", str(paths.config_dir())),
+        row("Call journal", str(paths.data_dir())),
+        row("Logs", str(paths.log_dir())),
+        row("Runtime", f"Python {platform.python_version()}, Qt {qVersion()}"),
+    ])
+    return (f"<h3>{html.escape(APP_NAME)} {html.escape(__version__)}</h3>"
+            "<p>Test and preview Amazon Moments rewards. API keys are kept only in the keychain.</p>"
+            f"<table>{rows}</table>")
+
+
+def about_box(window: MainWindow, keychain: str) -> QMessageBox:
+    box = QMessageBox(QMessageBox.Icon.NoIcon, f"About {APP_NAME}", about_html(keychain),
+                      QMessageBox.StandardButton.Close, window)
+    box.setObjectName("aboutBox")
+    box.setTextFormat(Qt.TextFormat.RichText)
+    return box

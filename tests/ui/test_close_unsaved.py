@@ -1,0 +1,108 @@
+"""Closing the window with unsaved profile edits asks Save all / Discard / Cancel."""
+
+from __future__ import annotations
+
+import pytest
+
+from moments_desktop.core.profiles import DEMO_PROFILE_ID, DEMO_PROFILE_NAME, Profile, ProfileStore
+
+pytestmark = pytest.mark.gui
+
+
+class Answers:
+    def __init__(self, *answers: str):
+        self.answers = list(answers)
+        self.asked: list[list[str]] = []
+
+    def __call__(self, names):
+        self.asked.append(list(names))
+        assert self.answers, f"unexpected unsaved-changes question for {names}"
+        return self.answers.pop(0)
+
+
+@pytest.fixture
+def edited(harness, sandbox):
+    """The demo profile and "Staging" both with unsaved edits; Staging is shown."""
+    staging = harness.profiles.add(Profile(name="Staging", base_url="https://staging.example.com/prod",
+                                           **sandbox.demo_body))
+    w = harness.window
+    w.form.editors["rewardGroupId"].setText("JP")
+    w.refresh_profile_list()
+    w.profile_combo.setCurrentIndex(w.profile_combo.findData(staging.id))
+    w.form.editors["campaignId"].setText("LIVECAMP1")
+    assert w.is_dirty(DEMO_PROFILE_ID) and w.is_dirty(staging.id)
+    closed = []
+    w.closed.connect(lambda: closed.append(True))
+    return harness, staging, closed
+
+
+def test_cancel_keeps_the_window_open_with_the_edits(edited, monkeypatch):
+    harness, staging, closed = edited
+    w = harness.window
+    answers = Answers("cancel")
+    monkeypatch.setattr(w, "ask_unsaved_edits", answers)
+    assert not w.close()
+    assert answers.asked == [[DEMO_PROFILE_NAME, "Staging"]]
+    assert w.isVisible() and not closed
+    assert w.form.fields()["campaignId"] == "LIVECAMP1" and w.is_dirty(DEMO_PROFILE_ID)
+    assert harness.profiles.get(staging.id).campaignId == "DEMOCAMP1"
+
+
+def test_discard_closes_without_writing(edited, monkeypatch):
+    harness, staging, closed = edited
+    w = harness.window
+    monkeypatch.setattr(w, "ask_unsaved_edits", Answers("discard"))
+    assert w.close()
+    assert not w.isVisible() and closed == [True]
+    fresh = ProfileStore(harness.profiles.path)
+    assert fresh.get(staging.id).campaignId == "DEMOCAMP1"
+    assert fresh.get(DEMO_PROFILE_ID).rewardGroupId == "US"
+
+
+def test_save_all_writes_every_edited_profile_then_closes(edited, monkeypatch):
+    harness, staging, closed = edited
+    w = harness.window
+    monkeypatch.setattr(w, "ask_unsaved_edits", Answers("save"))
+    w.menu_actions.quit.trigger()
+    assert not w.isVisible() and closed == [True]
+    fresh = ProfileStore(harness.profiles.path)
+    assert fresh.get(staging.id).campaignId == "LIVECAMP1"
+    assert fresh.get(DEMO_PROFILE_ID).rewardGroupId == "JP"
+
+
+def test_save_all_stops_at_an_edit_that_cannot_be_saved(edited, monkeypatch):
+    harness, staging, closed = edited
+    w = harness.window
+    w.form.editors["appId"].clear()  # Staging now has an invalid edit
+    w.profile_combo.setCurrentIndex(w.profile_combo.findData(DEMO_PROFILE_ID))
+    errors = []
+    monkeypatch.setattr(w, "show_error", errors.append)
+    monkeypatch.setattr(w, "ask_unsaved_edits", Answers("save"))
+    assert not w.close()
+    assert w.isVisible() and not closed
+    assert w.current_profile_id() == staging.id  # shown, so it can be fixed
+    assert w.form.error_labels["appId"].isVisible()
+    assert "appId" in errors[0].message
+    # the valid one before it was written; the invalid one is still an edit, not lost
+    assert ProfileStore(harness.profiles.path).get(DEMO_PROFILE_ID).rewardGroupId == "JP"
+    assert w.is_dirty(staging.id) and not w.is_dirty(DEMO_PROFILE_ID)
+
+
+def test_no_question_without_edits(harness, monkeypatch):
+    w = harness.window
+    monkeypatch.setattr(w, "ask_unsaved_edits", Answers())
+    assert w.close()
+
+
+def test_deleting_an_edited_profile_says_its_edits_go_too(harness, sandbox, monkeypatch):
+    staging = harness.profiles.add(Profile(name="Staging", base_url="https://staging.example.com/prod",
+                                           **sandbox.demo_body))
+    w = harness.window
+    w.refresh_profile_list()
+    w.profile_combo.setCurrentIndex(w.profile_combo.findData(staging.id))
+    w.form.editors["campaignId"].setText("LIVECAMP1")
+    asked = []
+    monkeypatch.setattr(w, "ask_confirm", lambda text, title="": asked.append(text) or False)
+    w.delete_button.click()
+    assert "Its unsaved changes are discarded too." in asked[0]
+    assert w.is_dirty(staging.id)  # declined: nothing lost
