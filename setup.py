@@ -23,7 +23,7 @@ class BuildPyWithResources(build_py):
         target = Path(self.build_lib) / "moments_desktop" / "_resources"
         if target.exists():
             shutil.rmtree(target)
-        shutil.copytree(HERE / "resources", target, ignore=shutil.ignore_patterns("*.xcf", "src"))
+        shutil.copytree(HERE / "resources", target, ignore=shutil.ignore_patterns("*.xcf", "src", "screenshots"))
 
 
 setup(cmdclass={"build_py": BuildPyWithResources})

@@ -85,7 +85,7 @@ class MainWindow(QMainWindow):
         manage_row.addStretch(1)
         left_layout.addLayout(manage_row)
 
-        group = QGroupBox("getRewardInfo request", left)
+        group = QGroupBox("Request (getRewardInfo and getReward)", left)
         group_layout = QVBoxLayout(group)
         self.form = RequestForm(group)
         group_layout.addWidget(self.form)
