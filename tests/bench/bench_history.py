@@ -21,14 +21,14 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import qasync  # noqa: E402
-from bench_journal import rows  # noqa: E402
 from PySide6.QtCore import QTimer  # noqa: E402
 from PySide6.QtGui import QStandardItemModel  # noqa: E402
 from PySide6.QtWidgets import QApplication, QTableView  # noqa: E402
+from synthetic_journal import fill_journal  # noqa: E402
 
 from moments_desktop.core.journal import Journal  # noqa: E402
 from moments_desktop.ui.history_service import HistoryService  # noqa: E402
@@ -64,14 +64,7 @@ async def timed(step: Callable[[], Awaitable[None]], repeat: int = REPEAT,
 
 def fill(path: Path, n: int) -> float:
     start = time.perf_counter()
-    with Journal(path) as journal:
-        batch = []
-        for row in rows(n):
-            batch.append(row)
-            if len(batch) == 10_000:
-                journal.record_many(batch)
-                batch.clear()
-        journal.record_many(batch)
+    fill_journal(path, n)
     return time.perf_counter() - start
 
 

@@ -16,31 +16,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from moments_desktop.core.journal import Journal, JournalFilter
+from synthetic_journal import fill_journal  # noqa: E402
 
-BODY = {"appId": "DEMO1", "momentId": "GAME_COMPLETE", "deviceType": "Android", "rewardGroupId": "US"}
-
-
-def rows(n: int):
-    start = datetime(2025, 1, 1, tzinfo=UTC)
-    for i in range(n):
-        claim = i % 10 == 0
-        yield dict(
-            endpoint="GetReward" if claim else "GetRewardInfo",
-            url="https://api.example.com/prod/" + ("GetReward" if claim else "GetRewardInfo"),
-            headers={"x-api-key": "sk-bench-secret", "Accept": "application/json"},
-            body={**BODY, "campaignId": f"CAMP{i % 997:04d}"},
-            status=200 if i % 7 else 429,
-            response_headers={"content-type": "application/json"},
-            response_body='{"rewardTitle": "Reward %d", "rewardAnnouncementText": "You earned it"}' % i,
-            duration_ms=float(i % 300),
-            outcome="success" if i % 7 else "error",
-            reward_url=f"https://rewards.example/r/{i}" if claim else None,
-            profile_id=f"profile-{i % 20}",
-            profile_name=f"Profile {i % 20}",
-            time=start + timedelta(seconds=30 * i),
-        )
+from moments_desktop.core.journal import Journal, JournalFilter  # noqa: E402
 
 
 def timed(fn, repeat: int = 20) -> float:
@@ -55,15 +35,10 @@ def timed(fn, repeat: int = 20) -> float:
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     with tempfile.TemporaryDirectory() as tmp:
-        journal = Journal(Path(tmp) / "bench.sqlite3")
+        path = Path(tmp) / "bench.sqlite3"
         t = time.perf_counter()
-        batch = []
-        for row in rows(n):
-            batch.append(row)
-            if len(batch) == 5000:
-                journal.record_many(batch)
-                batch.clear()
-        journal.record_many(batch)
+        fill_journal(path, n)
+        journal = Journal(path)
         insert_s = time.perf_counter() - t
         print(f"rows: {journal.count():,}  (FTS5 trigram search: {journal.fts})  bulk insert: {insert_s:.1f} s")
 

@@ -16,6 +16,7 @@ import pytest
 from PySide6.QtCore import QDate, QPoint, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QAbstractItemView
+from synthetic_journal import fill_journal  # tests/synthetic_journal.py
 
 from moments_desktop.core.exchange import REDACTED
 from moments_desktop.core.journal import Journal
@@ -413,32 +414,11 @@ def test_new_rows_arrive_on_top_and_keep_the_selection(harness, in_loop, until):
 BIG = 100_000
 
 
-def big_rows(n: int):
-    start = datetime(2025, 1, 1, tzinfo=UTC)
-    for i in range(n):
-        claim = i % 10 == 0
-        yield dict(
-            endpoint="GetReward" if claim else "GetRewardInfo",
-            url="https://api.example.com/prod/" + ("GetReward" if claim else "GetRewardInfo"),
-            headers={"x-api-key": KEY}, body={**BODY, "campaignId": f"CAMP{i % 997:04d}"},
-            status=200 if i % 7 else 429, response_body='{"rewardNotificationText": "Reward %d"}' % i,
-            duration_ms=float(i % 300), outcome="success" if i % 7 else "error",
-            reward_url=f"https://rewards.example/r/{i}" if claim else None,
-            profile_id=f"profile-{i % 20}", profile_name=f"Profile {i % 20}",
-            time=start + timedelta(seconds=30 * i))
-
-
 @pytest.fixture(scope="session")
 def big_journal(tmp_path_factory):
     """A 100,000-row journal, written once per session; tests copy it."""
     path = tmp_path_factory.mktemp("big-journal") / "journal.sqlite3"
-    with Journal(path) as journal:
-        batch = []
-        for row in big_rows(BIG):
-            batch.append(row)
-            if len(batch) == 10_000:
-                journal.record_many(batch)
-                batch.clear()
+    fill_journal(path, BIG, api_key=KEY)
     return path
 
 
