@@ -1,4 +1,8 @@
-"""Closing the window with unsaved profile edits asks Save all / Discard / Cancel."""
+"""Closing the window with unsaved profile edits asks Save all / Discard / Cancel.
+
+"Save all" writes off the UI thread: the close is refused at first, and the window closes
+itself once every edit is written (or stays open on the first that cannot be saved).
+"""
 
 from __future__ import annotations
 
@@ -59,18 +63,37 @@ def test_discard_closes_without_writing(edited, monkeypatch):
     assert fresh.get(DEMO_PROFILE_ID).rewardGroupId == "US"
 
 
-def test_save_all_writes_every_edited_profile_then_closes(edited, monkeypatch):
+@pytest.fixture
+def keep_loop_after_last_window(qapp):
+    """The window closes while the loop runs: Qt must not quit the application (and stop the test's loop)."""
+    qapp.setQuitOnLastWindowClosed(False)
+    yield
+    qapp.setQuitOnLastWindowClosed(True)
+
+
+def test_save_all_writes_every_edited_profile_then_closes(edited, monkeypatch, in_loop, until,
+                                                          keep_loop_after_last_window):
     harness, staging, closed = edited
     w = harness.window
-    monkeypatch.setattr(w, "ask_unsaved_edits", Answers("save"))
-    w.menu_actions.quit.trigger()
-    assert not w.isVisible() and closed == [True]
+    answers = Answers("save")
+    monkeypatch.setattr(w, "ask_unsaved_edits", answers)
+
+    async def scenario():
+        w.menu_actions.quit.trigger()
+        assert w.isVisible() and not closed  # the writes run; the window closes itself after them
+        assert not w.profile_combo.isEnabled() and not w.save_button.isEnabled()
+        assert not w.close()  # asked again meanwhile: refused, and no second question
+        await until(lambda: closed == [True])
+        await harness.controller.aclose()  # started by the close: finish it on this loop run
+
+    in_loop(scenario)
+    assert not w.isVisible() and len(answers.asked) == 1
     fresh = ProfileStore(harness.profiles.path)
     assert fresh.get(staging.id).campaignId == "LIVECAMP1"
     assert fresh.get(DEMO_PROFILE_ID).rewardGroupId == "JP"
 
 
-def test_save_all_stops_at_an_edit_that_cannot_be_saved(edited, monkeypatch):
+def test_save_all_stops_at_an_edit_that_cannot_be_saved(edited, monkeypatch, in_loop, until):
     harness, staging, closed = edited
     w = harness.window
     w.form.editors["appId"].clear()  # Staging now has an invalid edit
@@ -78,7 +101,13 @@ def test_save_all_stops_at_an_edit_that_cannot_be_saved(edited, monkeypatch):
     errors = []
     monkeypatch.setattr(w, "show_error", errors.append)
     monkeypatch.setattr(w, "ask_unsaved_edits", Answers("save"))
-    assert not w.close()
+
+    async def scenario():
+        assert not w.close()
+        await until(lambda: bool(errors))
+        await until(lambda: w.profile_combo.isEnabled())
+
+    in_loop(scenario)
     assert w.isVisible() and not closed
     assert w.current_profile_id() == staging.id  # shown, so it can be fixed
     assert w.form.error_labels["appId"].isVisible()
