@@ -8,11 +8,14 @@ off the UI thread: those scenarios run on the loop and wait for the result with 
 
 from __future__ import annotations
 
+import errno
+
 import keyring.backends.fail
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit
 
+from moments_desktop.core import paths
 from moments_desktop.core.credentials import MEMORY_BACKEND_NAME
 from moments_desktop.core.profiles import DEMO_PROFILE_ID, DEMO_PROFILE_NAME, EMBEDDED_SANDBOX_URL
 from moments_desktop.ui.main_window import MainWindow
@@ -232,6 +235,33 @@ def test_save_writes_edits_and_keeps_the_embedded_sandbox(ui, in_loop, until):
     from moments_desktop.core.profiles import ProfileStore
 
     assert ProfileStore(harness.profiles.path).get(DEMO_PROFILE_ID).rewardGroupId == "EU"
+
+
+def test_save_that_the_disk_refuses_explains_and_keeps_the_edits(ui, in_loop, until, monkeypatch):
+    harness, dialogs = ui
+    w = harness.window
+    before = harness.profiles.path.read_bytes() if harness.profiles.path.exists() else None
+
+    def disk_full(path, text, encoding="utf-8"):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(paths, "atomic_write_text", disk_full)
+
+    async def scenario():
+        w.form.editors["rewardGroupId"].setText("EU")
+        w.save_button.click()
+        await until(lambda: bool(dialogs.errors))
+        await until(lambda: w.save_button.isEnabled())
+
+    in_loop(scenario)
+    assert dialogs.errors == [
+        "The profile could not be changed: profiles.json could not be written (No space left on device). "
+        f"Nothing was changed. Check that there is free disk space and that {harness.profiles.path.parent} "
+        "is writable, then try again."]
+    # the edit is still there, still unsaved, and can be saved again
+    assert w.form.fields()["rewardGroupId"] == "EU" and w.is_dirty() and w.revert_button.isEnabled()
+    assert harness.profiles.get(DEMO_PROFILE_ID).rewardGroupId == "US"
+    assert (harness.profiles.path.read_bytes() if harness.profiles.path.exists() else None) == before
 
 
 def test_key_field_is_masked_and_revealed_only_while_pressed(qtbot, ui, create):
