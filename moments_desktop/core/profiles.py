@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import threading
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
@@ -344,19 +345,35 @@ def _unique_name(name: str, taken: set[str]) -> str:
 
 
 class ProfileStore:
-    """profiles.json: load, validate, CRUD, atomic save, import/export."""
+    """profiles.json: load, validate, CRUD, atomic save, import/export.
+
+    Safe to change from a worker thread while another thread reads. A change builds a new
+    dict, writes it to disk and only then publishes it (one reference assignment); a
+    published dict is never mutated. So readers take no lock and never wait for a disk
+    write: they see the state before the change until the file holds the new one, and a
+    failed write changes nothing. Changes are serialized by ``_write_lock``, so two of them
+    cannot both start from the same state and lose one another's update.
+    """
 
     def __init__(self, path: Path | None = None):
         self.path = Path(path) if path is not None else paths.profiles_path()
         self.load_warnings: list[str] = []
+        # Reentrant: rename() and duplicate() hold it across the update()/add() they call.
+        self._write_lock = threading.RLock()
         self._profiles: dict[str, Profile] = {}
         self.load()
 
     # --- persistence ---------------------------------------------------------------
 
     def load(self) -> None:
-        self.load_warnings = []
-        self._profiles = {DEMO_PROFILE_ID: demo_profile()}
+        with self._write_lock:
+            self.load_warnings = []
+            loaded = {DEMO_PROFILE_ID: demo_profile()}
+            self._read_file(loaded)
+            self._profiles = loaded
+
+    def _read_file(self, loaded: dict[str, Profile]) -> None:
+        """Add the profiles of profiles.json to ``loaded``; set a damaged file or entry aside."""
         if not self.path.exists():
             return
         try:
@@ -385,16 +402,16 @@ class ProfileStore:
             if entry_id == DEMO_PROFILE_ID:
                 profile, problems = parse_profile(entry)
                 if profile is not None and not problems:
-                    self._profiles[DEMO_PROFILE_ID] = profile
+                    loaded[DEMO_PROFILE_ID] = profile
                 else:
                     damaged.append(f"#{index + 1} ({DEMO_PROFILE_NAME}, reset to its defaults)")
                 continue
-            profile, problems = parse_profile(entry, self._profiles.values())
-            if profile is None or problems or not isinstance(entry_id, str) or entry_id in self._profiles:
+            profile, problems = parse_profile(entry, loaded.values())
+            if profile is None or problems or not isinstance(entry_id, str) or entry_id in loaded:
                 label = entry.get("name") if isinstance(entry, dict) else None
                 damaged.append(f"#{index + 1}" + (f" ({label})" if isinstance(label, str) else ""))
                 continue
-            self._profiles[profile.id] = profile
+            loaded[profile.id] = profile
         if damaged:
             backup = self._backup_path()
             try:
@@ -422,11 +439,20 @@ class ProfileStore:
         )
 
     def save(self) -> None:
+        with self._write_lock:
+            self._write_file(self._profiles)
+
+    def _write_file(self, profiles: dict[str, Profile]) -> None:
         document = {
             "schema_version": SCHEMA_VERSION,
-            "profiles": [p.to_dict() for p in self._profiles.values()],
+            "profiles": [p.to_dict() for p in profiles.values()],
         }
         paths.atomic_write_text(self.path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+
+    def _commit(self, profiles: dict[str, Profile]) -> None:
+        """Write ``profiles`` (a new dict), then publish it. Callers hold ``_write_lock``."""
+        self._write_file(profiles)
+        self._profiles = profiles
 
     # --- reading -------------------------------------------------------------------
 
@@ -456,7 +482,7 @@ class ProfileStore:
     def _others(self, profile_id: str) -> list[Profile]:
         return [p for p in self._profiles.values() if p.id != profile_id]
 
-    # --- changing ------------------------------------------------------------------
+    # --- changing (each one holds _write_lock from reading the state to publishing the new one) ---
 
     def _checked(self, profile: Profile) -> Profile:
         errors = profile.field_errors(self._others(profile.id))
@@ -465,39 +491,45 @@ class ProfileStore:
         return profile.normalized()
 
     def add(self, profile: Profile) -> Profile:
-        if profile.id in self._profiles:
-            profile = replace(profile, id=_new_id())
-        profile = self._checked(profile)
-        self._profiles[profile.id] = profile
-        self.save()
-        return profile
+        with self._write_lock:
+            if profile.id in self._profiles:
+                profile = replace(profile, id=_new_id())
+            profile = self._checked(profile)
+            self._commit({**self._profiles, profile.id: profile})
+            return profile
 
     def update(self, profile: Profile) -> Profile:
-        if profile.id not in self._profiles:
-            raise ProfileNotFoundError(profile.name)
-        profile = self._checked(profile)
-        self._profiles[profile.id] = profile
-        self.save()
-        return profile
+        with self._write_lock:
+            if profile.id not in self._profiles:
+                raise ProfileNotFoundError(profile.name)
+            profile = self._checked(profile)
+            self._commit({**self._profiles, profile.id: profile})
+            return profile
+
+    def edit(self, profile_id: str, **changes: Any) -> Profile:
+        """Change some fields of the stored profile, keeping the others as they are now."""
+        with self._write_lock:
+            return self.update(replace(self.get(profile_id), **changes))
 
     def rename(self, profile_id: str, new_name: str) -> Profile:
-        return self.update(replace(self.get(profile_id), name=new_name))
+        return self.edit(profile_id, name=new_name)
 
     def duplicate(self, profile_id: str, new_name: str | None = None) -> Profile:
         """A copy with a new id (so no API key comes with it) and a free name."""
-        source = self.get(profile_id)
-        taken = {p.name.strip().casefold() for p in self._profiles.values()}
-        name = new_name if new_name is not None else _unique_name(f"{source.name} copy", taken)
-        return self.add(replace(source, id=_new_id(), name=name))
+        with self._write_lock:
+            source = self.get(profile_id)
+            taken = {p.name.strip().casefold() for p in self._profiles.values()}
+            name = new_name if new_name is not None else _unique_name(f"{source.name} copy", taken)
+            return self.add(replace(source, id=_new_id(), name=name))
 
     def delete(self, profile_id: str) -> Profile:
         """Remove a profile. Use credentials.delete_profile() to remove its key as well."""
         if profile_id == DEMO_PROFILE_ID:
             raise ProfileError(f"“{DEMO_PROFILE_NAME}” is built in", advice="It cannot be deleted.")
-        profile = self.get(profile_id)
-        del self._profiles[profile_id]
-        self.save()
-        return profile
+        with self._write_lock:
+            profile = self.get(profile_id)
+            self._commit({pid: p for pid, p in self._profiles.items() if pid != profile_id})
+            return profile
 
     # --- import / export -----------------------------------------------------------
 
@@ -547,18 +579,23 @@ class ProfileStore:
         return report
 
     def apply_import(self, report: ImportReport) -> list[Profile]:
-        """Add every valid profile of the report; new ids on collision, names made unique."""
-        added: list[Profile] = []
-        taken = {p.name.strip().casefold() for p in self._profiles.values()}
-        for profile in report.valid:
-            new = replace(profile)
-            if new.id in self._profiles or new.id == DEMO_PROFILE_ID:
-                new = replace(new, id=_new_id())
-            new = replace(new, name=_unique_name(new.name.strip(), taken))
-            new = self._checked(new)
-            taken.add(new.name.casefold())
-            self._profiles[new.id] = new
-            added.append(new)
-        if added:
-            self.save()
-        return added
+        """Add every valid profile of the report; new ids on collision, names made unique. All or none."""
+        with self._write_lock:
+            added: list[Profile] = []
+            result = dict(self._profiles)
+            taken = {p.name.strip().casefold() for p in result.values()}
+            for profile in report.valid:
+                new = replace(profile)
+                if new.id in result or new.id == DEMO_PROFILE_ID:
+                    new = replace(new, id=_new_id())
+                new = replace(new, name=_unique_name(new.name.strip(), taken))
+                errors = new.field_errors(p for p in result.values() if p.id != new.id)
+                if errors:
+                    raise ValidationError(errors)
+                new = new.normalized()
+                taken.add(new.name.casefold())
+                result[new.id] = new
+                added.append(new)
+            if added:
+                self._commit(result)
+            return added

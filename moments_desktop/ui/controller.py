@@ -2,7 +2,8 @@
 
 Widgets never open a socket, a file or the keyring; they call methods here and render
 what the signals carry. Every network step runs as an asyncio task on the qasync loop,
-so the UI stays responsive and a preview can be cancelled.
+so the UI stays responsive and a preview can be cancelled; every disk and keychain call
+runs in a worker thread (``asyncio.to_thread``), its result arriving as a signal.
 """
 
 from __future__ import annotations
@@ -105,16 +106,21 @@ class PreviewController(QObject):
     # (error, may_have_been_sent): the claim stopped on an error of its own, with no exchange to show.
     claim_failed = Signal(object, bool)
     journal_changed = Signal()  # an Operations call returned (or a claim ended): the journal has new rows
-    # Keychain work runs in a worker thread (keyring calls may block on D-Bus); results arrive here.
-    # A result is the value or the MomentsError (KeyringUnavailableError when the keychain failed).
-    keychain_busy_changed = Signal(bool)  # a save/delete/duplicate is running
+    # Profile changes (profiles.json writes, keychain calls that may block on D-Bus) run in a worker
+    # thread; results arrive here. A result is the value or the MomentsError (KeyringUnavailableError
+    # when the keychain failed, ProfileError when profiles.json could not be written).
+    profile_write_busy_changed = Signal(bool)  # a profile or its key is being written (see profile_write_busy)
     keyring_name_changed = Signal(str)
     key_checked = Signal(str, object)  # profile id, True/False or the error
     key_saved = Signal(str, object)  # profile id, name of the store that holds it now, or the error
+    profile_created = Signal(object)  # the new Profile, or the error
+    profile_renamed = Signal(str, object)  # profile id, the renamed Profile or the error
+    profile_saved = Signal(str, object)  # profile id, the saved Profile or the error
     profile_deleted = Signal(str, object)  # profile id, a warning (str) or None, or the error
     profile_duplicated = Signal(str, object)  # source id, (copy: Profile, warning: str | None) or the error
     catalog_loaded = Signal(str, object)  # base URL (no trailing slash), SandboxCatalog or None
     import_read = Signal(object)  # ImportReport
+    import_applied = Signal(object)  # list of the added Profiles, or the error
     profiles_exported = Signal(str, object)  # path, number of profiles written or the error
 
     def __init__(self, profiles: ProfileStore, credentials: CredentialStore, journal: Journal,
@@ -143,7 +149,7 @@ class PreviewController(QObject):
         self._deferred_timer = QTimer(self)
         self._deferred_timer.setInterval(20)
         self._deferred_timer.timeout.connect(self._start_deferred)
-        self._keychain_ops = 0
+        self._profile_writes = 0
         self._catalogs: dict[str, tuple[float, SandboxCatalog | None]] = {}  # url -> (valid until, catalog)
         self._catalog_fetches: set[str] = set()
 
@@ -179,11 +185,19 @@ class PreviewController(QObject):
         """For the history view's service, which reads it off the UI thread."""
         return self._journal
 
-    # --- profile management (ProfileStore / CredentialStore; may raise MomentsError) ----
+    # --- profile changes, off the UI thread ------------------------------------------------
+    # Each start_* returns at once; the result comes as a signal. Every change that writes
+    # profiles.json or a key is "exclusive": profile_write_busy is True from the call until the
+    # result is emitted, so the window can hold the controls that would change the profile under it.
 
-    def create_profile(self, name: str, template_id: str | None = None) -> Profile:
-        """A new profile; its body fields start from ``template_id`` (never its key or URL
-        when that is the embedded sandbox)."""
+    @property
+    def profile_write_busy(self) -> bool:
+        """A profile change is being written (profiles.json, the keychain or both)."""
+        return self._profile_writes > 0
+
+    def start_create_profile(self, name: str, template_id: str | None = None) -> None:
+        """A new profile → ``profile_created``; its body fields start from ``template_id`` (never
+        its key, nor its URL when that is the embedded sandbox)."""
         body = {}
         base_url = DEFAULT_BASE_URL
         if template_id is not None and template_id in self._profiles:
@@ -191,26 +205,35 @@ class PreviewController(QObject):
             body = {name_: getattr(template, name_) for name_ in BODY_FIELDS}
             if not template.uses_embedded_sandbox:
                 base_url = template.base_url
-        return self._profiles.add(Profile(name=name, base_url=base_url, **body))
+        new = Profile(name=name, base_url=base_url, **body)
 
-    def rename_profile(self, profile_id: str, new_name: str) -> Profile:
-        return self._profiles.rename(profile_id, new_name)
+        async def run() -> Callable[[], None]:
+            result = await self._write_profiles(self._profiles.add, new)
+            return lambda: self.profile_created.emit(result)
+        self._spawn_profile_write(run)
 
-    def save_profile(self, profile_id: str, base_url: str, fields: dict[str, str]) -> Profile:
-        """Write the form's endpoint + body fields to the stored profile."""
-        profile = self._profiles.get(profile_id)
-        if profile.uses_embedded_sandbox and base_url.strip() == self.base_url_for(profile):
-            base_url = profile.base_url  # keep the sentinel, not this run's sandbox port
-        return self._profiles.update(replace(profile, base_url=base_url,
-                                             **{name: fields.get(name, "") for name in BODY_FIELDS}))
+    def start_rename_profile(self, profile_id: str, new_name: str) -> None:
+        """→ ``profile_renamed``."""
+        async def run() -> Callable[[], None]:
+            result = await self._write_profiles(self._profiles.rename, profile_id, new_name)
+            return lambda: self.profile_renamed.emit(profile_id, result)
+        self._spawn_profile_write(run)
 
-    # --- keychain work, off the UI thread ------------------------------------------------
-    # Each start_* returns at once; the result comes as a signal. save/delete/duplicate are
-    # "exclusive": keychain_busy is True while one runs, so the window can hold its buttons.
+    def start_save_profile(self, profile_id: str, base_url: str, fields: dict[str, str]) -> None:
+        """Write the form's endpoint + body fields to the stored profile → ``profile_saved``."""
+        body = {name: fields.get(name, "") for name in BODY_FIELDS}
 
-    @property
-    def keychain_busy(self) -> bool:
-        return self._keychain_ops > 0
+        def save() -> Profile:
+            profile = self._profiles.get(profile_id)
+            url = base_url
+            if profile.uses_embedded_sandbox and url.strip() == self.base_url_for(profile):
+                url = profile.base_url  # keep the sentinel, not this run's sandbox port
+            return self._profiles.edit(profile_id, base_url=url, **body)
+
+        async def run() -> Callable[[], None]:
+            result = await self._write_profiles(save)
+            return lambda: self.profile_saved.emit(profile_id, result)
+        self._spawn_profile_write(run)
 
     def refresh_keyring_name(self) -> None:
         async def run() -> None:
@@ -232,7 +255,7 @@ class PreviewController(QObject):
         async def run() -> Callable[[], None]:
             result = await self._in_thread(store)
             return lambda: self.key_saved.emit(profile_id, result)
-        self._spawn_keychain(run)
+        self._spawn_profile_write(run)
 
     def start_delete_profile(self, profile_id: str, *, even_if_key_remains: bool = False) -> None:
         """Delete the profile and its key → ``profile_deleted``.
@@ -244,7 +267,7 @@ class PreviewController(QObject):
             try:
                 profile = self._profiles.get(profile_id)
                 if profile.is_builtin:
-                    self._profiles.delete(profile_id)  # raises: built in
+                    self._profiles.delete(profile_id)  # raises before any write: built in
             except MomentsError as exc:
                 return exc
             removed = await self._in_thread(self._credentials.delete_key, profile_id)
@@ -253,16 +276,13 @@ class PreviewController(QObject):
                 warning = key_left_behind_warning(self._credentials, profile_id, removed)
             elif isinstance(removed, MomentsError):
                 return removed
-            try:
-                self._profiles.delete(profile_id)
-            except MomentsError as exc:
-                return exc
-            return warning
+            deleted = await self._write_profiles(self._profiles.delete, profile_id)
+            return deleted if isinstance(deleted, MomentsError) else warning
 
         async def run() -> Callable[[], None]:
             result = await delete()
             return lambda: self.profile_deleted.emit(profile_id, result)
-        self._spawn_keychain(run)
+        self._spawn_profile_write(run)
 
     def start_duplicate_profile(self, profile_id: str) -> None:
         """Copy the profile and its key → ``profile_duplicated``. A key that cannot be copied
@@ -270,9 +290,11 @@ class PreviewController(QObject):
         async def duplicate() -> object:
             try:
                 source = self._profiles.get(profile_id)
-                copy = self._profiles.duplicate(profile_id)
             except MomentsError as exc:
                 return exc
+            copy = await self._write_profiles(self._profiles.duplicate, profile_id)
+            if isinstance(copy, MomentsError):
+                return copy
             warning = None
             if not source.uses_embedded_sandbox:  # the embedded sandbox's key is never in the keychain
                 def copy_key() -> None:
@@ -288,7 +310,7 @@ class PreviewController(QObject):
         async def run() -> Callable[[], None]:
             result = await duplicate()
             return lambda: self.profile_duplicated.emit(profile_id, result)
-        self._spawn_keychain(run)
+        self._spawn_profile_write(run)
 
     def use_memory_fallback(self) -> None:
         self._credentials.use_memory_fallback()  # no backend call: sets a dict
@@ -306,6 +328,20 @@ class PreviewController(QObject):
             return exc
         except Exception as exc:  # noqa: BLE001 - shown as a message, never a traceback
             return UnexpectedError(type(exc).__name__)
+
+    async def _write_profiles(self, change: Callable[..., Any], *args) -> Any:
+        """Run a ProfileStore change (it writes profiles.json) in a worker thread; its result or a MomentsError.
+
+        A failed write leaves the store as it was (see ProfileStore), so the window keeps the edits."""
+        def write() -> Any:
+            try:
+                return change(*args)
+            except OSError as exc:
+                raise ProfileError(
+                    f"profiles.json could not be written ({exc.strerror or type(exc).__name__})",
+                    advice=f"Nothing was changed. Check that there is free disk space and that "
+                           f"{self._profiles.path.parent} is writable, then try again.") from None
+        return await self._in_thread(write)
 
     # --- sandbox catalog (choices for the form) ---------------------------------------
 
@@ -364,12 +400,12 @@ class PreviewController(QObject):
             self.import_read.emit(report)
         self._spawn(run)
 
-    def apply_import(self, report: ImportReport) -> list[Profile]:
-        """Add the report's valid profiles (written like any profile change)."""
-        try:
-            return self._profiles.apply_import(report)
-        except OSError as exc:
-            raise ProfileError(f"profiles.json could not be written ({exc.strerror or type(exc).__name__})") from None
+    def start_apply_import(self, report: ImportReport) -> None:
+        """Add the report's valid profiles (written like any profile change) → ``import_applied``."""
+        async def run() -> Callable[[], None]:
+            result = await self._write_profiles(self._profiles.apply_import, report)
+            return lambda: self.import_applied.emit(result)
+        self._spawn_profile_write(run)
 
     # --- task plumbing --------------------------------------------------------------------
 
@@ -399,12 +435,12 @@ class PreviewController(QObject):
         for make, on_done in pending:
             self._spawn(make, on_done)
 
-    def _spawn_keychain(self, make: Callable[[], Coroutine[Any, Any, Callable[[], None]]]) -> None:
-        """Run an exclusive keychain operation. ``make()`` returns the emit of its result, called
-        after keychain_busy is released so a slot reacting to the result may start the next one."""
-        self._keychain_ops += 1
-        if self._keychain_ops == 1:
-            self.keychain_busy_changed.emit(True)
+    def _spawn_profile_write(self, make: Callable[[], Coroutine[Any, Any, Callable[[], None]]]) -> None:
+        """Run an exclusive profile change. ``make()`` returns the emit of its result, called after
+        profile_write_busy is released so a slot reacting to the result may start the next one."""
+        self._profile_writes += 1
+        if self._profile_writes == 1:
+            self.profile_write_busy_changed.emit(True)
         released = False
 
         def release() -> None:
@@ -412,9 +448,9 @@ class PreviewController(QObject):
             if released:
                 return
             released = True
-            self._keychain_ops -= 1
-            if self._keychain_ops == 0 and not self._closed:
-                self.keychain_busy_changed.emit(False)
+            self._profile_writes -= 1
+            if self._profile_writes == 0 and not self._closed:
+                self.profile_write_busy_changed.emit(False)
 
         async def run() -> None:
             try:

@@ -179,6 +179,9 @@ class MainWindow(QMainWindow):
         # --- wiring ----------------------------------------------------------------------
         # Unsaved edits per profile id: (base_url, fields). Kept in memory until Save/Revert.
         self._drafts: dict[str, tuple[str, dict[str, str]]] = {}
+        # Edits being written (off the UI thread): a draft is dropped only once its write succeeded.
+        self._saving: dict[str, tuple[str, dict[str, str]]] = {}
+        self._closing_after_saves = False  # "Save all" on close is writing; the window closes when done
         self._loading = False
         settings = window_settings()
         last_profile = settings.value("lastProfile", None, type=str)
@@ -220,10 +223,13 @@ class MainWindow(QMainWindow):
         self._key_status_for: str | None = None  # profile whose running key check may set the status
         controller.keyring_name_changed.connect(self._show_keyring_name)
         controller.key_checked.connect(self._show_key_checked)
-        controller.keychain_busy_changed.connect(self._update_actions)
+        controller.profile_write_busy_changed.connect(self._update_actions)
         # Queued: these may ask a question, and a dialog must not open inside an asyncio task.
         queued = Qt.ConnectionType.QueuedConnection
         controller.key_saved.connect(self._key_saved, queued)
+        controller.profile_created.connect(self._profile_created, queued)
+        controller.profile_renamed.connect(self._profile_renamed, queued)
+        controller.profile_saved.connect(self._profile_saved, queued)
         controller.profile_deleted.connect(self._profile_deleted, queued)
         controller.profile_duplicated.connect(self._profile_duplicated, queued)
         self.form_catalog = FormCatalog(self.form, controller, self)
@@ -362,19 +368,22 @@ class MainWindow(QMainWindow):
         self._fill_profiles(self.current_profile_id())
         self._update_actions()
 
-    def save_all_edits(self) -> bool:
-        """Write every profile's unsaved edits; on the first that cannot be saved, show it and stop."""
-        for profile_id, (base_url, fields) in list(self._drafts.items()):
-            try:
-                self.controller.save_profile(profile_id, base_url, fields)
-            except MomentsError as exc:
-                self._select_profile(profile_id)
-                self.show_error(exc)
-                return False
-            del self._drafts[profile_id]
-        self._update_dirty()
+    def save_all_then_close(self) -> None:
+        """Write every profile's unsaved edits, one after another, then close the window. On the first
+        that cannot be saved, show it and stay open (see _profile_saved)."""
+        self._closing_after_saves = True
+        self.statusBar().showMessage("Saving the changes before closing…")
         self._update_actions()
-        return True
+        self._save_next_before_close()
+
+    def _save_next_before_close(self) -> None:
+        waiting = [profile_id for profile_id in self._drafts if profile_id not in self._saving]
+        if waiting:
+            self._start_save(waiting[0], *self._drafts[waiting[0]])
+        elif not self._saving:  # every edit written
+            self._closing_after_saves = False
+            self.statusBar().clearMessage()
+            self.close()
 
     def discard_all_edits(self) -> None:
         if self._drafts:
@@ -395,19 +404,22 @@ class MainWindow(QMainWindow):
             self.profile_combo.setItemText(index, name + (DIRTY_MARK if dirty else ""))
 
     def new_profile(self) -> None:
+        if self._profiles_held():
+            return
         name = self.ask_text("New profile", "Name of the new profile:")
         if name is None or not name.strip():
             return
-        try:
-            profile = self.controller.create_profile(name, self.current_profile_id())
-        except MomentsError as exc:
-            self.show_error(exc)
+        self.controller.start_create_profile(name, self.current_profile_id())
+
+    def _profile_created(self, result) -> None:
+        if isinstance(result, MomentsError):
+            self.show_error(result)
             return
-        self._select_profile(profile.id)
+        self._select_profile(result.id)
 
     def duplicate_profile(self) -> None:
         profile_id = self.current_profile_id()
-        if profile_id is None or self.controller.keychain_busy:
+        if profile_id is None or self._profiles_held():
             return
         self.controller.start_duplicate_profile(profile_id)  # copies the key too: off the UI thread
 
@@ -422,22 +434,23 @@ class MainWindow(QMainWindow):
 
     def rename_profile(self) -> None:
         profile_id = self.current_profile_id()
-        if profile_id is None or profile_id == DEMO_PROFILE_ID:
+        if profile_id is None or profile_id == DEMO_PROFILE_ID or self._profiles_held():
             return
         old = self.controller.profile(profile_id).name
         name = self.ask_text("Rename profile", "New name:", old)
         if name is None or name.strip() == old:
             return
-        try:
-            self.controller.rename_profile(profile_id, name)
-        except MomentsError as exc:
-            self.show_error(exc)
+        self.controller.start_rename_profile(profile_id, name)
+
+    def _profile_renamed(self, profile_id: str, result) -> None:
+        if isinstance(result, MomentsError):
+            self.show_error(result)
             return
         self._select_profile(profile_id)
 
     def delete_profile(self) -> None:
         profile_id = self.current_profile_id()
-        if profile_id is None or profile_id == DEMO_PROFILE_ID or self.controller.keychain_busy:
+        if profile_id is None or profile_id == DEMO_PROFILE_ID or self._profiles_held():
             return
         name = self.controller.profile(profile_id).name
         unsaved = " Its unsaved changes are discarded too." if self.is_dirty(profile_id) else ""
@@ -465,15 +478,35 @@ class MainWindow(QMainWindow):
 
     def save_edits(self) -> None:
         profile_id = self.current_profile_id()
-        if profile_id is None or not self.is_dirty(profile_id):
+        if profile_id is None or not self.is_dirty(profile_id) or self._profiles_held():
             return
-        try:
-            self.controller.save_profile(profile_id, self.form.base_url(), self.form.fields())
-        except MomentsError as exc:
-            self.show_error(exc)
+        self._start_save(profile_id, self.form.base_url(), self.form.fields())
+
+    def _start_save(self, profile_id: str, base_url: str, fields: dict[str, str]) -> None:
+        self._saving[profile_id] = (base_url, dict(fields))
+        self.controller.start_save_profile(profile_id, base_url, fields)
+
+    def _profile_saved(self, profile_id: str, result) -> None:
+        written = self._saving.pop(profile_id, None)
+        if isinstance(result, MomentsError):
+            # The draft stays: the edits are not lost, and the profile is shown so they can be fixed.
+            self._closing_after_saves = False
+            self.statusBar().clearMessage()
+            if profile_id != self.current_profile_id():
+                self._select_profile(profile_id)  # (drops the draft of a profile deleted meanwhile)
+            self._update_actions()
+            self.show_error(result)
             return
-        self._drafts.pop(profile_id, None)
-        self._profile_chosen()
+        # Edits typed while the write ran are newer than what was written: they stay a draft.
+        if self._drafts.get(profile_id) in (written, self._stored_values(profile_id)):
+            del self._drafts[profile_id]
+        if profile_id == self.current_profile_id() and profile_id not in self._drafts:
+            self._profile_chosen()  # shows the values as stored (trimmed)
+        else:
+            self._update_dirty()
+            self._update_actions()
+        if self._closing_after_saves:
+            self._save_next_before_close()
 
     def revert_edits(self) -> None:
         profile_id = self.current_profile_id()
@@ -505,7 +538,7 @@ class MainWindow(QMainWindow):
     def save_key(self) -> None:
         profile_id = self.current_profile_id()
         key = self.key_edit.text()
-        if profile_id is None or profile_id == DEMO_PROFILE_ID or not key.strip() or self.controller.keychain_busy:
+        if profile_id is None or profile_id == DEMO_PROFILE_ID or not key.strip() or self._profiles_held():
             return
         self._key_status_for = None
         self.key_status.setText("Saving the key…")
@@ -550,21 +583,24 @@ class MainWindow(QMainWindow):
 
     # --- state ---------------------------------------------------------------------------
 
+    def _profiles_held(self) -> bool:
+        """A profile or its key is being written: nothing may change or switch the profile under it."""
+        return self.controller.profile_write_busy or self._closing_after_saves
+
     def _update_actions(self, *_args) -> None:
         busy = self.controller.busy
         self.preview_button.setEnabled(self.form.is_valid() and not busy)
         profile_id = self.current_profile_id()
         builtin = profile_id == DEMO_PROFILE_ID
-        # While a key is saved/deleted/copied the profile must not change under it.
-        held = busy or self.controller.keychain_busy
+        held = busy or self._profiles_held()
         self.profile_combo.setEnabled(not held)
         self.new_button.setEnabled(not held)
         self.duplicate_button.setEnabled(not held and profile_id is not None)
         self.rename_button.setEnabled(not held and profile_id is not None and not builtin)
         self.delete_button.setEnabled(not held and profile_id is not None and not builtin)
         dirty = self.is_dirty(profile_id)
-        self.save_button.setEnabled(not busy and dirty and self.form.is_valid())
-        self.revert_button.setEnabled(not busy and dirty)
+        self.save_button.setEnabled(not held and dirty and self.form.is_valid())
+        self.revert_button.setEnabled(not held and dirty)
         self.save_key_button.setEnabled(not held and bool(self.key_edit.text().strip()))
         self.test_key_button.setVisible(profile_id is not None and not builtin)
         self.test_key_button.setEnabled(not busy and profile_id is not None and not builtin and self.form.is_valid())
@@ -643,7 +679,8 @@ class MainWindow(QMainWindow):
         self.sandbox_label.setText(f"Sandbox: {url}" if url else "Sandbox: not running")
 
     def _settle_unsaved_edits(self) -> bool:
-        """Ask what to do with unsaved edits before closing; False keeps the window open."""
+        """Ask what to do with unsaved edits before closing; False keeps the window open (for now, when
+        the edits are being saved: the window closes itself once they are written)."""
         names = []
         for profile_id in self._drafts:
             try:
@@ -657,10 +694,13 @@ class MainWindow(QMainWindow):
             self._drafts.clear()
             return True
         if answer == "save":
-            return self.save_all_edits()
+            self.save_all_then_close()
         return False
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        if self._closing_after_saves:  # already answered "Save all": closes itself when the writes are done
+            event.ignore()
+            return
         if self._drafts and not self._settle_unsaved_edits():
             event.ignore()
             return

@@ -1,6 +1,7 @@
 """Import and export of profiles from the window: file choice, the import report, status.
 
-Reading the import file and writing the export happen off the UI thread (controller). The
+Reading the import file, adding its profiles to profiles.json and writing the export happen
+off the UI thread (controller). The
 report dialog lists every profile of the file; the invalid ones with each field's problem.
 Only the valid ones are imported, and only when the user presses "Import …".
 """
@@ -26,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from moments_desktop.core.errors import MomentsError
-from moments_desktop.core.profiles import ImportReport
+from moments_desktop.core.profiles import ImportReport, Profile
 from moments_desktop.core.request import BODY_FIELDS, FIELD_LABELS
 
 if TYPE_CHECKING:
@@ -161,6 +162,7 @@ class ProfileTransfer(QObject):
         # Queued: the results are emitted inside asyncio tasks; dialogs must open from a plain slot.
         controller.import_read.connect(self._show_report, Qt.ConnectionType.QueuedConnection)
         controller.profiles_exported.connect(self._exported, Qt.ConnectionType.QueuedConnection)
+        controller.import_applied.connect(self._applied, Qt.ConnectionType.QueuedConnection)
 
     # --- overridable file dialogs -------------------------------------------------------
 
@@ -193,10 +195,13 @@ class ProfileTransfer(QObject):
         dialog.open()  # window-modal without a nested event loop
 
     def _apply(self, report: ImportReport) -> None:
-        try:
-            added = self.controller.apply_import(report)
-        except MomentsError as exc:
-            self.window.show_error(exc)
+        self.window.statusBar().showMessage(f"Importing from {report.path}…", STATUS_MS)
+        self.controller.start_apply_import(report)
+
+    def _applied(self, added: list[Profile] | MomentsError) -> None:
+        if isinstance(added, MomentsError):
+            self.window.statusBar().clearMessage()
+            self.window.show_error(added)
             return
         self.window.refresh_profile_list()
         names = ", ".join(f"“{p.name}”" for p in added)

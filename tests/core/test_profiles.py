@@ -1,5 +1,7 @@
 import json
 import os
+import threading
+import time
 from decimal import Decimal
 
 import pytest
@@ -106,6 +108,74 @@ def test_atomic_write_leaves_no_temp_files_and_survives_failed_write(monkeypatch
         store.add(make("Another"))
     assert store.path.read_text() == before
     assert [p.name for p in store.path.parent.iterdir()] == ["profiles.json"]
+
+
+def test_a_failed_write_changes_nothing_in_the_store_either(monkeypatch, tmp_path):
+    store = ProfileStore()
+    staging = store.add(make())
+    source = tmp_path / "in.json"
+    source.write_text(json.dumps([make("Imported").to_dict()]))
+    report = store.parse_import(source)
+
+    def disk_full(path, text, encoding="utf-8"):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(paths, "atomic_write_text", disk_full)
+    for change in (lambda: store.add(make("Another")), lambda: store.rename(staging.id, "Renamed"),
+                   lambda: store.edit(staging.id, appId="EDITED"), lambda: store.duplicate(staging.id),
+                   lambda: store.delete(staging.id), lambda: store.apply_import(report)):
+        with pytest.raises(OSError):
+            change()
+    # what the store shows is what the file holds: a write that failed left no trace in memory
+    assert [(p.name, p.appId) for p in store] == [("Sandbox demo", "DEMO1"), ("Staging", "APP1")]
+    assert [p.name for p in ProfileStore(store.path)] == ["Sandbox demo", "Staging"]
+
+
+def slow_writes(monkeypatch, delay_s):
+    """Make every profiles.json write take ``delay_s``; returns the threads that wrote."""
+    writers: list[threading.Thread] = []
+    real_write = paths.atomic_write_text
+
+    def slow(path, text, encoding="utf-8"):
+        writers.append(threading.current_thread())
+        time.sleep(delay_s)
+        real_write(path, text, encoding)
+
+    monkeypatch.setattr(paths, "atomic_write_text", slow)
+    return writers
+
+
+def test_readers_do_not_wait_for_a_write_in_another_thread(monkeypatch):
+    store = ProfileStore()
+    staging = store.add(make())
+    writers = slow_writes(monkeypatch, 0.5)
+    worker = threading.Thread(target=store.edit, args=(staging.id,), kwargs={"appId": "EDITED"})
+    worker.start()
+    while not writers:  # the worker is inside the write
+        time.sleep(0.001)
+    started = time.monotonic()
+    seen = (store.get(staging.id).appId, [p.id for p in store.profiles()], len(store), staging.id in store,
+            store.find_by_name("Staging").appId)
+    read_s = time.monotonic() - started
+    assert worker.is_alive()  # still writing
+    worker.join()
+    # the state before the change until the file holds the new one; and no waiting for the disk
+    assert seen == ("APP1", [DEMO_PROFILE_ID, staging.id], 2, True, "APP1")
+    assert read_s < 0.1, read_s
+    assert store.get(staging.id).appId == "EDITED"
+
+
+def test_changes_from_several_threads_at_once_lose_none(monkeypatch):
+    store = ProfileStore()
+    slow_writes(monkeypatch, 0.02)  # widens the window in which two changes could start from one state
+    names = [f"Parallel {n}" for n in range(8)]
+    workers = [threading.Thread(target=store.add, args=(make(name),)) for name in names]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert sorted(p.name for p in store if p.id != DEMO_PROFILE_ID) == names
+    assert sorted(p.name for p in ProfileStore(store.path) if p.id != DEMO_PROFILE_ID) == names
 
 
 @pytest.mark.parametrize("content", [

@@ -68,6 +68,15 @@ def until():
     return wait
 
 
+@pytest.fixture
+def keep_loop_after_last_window(qapp):
+    """For a window that closes while the loop runs: Qt must not quit the application, which
+    would stop the test's loop. The scenario should then await ``controller.aclose()`` itself."""
+    qapp.setQuitOnLastWindowClosed(False)
+    yield
+    qapp.setQuitOnLastWindowClosed(True)
+
+
 @dataclass
 class Harness:
     window: MainWindow

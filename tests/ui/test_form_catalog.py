@@ -126,7 +126,12 @@ def test_a_wrong_value_can_still_be_typed_and_is_validated_as_typed(qtbot, harne
     assert not error.isVisible() and w.preview_button.isEnabled()
     # unknown campaign: every reward group id of the app's campaigns, still offered
     assert w.form.choices("rewardGroupId") == ["US", "JP", "DE", "UK"]
-    w.save_button.click()
+
+    async def save():
+        w.save_button.click()
+        await until(lambda: not w.is_dirty())
+
+    in_loop(save)
     assert harness.profiles.get(DEMO_PROFILE_ID).campaignId == "NOT-IN-CATALOG"
 
 

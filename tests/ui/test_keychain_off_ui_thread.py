@@ -61,8 +61,8 @@ def test_key_check_save_duplicate_delete_keep_the_window_responsive(harness, in_
     async def scenario():
         heartbeat.start()
         w.new_button.click()
+        await until(lambda: w.current_profile_id() != DEMO_PROFILE_ID)  # written off the UI thread too
         profile_id = w.current_profile_id()
-        assert profile_id != DEMO_PROFILE_ID
         assert w.key_status.text() == "Checking the keychain…"
         await until(lambda: w.key_status.text() == "No key stored yet.")
 

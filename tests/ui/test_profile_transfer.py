@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import json
 
 import pytest
 from PySide6.QtCore import Qt
 
 from moments_desktop import __version__
+from moments_desktop.core import paths
 from moments_desktop.core.profiles import DEMO_PROFILE_NAME, Profile
 
 pytestmark = pytest.mark.gui
@@ -97,6 +99,30 @@ def test_import_valid_profiles_on_agreement(qtbot, harness, in_loop, until, tmp_
     assert "Broken one" not in combo_names(w)
     assert w.statusBar().currentMessage().startswith("Imported 2 profiles: “Imported staging”, “No live flag”.")
     assert not harness.credentials.has_key(staging.id)  # keys are never imported
+
+
+def test_import_that_the_disk_refuses_explains_and_adds_nothing(harness, in_loop, until, tmp_path, sandbox,
+                                                                 monkeypatch):
+    path = mixed_import_file(tmp_path, sandbox)
+    w = harness.window
+    errors = []
+    monkeypatch.setattr(w, "show_error", errors.append)
+
+    def read_only(path, text, encoding="utf-8"):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(paths, "atomic_write_text", read_only)
+
+    async def scenario():
+        dialog = await open_import(harness, until, path)
+        dialog.import_button.click()
+        await until(lambda: bool(errors))
+
+    in_loop(scenario)
+    assert errors[0].message.startswith("The profile could not be changed: profiles.json could not be written "
+                                        "(Read-only file system). Nothing was changed.")
+    assert len(harness.profiles) == 1 and combo_names(w) == [DEMO_PROFILE_NAME]
+    assert not w.statusBar().currentMessage().startswith("Imported")
 
 
 def test_import_of_a_file_that_is_not_json_explains_and_offers_only_close(harness, in_loop, until, tmp_path):

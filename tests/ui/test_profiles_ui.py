@@ -2,17 +2,20 @@
 
 Dialogs go through MainWindow.ask_text / ask_confirm / show_error, replaced here so no
 modal box ever opens (an unexpected one fails the test instead of hanging it). Keychain
-work (key check, save, delete, duplicate) runs off the UI thread: those scenarios run on
-the loop and wait for the result with ``until``.
+work (key check, save, delete, duplicate) and profiles.json writes (create, rename, save) run
+off the UI thread: those scenarios run on the loop and wait for the result with ``until``.
 """
 
 from __future__ import annotations
+
+import errno
 
 import keyring.backends.fail
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit
 
+from moments_desktop.core import paths
 from moments_desktop.core.credentials import MEMORY_BACKEND_NAME
 from moments_desktop.core.profiles import DEMO_PROFILE_ID, DEMO_PROFILE_NAME, EMBEDDED_SANDBOX_URL
 from moments_desktop.ui.main_window import MainWindow
@@ -59,17 +62,31 @@ def combo_names(window):
     return [window.profile_combo.itemText(i) for i in range(window.profile_combo.count())]
 
 
-def create(window, dialogs, name):
-    dialogs.texts.append(name)
-    window.new_button.click()
-    assert not dialogs.errors, dialogs.errors
-    return window.current_profile_id()
-
-
-def test_new_profile_appears_in_picker_and_store(ui):
+@pytest.fixture
+def create(ui, in_loop, until):
+    """``create(name)``: press New…, answer ``name``, wait until the profile is written and shown; its id."""
     harness, dialogs = ui
     w = harness.window
-    profile_id = create(w, dialogs, "Staging")
+
+    def run(name):
+        async def scenario():
+            before = w.current_profile_id()
+            dialogs.texts.append(name)
+            w.new_button.click()
+            await until(lambda: w.current_profile_id() != before or bool(dialogs.errors))
+            assert not dialogs.errors, dialogs.errors
+            await until(lambda: not harness.controller.profile_write_busy)
+            return w.current_profile_id()
+
+        return in_loop(scenario)
+
+    return run
+
+
+def test_new_profile_appears_in_picker_and_store(ui, create):
+    harness, dialogs = ui
+    w = harness.window
+    profile_id = create("Staging")
     assert w.profile_combo.currentText() == "Staging"
     stored = harness.profiles.get(profile_id)
     assert stored.name == "Staging"
@@ -79,27 +96,40 @@ def test_new_profile_appears_in_picker_and_store(ui):
     assert w.rename_button.isEnabled() and w.delete_button.isEnabled()
 
 
-def test_new_profile_with_taken_name_shows_error(ui):
+def test_new_profile_with_taken_name_shows_error(ui, in_loop, until):
     harness, dialogs = ui
-    dialogs.texts.append(DEMO_PROFILE_NAME)
-    harness.window.new_button.click()
-    assert dialogs.errors and "already called" in dialogs.errors[0]
-    assert len(harness.profiles) == 1
-
-
-def test_rename_and_duplicate(ui, in_loop, until):
-    harness, dialogs = ui
-    w = harness.window
-    profile_id = create(w, dialogs, "Staging")
-    harness.credentials.set_key(profile_id, "staging-key")
-
-    dialogs.texts.append("Staging EU")
-    w.rename_button.click()
-    assert harness.profiles.get(profile_id).name == "Staging EU"
-    assert w.profile_combo.currentText() == "Staging EU"
-    assert w.current_profile_id() == profile_id
 
     async def scenario():
+        dialogs.texts.append(DEMO_PROFILE_NAME)
+        harness.window.new_button.click()
+        await until(lambda: bool(dialogs.errors))
+
+    in_loop(scenario)
+    assert "already called" in dialogs.errors[0]
+    assert len(harness.profiles) == 1
+    assert harness.window.new_button.isEnabled()
+
+
+def test_rename_and_duplicate(ui, create, in_loop, until):
+    harness, dialogs = ui
+    w = harness.window
+    profile_id = create("Staging")
+    harness.credentials.set_key(profile_id, "staging-key")
+
+    async def scenario():
+        dialogs.texts.append("Staging EU")
+        w.rename_button.click()
+        await until(lambda: w.profile_combo.currentText() == "Staging EU")
+        assert harness.profiles.get(profile_id).name == "Staging EU"
+        assert w.current_profile_id() == profile_id
+
+        dialogs.texts.append(DEMO_PROFILE_NAME)  # taken: refused with a message, the name stays
+        w.rename_button.click()
+        await until(lambda: bool(dialogs.errors))
+        assert "already called" in dialogs.errors.pop()
+        assert harness.profiles.get(profile_id).name == "Staging EU"
+
+        await until(lambda: w.duplicate_button.isEnabled())
         w.duplicate_button.click()
         await until(lambda: w.current_profile_id() != profile_id)
         await until(lambda: w.key_status.text() == "A key is stored for this profile.")
@@ -112,10 +142,10 @@ def test_rename_and_duplicate(ui, in_loop, until):
     assert harness.credentials.get_key(copy_id) == "staging-key"
 
 
-def test_delete_asks_and_removes_profile_and_key(ui, in_loop, until):
+def test_delete_asks_and_removes_profile_and_key(ui, create, in_loop, until):
     harness, dialogs = ui
     w = harness.window
-    profile_id = create(w, dialogs, "Doomed")
+    profile_id = create("Doomed")
     harness.credentials.set_key(profile_id, "doomed-key")
 
     dialogs.confirms.append(False)
@@ -148,10 +178,10 @@ def test_demo_profile_cannot_be_deleted_or_renamed(ui):
     assert not dialogs.asked and DEMO_PROFILE_ID in harness.profiles
 
 
-def test_unsaved_edits_survive_switch_and_revert_restores(ui):
+def test_unsaved_edits_survive_switch_and_revert_restores(ui, create):
     harness, dialogs = ui
     w = harness.window
-    other_id = create(w, dialogs, "Other")
+    other_id = create("Other")
     w.profile_combo.setCurrentIndex(w.profile_combo.findData(DEMO_PROFILE_ID))
     assert not w.save_button.isEnabled() and not w.revert_button.isEnabled()
 
@@ -184,11 +214,19 @@ def test_editing_back_to_stored_value_is_not_dirty(ui):
     assert not w.is_dirty() and w.dirty_label.text() == ""
 
 
-def test_save_writes_edits_and_keeps_the_embedded_sandbox(ui):
+def test_save_writes_edits_and_keeps_the_embedded_sandbox(ui, in_loop, until):
     harness, _ = ui
     w = harness.window
-    w.form.editors["rewardGroupId"].setText("EU")
-    w.save_button.click()
+
+    async def scenario():
+        w.form.editors["rewardGroupId"].setText("EU")
+        w.save_button.click()
+        # held while written: the edit is still a draft, and it cannot be saved twice or reverted
+        assert w.is_dirty() and not w.save_button.isEnabled() and not w.revert_button.isEnabled()
+        assert not w.profile_combo.isEnabled()
+        await until(lambda: not w.is_dirty())
+
+    in_loop(scenario)
     stored = harness.profiles.get(DEMO_PROFILE_ID)
     assert stored.rewardGroupId == "EU"
     assert stored.base_url == EMBEDDED_SANDBOX_URL  # not this run's sandbox port
@@ -199,10 +237,37 @@ def test_save_writes_edits_and_keeps_the_embedded_sandbox(ui):
     assert ProfileStore(harness.profiles.path).get(DEMO_PROFILE_ID).rewardGroupId == "EU"
 
 
-def test_key_field_is_masked_and_revealed_only_while_pressed(qtbot, ui):
+def test_save_that_the_disk_refuses_explains_and_keeps_the_edits(ui, in_loop, until, monkeypatch):
     harness, dialogs = ui
     w = harness.window
-    create(w, dialogs, "Keyed")
+    before = harness.profiles.path.read_bytes() if harness.profiles.path.exists() else None
+
+    def disk_full(path, text, encoding="utf-8"):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(paths, "atomic_write_text", disk_full)
+
+    async def scenario():
+        w.form.editors["rewardGroupId"].setText("EU")
+        w.save_button.click()
+        await until(lambda: bool(dialogs.errors))
+        await until(lambda: w.save_button.isEnabled())
+
+    in_loop(scenario)
+    assert dialogs.errors == [
+        "The profile could not be changed: profiles.json could not be written (No space left on device). "
+        f"Nothing was changed. Check that there is free disk space and that {harness.profiles.path.parent} "
+        "is writable, then try again."]
+    # the edit is still there, still unsaved, and can be saved again
+    assert w.form.fields()["rewardGroupId"] == "EU" and w.is_dirty() and w.revert_button.isEnabled()
+    assert harness.profiles.get(DEMO_PROFILE_ID).rewardGroupId == "US"
+    assert (harness.profiles.path.read_bytes() if harness.profiles.path.exists() else None) == before
+
+
+def test_key_field_is_masked_and_revealed_only_while_pressed(qtbot, ui, create):
+    harness, dialogs = ui
+    w = harness.window
+    create("Keyed")
     assert w.key_edit.echoMode() == QLineEdit.EchoMode.Password
     assert w.key_edit.text() == ""
     w.key_edit.setText("secret-123")
@@ -212,11 +277,10 @@ def test_key_field_is_masked_and_revealed_only_while_pressed(qtbot, ui):
     assert w.key_edit.echoMode() == QLineEdit.EchoMode.Password
 
 
-def test_save_key_stores_in_keyring_and_clears_field(ui, in_loop, until):
+def test_save_key_stores_in_keyring_and_clears_field(ui, create, in_loop, until):
     harness, dialogs = ui
     w = harness.window
-    profile_id = create(w, dialogs, "Keyed")
-    assert w.key_status.text() == "Checking the keychain…"
+    profile_id = create("Keyed")
 
     async def scenario():
         await until(lambda: w.key_status.text() == "No key stored yet.")
@@ -236,11 +300,11 @@ def test_save_key_stores_in_keyring_and_clears_field(ui, in_loop, until):
     in_loop(scenario)
 
 
-def test_save_key_without_keyring_offers_memory(ui, monkeypatch, in_loop, until):
+def test_save_key_without_keyring_offers_memory(ui, create, monkeypatch, in_loop, until):
     harness, dialogs = ui
     w = harness.window
-    profile_id = create(w, dialogs, "No keychain")
     monkeypatch.setattr(harness.credentials, "_backend", keyring.backends.fail.Keyring())
+    profile_id = create("No keychain")
 
     async def scenario():
         await until(lambda: w.key_status.text() == "The system keychain is not available.")
@@ -262,10 +326,10 @@ def test_save_key_without_keyring_offers_memory(ui, monkeypatch, in_loop, until)
     assert w.key_edit.text() == ""
 
 
-def test_last_profile_and_splitter_restored_by_new_window(qtbot, ui, monkeypatch):
+def test_last_profile_and_splitter_restored_by_new_window(qtbot, ui, create, monkeypatch):
     harness, dialogs = ui
     w = harness.window
-    profile_id = create(w, dialogs, "Remembered")
+    profile_id = create("Remembered")
     w.splitter.setSizes([300, 800])
     sizes = w.splitter.sizes()
     w.close()
@@ -280,10 +344,10 @@ def test_last_profile_and_splitter_restored_by_new_window(qtbot, ui, monkeypatch
     assert again.splitter.sizes() == sizes
 
 
-def test_missing_last_profile_falls_back_to_demo(qtbot, ui):
+def test_missing_last_profile_falls_back_to_demo(qtbot, ui, create):
     harness, dialogs = ui
     w = harness.window
-    profile_id = create(w, dialogs, "Gone soon")
+    profile_id = create("Gone soon")
     w.close()
     harness.profiles.delete(profile_id)
     again = MainWindow(harness.controller)
@@ -291,16 +355,16 @@ def test_missing_last_profile_falls_back_to_demo(qtbot, ui):
     assert again.current_profile_id() == DEMO_PROFILE_ID
 
 
-def test_delete_without_keyring_asks_again_and_warns(ui, monkeypatch, in_loop, until):
+def test_delete_without_keyring_asks_again_and_warns(ui, create, monkeypatch, in_loop, until):
     harness, dialogs = ui
     w = harness.window
-    profile_id = create(w, dialogs, "Stranded")
+    profile_id = create("Stranded")
     monkeypatch.setattr(harness.credentials, "_backend", keyring.backends.fail.Keyring())
 
     async def scenario():
         dialogs.confirms += [True, False]  # yes delete; no, not without the keychain
         w.delete_button.click()
-        await until(lambda: not dialogs.confirms and not harness.controller.keychain_busy)
+        await until(lambda: not dialogs.confirms and not harness.controller.profile_write_busy)
         await until(lambda: w.delete_button.isEnabled())
         assert profile_id in harness.profiles and not dialogs.errors
         assert w.current_profile_id() == profile_id
