@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime
 import os
 import signal
 import sys
 import threading
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -31,16 +30,15 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from moments_desktop import APP_ID, APP_NAME, __version__
+from moments_desktop.core import errorlog
 from moments_desktop.core.credentials import CredentialStore
 from moments_desktop.core.journal import Journal
-from moments_desktop.core.paths import log_dir
 from moments_desktop.core.profiles import ProfileStore
 from moments_desktop.sandbox.catalog import CatalogError, load_catalog, load_default_catalog
 from moments_desktop.sandbox.server import SandboxServer, SandboxStartError
 from moments_desktop.ui.controller import PreviewController
 from moments_desktop.ui.main_window import MainWindow
 
-LOG_FILE_NAME = "moments-desktop.log"
 # Hidden, for screenshots and demos only: press "Preview reward" once when the window opens.
 AUTOPREVIEW_ENV = "MOMENTS_DESKTOP_AUTOPREVIEW"
 
@@ -63,9 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
 class CrashReporter:
     """Logs unexpected exceptions to a file and tells the user briefly, once per burst."""
 
-    def __init__(self, directory: Callable[[], Path] = log_dir):
-        # A callable, resolved when an error is written: creating the folder may itself fail.
-        self._directory = directory
+    def __init__(self):
         self._previous_hook = None
         self._open_box: QMessageBox | None = None
 
@@ -101,25 +97,14 @@ class CrashReporter:
 
     @property
     def log_path(self) -> Path:
-        """$MOMENTS_DESKTOP_HOME/logs/moments-desktop.log, else in the platform's user log folder."""
-        return self._directory() / LOG_FILE_NAME
+        return errorlog.log_path()
 
     def report(self, details: str, summary: str) -> None:
-        written = self._write(details)
+        written = errorlog.write(details)
         where = f"Details were saved to {written}." if written else "The details could not be saved."
         print(f"{APP_NAME}: unexpected error ({summary}). {where}", file=sys.stderr)
         self._show(f"Something went wrong ({summary}).\n\n{where}\n\n"
                    "You can keep working, but if the app behaves oddly, restart it.")
-
-    def _write(self, details: str) -> Path | None:
-        try:
-            path = self.log_path
-            stamp = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
-            with path.open("a", encoding="utf-8") as log:
-                log.write(f"=== {stamp} {APP_NAME} {__version__} ===\n{details}\n")
-        except OSError:
-            return None
-        return path
 
     def _show(self, text: str) -> None:
         if QApplication.instance() is None or threading.current_thread() is not threading.main_thread():

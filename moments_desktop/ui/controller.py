@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from moments_desktop.core import paths
+from moments_desktop.core import errorlog, paths
 from moments_desktop.core.catalog_choices import NotASandbox, SandboxCatalog, fetch_catalog
 from moments_desktop.core.client import CallResult, MomentsClient
 from moments_desktop.core.credentials import (
@@ -327,7 +327,7 @@ class PreviewController(QObject):
         except MomentsError as exc:
             return exc
         except Exception as exc:  # noqa: BLE001 - shown as a message, never a traceback
-            return UnexpectedError(type(exc).__name__)
+            return errorlog.unexpected(exc)
 
     async def _write_profiles(self, change: Callable[..., Any], *args) -> Any:
         """Run a ProfileStore change (it writes profiles.json) in a worker thread; its result or a MomentsError.
@@ -491,16 +491,10 @@ class PreviewController(QObject):
 
     async def _run_key_test(self, profile: Profile, request: RewardRequest) -> None:
         try:
-            key = await asyncio.to_thread(self._key_for, profile)
-            result = await self._ops.preview(ProfileRef(profile.id, profile.name), request, key)
-            self.journal_changed.emit()
+            result = await self._journaled_preview(profile, request)
         except (MomentsError, KeyringUnavailableError) as exc:
             self.key_test_finished.emit(exc)
             return
-        except Exception as exc:  # noqa: BLE001 - shown as a message, never a traceback
-            self.key_test_finished.emit(UnexpectedError(type(exc).__name__))
-            return
-        self._remember_preview(request, result)
         # Any answer past authentication (a reward, `[]`, a business message) proves the key.
         answered = result.exchange.status is not None and 200 <= result.exchange.status < 300
         self.key_test_finished.emit(None if answered else (result.error or UnexpectedError()))
@@ -544,18 +538,29 @@ class PreviewController(QObject):
             raise MissingKeyError()
         return key
 
-    async def _run_preview(self, profile: Profile, request: RewardRequest) -> None:
+    async def _journaled_preview(self, profile: Profile, request: RewardRequest) -> CallResult:
+        """getRewardInfo with the profile's key, journaled and remembered for the claim dialog.
+
+        Raises MomentsError (KeyringUnavailableError included); anything else becomes UnexpectedError,
+        so callers show a message, never a traceback.
+        """
         try:
             key = await asyncio.to_thread(self._key_for, profile)  # keyring calls may block (D-Bus)
             result = await self._ops.preview(ProfileRef(profile.id, profile.name), request, key)
-            self.journal_changed.emit()
+        except (MomentsError, KeyringUnavailableError):
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise errorlog.unexpected(exc) from exc
+        self.journal_changed.emit()
+        self._remember_preview(request, result)
+        return result
+
+    async def _run_preview(self, profile: Profile, request: RewardRequest) -> None:
+        try:
+            result = await self._journaled_preview(profile, request)
         except (MomentsError, KeyringUnavailableError) as exc:
             self.preview_failed.emit(exc)
             return
-        except Exception as exc:  # noqa: BLE001 - shown as a message, never a traceback
-            self.preview_failed.emit(UnexpectedError(type(exc).__name__))
-            return
-        self._remember_preview(request, result)
         self.preview_finished.emit(result)
         if result.ok and result.reward.image_url:
             self._image_task = asyncio.ensure_future(self._run_image(result.reward.image_url))
@@ -609,7 +614,7 @@ class PreviewController(QObject):
             self.claim_failed.emit(exc, False)
             return
         except Exception as exc:  # noqa: BLE001 - shown as a message, never a traceback
-            self.claim_failed.emit(UnexpectedError(type(exc).__name__), False)
+            self.claim_failed.emit(errorlog.unexpected(exc, "claim: reading the key"), False)
             return
         try:
             result = await self._ops.claim(ProfileRef(profile.id, profile.name), request, key)
@@ -621,7 +626,7 @@ class PreviewController(QObject):
             self.claim_failed.emit(exc, True)
             return
         except Exception as exc:  # noqa: BLE001
-            self.claim_failed.emit(UnexpectedError(type(exc).__name__), True)
+            self.claim_failed.emit(errorlog.unexpected(exc, "claim: after sending"), True)
             return
         if result.call.outcome is not Outcome.NOT_SENT:
             self._note_claim_sent(request)
@@ -657,6 +662,7 @@ class PreviewController(QObject):
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001
+            errorlog.log_exception(exc, "reward image")
             self.image_failed.emit(f"The image could not be loaded ({type(exc).__name__}).")
         else:
             self.image_loaded.emit(image)

@@ -15,6 +15,7 @@ from collections import OrderedDict
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
 
+from moments_desktop.core import errorlog
 from moments_desktop.core.journal import JournalEntry, JournalFilter
 
 from .history_format import OUTCOME_COLOURS, HistoryRow, history_row
@@ -176,6 +177,7 @@ class HistoryModel(QAbstractTableModel):
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - shown as a message, never a traceback
+            errorlog.log_exception(exc, "history: counting rows")
             if generation == self._generation and not self._service.closed:
                 self._set_loading(False)
                 self.load_failed.emit(f"The history could not be read: {exc}")
@@ -268,6 +270,7 @@ class HistoryModel(QAbstractTableModel):
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001
+                errorlog.log_exception(exc, "history: reading a page")
                 if not self._service.closed:
                     self.load_failed.emit(f"The history could not be read: {exc}")
                 return

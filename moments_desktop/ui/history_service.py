@@ -17,6 +17,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from moments_desktop.core import errorlog
 from moments_desktop.core.journal import Journal, JournalEntry, JournalFilter
 
 from .history_format import HistoryRow, history_row
@@ -103,6 +104,7 @@ class HistoryService(QObject):
         try:
             count = await self._run(read)
         except Exception as exc:  # noqa: BLE001 - a banner check must never break the window
+            errorlog.log_exception(exc, "history: checking unresolved claims")
             if not self._closed:
                 self.unresolved_failed.emit(f"The history could not be checked for unfinished claims ({exc}).")
             return

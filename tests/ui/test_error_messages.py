@@ -8,6 +8,7 @@ import socket
 import pytest
 from PySide6.QtCore import Qt
 
+from moments_desktop.core import errorlog
 from moments_desktop.core.client import default_timeout
 from moments_desktop.core.profiles import Profile
 
@@ -143,3 +144,17 @@ def test_test_key_works_even_when_there_is_no_reward(qtbot, harness, in_loop, un
     harness.credentials.set_key(profile.id, sandbox.demo_key)
     select_new_profile(harness, profile)
     assert run_key_test(qtbot, harness, in_loop, until) == "The key works."
+
+
+def test_unexpected_exception_is_logged_and_shown_briefly(qtbot, harness, in_loop, until, monkeypatch):
+    async def broken_preview(*_args, **_kwargs):
+        raise RuntimeError("kaboom-internal-detail")
+
+    monkeypatch.setattr(harness.controller._ops, "preview", broken_preview)
+    panel = preview_and_wait_for_error(qtbot, harness, in_loop, until)
+    assert panel.error_title.text() == "Something unexpected went wrong"
+    assert str(errorlog.log_path()) in panel.error_advice.text()
+    assert "kaboom-internal-detail" not in panel.error_advice.text() + panel.error_title.text()
+    logged = errorlog.log_path().read_text(encoding="utf-8")
+    assert "Traceback" in logged and "RuntimeError: kaboom-internal-detail" in logged
+    assert_no_traceback(harness.window)
