@@ -284,6 +284,17 @@ class MainWindow(QMainWindow):
         return {QMessageBox.StandardButton.SaveAll: "save",
                 QMessageBox.StandardButton.Discard: "discard"}.get(QMessageBox.StandardButton(answer), "cancel")
 
+    def ask_close_during_claim(self) -> bool:
+        """True to close anyway while a getReward is in flight (its outcome then stays unknown)."""
+        box = QMessageBox(QMessageBox.Icon.Warning, APP_NAME,
+                          "A claim is waiting for its answer. Close anyway?",
+                          QMessageBox.StandardButton.Close | QMessageBox.StandardButton.Cancel, self)
+        box.setInformativeText("The request has been sent. If you close now, its outcome is recorded as "
+                               "unknown and you will have to check the campaign before claiming again. "
+                               "The answer usually arrives within seconds.")
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        return box.exec() == QMessageBox.StandardButton.Close
+
     def show_about(self) -> None:
         self.about_box = about_box(self, self._keyring_name)
         self.about_box.open()
@@ -699,6 +710,9 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         if self._closing_after_saves:  # already answered "Save all": closes itself when the writes are done
+            event.ignore()
+            return
+        if self.controller.claiming and not self.ask_close_during_claim():
             event.ignore()
             return
         if self._drafts and not self._settle_unsaved_edits():

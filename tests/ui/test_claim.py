@@ -14,6 +14,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDialog
 
 from moments_desktop.core.client import default_timeout
+from moments_desktop.core.journal import Journal
 from moments_desktop.core.profiles import Profile
 from moments_desktop.sandbox.messages import OUT_OF_STOCK, STATE_MESSAGES
 from moments_desktop.ui.claim_result import NOT_SENT_TITLE, UNKNOWN_TITLE, ClaimKind
@@ -491,3 +492,48 @@ def test_server_error_claim_is_refused(qtbot, harness, in_loop, until, sandbox):
     assert "HTTP status 500" in view.detail.text()
     assert len(sandbox.admin.ledger()) == 1
     assert claims_in_journal(harness)[0].outcome == "error"
+
+
+# --- closing the window while a claim waits for its answer ------------------------------------
+
+
+def test_closing_during_a_claim_asks_and_cancel_lets_it_finish(qtbot, harness, in_loop, until, sandbox, monkeypatch):
+    sandbox.admin.add_fault("GetReward", "latency", seconds=1, times=1)
+    w = harness.window
+    asked = []
+    monkeypatch.setattr(w, "ask_close_during_claim", lambda: asked.append(True) or False)
+
+    async def scenario():
+        qtbot.mouseClick(open_dialog(qtbot, w).confirm_button, LEFT)
+        await until(lambda: sandbox.admin.ledger() != [])
+        assert not w.close()  # the user chose to wait
+        await until(lambda: not harness.controller.busy, 5000)
+
+    in_loop(scenario)
+    assert asked == [True] and w.isVisible()
+    assert [e.outcome for e in claims_in_journal(harness)] == ["success"]
+    assert w.preview_panel.claim_banner.isVisible()
+
+
+def test_closing_anyway_during_a_claim_records_unknown(qtbot, harness, in_loop, until, sandbox, monkeypatch,
+                                                        keep_loop_after_last_window):
+    sandbox.admin.add_fault("GetReward", "latency", seconds=2, times=1)
+    w = harness.window
+    monkeypatch.setattr(w, "ask_close_during_claim", lambda: True)
+
+    async def scenario():
+        qtbot.mouseClick(open_dialog(qtbot, w).confirm_button, LEFT)
+        await until(lambda: sandbox.admin.ledger() != [])
+        assert w.close()
+        await harness.controller.aclose()
+
+    in_loop(scenario)
+    assert len(sandbox.admin.ledger()) == 1  # sent once, never again
+    entries = Journal(harness.journal.path).query({"endpoint": "GetReward"})
+    assert [e.outcome for e in entries] == ["unknown"]
+
+
+def test_closing_without_a_claim_in_flight_does_not_ask(harness, monkeypatch):
+    w = harness.window
+    monkeypatch.setattr(w, "ask_close_during_claim", lambda: pytest.fail("asked without a claim in flight"))
+    assert w.close()
