@@ -198,7 +198,7 @@ def validate_currency(currency: Any) -> str | None:
     return None
 
 
-def _parse_cost(value: Any) -> tuple[Decimal | None, str | None]:
+def parse_cost(value: Any) -> tuple[Decimal | None, str | None]:
     if value is None or value == "":
         return None, None
     if isinstance(value, bool):
@@ -248,7 +248,7 @@ def parse_profile(data: Any, others: Iterable[Profile] = ()) -> tuple[Profile | 
     if "live" not in data:
         # [assumed] an import that does not say is treated as live: the stronger confirmation.
         values["live"] = True
-    cost, cost_problem = _parse_cost(data.get("cost_per_action"))
+    cost, cost_problem = parse_cost(data.get("cost_per_action"))
     if cost_problem:
         problems["cost_per_action"] = cost_problem
     else:

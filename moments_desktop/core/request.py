@@ -58,6 +58,14 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
+def is_loopback_url(url: str) -> bool:
+    """True for an http(s) URL on this machine (a local sandbox), false for anything else."""
+    try:
+        return is_loopback_host(urlsplit(url.strip()).hostname or "")
+    except ValueError:
+        return False
+
+
 def _control_chars(value: str) -> bool:
     return any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in value)
 

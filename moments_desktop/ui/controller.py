@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import math
 import time
 from collections.abc import Callable, Coroutine
@@ -41,7 +42,7 @@ from moments_desktop.core.exchange import Outcome
 from moments_desktop.core.journal import Journal
 from moments_desktop.core.operations import ClaimInProgressError, Operations, ProfileRef
 from moments_desktop.core.profiles import ImportReport, Profile, ProfileError, ProfileStore, export_document
-from moments_desktop.core.request import BODY_FIELDS, DEFAULT_BASE_URL, Endpoint, RewardRequest
+from moments_desktop.core.request import BODY_FIELDS, DEFAULT_BASE_URL, Endpoint, RewardRequest, is_loopback_url
 from moments_desktop.core.reward import RewardInfo
 
 from .image_loader import ImageLoadError, fetch_image
@@ -116,6 +117,7 @@ class PreviewController(QObject):
     profile_created = Signal(object)  # the new Profile, or the error
     profile_renamed = Signal(str, object)  # profile id, the renamed Profile or the error
     profile_saved = Signal(str, object)  # profile id, the saved Profile or the error
+    profile_settings_saved = Signal(str, object)  # profile id, the changed Profile or the error
     profile_deleted = Signal(str, object)  # profile id, a warning (str) or None, or the error
     profile_duplicated = Signal(str, object)  # source id, (copy: Profile, warning: str | None) or the error
     catalog_loaded = Signal(str, object)  # base URL (no trailing slash), SandboxCatalog or None
@@ -200,12 +202,16 @@ class PreviewController(QObject):
         its key, nor its URL when that is the embedded sandbox)."""
         body = {}
         base_url = DEFAULT_BASE_URL
+        # Declared live unless it clearly points at a local sandbox: the safe side is the strong confirmation.
+        settings: dict[str, Any] = {"live": not is_loopback_url(base_url)}
         if template_id is not None and template_id in self._profiles:
             template = self._profiles.get(template_id)
             body = {name_: getattr(template, name_) for name_ in BODY_FIELDS}
             if not template.uses_embedded_sandbox:
                 base_url = template.base_url
-        new = Profile(name=name, base_url=base_url, **body)
+                settings = {"live": template.live, "cost_per_action": template.cost_per_action,
+                            "currency": template.currency}
+        new = Profile(name=name, base_url=base_url, **body, **settings)
 
         async def run() -> Callable[[], None]:
             result = await self._write_profiles(self._profiles.add, new)
@@ -233,6 +239,16 @@ class PreviewController(QObject):
         async def run() -> Callable[[], None]:
             result = await self._write_profiles(save)
             return lambda: self.profile_saved.emit(profile_id, result)
+        self._spawn_profile_write(run)
+
+    def start_save_settings(self, profile_id: str, live: bool, cost_per_action: Decimal | None, currency: str,
+                            notes: str) -> None:
+        """Write the claim-related settings of a profile → ``profile_settings_saved``."""
+        async def run() -> Callable[[], None]:
+            change = functools.partial(self._profiles.edit, profile_id, live=live,
+                                       cost_per_action=cost_per_action, currency=currency, notes=notes)
+            result = await self._write_profiles(change)
+            return lambda: self.profile_settings_saved.emit(profile_id, result)
         self._spawn_profile_write(run)
 
     def refresh_keyring_name(self) -> None:

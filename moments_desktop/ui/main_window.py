@@ -39,6 +39,7 @@ from .form_catalog import FormCatalog
 from .history_service import HistoryService
 from .history_view import HistoryView, UnresolvedBanner
 from .preview_panel import PreviewPanel
+from .profile_settings import ProfileSettingsDialog
 from .profile_transfer import ProfileTransfer
 from .raw_view import RawView
 from .request_form import RequestForm
@@ -75,6 +76,10 @@ class MainWindow(QMainWindow):
         profile_label.setBuddy(self.profile_combo)
         profile_row.addWidget(profile_label)
         profile_row.addWidget(self.profile_combo, 1)
+        # Test mode or LIVE, always in sight: it decides how strong the claim confirmation is.
+        self.mode_badge = QLabel(left)
+        self.mode_badge.setObjectName("profileModeBadge")
+        profile_row.addWidget(self.mode_badge)
         left_layout.addLayout(profile_row)
 
         manage_row = QHBoxLayout()
@@ -82,6 +87,8 @@ class MainWindow(QMainWindow):
         self.duplicate_button = self._button("Duplicate", "duplicateProfileButton", left, manage_row)
         self.rename_button = self._button("Rename…", "renameProfileButton", left, manage_row)
         self.delete_button = self._button("Delete…", "deleteProfileButton", left, manage_row)
+        self.settings_button = self._button("Settings…", "profileSettingsButton", left, manage_row)
+        self.settings_button.setToolTip("Test mode or live, cost per claim, notes")
         manage_row.addStretch(1)
         left_layout.addLayout(manage_row)
 
@@ -193,6 +200,7 @@ class MainWindow(QMainWindow):
         self.duplicate_button.clicked.connect(self.duplicate_profile)
         self.rename_button.clicked.connect(self.rename_profile)
         self.delete_button.clicked.connect(self.delete_profile)
+        self.settings_button.clicked.connect(self.edit_settings)
         self.save_button.clicked.connect(self.save_edits)
         self.revert_button.clicked.connect(self.revert_edits)
         self.show_key_button.pressed.connect(
@@ -230,6 +238,7 @@ class MainWindow(QMainWindow):
         controller.profile_created.connect(self._profile_created, queued)
         controller.profile_renamed.connect(self._profile_renamed, queued)
         controller.profile_saved.connect(self._profile_saved, queued)
+        controller.profile_settings_saved.connect(self._profile_settings_saved, queued)
         controller.profile_deleted.connect(self._profile_deleted, queued)
         controller.profile_duplicated.connect(self._profile_duplicated, queued)
         self.form_catalog = FormCatalog(self.form, controller, self)
@@ -356,6 +365,7 @@ class MainWindow(QMainWindow):
         if not profile.uses_embedded_sandbox:
             self._check_key(profile_id)
         self.form_catalog.refresh()
+        self._show_mode(profile)
         self._update_dirty()
         self._update_actions()
 
@@ -458,6 +468,42 @@ class MainWindow(QMainWindow):
             self.show_error(result)
             return
         self._select_profile(profile_id)
+
+    # --- profile settings (live / cost / notes) ---------------------------------------
+
+    def make_settings_dialog(self, profile) -> ProfileSettingsDialog:
+        """Overridable: tests drive the dialog object directly."""
+        return ProfileSettingsDialog(profile, self)
+
+    def edit_settings(self) -> None:
+        profile_id = self.current_profile_id()
+        if profile_id is None or profile_id == DEMO_PROFILE_ID or self._profiles_held():
+            return
+        dialog = self.make_settings_dialog(self.controller.profile(profile_id))
+        dialog.saved.connect(lambda settings: self.controller.start_save_settings(
+            profile_id, settings.live, settings.cost_per_action, settings.currency, settings.notes))
+        dialog.finished.connect(dialog.deleteLater)
+        self.settings_dialog = dialog
+        dialog.open()  # window-modal, no nested event loop
+
+    def _profile_settings_saved(self, profile_id: str, result) -> None:
+        if isinstance(result, MomentsError):
+            self.show_error(result)
+            return
+        if profile_id == self.current_profile_id():
+            self._show_mode(result)
+
+    def _show_mode(self, profile) -> None:
+        if profile.live:
+            self.mode_badge.setText("LIVE")
+            self.mode_badge.setToolTip("Declared live: each claim consumes a real reward and is billed")
+            self.mode_badge.setStyleSheet(
+                "background: #b3261e; color: white; font-weight: 600; padding: 2px 8px; border-radius: 4px;")
+        else:
+            self.mode_badge.setText("Test mode")
+            self.mode_badge.setToolTip("Declared test mode (Approved campaign): claims consume nothing")
+            self.mode_badge.setStyleSheet(
+                "background: #e3f2fd; color: #0d47a1; padding: 2px 8px; border-radius: 4px;")
 
     def delete_profile(self) -> None:
         profile_id = self.current_profile_id()
@@ -609,6 +655,7 @@ class MainWindow(QMainWindow):
         self.duplicate_button.setEnabled(not held and profile_id is not None)
         self.rename_button.setEnabled(not held and profile_id is not None and not builtin)
         self.delete_button.setEnabled(not held and profile_id is not None and not builtin)
+        self.settings_button.setEnabled(not held and profile_id is not None and not builtin)
         dirty = self.is_dirty(profile_id)
         self.save_button.setEnabled(not held and dirty and self.form.is_valid())
         self.revert_button.setEnabled(not held and dirty)

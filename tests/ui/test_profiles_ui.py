@@ -8,7 +8,9 @@ off the UI thread: those scenarios run on the loop and wait for the result with 
 
 from __future__ import annotations
 
+import asyncio
 import errno
+from decimal import Decimal
 
 import keyring.backends.fail
 import pytest
@@ -17,7 +19,7 @@ from PySide6.QtWidgets import QLineEdit
 
 from moments_desktop.core import paths
 from moments_desktop.core.credentials import MEMORY_BACKEND_NAME
-from moments_desktop.core.profiles import DEMO_PROFILE_ID, DEMO_PROFILE_NAME, EMBEDDED_SANDBOX_URL
+from moments_desktop.core.profiles import DEMO_PROFILE_ID, DEMO_PROFILE_NAME, EMBEDDED_SANDBOX_URL, ProfileStore
 from moments_desktop.ui.main_window import MainWindow
 
 pytestmark = pytest.mark.gui
@@ -377,3 +379,96 @@ def test_delete_without_keyring_asks_again_and_warns(ui, create, monkeypatch, in
     assert profile_id not in harness.profiles
     assert dialogs.errors and "could not be removed from the keychain" in dialogs.errors[0]
     assert w.current_profile_id() == DEMO_PROFILE_ID
+
+
+# --- profile settings: live or test mode, cost per claim, notes ---------------------------------
+
+
+def open_settings(window):
+    made = []
+    original = window.make_settings_dialog
+
+    def make(profile):
+        dialog = original(profile)
+        made.append(dialog)
+        return dialog
+
+    window.make_settings_dialog = make
+    assert window.settings_button.isEnabled()
+    window.settings_button.click()
+    assert len(made) == 1 and made[0].isVisible()
+    return made[0]
+
+
+def test_new_profile_for_a_real_endpoint_is_declared_live(ui, create):
+    harness, _dialogs = ui
+    w = harness.window
+    profile_id = create("Production")
+    assert not harness.profiles.get(profile_id).uses_embedded_sandbox
+    assert harness.profiles.get(profile_id).live is True
+    assert w.mode_badge.text() == "LIVE"
+
+
+def test_demo_profile_shows_test_mode_and_has_no_settings(ui):
+    harness, _dialogs = ui
+    w = harness.window
+    assert w.current_profile_id() == DEMO_PROFILE_ID
+    assert w.mode_badge.text() == "Test mode"
+    assert not w.settings_button.isEnabled()
+
+
+def test_settings_dialog_saves_mode_cost_and_notes_off_the_ui_thread(ui, create, in_loop, until):
+    harness, dialogs = ui
+    w = harness.window
+    profile_id = create("Partner")
+    dialog = open_settings(w)
+    assert dialog.live_radio.isChecked()
+    dialog.test_radio.setChecked(True)
+    dialog.cost_edit.setText("0.25")
+    dialog.currency_edit.setText("eur")
+    dialog.notes_edit.setPlainText("Approved until launch day")
+
+    async def scenario():
+        dialog.save_button.click()
+        await until(lambda: harness.profiles.get(profile_id).live is False)
+        await until(lambda: not harness.controller.profile_write_busy)
+
+    in_loop(scenario)
+    stored = harness.profiles.get(profile_id)
+    assert (stored.cost_per_action, stored.currency, stored.notes) == (Decimal("0.25"), "EUR",
+                                                                       "Approved until launch day")
+    assert w.mode_badge.text() == "Test mode"
+    assert ProfileStore(harness.profiles.path).get(profile_id).live is False  # on disk, not only in memory
+    assert not dialogs.errors
+
+
+@pytest.mark.parametrize(("cost", "currency"), [("-1", "USD"), ("abc", "USD"), ("0.10", "E1"), ("1", "")])
+def test_settings_dialog_refuses_invalid_cost_or_currency(ui, create, cost, currency):
+    harness, _dialogs = ui
+    w = harness.window
+    profile_id = create("Partner")
+    dialog = open_settings(w)
+    dialog.cost_edit.setText(cost)
+    dialog.currency_edit.setText(currency)
+    assert not dialog.save_button.isEnabled()
+    assert dialog.cost_error.isVisible() and dialog.cost_error.text()
+    dialog.reject()
+    assert harness.profiles.get(profile_id).cost_per_action is None
+
+
+def test_settings_dialog_cancel_changes_nothing(ui, create, in_loop, until):
+    harness, _dialogs = ui
+    w = harness.window
+    profile_id = create("Partner")
+    before = harness.profiles.get(profile_id)
+    dialog = open_settings(w)
+    dialog.test_radio.setChecked(True)
+    dialog.cost_edit.setText("3")
+
+    async def scenario():
+        dialog.buttons.rejected.emit()
+        await asyncio.sleep(0.2)
+
+    in_loop(scenario)
+    assert harness.profiles.get(profile_id) == before
+    assert w.mode_badge.text() == "LIVE"

@@ -1,0 +1,143 @@
+"""Profile settings: whether the campaign is live, the cost per claim and notes.
+
+These decide how strong the claim confirmation is and what it shows, so they get a dialog of
+their own instead of sitting among the request fields: changing them is rare and deliberate.
+The dialog only collects values; the controller writes them (off the UI thread).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from moments_desktop.core.profiles import MAX_NOTES_LENGTH, Profile, parse_cost, validate_currency
+
+LIVE_STYLE = "color: #b3261e; font-weight: 600;"
+ERROR_STYLE = "color: #b3261e;"
+
+
+@dataclass(frozen=True)
+class ProfileSettings:
+    live: bool
+    cost_per_action: Decimal | None
+    currency: str
+    notes: str
+
+
+class ProfileSettingsDialog(QDialog):
+    """Window-modal; emits ``saved(ProfileSettings)`` when the user saves valid values."""
+
+    saved = Signal(object)
+
+    def __init__(self, profile: Profile, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("profileSettingsDialog")
+        self.setWindowTitle(f"Settings of “{profile.name}”")
+        self.setWindowModality(Qt.WindowModality.WindowModal)
+        layout = QVBoxLayout(self)
+
+        intro = QLabel("How careful a claim must be with this profile, and what it costs. "
+                       "The API key and the request fields are edited in the main window.", self)
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+
+        form = QFormLayout()
+        mode_box = QWidget(self)
+        mode_layout = QVBoxLayout(mode_box)
+        mode_layout.setContentsMargins(0, 0, 0, 0)
+        self.test_radio = QRadioButton("Test mode: the campaign is Approved, claims consume nothing", mode_box)
+        self.test_radio.setObjectName("testModeRadio")
+        self.live_radio = QRadioButton("Live: every claim consumes a real reward and is billed", mode_box)
+        self.live_radio.setObjectName("liveRadio")
+        self.live_radio.setStyleSheet(LIVE_STYLE)
+        self.mode_group = QButtonGroup(self)
+        for radio in (self.test_radio, self.live_radio):
+            self.mode_group.addButton(radio)
+            mode_layout.addWidget(radio)
+        (self.live_radio if profile.live else self.test_radio).setChecked(True)
+        live_note = QLabel("Live profiles make you type the campaign ID before a claim is sent.", mode_box)
+        live_note.setWordWrap(True)
+        live_note.setStyleSheet("color: #5f6b7a;")
+        mode_layout.addWidget(live_note)
+        form.addRow("Campaign", mode_box)
+
+        cost_row = QHBoxLayout()
+        self.cost_edit = QLineEdit("" if profile.cost_per_action is None else str(profile.cost_per_action), self)
+        self.cost_edit.setObjectName("costEdit")
+        self.cost_edit.setPlaceholderText("unknown")
+        self.cost_edit.setAccessibleName("Cost per claim")
+        self.currency_edit = QLineEdit(profile.currency, self)
+        self.currency_edit.setObjectName("currencyEdit")
+        self.currency_edit.setMaxLength(3)
+        self.currency_edit.setFixedWidth(64)
+        self.currency_edit.setAccessibleName("Currency")
+        cost_row.addWidget(self.cost_edit, 1)
+        cost_row.addWidget(self.currency_edit)
+        form.addRow("Cost per claim", cost_row)
+        self.cost_error = QLabel("", self)
+        self.cost_error.setObjectName("costError")
+        self.cost_error.setStyleSheet(ERROR_STYLE)
+        self.cost_error.setWordWrap(True)
+        form.addRow("", self.cost_error)
+
+        self.notes_edit = QPlainTextEdit(profile.notes, self)
+        self.notes_edit.setObjectName("notesEdit")
+        self.notes_edit.setPlaceholderText("Anything the team should know about this profile")
+        self.notes_edit.setMaximumHeight(96)
+        form.addRow("Notes", self.notes_edit)
+        layout.addLayout(form)
+
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel,
+                                        self)
+        self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.save_button.setObjectName("settingsSaveButton")
+        self.buttons.accepted.connect(self._save)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+        for edit in (self.cost_edit, self.currency_edit):
+            edit.textChanged.connect(self._validate)
+        self.notes_edit.textChanged.connect(self._validate)
+        self._validate()
+        self.resize(max(self.sizeHint().width(), 520), self.sizeHint().height())
+
+    def values(self) -> tuple[ProfileSettings | None, str]:
+        """The entered settings, or None and the first problem."""
+        cost, problem = parse_cost(self.cost_edit.text())
+        if problem:
+            return None, problem
+        currency = self.currency_edit.text().strip().upper()
+        problem = validate_currency(currency)
+        if problem:
+            return None, problem
+        notes = self.notes_edit.toPlainText()
+        if len(notes) > MAX_NOTES_LENGTH:
+            return None, f"Notes: at most {MAX_NOTES_LENGTH} characters."
+        return ProfileSettings(self.live_radio.isChecked(), cost, currency, notes), ""
+
+    def _validate(self, *_args) -> None:
+        settings, problem = self.values()
+        self.cost_error.setText(problem)
+        self.cost_error.setVisible(bool(problem))
+        self.save_button.setEnabled(settings is not None)
+
+    def _save(self) -> None:
+        settings, _problem = self.values()
+        if settings is None:
+            return
+        self.saved.emit(settings)
+        self.accept()
