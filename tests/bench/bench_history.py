@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import qasync  # noqa: E402
-from PySide6.QtCore import QTimer  # noqa: E402
+from PySide6.QtCore import QTimer, qInstallMessageHandler  # noqa: E402
 from PySide6.QtGui import QStandardItemModel  # noqa: E402
 from PySide6.QtWidgets import QApplication, QTableView  # noqa: E402
 from synthetic_journal import fill_journal  # noqa: E402
@@ -181,7 +181,14 @@ def _time_get(journal: Journal, entry_id: int) -> float:
     return time.perf_counter() - start
 
 
+def quiet_offscreen_noise(mode, context, message: str) -> None:
+    # The offscreen platform warns on every resize ("does not support propagateSizeHints"): not news.
+    if "propagateSizeHints" not in message:
+        print(message, file=sys.stderr)
+
+
 def main() -> None:
+    qInstallMessageHandler(quiet_offscreen_noise)
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     app = QApplication.instance() or QApplication([])
     app.setQuitOnLastWindowClosed(False)
