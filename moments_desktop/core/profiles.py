@@ -534,8 +534,9 @@ class ProfileStore:
     # --- import / export -----------------------------------------------------------
 
     def export_profiles(self, path: Path, ids: Iterable[str] | None = None) -> int:
-        """Write the chosen profiles (all when ids is None) to a JSON file. No keys, ever."""
-        chosen = [self.get(i) for i in ids] if ids is not None else self.profiles()
+        """Write the chosen profiles (when ids is None: all but the built-in demo, which every
+        installation has) to a JSON file. No keys, ever."""
+        chosen = [self.get(i) for i in ids] if ids is not None else [p for p in self.profiles() if not p.is_builtin]
         paths.atomic_write_text(Path(path), export_document(chosen))
         return len(chosen)
 

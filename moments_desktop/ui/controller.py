@@ -394,8 +394,10 @@ class PreviewController(QObject):
     # --- profile import / export ----------------------------------------------------------
 
     def start_export(self, path: str | Path) -> None:
-        """Write every saved profile (never a key) to ``path`` → ``profiles_exported``."""
-        profiles = self._profiles.profiles()
+        """Write the user's profiles (never a key) to ``path`` → ``profiles_exported``.
+
+        The built-in demo profile is left out: every installation has it already."""
+        profiles = [p for p in self._profiles.profiles() if not p.is_builtin]  # as ProfileStore.export_profiles
         text = export_document(profiles)  # a snapshot, taken on the UI thread
 
         async def run() -> None:

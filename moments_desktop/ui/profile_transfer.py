@@ -212,6 +212,10 @@ class ProfileTransfer(QObject):
     # --- export -------------------------------------------------------------------------
 
     def export_profiles(self) -> None:
+        if all(profile.is_builtin for profile in self.controller.profiles()):
+            self.window.show_error("There are no profiles of your own to export yet: the built-in "
+                                   "“Sandbox demo” is in every installation. Create a profile with New… first.")
+            return
         path = self.choose_export_path()
         if not path:
             return

@@ -226,6 +226,14 @@ def test_export_has_no_secrets_and_import_roundtrip(tmp_path):
     assert ProfileStore().get(added[0].id).cost_per_action in (Decimal("0.25"), None)
 
 
+def test_export_of_all_profiles_leaves_the_builtin_demo_out(tmp_path):
+    store = ProfileStore()
+    a = store.add(make("A"))
+    out = tmp_path / "export.json"
+    assert store.export_profiles(out) == 1
+    assert [p["id"] for p in json.loads(out.read_text())["profiles"]] == [a.id]
+
+
 def test_import_report_per_field(tmp_path):
     source = tmp_path / "in.json"
     source.write_text(json.dumps({"schema_version": 1, "profiles": [

@@ -160,17 +160,27 @@ def test_export_writes_profiles_without_secrets(harness, in_loop, until, tmp_pat
     text = out.read_text(encoding="utf-8")
     assert SECRET not in text and sandbox.demo_key not in text
     document = json.loads(text)
-    assert [p["name"] for p in document["profiles"]] == [DEMO_PROFILE_NAME, "Staging"]
+    assert [p["name"] for p in document["profiles"]] == ["Staging"]  # the built-in demo is everywhere already
     assert all(not {"api_key", "key", "apiKey"} & set(p) for p in document["profiles"])
     assert "UNSAVED-EDIT" not in text  # the saved version
-    assert w.statusBar().currentMessage() == (f"Exported 2 profiles to {out} (without API keys). "
+    assert w.statusBar().currentMessage() == (f"Exported 1 profile to {out} (without API keys). "
                                               "Unsaved changes were not included.")
     # and it imports back
     report = harness.profiles.parse_import(out)
-    assert [c.label for c in report.candidates if c.valid] == [DEMO_PROFILE_NAME, "Staging"]
+    assert [c.label for c in report.candidates if c.valid] == ["Staging"]
 
 
-def test_export_to_an_unwritable_place_shows_a_message(harness, in_loop, until, tmp_path, monkeypatch):
+def test_export_with_only_the_demo_profile_explains_instead_of_asking_for_a_file(harness, monkeypatch):
+    errors = []
+    w = harness.window
+    monkeypatch.setattr(w, "show_error", errors.append)
+    w.transfer.choose_export_path = lambda: pytest.fail("asked for a file with nothing to export")
+    w.menu_actions.export_profiles.trigger()
+    assert len(errors) == 1 and "no profiles of your own" in errors[0]
+
+
+def test_export_to_an_unwritable_place_shows_a_message(harness, in_loop, until, tmp_path, monkeypatch, sandbox):
+    harness.profiles.add(Profile(name="Staging", base_url="https://staging.example.com/prod", **sandbox.demo_body))
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
     errors = []
