@@ -260,11 +260,21 @@ def key_left_behind_warning(credentials: CredentialStore, profile_id: str, exc: 
 
 
 def duplicate_profile(profiles: ProfileStore, credentials: CredentialStore, profile_id: str,
-                      new_name: str | None = None, *, copy_key: bool = True) -> Profile:
-    """Duplicate a profile and (by default) copy its key to the new id."""
+                      new_name: str | None = None, *, copy_key: bool = True) -> tuple[Profile, str | None]:
+    """Duplicate a profile and (by default) copy its key to the new id: (the copy, a warning or None).
+
+    When the keychain fails the copy is kept without a key and the warning says so: the copy
+    itself is what was asked for, and the key can be entered again.
+    """
+    source = profiles.get(profile_id)
     copy = profiles.duplicate(profile_id, new_name)
-    if copy_key:
+    if not copy_key or source.uses_embedded_sandbox:  # the embedded sandbox's key is never in the keychain
+        return copy, None
+    try:
         key = credentials.get_key(profile_id)
         if key is not None:
             credentials.set_key(copy.id, key)
-    return copy
+    except KeyringUnavailableError as exc:
+        return copy, (f"“{copy.name}” was created without the API key: {exc.title.lower()}. "
+                      "Enter the key for the copy.")
+    return copy, None

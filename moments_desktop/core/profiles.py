@@ -479,13 +479,12 @@ class ProfileStore:
         key = name.strip().casefold()
         return next((p for p in self._profiles.values() if p.name.strip().casefold() == key), None)
 
-    def _others(self, profile_id: str) -> list[Profile]:
-        return [p for p in self._profiles.values() if p.id != profile_id]
-
     # --- changing (each one holds _write_lock from reading the state to publishing the new one) ---
 
-    def _checked(self, profile: Profile) -> Profile:
-        errors = profile.field_errors(self._others(profile.id))
+    def _checked(self, profile: Profile, among: dict[str, Profile] | None = None) -> Profile:
+        """The profile normalized, or ValidationError; names must be unique ``among`` (default: the store)."""
+        existing = self._profiles if among is None else among
+        errors = profile.field_errors([p for p in existing.values() if p.id != profile.id])
         if errors:
             raise ValidationError(errors)
         return profile.normalized()
@@ -533,10 +532,13 @@ class ProfileStore:
 
     # --- import / export -----------------------------------------------------------
 
+    def exportable(self) -> list[Profile]:
+        """The profiles worth sharing: all but the built-in demo, which every installation has."""
+        return [p for p in self.profiles() if not p.is_builtin]
+
     def export_profiles(self, path: Path, ids: Iterable[str] | None = None) -> int:
-        """Write the chosen profiles (when ids is None: all but the built-in demo, which every
-        installation has) to a JSON file. No keys, ever."""
-        chosen = [self.get(i) for i in ids] if ids is not None else [p for p in self.profiles() if not p.is_builtin]
+        """Write the chosen profiles (the exportable ones when ids is None) to a JSON file. No keys, ever."""
+        chosen = [self.get(i) for i in ids] if ids is not None else self.exportable()
         paths.atomic_write_text(Path(path), export_document(chosen))
         return len(chosen)
 
@@ -590,10 +592,7 @@ class ProfileStore:
                 if new.id in result or new.id == DEMO_PROFILE_ID:
                     new = replace(new, id=_new_id())
                 new = replace(new, name=_unique_name(new.name.strip(), taken))
-                errors = new.field_errors(p for p in result.values() if p.id != new.id)
-                if errors:
-                    raise ValidationError(errors)
-                new = new.normalized()
+                new = self._checked(new, among=result)
                 taken.add(new.name.casefold())
                 result[new.id] = new
                 added.append(new)

@@ -23,13 +23,13 @@ from typing import Any
 import httpx
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from moments_desktop.core import errorlog, paths
+from moments_desktop.core import errorlog
 from moments_desktop.core.catalog_choices import NotASandbox, SandboxCatalog, fetch_catalog
 from moments_desktop.core.client import CallResult, MomentsClient
 from moments_desktop.core.credentials import (
     CredentialStore,
-    KeyringUnavailableError,
-    key_left_behind_warning,
+    delete_profile,
+    duplicate_profile,
 )
 from moments_desktop.core.errors import (
     MissingKeyError,
@@ -41,7 +41,7 @@ from moments_desktop.core.errors import (
 from moments_desktop.core.exchange import Outcome
 from moments_desktop.core.journal import Journal
 from moments_desktop.core.operations import ClaimInProgressError, Operations, ProfileRef
-from moments_desktop.core.profiles import ImportReport, Profile, ProfileError, ProfileStore, export_document
+from moments_desktop.core.profiles import ImportReport, Profile, ProfileError, ProfileStore
 from moments_desktop.core.request import BODY_FIELDS, DEFAULT_BASE_URL, Endpoint, RewardRequest, is_loopback_url
 from moments_desktop.core.reward import RewardInfo
 
@@ -92,6 +92,10 @@ def _target(request: RewardRequest) -> tuple:
     return request.url(Endpoint.GET_REWARD), tuple(request.body().items())
 
 
+# The kinds of network call; one at a time (see PreviewController._start_call).
+PREVIEW, KEY_TEST, CLAIM = "preview", "key test", "claim"
+
+
 class PreviewController(QObject):
     busy_changed = Signal(bool)
     preview_started = Signal()
@@ -137,15 +141,14 @@ class PreviewController(QObject):
         self._ops = Operations(client or MomentsClient(http), journal)
         self.sandbox_url = sandbox_url
         self._sandbox_key = sandbox_key
-        self._preview_task: asyncio.Task | None = None
+        # The one network call in flight (a preview, a key test or a claim), and which kind it is:
+        # busy and claiming are read off these, so they cannot disagree with what runs.
+        self._call_task: asyncio.Task | None = None
+        self._call_kind: str | None = None
         self._image_task: asyncio.Task | None = None
-        self._key_test_task: asyncio.Task | None = None
-        self._claim_task: asyncio.Task | None = None
-        self._claiming = False
         self._previews: dict[tuple, LastPreview] = {}
         self._closing_task: asyncio.Task | None = None
         self._closed = False
-        self._busy = False
         self._tasks: set[asyncio.Task] = set()
         self._deferred: list[tuple[Callable[[], Coroutine[Any, Any, None]], Callable[[], None] | None]] = []
         self._deferred_timer = QTimer(self)
@@ -175,12 +178,13 @@ class PreviewController(QObject):
 
     @property
     def busy(self) -> bool:
-        return self._busy
+        """A preview, key test or claim is in flight."""
+        return self._call_task is not None
 
     @property
     def claiming(self) -> bool:
         """A getReward is in flight (busy is True as well)."""
-        return self._claiming
+        return self._call_kind == CLAIM
 
     @property
     def journal(self) -> Journal:
@@ -279,52 +283,19 @@ class PreviewController(QObject):
         The key goes first: when the keychain fails the profile is kept (the error is the
         result) unless ``even_if_key_remains``, which deletes it and returns a warning.
         """
-        async def delete() -> object:
-            try:
-                profile = self._profiles.get(profile_id)
-                if profile.is_builtin:
-                    self._profiles.delete(profile_id)  # raises before any write: built in
-            except MomentsError as exc:
-                return exc
-            removed = await self._in_thread(self._credentials.delete_key, profile_id)
-            warning = None
-            if isinstance(removed, KeyringUnavailableError) and even_if_key_remains:
-                warning = key_left_behind_warning(self._credentials, profile_id, removed)
-            elif isinstance(removed, MomentsError):
-                return removed
-            deleted = await self._write_profiles(self._profiles.delete, profile_id)
-            return deleted if isinstance(deleted, MomentsError) else warning
+        delete = functools.partial(delete_profile, self._profiles, self._credentials, profile_id,
+                                   even_if_key_remains=even_if_key_remains)
 
         async def run() -> Callable[[], None]:
-            result = await delete()
+            result = await self._write_profiles(delete)
             return lambda: self.profile_deleted.emit(profile_id, result)
         self._spawn_profile_write(run)
 
     def start_duplicate_profile(self, profile_id: str) -> None:
-        """Copy the profile and its key → ``profile_duplicated``. A key that cannot be copied
-        leaves the copy without one and a warning."""
-        async def duplicate() -> object:
-            try:
-                source = self._profiles.get(profile_id)
-            except MomentsError as exc:
-                return exc
-            copy = await self._write_profiles(self._profiles.duplicate, profile_id)
-            if isinstance(copy, MomentsError):
-                return copy
-            warning = None
-            if not source.uses_embedded_sandbox:  # the embedded sandbox's key is never in the keychain
-                def copy_key() -> None:
-                    key = self._credentials.get_key(profile_id)
-                    if key is not None:
-                        self._credentials.set_key(copy.id, key)
-                copied = await self._in_thread(copy_key)
-                if isinstance(copied, MomentsError):
-                    warning = (f"“{copy.name}” was created without the API key: {copied.title.lower()}. "
-                               "Enter the key for the copy.")
-            return copy, warning
-
+        """Copy the profile and its key → ``profile_duplicated``: (copy, warning or None), or the error.
+        A key that cannot be copied leaves the copy without one and a warning."""
         async def run() -> Callable[[], None]:
-            result = await duplicate()
+            result = await self._write_profiles(duplicate_profile, self._profiles, self._credentials, profile_id)
             return lambda: self.profile_duplicated.emit(profile_id, result)
         self._spawn_profile_write(run)
 
@@ -393,21 +364,20 @@ class PreviewController(QObject):
 
     # --- profile import / export ----------------------------------------------------------
 
+    def exportable_profiles(self) -> list[Profile]:
+        return self._profiles.exportable()
+
     def start_export(self, path: str | Path) -> None:
-        """Write the user's profiles (never a key) to ``path`` → ``profiles_exported``.
-
-        The built-in demo profile is left out: every installation has it already."""
-        profiles = [p for p in self._profiles.profiles() if not p.is_builtin]  # as ProfileStore.export_profiles
-        text = export_document(profiles)  # a snapshot, taken on the UI thread
-
+        """Write the exportable profiles (never a key) to ``path`` → ``profiles_exported``."""
         async def run() -> None:
+            # ProfileStore reads need no lock (see its docstring): the export runs wholly in a worker thread.
             try:
-                await asyncio.to_thread(paths.atomic_write_text, Path(path), text)
+                written = await asyncio.to_thread(self._profiles.export_profiles, Path(path))
             except OSError as exc:
                 reason = exc.strerror or type(exc).__name__
                 self.profiles_exported.emit(str(path), ProfileTransferError(f"{path}: {reason}"))
                 return
-            self.profiles_exported.emit(str(path), len(profiles))
+            self.profiles_exported.emit(str(path), written)
         self._spawn(run)
 
     def start_import_read(self, path: str | Path) -> None:
@@ -481,6 +451,30 @@ class PreviewController(QObject):
 
     # --- preview ---------------------------------------------------------------------
 
+    def _start_call(self, kind: str, run: Callable[[], Coroutine[Any, Any, None]]) -> bool:
+        """Start the network call ``run()`` unless one is in flight; busy is set before this returns,
+        so a second activation in the same event-loop turn is refused."""
+        if self.busy or self._closed:
+            return False
+        self._call_kind = kind
+        self._call_task = asyncio.ensure_future(run())
+        # A done-callback, not a finally: a task cancelled before its first step never runs its body.
+        self._call_task.add_done_callback(self._call_done)
+        self.busy_changed.emit(True)
+        return True
+
+    def _call_done(self, task: asyncio.Task) -> None:
+        if task is not self._call_task:
+            return
+        kind = self._call_kind
+        self._call_task = self._call_kind = None
+        if kind == PREVIEW and task.cancelled() and not self._closed:
+            self.preview_cancelled.emit()
+        self.busy_changed.emit(False)
+        if kind == CLAIM:
+            # However the claim ended (answer, error, cancelled after send) its intent row may have changed.
+            self.journal_changed.emit()
+
     def preview(self, profile_id: str, base_url: str, fields: dict[str, str]) -> None:
         """Start getRewardInfo for the profile with the form's values (ignored while busy)."""
         if self.busy or self._closed:
@@ -488,12 +482,8 @@ class PreviewController(QObject):
         profile = self._profiles.get(profile_id)
         request = self._request_for(profile, base_url, fields)
         self._cancel_image()
-        self._busy = True
-        self._preview_task = asyncio.ensure_future(self._run_preview(profile, request))
-        # A done-callback, not a finally: a task cancelled before its first step never runs its body.
-        self._preview_task.add_done_callback(self._preview_done)
-        self.busy_changed.emit(True)
-        self.preview_started.emit()
+        if self._start_call(PREVIEW, lambda: self._run_preview(profile, request)):
+            self.preview_started.emit()
 
     def test_key(self, profile_id: str, base_url: str, fields: dict[str, str]) -> None:
         """Run getRewardInfo with the form's values and the profile's stored key; the verdict
@@ -502,34 +492,23 @@ class PreviewController(QObject):
             return
         profile = self._profiles.get(profile_id)
         request = self._request_for(profile, base_url, fields)
-        self._busy = True
-        self._key_test_task = asyncio.ensure_future(self._run_key_test(profile, request))
-        self._key_test_task.add_done_callback(self._key_test_done)
-        self.busy_changed.emit(True)
+        self._start_call(KEY_TEST, lambda: self._run_key_test(profile, request))
 
     async def _run_key_test(self, profile: Profile, request: RewardRequest) -> None:
         try:
             result = await self._journaled_preview(profile, request)
-        except (MomentsError, KeyringUnavailableError) as exc:
+        except MomentsError as exc:
             self.key_test_finished.emit(exc)
             return
         # Any answer past authentication (a reward, `[]`, a business message) proves the key.
         answered = result.exchange.status is not None and 200 <= result.exchange.status < 300
         self.key_test_finished.emit(None if answered else (result.error or UnexpectedError()))
 
-    def _key_test_done(self, task: asyncio.Task) -> None:
-        if task is not self._key_test_task:
-            return
-        self._busy = False
-        self.busy_changed.emit(False)
-
     def cancel(self) -> None:
         """Stop a preview or key test. Never a claim: stopping one after it was sent only makes its outcome
         unknown, which is worse than waiting for the answer or the timeout (both bounded by the client)."""
-        if self._key_test_task is not None and not self._key_test_task.done():
-            self._key_test_task.cancel()
-        if self._preview_task is not None and not self._preview_task.done():
-            self._preview_task.cancel()
+        if self._call_task is not None and self._call_kind != CLAIM:
+            self._call_task.cancel()
 
     def _request_for(self, profile: Profile, base_url: str, fields: dict[str, str]) -> RewardRequest:
         return replace(profile.to_request(self.sandbox_url), base_url=base_url,
@@ -565,7 +544,7 @@ class PreviewController(QObject):
         try:
             key = await asyncio.to_thread(self._key_for, profile)  # keyring calls may block (D-Bus)
             result = await self._ops.preview(ProfileRef(profile.id, profile.name), request, key)
-        except (MomentsError, KeyringUnavailableError):
+        except MomentsError:
             raise
         except Exception as exc:  # noqa: BLE001
             raise errorlog.unexpected(exc) from exc
@@ -576,7 +555,7 @@ class PreviewController(QObject):
     async def _run_preview(self, profile: Profile, request: RewardRequest) -> None:
         try:
             result = await self._journaled_preview(profile, request)
-        except (MomentsError, KeyringUnavailableError) as exc:
+        except MomentsError as exc:
             self.preview_failed.emit(exc)
             return
         self.preview_finished.emit(result)
@@ -584,14 +563,6 @@ class PreviewController(QObject):
             self._image_task = asyncio.ensure_future(self._run_image(result.reward.image_url))
         elif result.ok:
             self.image_failed.emit("The reward has no image.")
-
-    def _preview_done(self, task: asyncio.Task) -> None:
-        if task is not self._preview_task:
-            return
-        self._busy = False
-        if task.cancelled() and not self._closed:
-            self.preview_cancelled.emit()
-        self.busy_changed.emit(False)
 
     # --- claim (billed) -----------------------------------------------------------------
 
@@ -608,8 +579,7 @@ class PreviewController(QObject):
     def claim(self, profile_id: str, base_url: str, fields: dict[str, str]) -> bool:
         """Send ONE getReward for the profile with these values. Only call this after the user confirmed.
 
-        Returns False (and sends nothing) while anything is in flight: busy is set before this
-        returns, so a second activation in the same event-loop turn is refused here, and
+        Returns False (and sends nothing) while anything is in flight (see _start_call);
         Operations.claim refuses a concurrent claim as the last backstop. Never retried.
         """
         if self.busy or self._closed:
@@ -617,18 +587,15 @@ class PreviewController(QObject):
         profile = self._profiles.get(profile_id)
         request = self._request_for(profile, base_url, fields)
         self._cancel_image()
-        self._busy = True
-        self._claiming = True
-        self._claim_task = asyncio.ensure_future(self._run_claim(profile, request))
-        self._claim_task.add_done_callback(self._claim_done)
-        self.busy_changed.emit(True)
+        if not self._start_call(CLAIM, lambda: self._run_claim(profile, request)):
+            return False
         self.claim_started.emit()
         return True
 
     async def _run_claim(self, profile: Profile, request: RewardRequest) -> None:
         try:
             key = await asyncio.to_thread(self._key_for, profile)  # keyring calls may block (D-Bus)
-        except (MomentsError, KeyringUnavailableError) as exc:
+        except MomentsError as exc:
             self.claim_failed.emit(exc, False)
             return
         except Exception as exc:  # noqa: BLE001 - shown as a message, never a traceback
@@ -661,15 +628,6 @@ class PreviewController(QObject):
             return
         if last is not None:
             last.claims_since += 1
-
-    def _claim_done(self, task: asyncio.Task) -> None:
-        if task is not self._claim_task:
-            return
-        self._busy = False
-        self._claiming = False
-        self.busy_changed.emit(False)
-        # However the claim ended (answer, error, cancelled after send) its intent row may have changed.
-        self.journal_changed.emit()
 
     async def _run_image(self, url: str) -> None:
         self.image_loading.emit()
@@ -715,7 +673,7 @@ class PreviewController(QObject):
         # A claim still in flight is cancelled too: Operations journals it as unknown on the way out.
         self._deferred_timer.stop()
         self._deferred.clear()
-        running = (self._preview_task, self._image_task, self._key_test_task, self._claim_task, *self._tasks)
+        running = (self._call_task, self._image_task, *self._tasks)
         tasks = [t for t in running if t is not None and not t.done()]
         for task in tasks:
             task.cancel()

@@ -212,7 +212,7 @@ class ProfileTransfer(QObject):
     # --- export -------------------------------------------------------------------------
 
     def export_profiles(self) -> None:
-        if all(profile.is_builtin for profile in self.controller.profiles()):
+        if not self.controller.exportable_profiles():
             self.window.show_error("There are no profiles of your own to export yet: the built-in "
                                    "“Sandbox demo” is in every installation. Create a profile with New… first.")
             return

@@ -152,8 +152,17 @@ def test_duplicate_profile_copies_key(creds):
     p = profiles.add(Profile(name="A", base_url="https://x.example", appId="A", momentId="M",
                              campaignId="C", rewardGroupId="US"))
     creds.set_key(p.id, "kA")
-    copy = duplicate_profile(profiles, creds, p.id)
-    assert creds.get_key(copy.id) == "kA"
+    copy, warning = duplicate_profile(profiles, creds, p.id)
+    assert creds.get_key(copy.id) == "kA" and warning is None
+
+
+def test_duplicate_profile_when_keychain_fails_keeps_the_copy_without_a_key(backend):
+    profiles = ProfileStore()
+    p = profiles.add(Profile(name="A", base_url="https://x.example", appId="A", momentId="M",
+                             campaignId="C", rewardGroupId="US"))
+    copy, warning = duplicate_profile(profiles, CredentialStore(keyring.backends.fail.Keyring()), p.id)
+    assert copy.id in profiles and copy.id != p.id
+    assert warning.startswith(f"“{copy.name}” was created without the API key")
 
 
 def test_keys_never_written_to_files(creds, tmp_path):
