@@ -161,6 +161,7 @@ class RewardRequest:
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
 
-    def same_target(self, other: RewardRequest) -> bool:
-        """True when both address the same reward (used to match a claim with its preview)."""
-        return self.url(Endpoint.GET_REWARD) == other.url(Endpoint.GET_REWARD) and self.body() == other.body()
+    def target(self) -> tuple:
+        """What makes two requests address the same reward (the endpoint and the five fields), hashable:
+        matches a claim with the preview of the same parameters."""
+        return self.url(Endpoint.GET_REWARD), tuple(self.body().items())

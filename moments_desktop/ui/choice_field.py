@@ -120,10 +120,6 @@ class ChoiceLineEdit(QLineEdit):
                 popup.scrollTo(index)
                 break
 
-    def choose(self, value: str) -> None:
-        """Pick ``value`` as if chosen from the list (used by keyboard/mouse and by tests)."""
-        self._picked(value)
-
     def _picked(self, value: str) -> None:
         if self.text() != value:
             self.setText(value)

@@ -87,11 +87,6 @@ class ClaimSummary:
         return f"{self.base_url}/{Endpoint.GET_REWARD.value}"
 
 
-def _target(request: RewardRequest) -> tuple:
-    """What makes two calls address the same reward (see RewardRequest.same_target)."""
-    return request.url(Endpoint.GET_REWARD), tuple(request.body().items())
-
-
 # The kinds of network call; one at a time (see PreviewController._start_call).
 PREVIEW, KEY_TEST, CLAIM = "preview", "key test", "claim"
 
@@ -519,7 +514,7 @@ class PreviewController(QObject):
         if result.outcome not in (Outcome.SUCCESS, Outcome.NO_REWARD):
             return
         try:
-            target = _target(request.validated())
+            target = request.validated().target()
         except ValidationError:
             return
         self._previews[target] = LastPreview(at=datetime.now().astimezone(),
@@ -574,7 +569,7 @@ class PreviewController(QObject):
             profile_id=profile.id, profile_name=profile.name, base_url=request.base_url, fields=request.body(),
             live=profile.live, embedded_sandbox=profile.uses_embedded_sandbox,
             cost_per_action=profile.cost_per_action, currency=profile.currency,
-            last_preview=self._previews.get(_target(request)))
+            last_preview=self._previews.get(request.target()))
 
     def claim(self, profile_id: str, base_url: str, fields: dict[str, str]) -> bool:
         """Send ONE getReward for the profile with these values. Only call this after the user confirmed.
@@ -615,6 +610,7 @@ class PreviewController(QObject):
             return
         if result.call.outcome is not Outcome.NOT_SENT:
             self._note_claim_sent(request)
+            self.forget_catalog(request.base_url)  # a live claim changed the stock the choices show
         self.claim_finished.emit(result)
         if result.reward_url and result.call.reward.image_url:
             self._image_task = asyncio.ensure_future(self._run_image(result.call.reward.image_url))
@@ -623,7 +619,7 @@ class PreviewController(QObject):
 
     def _note_claim_sent(self, request: RewardRequest) -> None:
         try:
-            last = self._previews.get(_target(request.validated()))
+            last = self._previews.get(request.validated().target())
         except ValidationError:
             return
         if last is not None:

@@ -635,8 +635,7 @@ class MainWindow(QMainWindow):
         if error is None:
             self.key_status.setText("The key works.")
         else:
-            title = error.title if isinstance(error, MomentsError) else UnexpectedError.title
-            self.key_status.setText(f"{title}.")
+            self.key_status.setText(f"{error.title}.")  # always a MomentsError (see PreviewController.test_key)
 
     # --- state ---------------------------------------------------------------------------
 
@@ -721,7 +720,7 @@ class MainWindow(QMainWindow):
             return
         try:
             asyncio.get_running_loop()
-        except RuntimeError:  # a Qt event loop before qasync's (a test's qtbot.waitExposed): try soon
+        except RuntimeError:  # Qt ran events before asyncio's loop did (the window is built first): try soon
             QTimer.singleShot(50, self._check_unresolved_at_start)
             return
         self.history_service.recover_and_check()

@@ -209,3 +209,27 @@ def test_catalog_is_fetched_once_per_url_and_dropped_while_the_url_is_edited(har
 
     in_loop(scenario)
     assert fetched == [sandbox.base_url, sandbox.base_url + "/prod"]
+
+
+def test_a_claim_drops_the_cached_catalog_so_stock_counts_are_fresh(harness, in_loop, until, sandbox):
+    w = harness.window
+    c = harness.controller
+    answers = record_catalog_answers(harness)
+    before = sandbox.admin.remaining("LIVECAMP1", "US")
+    fields = dict(w.form.fields(), campaignId="LIVECAMP1", rewardGroupId="US")
+
+    def us_label(catalog):
+        return {choice.value: choice.label for choice in catalog.reward_group_choices("DEMO1", "LIVECAMP1")}["US"]
+
+    async def scenario():
+        await until(lambda: w.form.catalog is not None)
+        assert us_label(w.form.catalog).endswith(f"{before} left")
+        assert c.claim(DEMO_PROFILE_ID, w.form.base_url(), fields)
+        await until(lambda: not c.busy)
+        answers.clear()
+        c.load_catalog(w.form.base_url())  # within the 15 s freshness window: answered from the cache before
+        await until(lambda: bool(answers))
+
+    in_loop(scenario)
+    assert sandbox.admin.remaining("LIVECAMP1", "US") == before - 1
+    assert us_label(answers[-1][1]).endswith(f"{before - 1} left")
