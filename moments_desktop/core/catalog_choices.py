@@ -79,6 +79,15 @@ def _items(value: Any, where: str) -> list[Any]:
     return value
 
 
+def _objects(value: Any, where: str) -> list[dict[str, Any]]:
+    """A list whose every item is a JSON object."""
+    items = _items(value, where)
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise CatalogFormatError(f"{where}[{i}]: expected an object")
+    return items
+
+
 def _remaining(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
@@ -112,25 +121,17 @@ class SandboxCatalog:
         if not isinstance(data, dict) or data.get("schema_version") != 1:
             raise CatalogFormatError("not a sandbox catalog")
         apps = []
-        for i, app in enumerate(_items(data.get("apps"), "apps")):
-            if not isinstance(app, dict):
-                raise CatalogFormatError(f"apps[{i}]: expected an object")
+        for i, app in enumerate(_objects(data.get("apps"), "apps")):
             moments = []
-            for j, moment in enumerate(_items(app.get("moments", []), f"apps[{i}].moments")):
-                if not isinstance(moment, dict):
-                    raise CatalogFormatError(f"apps[{i}].moments[{j}]: expected an object")
+            for moment in _objects(app.get("moments", []), f"apps[{i}].moments"):
                 moments.append((_text(moment.get("id"), "moment id"),
                                 _text(moment.get("name"), "moment name", optional=True)))
             apps.append(CatalogApp(_text(app.get("id"), "app id"), _text(app.get("name"), "app name", optional=True),
                                    tuple(moments)))
         campaigns = []
-        for i, campaign in enumerate(_items(data.get("campaigns"), "campaigns")):
-            if not isinstance(campaign, dict):
-                raise CatalogFormatError(f"campaigns[{i}]: expected an object")
+        for i, campaign in enumerate(_objects(data.get("campaigns"), "campaigns")):
             groups = []
-            for j, group in enumerate(_items(campaign.get("reward_groups", []), f"campaigns[{i}].reward_groups")):
-                if not isinstance(group, dict):
-                    raise CatalogFormatError(f"campaigns[{i}].reward_groups[{j}]: expected an object")
+            for group in _objects(campaign.get("reward_groups", []), f"campaigns[{i}].reward_groups"):
                 groups.append(CatalogRewardGroup(_text(group.get("id"), "reward group id"),
                                                  _text(group.get("locale"), "locale", optional=True),
                                                  _remaining(group.get("remaining"))))
