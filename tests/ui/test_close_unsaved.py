@@ -88,11 +88,8 @@ def test_save_all_writes_every_edited_profile_then_closes(edited, monkeypatch, i
     assert fresh.get(DEMO_PROFILE_ID).rewardGroupId == "JP"
 
 
-def test_save_all_stops_at_an_edit_that_cannot_be_saved(edited, monkeypatch, in_loop, until):
-    harness, staging, closed = edited
-    w = harness.window
-    w.form.editors["appId"].clear()  # Staging now has an invalid edit
-    w.profile_combo.setCurrentIndex(w.profile_combo.findData(DEMO_PROFILE_ID))
+def save_all_on_close_until_an_error(w, monkeypatch, in_loop, until) -> list:
+    """Close, answer "Save all", and wait for the error that keeps the window open; the errors shown."""
     errors = []
     monkeypatch.setattr(w, "show_error", errors.append)
     monkeypatch.setattr(w, "ask_unsaved_edits", Answers("save"))
@@ -103,6 +100,15 @@ def test_save_all_stops_at_an_edit_that_cannot_be_saved(edited, monkeypatch, in_
         await until(lambda: w.profile_combo.isEnabled())
 
     in_loop(scenario)
+    return errors
+
+
+def test_save_all_stops_at_an_edit_that_cannot_be_saved(edited, monkeypatch, in_loop, until):
+    harness, staging, closed = edited
+    w = harness.window
+    w.form.editors["appId"].clear()  # Staging now has an invalid edit
+    w.profile_combo.setCurrentIndex(w.profile_combo.findData(DEMO_PROFILE_ID))
+    errors = save_all_on_close_until_an_error(w, monkeypatch, in_loop, until)
     assert w.isVisible() and not closed
     assert w.current_profile_id() == staging.id  # shown, so it can be fixed
     assert w.form.error_labels["appId"].isVisible()
@@ -124,16 +130,7 @@ def test_save_all_that_the_disk_refuses_stays_open_on_that_profile(edited, monke
         real_write(path, text, encoding)
 
     monkeypatch.setattr(paths, "atomic_write_text", full_after_one_write)
-    errors = []
-    monkeypatch.setattr(w, "show_error", errors.append)
-    monkeypatch.setattr(w, "ask_unsaved_edits", Answers("save"))
-
-    async def scenario():
-        assert not w.close()
-        await until(lambda: bool(errors))
-        await until(lambda: w.profile_combo.isEnabled())
-
-    in_loop(scenario)
+    errors = save_all_on_close_until_an_error(w, monkeypatch, in_loop, until)
     assert w.isVisible() and not closed
     assert "No space left on device" in errors[0].message and "Traceback" not in errors[0].message
     assert w.current_profile_id() == staging.id and w.form.fields()["campaignId"] == "LIVECAMP1"
