@@ -27,7 +27,7 @@ import httpx
 
 from . import errors
 from .exchange import Exchange, Outcome, redact_headers
-from .request import Endpoint, RewardRequest
+from .request import Endpoint, RewardRequest, is_sendable_key
 from .reward import RewardInfo, decode_json, parse_reward_payload
 
 MAX_RESPONSE_BYTES = 1024 * 1024
@@ -175,6 +175,8 @@ class MomentsClient:
         if not api_key or not api_key.strip():
             return self._finish(exchange, Outcome.NOT_SENT, errors.ForbiddenError(
                 "no API key is set for this profile", advice="Enter the API key in the profile, then try again."))
+        if not is_sendable_key(api_key.strip()):
+            return self._finish(exchange, Outcome.NOT_SENT, errors.UnsendableKeyError())
         exchange.url = valid.url(endpoint)
         exchange.request_body = valid.body()
         headers["x-api-key"] = api_key.strip()

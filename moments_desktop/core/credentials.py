@@ -20,6 +20,7 @@ import keyring.errors
 
 from .errors import MomentsError, ValidationError
 from .profiles import DEMO_PROFILE_ID
+from .request import is_sendable_key
 
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
@@ -189,6 +190,9 @@ class CredentialStore:
             raise ValidationError({"api_key": "Enter the API key."})
         if any(ord(ch) < 32 or ord(ch) == 127 for ch in key):
             raise ValidationError({"api_key": "The API key contains control characters (often pasted by accident)."})
+        if not is_sendable_key(key):
+            raise ValidationError({"api_key": "The API key may only contain plain ASCII characters "
+                                              "(a copied document can turn dashes or quotes into others)."})
         if self._memory is not None:
             self._memory[profile_id] = key
             return

@@ -160,6 +160,15 @@ class MissingKeyError(MomentsError):
     advice = "Add the profile's API key (it is kept in the system keychain), then try again."
 
 
+class UnsendableKeyError(MomentsError):
+    """The stored key has characters an HTTP header cannot carry (e.g. typographic dashes pasted
+    from a document): sending would fail inside the HTTP library after a claim's intent is written."""
+
+    title = "The stored API key cannot be sent"
+    advice = ("It contains characters that cannot go in an HTTP header, often from copying it out of a "
+              "document. Nothing was sent. Enter the key again as plain text.")
+
+
 class SandboxNotRunningError(MomentsError):
     title = "The built-in sandbox is not running"
     advice = "Restart the app to start the sandbox, or choose a profile with a real endpoint."

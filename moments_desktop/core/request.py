@@ -66,6 +66,11 @@ def is_loopback_url(url: str) -> bool:
         return False
 
 
+def is_sendable_key(key: str) -> bool:
+    """Printable ASCII only: what an ``x-api-key`` header can carry."""
+    return key.isascii() and all(32 <= ord(ch) < 127 for ch in key)
+
+
 def _control_chars(value: str) -> bool:
     return any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in value)
 

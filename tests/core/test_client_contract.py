@@ -253,3 +253,12 @@ def test_before_send_failure_prevents_the_claim(sandbox):
     with pytest.raises(OSError):
         claim(sandbox, before_send=broken_journal)
     assert sandbox.admin.ledger() == []
+
+
+def test_a_key_an_http_header_cannot_carry_is_not_sent_and_no_intent_is_written(sandbox):
+    # e.g. a typographic dash pasted from a document; httpx would raise only after the intent.
+    intents = []
+    result = claim(sandbox, key="sandbox\u2013demo-key-0001", before_send=lambda exchange: intents.append(exchange))
+    assert result.outcome is Outcome.NOT_SENT and isinstance(result.error, errors.UnsendableKeyError)
+    assert "Nothing was sent" in result.error.message
+    assert intents == [] and sandbox.admin.ledger() == []

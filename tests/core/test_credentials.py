@@ -66,6 +66,10 @@ def test_rejects_empty_or_control_chars(creds):
         creds.set_key("p1", "   ")
     with pytest.raises(ValidationError):
         creds.set_key("p1", "abc\x00def")
+    with pytest.raises(ValidationError) as refused:
+        creds.set_key("p1", "sk\u2013live-0001")  # a typographic dash from a document
+    assert "ASCII" in refused.value.field_errors["api_key"]
+    assert creds.get_key("p1") is None
 
 
 def test_global_keyring_is_used_when_no_backend_given(backend):
