@@ -1,0 +1,601 @@
+"""The Session: every use case of Moments Desktop, for the GUI and the CLI alike. No Qt here.
+
+The GUI's bridge and the ``moments`` command line both hold one Session and call it; neither
+decides a rule (Anki's split: the GUI schedules, core decides). The Session owns:
+
+- turning a profile plus the form's unsaved values into a ``RewardRequest`` and its API key
+  (the embedded sandbox's key included, which lives in memory only);
+- preview, the key-test verdict, and the memory of the last preview per target;
+- planning a claim (``ClaimPlan``: everything the confirmation shows), checking the user's
+  confirmation (``confirmation_ok``), and the claim itself, refused while another is in flight;
+- profile create/save/rename/delete/duplicate with the built-in profile's rules, settings,
+  keys, import and export;
+- the sandbox catalog cache, and its invalidation after a claim.
+
+Every method that touches the disk, the keychain or SQLite runs that work through
+``run_blocking`` (a worker thread by default), so a caller on a UI thread never blocks.
+Errors are ``MomentsError``s with words a person can act on; anything else is logged and
+becomes an ``UnexpectedError``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+
+from . import errorlog
+from .catalog_choices import NotASandbox, SandboxCatalog, fetch_catalog
+from .client import CallResult, MomentsClient
+from .credentials import CredentialStore, KeyringUnavailableError, key_left_behind_warning
+from .errors import (
+    MissingKeyError,
+    MomentsError,
+    SandboxNotRunningError,
+    UnexpectedError,
+    ValidationError,
+)
+from .exchange import Outcome
+from .journal import Journal
+from .operations import ClaimInProgressError, ClaimResult, Operations, ProfileRef
+from .profiles import DEMO_PROFILE_ID, ImportReport, Profile, ProfileError, ProfileStore
+from .render import Renderer
+from .request import BODY_FIELDS, DEFAULT_BASE_URL, Endpoint, RewardRequest, is_loopback_url
+
+T = TypeVar("T")
+RunBlocking = Callable[..., Awaitable[Any]]
+
+# A sandbox catalog's stock counts change with every claim: ask again after this long.
+CATALOG_FRESH_S = 15.0
+# An endpoint that could not be reached may be a sandbox started later.
+CATALOG_RETRY_S = 30.0
+
+
+class ProfileTransferError(MomentsError):
+    title = "The profiles could not be exported"
+    advice = "Choose another folder or file name and try again."
+
+
+class BuiltinProfileError(ProfileError):
+    title = "The built-in profile cannot be changed that way"
+    advice = "Duplicate it and change the copy."
+
+
+class ConfirmationError(MomentsError):
+    title = "The claim was not confirmed"
+    advice = "Nothing was sent. Confirm the claim to send it."
+
+
+class ClaimStoppedError(MomentsError):
+    """A claim ended with no exchange to show. ``may_have_been_sent`` says whether a reward may be gone."""
+
+    def __init__(self, error: MomentsError, may_have_been_sent: bool):
+        self.error = error
+        self.may_have_been_sent = may_have_been_sent
+        self.title = error.title
+        self.advice = error.advice
+        super().__init__(error.detail)
+
+
+@dataclass(frozen=True)
+class EmbeddedSandbox:
+    """The sandbox this process runs: its URL and its demo key (held in memory, never in the keyring)."""
+
+    url: str
+    api_key: str
+
+
+@dataclass(frozen=True)
+class LastPreview:
+    """The newest answered preview for one target (base URL + the five fields)."""
+
+    at: datetime
+    reward: Any  # RewardInfo, or None when that preview answered without a reward
+    error: MomentsError | None
+    claims_since: int = 0  # claims sent to the same target after this preview
+
+
+@dataclass(frozen=True)
+class ProfileRules:
+    """What the user may do with a profile; the window enables its buttons from this."""
+
+    rename: bool
+    delete: bool
+    edit_settings: bool
+    store_key: bool  # the embedded sandbox's key is built in: nothing to store
+
+
+@dataclass(frozen=True)
+class ClaimPlan:
+    """Everything the claim confirmation shows, and exactly what a confirmed claim sends."""
+
+    profile_id: str
+    profile_name: str
+    request: RewardRequest  # validated: trimmed, as it will be sent
+    live: bool
+    embedded_sandbox: bool
+    cost_per_action: Decimal | None
+    currency: str
+    last_preview: LastPreview | None  # of the same target, or None: there was none this session
+
+    @property
+    def base_url(self) -> str:
+        return self.request.base_url
+
+    @property
+    def fields(self) -> dict[str, str]:
+        return self.request.body()
+
+    @property
+    def claim_url(self) -> str:
+        return self.request.url(Endpoint.GET_REWARD)
+
+    @property
+    def claims_since_preview(self) -> int:
+        return self.last_preview.claims_since if self.last_preview else 0
+
+    @property
+    def needs_typed_confirmation(self) -> bool:
+        """A live campaign: the user must type the campaign ID exactly before the claim is sent."""
+        return self.live
+
+    @property
+    def typed_confirmation(self) -> str:
+        """What must be typed for a live claim."""
+        return self.request.campaignId
+
+
+def confirmation_ok(plan: ClaimPlan, typed: str | None) -> bool:
+    """The live rule: a claim on a live profile needs the campaign ID typed exactly (no trimming,
+    no case folding: a near miss means the user did not read it). Test-mode claims need only
+    the explicit confirmation itself."""
+    if not plan.needs_typed_confirmation:
+        return True
+    return typed == plan.typed_confirmation
+
+
+def profile_rules(profile: Profile) -> ProfileRules:
+    builtin = profile.is_builtin
+    return ProfileRules(rename=not builtin, delete=not builtin, edit_settings=not builtin,
+                        store_key=not profile.uses_embedded_sandbox)
+
+
+class Session:
+    def __init__(self, profiles: ProfileStore, credentials: CredentialStore, journal: Journal,
+                 http: httpx.AsyncClient, *, client: MomentsClient | None = None,
+                 sandbox: EmbeddedSandbox | None = None, renderer: Renderer | None = None,
+                 run_blocking: RunBlocking = asyncio.to_thread, clock: Callable[[], float] = time.monotonic):
+        """``client`` defaults to a MomentsClient over ``http``; tests pass one with short timeouts.
+        The Session owns ``http`` and ``journal``: ``aclose()`` closes both."""
+        self.profiles = profiles
+        self.credentials = credentials
+        self.journal = journal
+        self.http = http
+        self.sandbox = sandbox
+        self.renderer = renderer or Renderer()
+        self._client = client or MomentsClient(http)
+        self._ops = Operations(self._client, journal, run_blocking=run_blocking)
+        self._run_blocking = run_blocking
+        self._clock = clock
+        self._previews: dict[tuple, LastPreview] = {}
+        self._catalogs: dict[str, tuple[float, SandboxCatalog | None]] = {}  # url -> (valid until, catalog)
+        self._catalog_fetches: dict[str, asyncio.Future] = {}
+        self._claiming = False
+        self._closed = False
+
+    # --- profiles: queries (in memory, no I/O) ------------------------------------------
+
+    @property
+    def sandbox_url(self) -> str | None:
+        return self.sandbox.url if self.sandbox else None
+
+    def profile_list(self) -> list[Profile]:
+        return list(self.profiles.profiles())
+
+    def profile(self, profile_id: str) -> Profile:
+        return self.profiles.get(profile_id)
+
+    def rules(self, profile_id: str) -> ProfileRules:
+        return profile_rules(self.profiles.get(profile_id))
+
+    def base_url_for(self, profile: Profile) -> str:
+        """The endpoint a form shows: the embedded sandbox's real URL for a profile that uses it."""
+        return profile.to_request(self.sandbox_url).base_url
+
+    def stored_values(self, profile_id: str) -> tuple[str, dict[str, str]]:
+        """(endpoint, the five fields) as stored: what the form shows for a profile with no edits."""
+        profile = self.profiles.get(profile_id)
+        return self.base_url_for(profile), {name: getattr(profile, name) for name in BODY_FIELDS}
+
+    def exportable_profiles(self) -> list[Profile]:
+        return self.profiles.exportable()
+
+    # --- requests and keys ---------------------------------------------------------------
+
+    def resolve(self, profile_id: str, base_url: str | None = None,
+                fields: dict[str, str] | None = None) -> RewardRequest:
+        """The request for a profile, with the form's unsaved values in place of the stored ones
+        (``None``: the stored value). Not validated: the client refuses an invalid one."""
+        profile = self.profiles.get(profile_id)
+        request = profile.to_request(self.sandbox_url)
+        changes: dict[str, Any] = {}
+        if base_url is not None:
+            changes["base_url"] = base_url
+        if fields is not None:
+            changes.update({name: fields.get(name, "") for name in BODY_FIELDS})
+        return replace(request, **changes)
+
+    def _key_for(self, profile: Profile) -> str:
+        """Blocking (the keyring may answer over D-Bus): call through run_blocking."""
+        if profile.uses_embedded_sandbox:
+            if self.sandbox is None:
+                raise SandboxNotRunningError()
+            return self.sandbox.api_key  # held in memory only, never written to the keyring
+        key = self.credentials.get_key(profile.id)
+        if not key:
+            raise MissingKeyError()
+        return key
+
+    async def api_key(self, profile: Profile) -> str:
+        return await self._blocking(self._key_for, profile)
+
+    async def _blocking(self, fn: Callable[..., T], *args: Any, context: str = "") -> T:
+        """``fn(*args)`` off the caller's thread; a MomentsError passes, anything else becomes UnexpectedError."""
+        try:
+            return await self._run_blocking(fn, *args)
+        except MomentsError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - shown as a message, never a traceback
+            raise errorlog.unexpected(exc, context) from exc
+
+    # --- preview ---------------------------------------------------------------------
+
+    async def preview(self, profile_id: str, base_url: str | None = None,
+                      fields: dict[str, str] | None = None) -> CallResult:
+        """getRewardInfo (free) with the profile's key, journaled and remembered for the claim plan.
+
+        Raises MomentsError when nothing could be sent for a reason of ours (no key, keychain, sandbox
+        not running); an answer of any kind, errors included, is the CallResult."""
+        profile = self.profiles.get(profile_id)
+        request = self.resolve(profile_id, base_url, fields)
+        key = await self.api_key(profile)
+        try:
+            result = await self._ops.preview(ProfileRef(profile.id, profile.name), request, key)
+        except MomentsError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise errorlog.unexpected(exc, "preview") from exc
+        finally:
+            del key
+        self._remember_preview(request, result)
+        return result
+
+    async def test_key(self, profile_id: str, base_url: str | None = None,
+                       fields: dict[str, str] | None = None) -> MomentsError | None:
+        """None when the stored key works, else why not. Any answer past authentication (a reward,
+        ``[]``, a business message) proves the key; journaled like any preview."""
+        try:
+            result = await self.preview(profile_id, base_url, fields)
+        except MomentsError as exc:
+            return exc
+        return None if key_works(result) else (result.error or UnexpectedError())
+
+    def _remember_preview(self, request: RewardRequest, result: CallResult) -> None:
+        """Keep the newest answered preview per target; a transport failure teaches nothing, so it is skipped."""
+        if result.outcome not in (Outcome.SUCCESS, Outcome.NO_REWARD):
+            return
+        try:
+            target = request.validated().target()
+        except ValidationError:
+            return
+        self._previews[target] = LastPreview(at=datetime.now().astimezone(),
+                                             reward=result.reward if result.ok else None, error=result.error)
+
+    def last_preview(self, request: RewardRequest) -> LastPreview | None:
+        try:
+            return self._previews.get(request.validated().target())
+        except ValidationError:
+            return None
+
+    # --- claim (billed) -----------------------------------------------------------------
+
+    @property
+    def claim_in_flight(self) -> bool:
+        return self._claiming
+
+    def plan_claim(self, profile_id: str, base_url: str | None = None,
+                   fields: dict[str, str] | None = None) -> ClaimPlan:
+        """What the confirmation shows; raises ValidationError when the values cannot be sent.
+        Sends nothing."""
+        profile = self.profiles.get(profile_id)
+        request = self.resolve(profile_id, base_url, fields).validated()
+        return ClaimPlan(
+            profile_id=profile.id, profile_name=profile.name, request=request, live=profile.live,
+            embedded_sandbox=profile.uses_embedded_sandbox, cost_per_action=profile.cost_per_action,
+            currency=profile.currency, last_preview=self._previews.get(request.target()))
+
+    async def claim(self, plan: ClaimPlan, typed: str | None = None) -> ClaimResult:
+        """Send ONE getReward for ``plan``, after the user confirmed it (``typed``: what they typed for a
+        live claim). Never retried, for any reason.
+
+        Raises ConfirmationError (nothing sent) when the confirmation does not satisfy the live rule,
+        ClaimInProgressError while another claim is in flight, and ClaimStoppedError when the claim
+        ended with no exchange to show (``may_have_been_sent`` tells whether a reward may be gone).
+        """
+        if not confirmation_ok(plan, typed):
+            raise ConfirmationError(f"type the campaign ID “{plan.typed_confirmation}” exactly to claim a live "
+                                    "reward")
+        # Checked and set with no await in between: two activations on one loop cannot both pass.
+        if self._claiming or self._closed:
+            raise ClaimInProgressError() if self._claiming else ClaimStoppedError(
+                UnexpectedError("the session is closing"), False)
+        self._claiming = True
+        try:
+            return await self._claim(plan)
+        finally:
+            self._claiming = False
+
+    async def _claim(self, plan: ClaimPlan) -> ClaimResult:
+        profile_ref = ProfileRef(plan.profile_id, plan.profile_name)
+        try:
+            profile = self.profiles.get(plan.profile_id)
+            key = await self.api_key(profile)
+        except MomentsError as exc:
+            raise ClaimStoppedError(exc, False) from None
+        try:
+            result = await self._ops.claim(profile_ref, plan.request, key)
+        except ClaimInProgressError:
+            raise
+        except MomentsError as exc:
+            # e.g. the journal failed after the request went out: whether a reward was consumed is unknown.
+            raise ClaimStoppedError(exc, True) from None
+        except Exception as exc:  # noqa: BLE001
+            raise ClaimStoppedError(errorlog.unexpected(exc, "claim: after sending"), True) from None
+        finally:
+            del key
+        if result.call.outcome is not Outcome.NOT_SENT:
+            self._note_claim_sent(plan.request)
+            self.forget_catalog(plan.request.base_url)  # a live claim changed the stock the choices show
+        return result
+
+    def _note_claim_sent(self, request: RewardRequest) -> None:
+        target = request.target()
+        last = self._previews.get(target)
+        if last is not None:
+            self._previews[target] = replace(last, claims_since=last.claims_since + 1)
+
+    # --- profile changes (profiles.json and the keychain, off the caller's thread) -----------
+
+    def _write(self, change: Callable[..., T], *args: Any) -> Callable[[], T]:
+        """A ProfileStore change with an OSError turned into words; a failed write leaves the store as it was."""
+        def write() -> T:
+            try:
+                return change(*args)
+            except OSError as exc:
+                raise ProfileError(
+                    f"profiles.json could not be written ({exc.strerror or type(exc).__name__})",
+                    advice=f"Nothing was changed. Check that there is free disk space and that "
+                           f"{self.profiles.path.parent} is writable, then try again.") from None
+        return write
+
+    def new_profile(self, name: str, template_id: str | None = None) -> Profile:
+        """The profile ``create_profile`` would add: body fields from the template (never its key, nor
+        its URL when that is the embedded sandbox); declared live unless it clearly points at a local
+        sandbox, the careful side."""
+        body: dict[str, str] = {}
+        base_url = DEFAULT_BASE_URL
+        settings: dict[str, Any] = {"live": not is_loopback_url(base_url)}
+        if template_id is not None and template_id in self.profiles:
+            template = self.profiles.get(template_id)
+            body = {name_: getattr(template, name_) for name_ in BODY_FIELDS}
+            if not template.uses_embedded_sandbox:
+                base_url = template.base_url
+                settings = {"live": template.live, "cost_per_action": template.cost_per_action,
+                            "currency": template.currency, "allow_insecure": template.allow_insecure}
+        return Profile(name=name, base_url=base_url, **body, **settings)
+
+    async def create_profile(self, name: str, template_id: str | None = None) -> Profile:
+        new = self.new_profile(name, template_id)
+        return await self._blocking(self._write(self.profiles.add, new))
+
+    def _check_rule(self, profile_id: str, allowed: Callable[[ProfileRules], bool], what: str) -> Profile:
+        profile = self.profiles.get(profile_id)
+        if not allowed(profile_rules(profile)):
+            raise BuiltinProfileError(f"“{profile.name}” is built in and cannot be {what}")
+        return profile
+
+    async def rename_profile(self, profile_id: str, new_name: str) -> Profile:
+        self._check_rule(profile_id, lambda r: r.rename, "renamed")
+        return await self._blocking(self._write(self.profiles.rename, profile_id, new_name))
+
+    async def save_profile(self, profile_id: str, base_url: str, fields: dict[str, str]) -> Profile:
+        """Write the form's endpoint and body fields to the stored profile."""
+        body = {name: fields.get(name, "") for name in BODY_FIELDS}
+
+        def save() -> Profile:
+            profile = self.profiles.get(profile_id)
+            url = base_url
+            if profile.uses_embedded_sandbox and url.strip() == self.base_url_for(profile):
+                url = profile.base_url  # keep the sentinel, not this run's sandbox port
+            return self.profiles.edit(profile_id, base_url=url, **body)
+        return await self._blocking(self._write(save))
+
+    async def save_settings(self, profile_id: str, *, live: bool, cost_per_action: Decimal | None,
+                            currency: str, notes: str) -> Profile:
+        """The claim-related settings: test mode or live, cost per claim, notes."""
+        self._check_rule(profile_id, lambda r: r.edit_settings, "changed")
+        return await self._blocking(self._write(
+            lambda: self.profiles.edit(profile_id, live=live, cost_per_action=cost_per_action,
+                                       currency=currency, notes=notes)))
+
+    async def delete_profile(self, profile_id: str, *, even_if_key_remains: bool = False) -> str | None:
+        """Delete a profile together with its API key; a warning for the user, or None.
+
+        The key goes first: if the keychain is unavailable the profile is kept (KeyringUnavailableError)
+        unless ``even_if_key_remains``, which deletes the profile and warns that the key stayed behind.
+        """
+        self._check_rule(profile_id, lambda r: r.delete, "deleted")
+
+        def delete() -> str | None:
+            warning = None
+            try:
+                self.credentials.delete_key(profile_id)
+            except KeyringUnavailableError as exc:
+                if not even_if_key_remains:
+                    raise
+                warning = key_left_behind_warning(self.credentials, profile_id, exc)
+            self.profiles.delete(profile_id)
+            return warning
+        return await self._blocking(self._write(delete))
+
+    async def duplicate_profile(self, profile_id: str, new_name: str | None = None) -> tuple[Profile, str | None]:
+        """Copy a profile and its key: (the copy, a warning or None). When the keychain fails the copy is
+        kept without a key and the warning says so: the copy is what was asked for."""
+        def duplicate() -> tuple[Profile, str | None]:
+            source = self.profiles.get(profile_id)
+            copy = self.profiles.duplicate(profile_id, new_name)
+            if source.uses_embedded_sandbox:  # the embedded sandbox's key is never in the keychain
+                return copy, None
+            try:
+                key = self.credentials.get_key(profile_id)
+                if key is not None:
+                    self.credentials.set_key(copy.id, key)
+                del key
+            except KeyringUnavailableError as exc:
+                return copy, (f"“{copy.name}” was created without the API key: {exc.title.lower()}. "
+                              "Enter the key for the copy.")
+            return copy, None
+        return await self._blocking(self._write(duplicate))
+
+    # --- keys -------------------------------------------------------------------------
+
+    async def has_key(self, profile_id: str) -> bool:
+        return await self._blocking(self.credentials.has_key, profile_id)
+
+    async def store_key(self, profile_id: str, key: str) -> str:
+        """Store the key (keychain, or the memory store once chosen); the name of the store that holds it."""
+        self._check_rule(profile_id, lambda r: r.store_key, "given a key")
+
+        def store() -> str:
+            self.credentials.set_key(profile_id, key)
+            return self.credentials.backend_name()
+        return await self._blocking(store)
+
+    def use_memory_fallback(self) -> None:
+        """Keys of this run stay in memory only (the user chose it after the keychain failed)."""
+        self.credentials.use_memory_fallback()
+
+    async def keychain_name(self) -> str:
+        def name() -> str:
+            try:
+                return self.credentials.backend_name()
+            except Exception:  # noqa: BLE001 - a status line must never break anything
+                return "unknown"
+        return await self._run_blocking(name)
+
+    # --- import / export --------------------------------------------------------------
+
+    async def export_profiles(self, path: str | Path) -> int:
+        """Write the exportable profiles (never a key) to ``path``; how many were written."""
+        try:
+            return await self._blocking(self.profiles.export_profiles, Path(path))
+        except UnexpectedError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, OSError):
+                raise ProfileTransferError(f"{path}: {cause.strerror or type(cause).__name__}") from None
+            raise
+
+    async def read_import(self, path: str | Path) -> ImportReport:
+        """Read and check an import file: a report per profile and field. Changes nothing."""
+        return await self._blocking(self.profiles.parse_import, Path(path))
+
+    async def apply_import(self, report: ImportReport) -> list[Profile]:
+        """Add the report's valid profiles; the added ones."""
+        return await self._blocking(self._write(self.profiles.apply_import, report))
+
+    # --- sandbox catalog (choices for the form) -------------------------------------------
+
+    def cached_catalog(self, base_url: str) -> tuple[bool, SandboxCatalog | None]:
+        """(fresh, catalog): a fresh cached answer needs no request."""
+        cached = self._catalogs.get(_catalog_key(base_url))
+        if cached is not None and cached[0] > self._clock():
+            return True, cached[1]
+        return False, None
+
+    async def catalog(self, base_url: str) -> SandboxCatalog | None:
+        """The endpoint's sandbox catalog, or None when it is no sandbox or cannot be reached now.
+        Cached per URL; one request at a time per URL; no API key is sent."""
+        url = _catalog_key(base_url)
+        fresh, catalog = self.cached_catalog(url)
+        if fresh:
+            return catalog
+        running = self._catalog_fetches.get(url)
+        if running is None:
+            running = asyncio.ensure_future(self._fetch_catalog(url))
+            self._catalog_fetches[url] = running
+            running.add_done_callback(lambda _f: self._catalog_fetches.pop(url, None))
+        return await asyncio.shield(running)
+
+    async def _fetch_catalog(self, url: str) -> SandboxCatalog | None:
+        try:
+            catalog: SandboxCatalog | None = await fetch_catalog(self.http, url)
+            keep = CATALOG_FRESH_S
+        except NotASandbox:
+            catalog, keep = None, math.inf  # it answered: it will not become a sandbox
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - unreachable, timeout, ...: just no choices for now
+            catalog, keep = None, CATALOG_RETRY_S
+        self._catalogs[url] = (self._clock() + keep, catalog)
+        return catalog
+
+    def forget_catalog(self, base_url: str) -> None:
+        """Drop the cached catalog (e.g. after a claim changed the stock)."""
+        self._catalogs.pop(_catalog_key(base_url), None)
+
+    # --- lifetime ---------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    async def aclose(self) -> None:
+        """Close the HTTP client and the journal. The caller has cancelled and awaited its own tasks."""
+        if self._closed:
+            return
+        self._closed = True
+        fetches = list(self._catalog_fetches.values())
+        for fetch in fetches:
+            fetch.cancel()
+        # return_exceptions: their cancellation (or error) is moot now; our own cancellation still raises.
+        await asyncio.gather(*fetches, return_exceptions=True)
+        await self.http.aclose()
+        # A closed socket transport finishes closing in a callback on the loop's next turn
+        # (connection_lost); let it run before our caller stops the loop, so no transport is left open.
+        await asyncio.sleep(0)
+        self.journal.close()
+
+
+def key_works(result: CallResult) -> bool:
+    """The key-test verdict: the server answered past authentication (any 2xx, ``[]`` included)."""
+    status = result.exchange.status
+    return status is not None and 200 <= status < 300
+
+
+def _catalog_key(base_url: str) -> str:
+    return base_url.strip().rstrip("/")
+
+
+__all__ = [
+    "BuiltinProfileError", "ClaimPlan", "ClaimResult", "ClaimStoppedError", "ConfirmationError",
+    "DEMO_PROFILE_ID", "EmbeddedSandbox", "LastPreview", "ProfileRules", "ProfileTransferError", "Session",
+    "confirmation_ok", "key_works", "profile_rules",
+]

@@ -1,0 +1,79 @@
+"""TaskOwner: every asyncio task of a component belongs to one owner that cancels and awaits it.
+
+The owner is made on the loop that will run its tasks (inside the running loop, by the bridge or
+the CLI) and remembers it, so a task started from a Qt slot between two turns of the loop still
+lands on that loop and is still owned. ``aclose()`` refuses new tasks, cancels the running ones
+and awaits every one of them, so when it returns nothing of the owner is pending: no task left
+for a closed loop to destroy, no coroutine that was never awaited.
+
+A task's own exception is logged (never "Task exception was never retrieved" on stderr): the
+component that started it turns the errors it expects into messages itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+from . import errorlog
+
+T = TypeVar("T")
+
+
+class TaskOwner:
+    def __init__(self, name: str, loop: asyncio.AbstractEventLoop | None = None):
+        """``loop`` defaults to the running loop: build the owner inside it."""
+        self.name = name
+        self._loop = loop or asyncio.get_running_loop()
+        self._tasks: set[asyncio.Task] = set()
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        return self._loop
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+    def start(self, coro: Coroutine[Any, Any, T], *, name: str | None = None) -> asyncio.Task[T] | None:
+        """Run ``coro`` as an owned task; None (and the coroutine closed, never leaked) once closed."""
+        if self._closed or self._loop.is_closed():
+            coro.close()
+            return None
+        task = self._loop.create_task(coro, name=f"{self.name}: {name}" if name else None)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+        return task
+
+    def _finished(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        if task.cancelled():
+            return
+        exc = task.exception()  # retrieved, so asyncio never reports it as unretrieved
+        if exc is not None:
+            errorlog.log_exception(exc, f"{self.name}: task {task.get_name()}")
+
+    def cancel_all(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+
+    def stop(self) -> None:
+        """Refuse new tasks and cancel the running ones now; ``aclose()`` then waits for them to end."""
+        self._closed = True
+        self.cancel_all()
+
+    async def aclose(self) -> None:
+        """Refuse new tasks, cancel the running ones and wait until every one has ended."""
+        self._closed = True
+        current = asyncio.current_task()
+        while tasks := [t for t in self._tasks if t is not current]:
+            for task in tasks:
+                task.cancel()
+            # return_exceptions: their cancellation or error is reported by _finished; our own
+            # cancellation still propagates.
+            await asyncio.gather(*tasks, return_exceptions=True)
