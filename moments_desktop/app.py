@@ -6,7 +6,8 @@ This is the only module that knows all of ui/, core/ and the embedded sandbox. S
    file and a short message, never a bare traceback in a terminal the user does not have);
 2. create the QApplication and start the embedded sandbox on its background thread (a
    failure is explained in a message box and the app opens without it);
-3. open the main window and run the qasync loop until the window closes;
+3. run the qasync loop; inside it build the core Session, the bridge and the main window, and run
+   until the window closes; then cancel and await every task before the loop stops;
 4. stop the sandbox.
 """
 
@@ -34,9 +35,10 @@ from moments_desktop.core import errorlog
 from moments_desktop.core.credentials import CredentialStore
 from moments_desktop.core.journal import Journal
 from moments_desktop.core.profiles import ProfileStore
+from moments_desktop.core.session import EmbeddedSandbox, Session
 from moments_desktop.sandbox.catalog import CatalogError, load_catalog, load_default_catalog
 from moments_desktop.sandbox.server import SandboxServer, SandboxStartError
-from moments_desktop.ui.controller import PreviewController
+from moments_desktop.ui.bridge import SessionBridge
 from moments_desktop.ui.main_window import MainWindow
 
 # Hidden, for screenshots and demos only: press "Preview reward" once when the window opens.
@@ -121,14 +123,19 @@ class CrashReporter:
         self._open_box = None
 
 
-class DesktopSession:
-    """The embedded sandbox plus the main window, with one place that starts and stops them."""
+class DesktopApp:
+    """The embedded sandbox, the core Session and the main window, with one place that starts and stops them.
+
+    The sandbox (a server on its own thread) starts before the event loop; the Session, the bridge and
+    the window are built inside the running qasync loop (``open_window``), so nothing is scheduled
+    before the loop runs, and ``aclose`` awaits every task before the HTTP client and the journal close.
+    """
 
     def __init__(self, sandbox_catalog: str | None = None, use_sandbox: bool = True):
         self.sandbox_catalog = sandbox_catalog
         self.use_sandbox = use_sandbox
         self.sandbox: SandboxServer | None = None
-        self.sandbox_key: str | None = None  # the sandbox demo key: held in memory, never in the keyring
+        self.embedded: EmbeddedSandbox | None = None  # its URL and demo key: held in memory, never in the keyring
         self.window: MainWindow | None = None
 
     def start_sandbox(self) -> str | None:
@@ -148,23 +155,28 @@ class DesktopSession:
             problem = f"The built-in sandbox could not start:\n\n{exc}"
         else:
             self.sandbox = server
-            self.sandbox_key = catalog.demo().api_key
+            self.embedded = EmbeddedSandbox(url, catalog.demo().api_key)
             return url
         QMessageBox.warning(
             None, APP_NAME, f"{problem}\n\n{APP_NAME} will open without the sandbox."
         )
         return None
 
+    def make_session(self) -> Session:
+        return Session(ProfileStore(), CredentialStore(), Journal(), httpx.AsyncClient(), sandbox=self.embedded)
+
     def open_window(self) -> MainWindow:
-        url = self.start_sandbox()
-        credentials = CredentialStore()
-        controller = PreviewController(
-            ProfileStore(), credentials, Journal(), httpx.AsyncClient(),
-            sandbox_url=url, sandbox_key=self.sandbox_key,
-        )
-        self.window = MainWindow(controller, sandbox_url=url)
+        """Build the Session, its bridge and the window. Call inside the running loop."""
+        asyncio.get_running_loop()  # RuntimeError here, not a task that never runs
+        self.window = MainWindow(SessionBridge(self.make_session()))
         self.window.closed.connect(self.stop_sandbox)
         return self.window
+
+    async def aclose(self) -> None:
+        """Cancel and await everything the window started, then close the Session; stop the sandbox."""
+        if self.window is not None:
+            await self.window.aclose()
+        self.stop_sandbox()
 
     def stop_sandbox(self) -> None:
         if self.sandbox is not None:
@@ -172,8 +184,9 @@ class DesktopSession:
             self.sandbox = None
 
 
-async def main_async(window: MainWindow) -> None:
-    """Show the window and run until it closes (or the application is asked to quit)."""
+async def main_async(desktop: DesktopApp) -> None:
+    """Build the window inside the running loop, show it and run until it closes (or the application
+    is asked to quit); then await every task it started before the loop stops."""
     closed = asyncio.get_running_loop().create_future()
 
     def finish() -> None:
@@ -181,17 +194,17 @@ async def main_async(window: MainWindow) -> None:
             closed.set_result(None)
 
     app = QApplication.instance()
-    window.closed.connect(finish)
     app.aboutToQuit.connect(finish)
     try:
+        window = desktop.open_window()
+        window.closed.connect(finish)
         window.show()
         if os.environ.get(AUTOPREVIEW_ENV) == "1":
             window.preview()
         await closed
     finally:
-        window.closed.disconnect(finish)
         app.aboutToQuit.disconnect(finish)
-        await window.controller.aclose()
+        await desktop.aclose()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -211,14 +224,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setDesktopFileName(APP_ID)
     quit_on_last = app.quitOnLastWindowClosed()
     app.setQuitOnLastWindowClosed(False)  # main_async ends the loop; Qt must not stop it under asyncio
-    session = DesktopSession(sandbox_catalog=args.sandbox_catalog, use_sandbox=not args.no_sandbox)
+    desktop = DesktopApp(sandbox_catalog=args.sandbox_catalog, use_sandbox=not args.no_sandbox)
     try:
-        window = session.open_window()
+        desktop.start_sandbox()
         # asyncio.Runner(loop_factory=...) is Python 3.11's spelling of asyncio.run(..., loop_factory=...).
         with asyncio.Runner(loop_factory=qasync.QEventLoop) as runner:
             runner.get_loop().set_exception_handler(reporter.loop_exception_handler)
             try:
-                runner.run(main_async(window))
+                runner.run(main_async(desktop))
             except RuntimeError as exc:
                 # Qt quit underneath asyncio (the display server went away). Nothing is lost: the
                 # journal is committed as it goes and an open claim intent is recovered next start.
@@ -228,7 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 1
         return 0
     finally:
-        session.stop_sandbox()
+        desktop.stop_sandbox()
         app.setQuitOnLastWindowClosed(quit_on_last)
         if previous_sigint is not None:
             signal.signal(signal.SIGINT, previous_sigint)

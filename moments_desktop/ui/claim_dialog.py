@@ -1,9 +1,10 @@
 """The confirmation in front of every billed getReward: nothing is sent unless the user confirms here.
 
-Shows exactly what will be sent and to whom, whether the profile declares the campaign live, what a
-claim costs, and what the last preview of the same parameters said. Cancel is the default button,
-so Enter, Escape and closing the window all cancel; a live profile also makes the user type the
-campaign ID before the confirm button is enabled. There is deliberately no "don't ask again".
+Shows exactly what will be sent and to whom (the Session's ClaimPlan, rendered through the one
+renderer), whether the profile declares the campaign live, what a claim costs, and what the last
+preview of the same parameters said. Cancel is the default button, so Enter, Escape and closing the
+window all cancel; a live profile also makes the user type the campaign ID before the confirm button
+is enabled (the rule is the Session's ``confirmation_ok``). There is deliberately no "don't ask again".
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from moments_desktop.core.render import Renderer
 from moments_desktop.core.request import BODY_FIELDS
-
-from .controller import ClaimSummary, LastPreview
+from moments_desktop.core.session import ClaimPlan, LastPreview, confirmation_ok
 
 LIVE_BANNER_STYLE = ("QLabel#claimModeBanner { background: #b3261e; color: #ffffff; font-weight: bold;"
                      " padding: 10px; border-radius: 6px; }")
@@ -38,13 +39,13 @@ DIALOG_WIDTH = 560
 MAX_SHOWN_TEXT = 300  # a notification text longer than this is cut in the dialog (the Preview tab has it all)
 
 
-def describe_cost(summary: ClaimSummary) -> str:
+def describe_cost(summary: ClaimPlan) -> str:
     if summary.cost_per_action is None:
         return "unknown (no cost is set in this profile)"
     return f"{summary.cost_per_action} {summary.currency} per claim (as declared in the profile)"
 
 
-def describe_mode(summary: ClaimSummary) -> str:
+def describe_mode(summary: ClaimPlan) -> str:
     if summary.live:
         return "LIVE — declared by this profile: a real reward is consumed and billed"
     if summary.embedded_sandbox:
@@ -88,16 +89,19 @@ class _SwallowEnter(QObject):
 
 
 class ClaimDialog(QDialog):
-    """Emits ``confirmed`` at most once, when the user presses the confirm button; then closes (accepted).
+    """Emits ``confirmed(typed)`` at most once, when the user presses the confirm button; then closes
+    (accepted). ``typed`` is what the user typed for a live claim (None for test mode): the Session
+    checks it again before sending.
 
     Every other way out (Cancel, Escape, Enter, closing the window) rejects and emits nothing.
     """
 
-    confirmed = Signal()
+    confirmed = Signal(object)
 
-    def __init__(self, summary: ClaimSummary, parent: QWidget | None = None):
+    def __init__(self, plan: ClaimPlan, renderer: Renderer, parent: QWidget | None = None):
         super().__init__(parent)
-        self.summary = summary
+        self.summary = summary = plan
+        self.renderer = renderer
         self._confirmed = False
         self.setObjectName("claimDialog")
         self.setWindowTitle("Claim a reward — billed")
@@ -132,9 +136,9 @@ class ClaimDialog(QDialog):
         form.setContentsMargins(0, 0, 0, 0)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         self.values: dict[str, QLabel] = {}
-        rows = [("profile", "Profile", summary.profile_name),
-                ("endpoint", "Endpoint", summary.claim_url),
-                *((name, name, summary.fields[name]) for name in BODY_FIELDS),
+        rows = [("profile", "Profile", renderer.profile_name(summary.profile_name)),
+                ("endpoint", "Endpoint", renderer.url(summary.claim_url)),
+                *((name, name, text) for name, text in renderer.fields(summary.fields)),
                 ("mode", "Campaign", describe_mode(summary)),
                 ("cost", "Cost per claim", describe_cost(summary))]
         mono = QFont("monospace")
@@ -163,8 +167,8 @@ class ClaimDialog(QDialog):
         layout.addWidget(self.preview_note)
 
         self.typed_edit: QLineEdit | None = None
-        if summary.live:
-            campaign = summary.fields["campaignId"]
+        if summary.needs_typed_confirmation:
+            campaign = renderer.identifier(summary.typed_confirmation)
             ask = QLabel(f"To confirm, type the campaign ID exactly: {campaign}", self)
             ask.setObjectName("typeCampaignPrompt")
             ask.setTextFormat(Qt.TextFormat.PlainText)
@@ -213,12 +217,11 @@ class ClaimDialog(QDialog):
         # lines at the real width; size the dialog for the width it opens with instead.
         self.resize(DIALOG_WIDTH, layout.heightForWidth(DIALOG_WIDTH))
 
+    def typed(self) -> str | None:
+        return self.typed_edit.text() if self.typed_edit is not None else None
+
     def confirm_allowed(self) -> bool:
-        if self._confirmed:
-            return False
-        if self.typed_edit is None:
-            return True
-        return self.typed_edit.text() == self.summary.fields["campaignId"]
+        return not self._confirmed and confirmation_ok(self.summary, self.typed())
 
     def _update_confirm(self, *_args) -> None:
         self.confirm_button.setEnabled(self.confirm_allowed())
@@ -229,5 +232,5 @@ class ClaimDialog(QDialog):
         self._confirmed = True  # a second click on the way out must not send a second claim
         self.confirm_button.setEnabled(False)
         self.cancel_button.setEnabled(False)
-        self.confirmed.emit()
+        self.confirmed.emit(self.typed())
         self.accept()

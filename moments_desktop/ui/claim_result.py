@@ -17,6 +17,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QGuiApplication
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
+from moments_desktop.core.render import Renderer
 from moments_desktop.core.errors import ApiError, BusinessError, MomentsError, NoRewardError, UnexpectedError
 from moments_desktop.core.exchange import Outcome
 from moments_desktop.core.operations import ClaimResult
@@ -129,10 +130,12 @@ class ClaimOutcomeView(QFrame):
 
     open_requested = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, renderer: Renderer, parent: QWidget | None = None):
         super().__init__(parent)
+        self.renderer = renderer
         self.setObjectName("claimOutcome")
         self.kind: ClaimKind | None = None
+        self.reward_url: str | None = None  # as received; the field shows it through the renderer
         column = QVBoxLayout(self)
         column.setContentsMargins(16, 14, 16, 14)
         column.setSpacing(8)
@@ -176,7 +179,7 @@ class ClaimOutcomeView(QFrame):
         self.open_button = QPushButton("Open redemption page", self.url_row)
         self.open_button.setObjectName("openRewardUrl")
         self.open_button.setAutoDefault(False)
-        self.open_button.clicked.connect(lambda: self.open_requested.emit(self.url_edit.text()))
+        self.open_button.clicked.connect(lambda: self.reward_url and self.open_requested.emit(self.reward_url))
         row.addWidget(self.open_button)
         row.addStretch(1)
         column.addWidget(self.url_row)
@@ -200,8 +203,10 @@ class ClaimOutcomeView(QFrame):
         self.detail.setText(p.detail)
         self.detail.setVisible(bool(p.detail))
         self.url_row.setVisible(p.reward_url is not None)
-        self.url_edit.setText(p.reward_url or "")
-        self.url_edit.setToolTip(p.reward_url or "")
+        self.reward_url = p.reward_url
+        shown = self.renderer.url(p.reward_url)
+        self.url_edit.setText(shown)
+        self.url_edit.setToolTip(shown)
         self.copy_button.setText("Copy")
         self.url_edit.setCursorPosition(0)
         web = p.reward_url is not None and is_web_url(p.reward_url)
@@ -210,5 +215,5 @@ class ClaimOutcomeView(QFrame):
                                     else "Not a web address, so it is not opened")
 
     def copy_url(self) -> None:
-        QGuiApplication.clipboard().setText(self.url_edit.text())
+        QGuiApplication.clipboard().setText(self.reward_url or "")
         self.copy_button.setText("Copied")

@@ -11,25 +11,29 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from moments_desktop.core.exchange import Outcome
 from moments_desktop.core.journal import JournalEntry
+from moments_desktop.core.render import PLAIN, Renderer, record_of_entry
+from moments_desktop.core.request import Endpoint
 
+# Keyed by the one Outcome enum (a StrEnum: the journal's stored strings look up the same entries).
 OUTCOME_LABELS = {
-    "success": "Success",
-    "no_reward": "No reward",
-    "error": "Error",
-    "unknown": "Outcome unknown",
-    "not_sent": "Not sent",
-    "pending": "Pending",
+    Outcome.SUCCESS: "Success",
+    Outcome.NO_REWARD: "No reward",
+    Outcome.ERROR: "Error",
+    Outcome.UNKNOWN: "Outcome unknown",
+    Outcome.NOT_SENT: "Not sent",
+    Outcome.PENDING: "Pending",
 }
 OUTCOME_COLOURS = {
-    "success": "#2e7d32",
-    "no_reward": "#5c6bc0",
-    "error": "#c62828",
-    "unknown": "#e65100",
-    "not_sent": "#8d8d8d",
-    "pending": "#0277bd",
+    Outcome.SUCCESS: "#2e7d32",
+    Outcome.NO_REWARD: "#5c6bc0",
+    Outcome.ERROR: "#c62828",
+    Outcome.UNKNOWN: "#e65100",
+    Outcome.NOT_SENT: "#8d8d8d",
+    Outcome.PENDING: "#0277bd",
 }
-ENDPOINT_LABELS = {"GetRewardInfo": "getRewardInfo", "GetReward": "getReward"}
+ENDPOINT_LABELS = {Endpoint.GET_REWARD_INFO: "getRewardInfo", Endpoint.GET_REWARD: "getReward"}
 SUMMARY_LIMIT = 160
 
 
@@ -45,13 +49,13 @@ def local_time(iso_utc: str | None) -> str:
 
 
 def is_unresolved(entry: JournalEntry) -> bool:
-    return entry.outcome == "unknown" and not entry.resolved_note
+    return entry.outcome == Outcome.UNKNOWN and not entry.resolved_note
 
 
 def outcome_text(entry: JournalEntry, *, short: bool = False) -> str:
     """The outcome in words; unknown ones say whether someone has resolved them (unless ``short``)."""
     label = OUTCOME_LABELS.get(entry.outcome, entry.outcome)
-    if entry.outcome == "unknown" and not short:
+    if entry.outcome == Outcome.UNKNOWN and not short:
         return f"{label} \u2013 unresolved" if is_unresolved(entry) else f"{label} \u2013 resolved"
     return label
 
@@ -70,15 +74,15 @@ def _response_json(entry: JournalEntry) -> Any:
         return None
 
 
-def summary_text(entry: JournalEntry) -> str:
+def summary_text(entry: JournalEntry, renderer: Renderer = PLAIN) -> str:
     """The campaign, the HTTP status and what came of it, on one line (the details have the rest)."""
     parts: list[str] = []
     body = entry.request_body if isinstance(entry.request_body, dict) else {}
     if body.get("campaignId"):
-        parts.append(str(body["campaignId"]))
+        parts.append(renderer.identifier(body["campaignId"]))
     parts.append(f"HTTP {entry.status}" if entry.status is not None else "no response")
     if entry.reward_url:
-        parts.append(entry.reward_url)
+        parts.append(renderer.url(entry.reward_url))
     elif entry.error_message:
         parts.append(entry.error_message)
     else:
@@ -89,45 +93,26 @@ def summary_text(entry: JournalEntry) -> str:
             parts.append(str(answer["rewardNotificationText"]))
         elif answer == []:
             parts.append("no reward available")
-    return _one_line(" \u00b7 ".join(parts))
+    return _one_line(renderer.summary(parts))
 
 
-def _pretty(text: str | None) -> str:
-    if not text:
-        return "(empty)"
-    try:
-        return json.dumps(json.loads(text), ensure_ascii=False, indent=2)
-    except ValueError:
-        return text
-
-
-def detail_text(entry: JournalEntry) -> str:
-    """The whole exchange as text (the API key was redacted by the journal before storing)."""
+def detail_text(entry: JournalEntry, renderer: Renderer = PLAIN) -> str:
+    """The entry's outcome and times, then the whole exchange as the Raw tab renders a live one (the
+    API key was redacted by the journal before storing)."""
     endpoint = ENDPOINT_LABELS.get(entry.endpoint, entry.endpoint)
     duration = f"{entry.duration_ms:.0f} ms" if entry.duration_ms is not None else "no duration recorded"
-    profile = entry.profile_name or entry.profile_id or "(no profile)"
+    profile = renderer.profile_name(entry.profile_name or entry.profile_id or "") or "(no profile)"
     lines = [
         f"{endpoint} \u2013 {outcome_text(entry)}",
         f"Time: {local_time(entry.time)}   Duration: {duration}   Profile: {profile}   Entry #{entry.id}",
     ]
     if entry.reward_url:
-        lines.append(f"Reward URL: {entry.reward_url}")
+        lines.append(f"Reward URL: {renderer.url(entry.reward_url)}")
     if entry.error_message:
         lines.append(f"Message: {entry.error_message}")
     if entry.resolved_note:
         lines.append(f"Resolution ({local_time(entry.resolved_at)}): {entry.resolved_note}")
-    lines += ["", "\u2500\u2500 Request " + "\u2500" * 50, f"POST {entry.request_url or '(no URL)'}"]
-    lines += [f"{name}: {value}" for name, value in (entry.request_headers or {}).items()]
-    body = entry.request_body
-    lines += ["", json.dumps(body, ensure_ascii=False, indent=2) if isinstance(body, (dict, list))
-              else (str(body) if body is not None else "(empty)")]
-    lines += ["", "\u2500\u2500 Response " + "\u2500" * 49]
-    if entry.status is None:
-        lines.append("No response recorded")
-    else:
-        lines.append(f"HTTP {entry.status}")
-        lines += [f"{name}: {value}" for name, value in (entry.response_headers or {}).items()]
-        lines += ["", _pretty(entry.response_body)]
+    lines += ["", renderer.exchange(record_of_entry(entry))]
     return "\n".join(lines)
 
 
@@ -147,12 +132,12 @@ class HistoryRow:
         return is_unresolved(self.entry)
 
 
-def history_row(entry: JournalEntry) -> HistoryRow:
+def history_row(entry: JournalEntry, renderer: Renderer = PLAIN) -> HistoryRow:
     return HistoryRow(
         entry=entry,
         time=local_time(entry.time),
-        profile=entry.profile_name or entry.profile_id or "",
+        profile=renderer.profile_name(entry.profile_name or entry.profile_id or ""),
         endpoint=ENDPOINT_LABELS.get(entry.endpoint, entry.endpoint),
         outcome=outcome_text(entry, short=True),
-        summary=summary_text(entry),
+        summary=summary_text(entry, renderer),
     )

@@ -166,7 +166,7 @@ class HistoryModel(QAbstractTableModel):
         """Show a changed entry (e.g. just resolved) wherever it is cached."""
         row = self.row_of(entry.id)
         if row is not None:
-            self._rows[row] = history_row(entry)
+            self._rows[row] = history_row(entry, self._service.renderer)
             self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
 
     # --- loading ------------------------------------------------------------------------

@@ -7,8 +7,6 @@ seconds, so nothing here touches SQLite on the UI thread. Widgets await these me
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import functools
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -18,11 +16,14 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from moments_desktop.core import errorlog
+from moments_desktop.core.exchange import Outcome
 from moments_desktop.core.journal import Journal, JournalEntry, JournalFilter
+from moments_desktop.core.render import PLAIN, Renderer
+from moments_desktop.core.tasks import TaskOwner
 
 from .history_format import HistoryRow, history_row
 
-UNRESOLVED = JournalFilter(outcome="unknown", unresolved_only=True)
+UNRESOLVED = JournalFilter(outcome=Outcome.UNKNOWN, unresolved_only=True)
 
 
 @dataclass(frozen=True)
@@ -39,28 +40,30 @@ class HistoryService(QObject):
     unresolved_changed = Signal(int)  # how many unknown outcomes nobody has resolved
     unresolved_failed = Signal(str)
 
-    def __init__(self, journal: Journal, parent: QObject | None = None):
+    def __init__(self, journal: Journal, renderer: Renderer = PLAIN, parent: QObject | None = None):
+        """Build inside the running loop: its task owner binds to it."""
         super().__init__(parent)
         self._journal = journal
-        self._tasks: set[asyncio.Task] = set()
-        self._closed = False
+        self.renderer = renderer
+        self._tasks = TaskOwner("history")
         self.unresolved_count: int | None = None
+
+    @property
+    def _closed(self) -> bool:
+        return self._tasks.closed
 
     @property
     def closed(self) -> bool:
         return self._closed
 
     async def _run(self, fn: Callable[..., Any], *args: Any) -> Any:
-        # Not asyncio.to_thread: that needs a *running* loop, and a task scheduled while the
-        # window was shown can take its first step in a nested Qt event loop (qtbot.waitExposed)
-        # before qasync's run_forever marks the loop running. The loop is set either way.
-        return await asyncio.get_event_loop().run_in_executor(None, functools.partial(fn, *args))
+        return await self._tasks.loop.run_in_executor(None, functools.partial(fn, *args))
 
     # --- reads ----------------------------------------------------------------------
 
     async def snapshot(self, filters: JournalFilter, page_size: int) -> Snapshot:
         def read() -> Snapshot:
-            first = [history_row(e) for e in self._journal.query(filters, 0, page_size)]
+            first = [history_row(e, self.renderer) for e in self._journal.query(filters, 0, page_size)]
             count = self._journal.count(filters)
             total = count if filters == JournalFilter() else self._journal.count()
             return Snapshot(count, total, first)
@@ -68,7 +71,8 @@ class HistoryService(QObject):
         return await self._run(read)
 
     async def page(self, filters: JournalFilter, offset: int, limit: int) -> list[HistoryRow]:
-        return await self._run(lambda: [history_row(e) for e in self._journal.query(filters, offset, limit)])
+        return await self._run(
+            lambda: [history_row(e, self.renderer) for e in self._journal.query(filters, offset, limit)])
 
     async def profiles(self) -> list[tuple[str, str]]:
         return await self._run(self._journal.profiles)
@@ -121,24 +125,14 @@ class HistoryService(QObject):
 
     # --- tasks ----------------------------------------------------------------------
 
-    def start(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task | None:
-        """Run ``coro`` on the loop, tracked so shutdown() can cancel it."""
-        if self._closed:
-            coro.close()
-            return None
-        task = asyncio.get_event_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
+    def start(self, coro: Coroutine[Any, Any, Any]):
+        """Run ``coro`` as a task of this service's owner (None, the coroutine closed, once shut down)."""
+        return self._tasks.start(coro)
 
     def shutdown(self) -> None:
-        """Stop reading: the window is closing and the journal is about to be closed."""
-        self._closed = True
-        for task in list(self._tasks):
-            task.cancel()
+        """Stop reading: the window is closing and the journal is about to be closed. Refuses new work
+        at once; the loop's owner awaits ``aclose()``, which waits for the running reads to end."""
+        self._tasks.stop()
 
     async def aclose(self) -> None:
-        self.shutdown()
-        for task in list(self._tasks):
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await self._tasks.aclose()

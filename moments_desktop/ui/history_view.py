@@ -37,7 +37,9 @@ from PySide6.QtWidgets import (
 
 from moments_desktop import APP_NAME
 from moments_desktop.core.errors import MomentsError
+from moments_desktop.core.exchange import Outcome
 from moments_desktop.core.journal import JournalEntry, JournalFilter
+from moments_desktop.core.render import Renderer
 
 from .history_format import OUTCOME_COLOURS, OUTCOME_LABELS, detail_text, is_unresolved, outcome_text
 from .history_model import COLUMNS, ENDPOINT, OUTCOME, PROFILE, SUMMARY, TIME, HistoryModel
@@ -101,8 +103,9 @@ class HistoryDetail(QWidget):
 
     resolve_requested = Signal(object)  # JournalEntry
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, renderer: Renderer, parent: QWidget | None = None):
         super().__init__(parent)
+        self.renderer = renderer
         self.entry: JournalEntry | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 0)
@@ -142,10 +145,10 @@ class HistoryDetail(QWidget):
             colour = OUTCOME_COLOURS.get(entry.outcome, "#888888")
             self.title.setText(f'<span style="color:{colour}; font-size:14pt">\u25cf</span> '
                                f"<b>{outcome_text(entry)}</b>")
-            self.text.setPlainText(detail_text(entry))
+            self.text.setPlainText(detail_text(entry, self.renderer))
         self.copy_reward_button.setEnabled(bool(entry and entry.reward_url))
         self.copy_details_button.setEnabled(entry is not None)
-        self.resolve_button.setVisible(bool(entry and entry.outcome == "unknown"))
+        self.resolve_button.setVisible(bool(entry and entry.outcome == Outcome.UNKNOWN))
         self.resolve_button.setEnabled(bool(entry and is_unresolved(entry)))
 
     def copy_reward_url(self) -> None:
@@ -264,7 +267,7 @@ class HistoryView(QWidget):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
             header.resizeSection(column, width)
         assert SUMMARY == len(COLUMNS) - 1
-        self.detail = HistoryDetail(self)
+        self.detail = HistoryDetail(service.renderer, self)
 
         self.splitter = QSplitter(Qt.Orientation.Vertical, self)
         self.splitter.addWidget(self.table)

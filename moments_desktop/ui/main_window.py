@@ -1,13 +1,12 @@
 """The main window: profile picker, request form, Preview/Cancel, preview card and Raw tab.
 
-Widgets only render; every action goes through the PreviewController.
+Widgets only render; every action goes through the SessionBridge, and every rule is the Session's
+(core/session.py). Identifiers reach the screen through the Session's renderer (core/render.py).
 """
 
 from __future__ import annotations
 
-import asyncio
-
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
@@ -31,10 +30,9 @@ from moments_desktop.core import paths
 from moments_desktop.core.credentials import KeyringUnavailableError
 from moments_desktop.core.errors import MomentsError, UnexpectedError
 from moments_desktop.core.profiles import DEMO_PROFILE_ID
-from moments_desktop.core.request import BODY_FIELDS
 
+from .bridge import SessionBridge
 from .claim_flow import ClaimFlow, make_claim_button
-from .controller import PreviewController
 from .form_catalog import FormCatalog
 from .history_service import HistoryService
 from .history_view import HistoryView, UnresolvedBanner
@@ -59,10 +57,11 @@ class MainWindow(QMainWindow):
 
     closed = Signal()
 
-    def __init__(self, controller: PreviewController, sandbox_url: str | None = None,
-                 parent: QWidget | None = None):
+    def __init__(self, bridge: SessionBridge, parent: QWidget | None = None):
+        """Build inside the running qasync loop (the bridge's tasks are bound to it)."""
         super().__init__(parent)
-        self.controller = controller
+        self.bridge = bridge
+        self.renderer = bridge.renderer
         self.setWindowTitle(APP_NAME)
         self.resize(1100, 680)
 
@@ -153,8 +152,8 @@ class MainWindow(QMainWindow):
 
         # --- right: tabs ---------------------------------------------------------------
         self.tabs = QTabWidget(self)
-        self.preview_panel = PreviewPanel(self.tabs)
-        self.raw_view = RawView(self.tabs)
+        self.preview_panel = PreviewPanel(self.renderer, self.tabs)
+        self.raw_view = RawView(self.renderer, self.tabs)
         self.tabs.addTab(self.preview_panel, "Preview")
         self.tabs.addTab(self.raw_view, "Raw")
 
@@ -181,7 +180,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.sandbox_label)
         self.statusBar().addWidget(self.endpoint_label, 1)
         self.statusBar().addPermanentWidget(self.keyring_label)
-        self.set_sandbox_url(sandbox_url)
+        self.set_sandbox_url(bridge.sandbox_url)
 
         # --- wiring ----------------------------------------------------------------------
         # Unsaved edits per profile id: (base_url, fields). Kept in memory until Save/Revert.
@@ -211,45 +210,50 @@ class MainWindow(QMainWindow):
         self.key_edit.returnPressed.connect(self.save_key)
         self.save_key_button.clicked.connect(self.save_key)
         self.test_key_button.clicked.connect(self.test_key)
-        controller.key_test_finished.connect(self._show_key_test)
+        bridge.key_test_finished.connect(self._show_key_test)
         self.form.validity_changed.connect(self._update_actions)
         self.form.editors["base_url"].textChanged.connect(self._update_endpoint)
         self.preview_button.clicked.connect(self.preview)
-        self.cancel_button.clicked.connect(controller.cancel)
+        self.cancel_button.clicked.connect(bridge.cancel)
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
             QShortcut(QKeySequence(keys), self, activated=self.preview)
-        controller.busy_changed.connect(self._set_busy)
-        controller.preview_started.connect(self.preview_panel.show_busy)
-        controller.preview_finished.connect(self._show_result)
-        controller.preview_failed.connect(self.preview_panel.show_error)
-        controller.preview_cancelled.connect(self.preview_panel.show_cancelled)
-        controller.image_loaded.connect(self.preview_panel.show_image)
-        controller.image_failed.connect(self.preview_panel.show_image_failed)
-        self.claim_flow = ClaimFlow(self, self.claim_button)
+        bridge.busy_changed.connect(self._set_busy)
+        bridge.preview_started.connect(self.preview_panel.show_busy)
+        bridge.preview_finished.connect(self._show_result)
+        bridge.preview_failed.connect(self.preview_panel.show_error)
+        bridge.preview_cancelled.connect(self.preview_panel.show_cancelled)
+        bridge.image_loaded.connect(self.preview_panel.show_image)
+        bridge.image_failed.connect(self.preview_panel.show_image_failed)
+        self.claim_flow = ClaimFlow(
+            bridge, self.claim_button, self.form, self.preview_panel, self.raw_view,
+            current_profile_id=self.current_profile_id, show_error=self.show_error,
+            on_started=lambda: self.tabs.setCurrentWidget(self.preview_panel), parent=self)
 
         # --- keychain results, catalog choices, menus (the work runs off the UI thread) ----
         self._key_status_for: str | None = None  # profile whose running key check may set the status
-        controller.keyring_name_changed.connect(self._show_keyring_name)
-        controller.key_checked.connect(self._show_key_checked)
-        controller.profile_write_busy_changed.connect(self._update_actions)
+        bridge.keyring_name_changed.connect(self._show_keyring_name)
+        bridge.key_checked.connect(self._show_key_checked)
+        bridge.profile_write_busy_changed.connect(self._update_actions)
         # Queued: these may ask a question, and a dialog must not open inside an asyncio task.
         queued = Qt.ConnectionType.QueuedConnection
-        controller.key_saved.connect(self._key_saved, queued)
-        controller.profile_created.connect(self._profile_created, queued)
-        controller.profile_renamed.connect(self._profile_renamed, queued)
-        controller.profile_saved.connect(self._profile_saved, queued)
-        controller.profile_settings_saved.connect(self._profile_settings_saved, queued)
-        controller.profile_deleted.connect(self._profile_deleted, queued)
-        controller.profile_duplicated.connect(self._profile_duplicated, queued)
-        self.form_catalog = FormCatalog(self.form, controller, self)
-        self.transfer = ProfileTransfer(self, controller)
-        self.menu_actions = install_menus(self)
+        bridge.key_saved.connect(self._key_saved, queued)
+        bridge.profile_created.connect(self._profile_created, queued)
+        bridge.profile_renamed.connect(self._profile_renamed, queued)
+        bridge.profile_saved.connect(self._profile_saved, queued)
+        bridge.profile_settings_saved.connect(self._profile_settings_saved, queued)
+        bridge.profile_deleted.connect(self._profile_deleted, queued)
+        bridge.profile_duplicated.connect(self._profile_duplicated, queued)
+        self.form_catalog = FormCatalog(self.form, bridge, self)
+        self.transfer = ProfileTransfer(
+            bridge, self, self.statusBar(), show_error=self.show_error,
+            refresh_profiles=self.refresh_profile_list, has_unsaved_edits=self.has_unsaved_edits)
+        self.menu_actions = install_menus(self.menuBar())
         self.menu_actions.import_profiles.triggered.connect(self.transfer.import_profiles)
         self.menu_actions.export_profiles.triggered.connect(self.transfer.export_profiles)
         self.menu_actions.quit.triggered.connect(self.close)
         self.menu_actions.about.triggered.connect(self.show_about)
         self.about_box: QMessageBox | None = None
-        controller.refresh_keyring_name()
+        bridge.refresh_keyring_name()
         self._profile_chosen()
         self._restore_state(settings)
 
@@ -260,9 +264,9 @@ class MainWindow(QMainWindow):
 
     def preview(self) -> None:
         profile_id = self.current_profile_id()
-        if profile_id is None or not self.form.is_valid() or self.controller.busy:
+        if profile_id is None or not self.form.is_valid() or self.bridge.busy:
             return
-        self.controller.preview(profile_id, self.form.base_url(), self.form.fields())
+        self.bridge.preview(profile_id, self.form.base_url(), self.form.fields())
 
     # --- overridable dialogs (tests monkeypatch these instead of driving modal boxes) ---
 
@@ -324,8 +328,8 @@ class MainWindow(QMainWindow):
         combo.blockSignals(True)
         try:
             combo.clear()
-            for profile in self.controller.profiles():
-                combo.addItem(profile.name + (DIRTY_MARK if profile.id in self._drafts else ""), profile.id)
+            for profile in self.bridge.profiles():
+                combo.addItem(self.renderer.profile_name(profile.name) + (DIRTY_MARK if profile.id in self._drafts else ""), profile.id)
             index = combo.findData(select_id) if select_id is not None else -1
             combo.setCurrentIndex(index if index >= 0 else 0)
         finally:
@@ -339,15 +343,14 @@ class MainWindow(QMainWindow):
         self._profile_chosen()
 
     def _stored_values(self, profile_id: str) -> tuple[str, dict[str, str]]:
-        profile = self.controller.profile(profile_id)
-        return self.controller.base_url_for(profile), {name: getattr(profile, name) for name in BODY_FIELDS}
+        return self.bridge.stored_values(profile_id)
 
     def _profile_chosen(self) -> None:
         profile_id = self.current_profile_id()
         if profile_id is None:
             return
         try:
-            profile = self.controller.profile(profile_id)
+            profile = self.bridge.profile(profile_id)
         except MomentsError as exc:  # deleted elsewhere
             self.show_error(exc)
             self._select_profile(DEMO_PROFILE_ID)
@@ -360,9 +363,10 @@ class MainWindow(QMainWindow):
             self._loading = False
         self.key_edit.clear()  # never carries a key over to another profile
         self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.key_group.setVisible(not profile.uses_embedded_sandbox)
+        rules = self.bridge.rules(profile_id)
+        self.key_group.setVisible(rules.store_key)
         self._key_status_for = None
-        if not profile.uses_embedded_sandbox:
+        if rules.store_key:
             self._check_key(profile_id)
         self.form_catalog.refresh()
         self._show_mode(profile)
@@ -421,7 +425,7 @@ class MainWindow(QMainWindow):
         self.dirty_label.setText("\u2022 unsaved changes" if dirty else "")
         index = self.profile_combo.currentIndex()
         if index >= 0:
-            name = self.controller.profile(profile_id).name
+            name = self.renderer.profile_name(self.bridge.profile(profile_id).name)
             self.profile_combo.setItemText(index, name + (DIRTY_MARK if dirty else ""))
 
     def new_profile(self) -> None:
@@ -430,7 +434,7 @@ class MainWindow(QMainWindow):
         name = self.ask_text("New profile", "Name of the new profile:")
         if name is None or not name.strip():
             return
-        self.controller.start_create_profile(name, self.current_profile_id())
+        self.bridge.start_create_profile(name, self.current_profile_id())
 
     def _profile_created(self, result) -> None:
         if isinstance(result, MomentsError):
@@ -442,7 +446,7 @@ class MainWindow(QMainWindow):
         profile_id = self.current_profile_id()
         if profile_id is None or self._profiles_held():
             return
-        self.controller.start_duplicate_profile(profile_id)  # copies the key too: off the UI thread
+        self.bridge.start_duplicate_profile(profile_id)  # copies the key too: off the UI thread
 
     def _profile_duplicated(self, _source_id: str, result) -> None:
         if isinstance(result, MomentsError):
@@ -455,13 +459,13 @@ class MainWindow(QMainWindow):
 
     def rename_profile(self) -> None:
         profile_id = self.current_profile_id()
-        if profile_id is None or profile_id == DEMO_PROFILE_ID or self._profiles_held():
+        if profile_id is None or not self.bridge.rules(profile_id).rename or self._profiles_held():
             return
-        old = self.controller.profile(profile_id).name
+        old = self.bridge.profile(profile_id).name
         name = self.ask_text("Rename profile", "New name:", old)
         if name is None or name.strip() == old:
             return
-        self.controller.start_rename_profile(profile_id, name)
+        self.bridge.start_rename_profile(profile_id, name)
 
     def _profile_renamed(self, profile_id: str, result) -> None:
         if isinstance(result, MomentsError):
@@ -477,10 +481,10 @@ class MainWindow(QMainWindow):
 
     def edit_settings(self) -> None:
         profile_id = self.current_profile_id()
-        if profile_id is None or profile_id == DEMO_PROFILE_ID or self._profiles_held():
+        if profile_id is None or not self.bridge.rules(profile_id).edit_settings or self._profiles_held():
             return
-        dialog = self.make_settings_dialog(self.controller.profile(profile_id))
-        dialog.saved.connect(lambda settings: self.controller.start_save_settings(
+        dialog = self.make_settings_dialog(self.bridge.profile(profile_id))
+        dialog.saved.connect(lambda settings: self.bridge.start_save_settings(
             profile_id, settings.live, settings.cost_per_action, settings.currency, settings.notes))
         dialog.finished.connect(dialog.deleteLater)
         self.settings_dialog = dialog
@@ -507,22 +511,22 @@ class MainWindow(QMainWindow):
 
     def delete_profile(self) -> None:
         profile_id = self.current_profile_id()
-        if profile_id is None or profile_id == DEMO_PROFILE_ID or self._profiles_held():
+        if profile_id is None or not self.bridge.rules(profile_id).delete or self._profiles_held():
             return
-        name = self.controller.profile(profile_id).name
+        name = self.bridge.profile(profile_id).name
         unsaved = " Its unsaved changes are discarded too." if self.is_dirty(profile_id) else ""
         if not self.ask_confirm(f"Delete the profile “{name}” and its stored API key?{unsaved}\n\n"
                                 "This cannot be undone.", "Delete profile"):
             return
         self.key_status.setText("Removing the key from the keychain…")
-        self.controller.start_delete_profile(profile_id)
+        self.bridge.start_delete_profile(profile_id)
 
     def _profile_deleted(self, profile_id: str, result) -> None:
         if isinstance(result, KeyringUnavailableError):
             self.key_status.setText(f"{result.title}.")
             if self.ask_confirm(f"{result.message}\n\nDelete the profile anyway? Its API key would "
                                 "stay in the keychain.", "Keychain unavailable"):
-                self.controller.start_delete_profile(profile_id, even_if_key_remains=True)
+                self.bridge.start_delete_profile(profile_id, even_if_key_remains=True)
             return
         if isinstance(result, MomentsError):
             self.show_error(result)
@@ -541,7 +545,7 @@ class MainWindow(QMainWindow):
 
     def _start_save(self, profile_id: str, base_url: str, fields: dict[str, str]) -> None:
         self._saving[profile_id] = (base_url, dict(fields))
-        self.controller.start_save_profile(profile_id, base_url, fields)
+        self.bridge.start_save_profile(profile_id, base_url, fields)
 
     def _profile_saved(self, profile_id: str, result) -> None:
         written = self._saving.pop(profile_id, None)
@@ -577,7 +581,7 @@ class MainWindow(QMainWindow):
     def _check_key(self, profile_id: str) -> None:
         self._key_status_for = profile_id
         self.key_status.setText("Checking the keychain…")
-        self.controller.start_key_check(profile_id)
+        self.bridge.start_key_check(profile_id)
 
     def _show_key_checked(self, profile_id: str, result) -> None:
         if profile_id != self._key_status_for or profile_id != self.current_profile_id():
@@ -595,11 +599,12 @@ class MainWindow(QMainWindow):
     def save_key(self) -> None:
         profile_id = self.current_profile_id()
         key = self.key_edit.text()
-        if profile_id is None or profile_id == DEMO_PROFILE_ID or not key.strip() or self._profiles_held():
+        if profile_id is None or not self.bridge.rules(profile_id).store_key or not key.strip() \
+                or self._profiles_held():
             return
         self._key_status_for = None
         self.key_status.setText("Saving the key…")
-        self.controller.start_save_key(profile_id, key)
+        self.bridge.start_save_key(profile_id, key)
         del key
 
     def _key_saved(self, profile_id: str, result) -> None:
@@ -610,8 +615,8 @@ class MainWindow(QMainWindow):
                 if current:
                     self.key_status.setText(f"Not saved: {result.title}.")
                 return
-            self.controller.use_memory_fallback()
-            self.controller.refresh_keyring_name()
+            self.bridge.use_memory_fallback()
+            self.bridge.refresh_keyring_name()
             if current:  # the key is still in the field: only cleared once stored
                 self.save_key()
             return
@@ -625,11 +630,11 @@ class MainWindow(QMainWindow):
 
     def test_key(self) -> None:
         profile_id = self.current_profile_id()
-        if profile_id is None or profile_id == DEMO_PROFILE_ID or not self.form.is_valid():
+        if profile_id is None or not self.bridge.rules(profile_id).store_key or not self.form.is_valid():
             return
         self._key_status_for = None
         self.key_status.setText("Testing the key…")
-        self.controller.test_key(profile_id, self.form.base_url(), self.form.fields())
+        self.bridge.test_key(profile_id, self.form.base_url(), self.form.fields())
 
     def _show_key_test(self, error) -> None:
         if error is None:
@@ -641,26 +646,35 @@ class MainWindow(QMainWindow):
 
     def _profiles_held(self) -> bool:
         """A profile or its key is being written: nothing may change or switch the profile under it."""
-        return self.controller.profile_write_busy or self._closing_after_saves
+        return self.bridge.profile_write_busy or self._closing_after_saves
 
     def _update_actions(self, *_args) -> None:
-        busy = self.controller.busy
+        busy = self.bridge.busy
         self.preview_button.setEnabled(self.form.is_valid() and not busy)
         profile_id = self.current_profile_id()
-        builtin = profile_id == DEMO_PROFILE_ID
+        rules = self._rules(profile_id)
         held = busy or self._profiles_held()
         self.profile_combo.setEnabled(not held)
         self.new_button.setEnabled(not held)
-        self.duplicate_button.setEnabled(not held and profile_id is not None)
-        self.rename_button.setEnabled(not held and profile_id is not None and not builtin)
-        self.delete_button.setEnabled(not held and profile_id is not None and not builtin)
-        self.settings_button.setEnabled(not held and profile_id is not None and not builtin)
+        self.duplicate_button.setEnabled(not held and rules is not None)
+        self.rename_button.setEnabled(not held and rules is not None and rules.rename)
+        self.delete_button.setEnabled(not held and rules is not None and rules.delete)
+        self.settings_button.setEnabled(not held and rules is not None and rules.edit_settings)
         dirty = self.is_dirty(profile_id)
         self.save_button.setEnabled(not held and dirty and self.form.is_valid())
         self.revert_button.setEnabled(not held and dirty)
         self.save_key_button.setEnabled(not held and bool(self.key_edit.text().strip()))
-        self.test_key_button.setVisible(profile_id is not None and not builtin)
-        self.test_key_button.setEnabled(not busy and profile_id is not None and not builtin and self.form.is_valid())
+        keyed = rules is not None and rules.store_key
+        self.test_key_button.setVisible(keyed)
+        self.test_key_button.setEnabled(not busy and keyed and self.form.is_valid())
+
+    def _rules(self, profile_id: str | None):
+        if profile_id is None:
+            return None
+        try:
+            return self.bridge.rules(profile_id)
+        except MomentsError:  # deleted meanwhile: nothing may be done with it
+            return None
 
     def _restore_state(self, settings: QSettings) -> None:
         geometry = settings.value("geometry")
@@ -681,7 +695,7 @@ class MainWindow(QMainWindow):
 
     def _set_busy(self, busy: bool) -> None:
         # A claim is not cancellable (see PreviewController.cancel), so no Cancel button is offered for it.
-        self.cancel_button.setVisible(busy and not self.controller.claiming)
+        self.cancel_button.setVisible(busy and not self.bridge.claiming)
         self.progress.setVisible(busy)
         self.form.setEnabled(not busy)
         self.key_group.setEnabled(not busy)
@@ -698,7 +712,7 @@ class MainWindow(QMainWindow):
 
     def _add_history(self) -> None:
         """The History tab, and a banner above everything while claim outcomes are unknown."""
-        self.history_service = HistoryService(self.controller.journal, self)
+        self.history_service = HistoryService(self.bridge.journal, self.renderer, self)
         self.history_view = HistoryView(self.history_service, self.tabs)
         self.tabs.addTab(self.history_view, "History")
         self.unresolved_banner = UnresolvedBanner(self)
@@ -709,20 +723,10 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.unresolved_banner)
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
-        self.controller.journal_changed.connect(self.history_service.notify_changed)
+        self.bridge.journal_changed.connect(self.history_service.notify_changed)
         self.history_service.unresolved_changed.connect(self.unresolved_banner.set_count)
         self.unresolved_banner.review_requested.connect(self.review_unresolved)
-        QTimer.singleShot(0, self._check_unresolved_at_start)
-
-    def _check_unresolved_at_start(self) -> None:
-        """Once the loop runs: an earlier run's claims left pending become 'unknown' and are counted."""
-        if self.history_service.closed:
-            return
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:  # Qt ran events before asyncio's loop did (the window is built first): try soon
-            QTimer.singleShot(50, self._check_unresolved_at_start)
-            return
+        # An earlier run's claims left pending become 'unknown' (never retried) and are counted.
         self.history_service.recover_and_check()
 
     def review_unresolved(self) -> None:
@@ -730,10 +734,10 @@ class MainWindow(QMainWindow):
         self.history_view.show_unresolved()
 
     def _update_endpoint(self, url: str) -> None:
-        self.endpoint_label.setText(f"Endpoint: {url.strip() or '(none)'}")
+        self.endpoint_label.setText(f"Endpoint: {self.renderer.url(url.strip()) or '(none)'}")
 
     def set_sandbox_url(self, url: str | None) -> None:
-        self.sandbox_label.setText(f"Sandbox: {url}" if url else "Sandbox: not running")
+        self.sandbox_label.setText(f"Sandbox: {self.renderer.url(url)}" if url else "Sandbox: not running")
 
     def _settle_unsaved_edits(self) -> bool:
         """Ask what to do with unsaved edits before closing; False keeps the window open (for now, when
@@ -741,7 +745,7 @@ class MainWindow(QMainWindow):
         names = []
         for profile_id in self._drafts:
             try:
-                names.append(self.controller.profile(profile_id).name)
+                names.append(self.bridge.profile(profile_id).name)
             except MomentsError:
                 continue
         if not names:
@@ -754,11 +758,19 @@ class MainWindow(QMainWindow):
             self.save_all_then_close()
         return False
 
+    async def aclose(self) -> None:
+        """Stop and await every task the window started (history reads, calls, images, keychain and profile
+        writes), then close the Session's HTTP client and journal. Idempotent."""
+        self.history_service.shutdown()
+        self.bridge.shutdown()
+        await self.history_service.aclose()
+        await self.bridge.aclose()
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         if self._closing_after_saves:  # already answered "Save all": closes itself when the writes are done
             event.ignore()
             return
-        if self.controller.claiming and not self.ask_close_during_claim():
+        if self.bridge.claiming and not self.ask_close_during_claim():
             event.ignore()
             return
         if self._drafts and not self._settle_unsaved_edits():
@@ -768,5 +780,5 @@ class MainWindow(QMainWindow):
         if event.isAccepted():
             self.save_state()
             self.history_service.shutdown()
-            self.controller.shutdown()
+            self.bridge.shutdown()  # the loop's owner then awaits bridge.aclose() (app.main_async, tests)
             self.closed.emit()

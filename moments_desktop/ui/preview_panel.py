@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from moments_desktop.core.errors import ApiError, BusinessError, MomentsError, NoRewardError
 from moments_desktop.core.operations import ClaimResult
+from moments_desktop.core.render import Renderer
 from moments_desktop.core.reward import RewardInfo
 
 from .claim_result import ClaimKind, ClaimOutcomeView, is_web_url, present_failure, present_result
@@ -38,8 +39,9 @@ QPushButton#redeemButton:enabled:hover { background: #f7ca00; }
 
 
 class PreviewPanel(QStackedWidget):
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, renderer: Renderer, parent: QWidget | None = None):
         super().__init__(parent)
+        self.renderer = renderer
         self.setStyleSheet(CARD_STYLE)
         # How URLs reach the desktop; tests replace it with a recorder.
         self.url_opener = QDesktopServices.openUrl
@@ -64,7 +66,7 @@ class PreviewPanel(QStackedWidget):
         outer = QVBoxLayout(holder)
         outer.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
         # Above the card after a successful claim: the reward URL with Copy and Open.
-        self.claim_banner = ClaimOutcomeView(holder)
+        self.claim_banner = ClaimOutcomeView(renderer, holder)
         self.claim_banner.open_requested.connect(self.open_url)
         self.claim_banner.hide()
         self.claim_banner.setMaximumWidth(640)
@@ -151,7 +153,7 @@ class PreviewPanel(QStackedWidget):
         holder = QWidget(self)
         outer = QVBoxLayout(holder)
         outer.setAlignment(Qt.AlignmentFlag.AlignTop)
-        self.claim_outcome = ClaimOutcomeView(holder)
+        self.claim_outcome = ClaimOutcomeView(renderer, holder)
         self.claim_outcome.open_requested.connect(self.open_url)
         outer.addWidget(self.claim_outcome)
         self.claim_page = holder

@@ -1,15 +1,15 @@
 """Import and export of profiles from the window: file choice, the import report, status.
 
 Reading the import file, adding its profiles to profiles.json and writing the export happen
-off the UI thread (controller). The
+off the UI thread (the Session, through the bridge). The
 report dialog lists every profile of the file; the invalid ones with each field's problem.
 Only the valid ones are imported, and only when the user presses "Import …".
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QBrush, QColor
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QStatusBar,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -30,9 +31,7 @@ from moments_desktop.core.errors import MomentsError
 from moments_desktop.core.profiles import ImportReport, Profile
 from moments_desktop.core.request import BODY_FIELDS, FIELD_LABELS
 
-if TYPE_CHECKING:
-    from .controller import PreviewController
-    from .main_window import MainWindow
+from .bridge import SessionBridge
 
 EXPORT_FILE_NAME = "moments-profiles.json"
 FILE_FILTER = "Profiles (*.json);;All files (*)"
@@ -152,26 +151,35 @@ class ImportReportDialog(QDialog):
 
 
 class ProfileTransfer(QObject):
-    """File ▸ Import/Export profiles for a MainWindow. ``choose_*_path`` are the seams tests replace."""
+    """File ▸ Import/Export profiles. ``choose_*_path`` are the seams tests replace.
 
-    def __init__(self, window: MainWindow, controller: PreviewController):
-        super().__init__(window)
-        self.window = window
-        self.controller = controller
+    Given what it needs (the bridge, a parent for its dialogs, a status bar and three callbacks),
+    not the window: it knows nothing of the window's parts."""
+
+    def __init__(self, bridge: SessionBridge, parent: QWidget, status: QStatusBar, *,
+                 show_error: Callable[[MomentsError | str], None], refresh_profiles: Callable[[], None],
+                 has_unsaved_edits: Callable[[], bool]):
+        super().__init__(parent)
+        self.parent_widget = parent
+        self.status = status
+        self.show_error = show_error
+        self.refresh_profiles = refresh_profiles
+        self.has_unsaved_edits = has_unsaved_edits
+        self.bridge = bridge
         self.dialog: ImportReportDialog | None = None
         # Queued: the results are emitted inside asyncio tasks; dialogs must open from a plain slot.
-        controller.import_read.connect(self._show_report, Qt.ConnectionType.QueuedConnection)
-        controller.profiles_exported.connect(self._exported, Qt.ConnectionType.QueuedConnection)
-        controller.import_applied.connect(self._applied, Qt.ConnectionType.QueuedConnection)
+        bridge.import_read.connect(self._show_report, Qt.ConnectionType.QueuedConnection)
+        bridge.profiles_exported.connect(self._exported, Qt.ConnectionType.QueuedConnection)
+        bridge.import_applied.connect(self._applied, Qt.ConnectionType.QueuedConnection)
 
     # --- overridable file dialogs -------------------------------------------------------
 
     def choose_import_path(self) -> str | None:
-        path, _ = QFileDialog.getOpenFileName(self.window, "Import profiles", str(Path.home()), FILE_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self.parent_widget, "Import profiles", str(Path.home()), FILE_FILTER)
         return path or None
 
     def choose_export_path(self) -> str | None:
-        path, _ = QFileDialog.getSaveFileName(self.window, "Export profiles",
+        path, _ = QFileDialog.getSaveFileName(self.parent_widget, "Export profiles",
                                               str(Path.home() / EXPORT_FILE_NAME), FILE_FILTER)
         return path or None
 
@@ -181,52 +189,55 @@ class ProfileTransfer(QObject):
         path = self.choose_import_path()
         if not path:
             return
-        self.window.statusBar().showMessage(f"Reading {path}…", STATUS_MS)
-        self.controller.start_import_read(path)
+        self.status.showMessage(f"Reading {path}…", STATUS_MS)
+        self.bridge.start_import_read(path)
 
-    def _show_report(self, report: ImportReport) -> None:
-        self.window.statusBar().clearMessage()
+    def _show_report(self, report: ImportReport | MomentsError) -> None:
+        self.status.clearMessage()
+        if isinstance(report, MomentsError):
+            self.show_error(report)
+            return
         if self.dialog is not None:
             self.dialog.close()
-        dialog = ImportReportDialog(report, self.window)
+        dialog = ImportReportDialog(report, self.parent_widget)
         dialog.accepted.connect(lambda: self._apply(report))
         dialog.finished.connect(lambda _result: dialog.deleteLater())
         self.dialog = dialog
         dialog.open()  # window-modal without a nested event loop
 
     def _apply(self, report: ImportReport) -> None:
-        self.window.statusBar().showMessage(f"Importing from {report.path}…", STATUS_MS)
-        self.controller.start_apply_import(report)
+        self.status.showMessage(f"Importing from {report.path}…", STATUS_MS)
+        self.bridge.start_apply_import(report)
 
     def _applied(self, added: list[Profile] | MomentsError) -> None:
         if isinstance(added, MomentsError):
-            self.window.statusBar().clearMessage()
-            self.window.show_error(added)
+            self.status.clearMessage()
+            self.show_error(added)
             return
-        self.window.refresh_profile_list()
+        self.refresh_profiles()
         names = ", ".join(f"“{p.name}”" for p in added)
-        self.window.statusBar().showMessage(
+        self.status.showMessage(
             f"Imported {_plural(len(added), 'profile')}: {names}. Enter their API keys before using them."
             if added else "Nothing was imported.", STATUS_MS)
 
     # --- export -------------------------------------------------------------------------
 
     def export_profiles(self) -> None:
-        if not self.controller.exportable_profiles():
-            self.window.show_error("There are no profiles of your own to export yet: the built-in "
+        if not self.bridge.exportable_profiles():
+            self.show_error("There are no profiles of your own to export yet: the built-in "
                                    "“Sandbox demo” is in every installation. Create a profile with New… first.")
             return
         path = self.choose_export_path()
         if not path:
             return
-        self.window.statusBar().showMessage(f"Writing {path}…", STATUS_MS)
-        self.controller.start_export(path)
+        self.status.showMessage(f"Writing {path}…", STATUS_MS)
+        self.bridge.start_export(path)
 
     def _exported(self, path: str, result: object) -> None:
         if isinstance(result, MomentsError):
-            self.window.statusBar().clearMessage()
-            self.window.show_error(result)
+            self.status.clearMessage()
+            self.show_error(result)
             return
-        unsaved = " Unsaved changes were not included." if self.window.has_unsaved_edits() else ""
-        self.window.statusBar().showMessage(
+        unsaved = " Unsaved changes were not included." if self.has_unsaved_edits() else ""
+        self.status.showMessage(
             f"Exported {_plural(int(result), 'profile')} to {path} (without API keys).{unsaved}", STATUS_MS)

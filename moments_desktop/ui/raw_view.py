@@ -1,4 +1,5 @@
-"""The Raw tab: the exchange as it went over the wire (the API key is redacted by core)."""
+"""The Raw tab: the exchange as it went over the wire (the API key is redacted by core), rendered by
+the one renderer (core/render.py), the same text as the history's details."""
 
 from __future__ import annotations
 
@@ -6,30 +7,13 @@ from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
 from moments_desktop.core.exchange import Exchange
-
-
-def format_exchange(exchange: Exchange) -> str:
-    lines = [f"POST {exchange.url}"]
-    lines += [f"{name}: {value}" for name, value in exchange.request_headers.items()]
-    lines += ["", exchange.request_json(), "", "-" * 60]
-    if exchange.status is None:
-        lines.append("No response" + (f" ({exchange.error_message})" if exchange.error_message else ""))
-    else:
-        lines.append(f"HTTP {exchange.status}")
-    if exchange.duration_ms is not None:
-        lines.append(f"Duration: {exchange.duration_ms:.0f} ms"
-                     + (f" ({exchange.attempts} attempts)" if exchange.attempts > 1 else ""))
-    lines += [f"{name}: {value}" for name, value in exchange.response_headers.items()]
-    lines.append("")
-    lines.append(exchange.pretty_response())
-    if exchange.response_truncated:
-        lines.append("… (the answer was cut off)")
-    return "\n".join(lines)
+from moments_desktop.core.render import Renderer, record_of_exchange
 
 
 class RawView(QWidget):
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, renderer: Renderer, parent: QWidget | None = None):
         super().__init__(parent)
+        self.renderer = renderer
         layout = QVBoxLayout(self)
         bar = QHBoxLayout()
         self.summary = QLabel("No request sent yet.", self)
@@ -48,7 +32,7 @@ class RawView(QWidget):
         layout.addWidget(self.text)
 
     def show_exchange(self, exchange: Exchange) -> None:
-        self.text.setPlainText(format_exchange(exchange))
+        self.text.setPlainText(self.renderer.exchange(record_of_exchange(exchange)))
         status = f"HTTP {exchange.status}" if exchange.status is not None else "no response"
         self.summary.setText(f"{exchange.endpoint.value}: {status}")
         self.copy_button.setEnabled(True)

@@ -5,18 +5,12 @@ from __future__ import annotations
 import html
 import platform
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
 from PySide6.QtCore import Qt, qVersion
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QMenuBar, QMessageBox, QWidget
 
 from moments_desktop import APP_NAME, __version__
 from moments_desktop.core import paths
-
-if TYPE_CHECKING:
-    from .main_window import MainWindow
-
 
 @dataclass
 class MenuActions:
@@ -26,8 +20,7 @@ class MenuActions:
     about: QAction
 
 
-def install_menus(window: MainWindow) -> MenuActions:
-    bar = window.menuBar()
+def install_menus(bar: QMenuBar) -> MenuActions:
     file_menu = bar.addMenu("&File")
     import_action = file_menu.addAction("&Import profiles…")
     import_action.setObjectName("importProfilesAction")
@@ -64,9 +57,9 @@ def about_html(keychain: str) -> str:
             f"<table>{rows}</table>")
 
 
-def about_box(window: MainWindow, keychain: str) -> QMessageBox:
+def about_box(parent: QWidget, keychain: str) -> QMessageBox:
     box = QMessageBox(QMessageBox.Icon.NoIcon, f"About {APP_NAME}", about_html(keychain),
-                      QMessageBox.StandardButton.Close, window)
+                      QMessageBox.StandardButton.Close, parent)
     box.setObjectName("aboutBox")
     box.setTextFormat(Qt.TextFormat.RichText)
     return box

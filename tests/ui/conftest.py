@@ -21,7 +21,8 @@ from moments_desktop.core.client import MomentsClient
 from moments_desktop.core.credentials import CredentialStore
 from moments_desktop.core.journal import Journal
 from moments_desktop.core.profiles import ProfileStore
-from moments_desktop.ui.controller import PreviewController
+from moments_desktop.core.session import EmbeddedSandbox, Session
+from moments_desktop.ui.bridge import SessionBridge
 from moments_desktop.ui.main_window import MainWindow
 
 
@@ -71,7 +72,7 @@ def until():
 @pytest.fixture
 def keep_loop_after_last_window(qapp):
     """For a window that closes while the loop runs: Qt must not quit the application, which
-    would stop the test's loop. The scenario should then await ``controller.aclose()`` itself."""
+    would stop the test's loop. The scenario should then await ``window.aclose()`` itself."""
     qapp.setQuitOnLastWindowClosed(False)
     yield
     qapp.setQuitOnLastWindowClosed(True)
@@ -80,39 +81,55 @@ def keep_loop_after_last_window(qapp):
 @dataclass
 class Harness:
     window: MainWindow
-    controller: PreviewController
+    bridge: SessionBridge
+    session: Session
     profiles: ProfileStore
     credentials: CredentialStore
     journal: Journal
 
 
+async def exposed(window, timeout_s: float = 10.0) -> None:
+    """qtbot.waitExposed, as a coroutine on the running loop (a nested Qt loop would step our tasks
+    outside asyncio)."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not (window.windowHandle() is not None and window.windowHandle().isExposed()):
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("the window was not exposed in time")
+        await asyncio.sleep(0.01)
+
+
 @pytest.fixture
 def make_harness(qtbot, loop, tmp_path, sandbox):
     """``make_harness(**client_options)``: the window over a MomentsClient built with those options
-    (e.g. ``info_retries=0`` or a short read timeout); once per test."""
+    (e.g. ``info_retries=0`` or a short read timeout); once per test. Like the app, the Session, the
+    bridge and the window are built inside the running loop, and the teardown awaits every task."""
     built: list[Harness] = []
 
-    def make(**client_options) -> Harness:
-        assert not built, "one window per test"
+    async def build(client_options) -> Harness:
         profiles = ProfileStore(tmp_path / "profiles.json")
         credentials = CredentialStore(MemoryKeyring())
         journal = Journal(tmp_path / "journal.sqlite3")
         http = httpx.AsyncClient()
-        controller = PreviewController(profiles, credentials, journal, http,
-                                       sandbox_url=sandbox.base_url, sandbox_key=sandbox.demo_key,
-                                       client=MomentsClient(http, **client_options))
-        window = MainWindow(controller, sandbox_url=sandbox.base_url)
+        session = Session(profiles, credentials, journal, http, client=MomentsClient(http, **client_options),
+                          sandbox=EmbeddedSandbox(sandbox.base_url, sandbox.demo_key))
+        bridge = SessionBridge(session)
+        window = MainWindow(bridge)
         # A test's leftover form edits must not open the "save unsaved changes?" question on close.
         qtbot.addWidget(window, before_close_func=lambda w: w.discard_all_edits())
         window.show()
-        qtbot.waitExposed(window)
-        built.append(Harness(window, controller, profiles, credentials, journal))
+        await exposed(window)
+        return Harness(window, bridge, session, profiles, credentials, journal)
+
+    def make(**client_options) -> Harness:
+        assert not built, "one window per test"
+        built.append(loop.run_until_complete(build(client_options)))
         return built[0]
 
     yield make
     for h in built:
+        h.window.discard_all_edits()
         h.window.close()
-        loop.run_until_complete(h.controller.aclose())
+        loop.run_until_complete(h.window.aclose())
 
 
 @pytest.fixture

@@ -64,15 +64,15 @@ def claims_in_journal(harness):
 
 async def settle(harness, until):
     await asyncio.sleep(SETTLE_S)
-    await until(lambda: not harness.controller.busy)
+    await until(lambda: not harness.bridge.busy)
 
 
 async def confirm_and_wait(qtbot, harness, until, dialog, typed=None):
     if typed is not None:
         qtbot.keyClicks(dialog.typed_edit, typed)
     qtbot.mouseClick(dialog.confirm_button, LEFT)
-    assert harness.controller.claiming  # set before the click returns: nothing can slip in between
-    await until(lambda: not harness.controller.busy)
+    assert harness.bridge.claiming  # set before the click returns: nothing can slip in between
+    await until(lambda: not harness.bridge.busy)
 
 
 def assert_nothing_sent(harness, sandbox):
@@ -203,7 +203,7 @@ def test_dialog_shows_last_preview_of_the_same_parameters_only(qtbot, harness, i
 
     async def scenario():
         qtbot.mouseClick(w.preview_button, LEFT)
-        await until(lambda: panel.currentWidget() is panel.card_page and not harness.controller.busy)
+        await until(lambda: panel.currentWidget() is panel.card_page and not harness.bridge.busy)
         reward_text = panel.text_label.text()
 
         dialog = open_dialog(qtbot, w)
@@ -262,7 +262,7 @@ def test_test_mode_claim_sends_one_and_shows_the_url(qtbot, harness, in_loop, un
 
     async def scenario():
         qtbot.mouseClick(w.preview_button, LEFT)
-        await until(lambda: panel.currentWidget() is panel.card_page and not harness.controller.busy)
+        await until(lambda: panel.currentWidget() is panel.card_page and not harness.bridge.busy)
         assert not panel.redeem_button.isEnabled()  # a preview has no URL
         dialog = open_dialog(qtbot, w)
         await confirm_and_wait(qtbot, harness, until, dialog)
@@ -294,7 +294,7 @@ def test_test_mode_claim_sends_one_and_shows_the_url(qtbot, harness, in_loop, un
     # a new preview turns the card back into a preview: Redeem inert again
     async def preview_again():
         qtbot.mouseClick(w.preview_button, LEFT)
-        await until(lambda: not harness.controller.busy and not panel.claim_banner.isVisible())
+        await until(lambda: not harness.bridge.busy and not panel.claim_banner.isVisible())
 
     in_loop(preview_again)
     assert not panel.redeem_button.isEnabled()
@@ -306,7 +306,7 @@ def test_dialog_counts_claims_since_the_preview(qtbot, harness, in_loop, until, 
 
     async def scenario():
         qtbot.mouseClick(w.preview_button, LEFT)
-        await until(lambda: panel.currentWidget() is panel.card_page and not harness.controller.busy)
+        await until(lambda: panel.currentWidget() is panel.card_page and not harness.bridge.busy)
         await confirm_and_wait(qtbot, harness, until, open_dialog(qtbot, w))
         dialog = open_dialog(qtbot, w)
         assert "1 claim has been sent since then" in dialog.preview_note.text()
@@ -330,7 +330,7 @@ def test_double_click_on_confirm_sends_one(qtbot, harness, in_loop, until, sandb
         dialog.confirm_button.click()  # even bypassing the disabled state
         qtbot.mouseClick(w.claim_button, LEFT)  # and the window's button while in flight
         assert w.claim_flow.dialog is None or not w.claim_flow.dialog.isVisible()
-        await until(lambda: not harness.controller.busy)
+        await until(lambda: not harness.bridge.busy)
         await settle(harness, until)
 
     in_loop(scenario)
@@ -339,7 +339,7 @@ def test_double_click_on_confirm_sends_one(qtbot, harness, in_loop, until, sandb
 
 
 def test_controller_refuses_a_second_claim_in_flight(qtbot, harness, in_loop, until, sandbox):
-    c = harness.controller
+    c = harness.bridge
     started = []
     c.claim_started.connect(lambda: started.append(1))
 
@@ -359,7 +359,7 @@ def test_controller_refuses_a_second_claim_in_flight(qtbot, harness, in_loop, un
 def test_nothing_can_start_while_a_claim_is_in_flight(qtbot, harness, in_loop, until, sandbox):
     sandbox.admin.add_fault("GetReward", "latency", seconds=1, times=1)
     w = harness.window
-    c = harness.controller
+    c = harness.bridge
     panel = w.preview_panel
 
     async def scenario():
@@ -393,7 +393,7 @@ def claim_demo(qtbot, harness, in_loop, until, timeout_ms=10_000):
     async def scenario():
         dialog = open_dialog(qtbot, w)
         qtbot.mouseClick(dialog.confirm_button, LEFT)
-        await until(lambda: not harness.controller.busy, timeout_ms)
+        await until(lambda: not harness.bridge.busy, timeout_ms)
 
     in_loop(scenario)
     assert "Traceback" not in w.raw_view.text.toPlainText()
@@ -507,7 +507,7 @@ def test_closing_during_a_claim_asks_and_cancel_lets_it_finish(qtbot, harness, i
         qtbot.mouseClick(open_dialog(qtbot, w).confirm_button, LEFT)
         await until(lambda: sandbox.admin.ledger() != [])
         assert not w.close()  # the user chose to wait
-        await until(lambda: not harness.controller.busy, 5000)
+        await until(lambda: not harness.bridge.busy, 5000)
 
     in_loop(scenario)
     assert asked == [True] and w.isVisible()
@@ -525,7 +525,7 @@ def test_closing_anyway_during_a_claim_records_unknown(qtbot, harness, in_loop, 
         qtbot.mouseClick(open_dialog(qtbot, w).confirm_button, LEFT)
         await until(lambda: sandbox.admin.ledger() != [])
         assert w.close()
-        await harness.controller.aclose()
+        await harness.bridge.aclose()
 
     in_loop(scenario)
     assert len(sandbox.admin.ledger()) == 1  # sent once, never again

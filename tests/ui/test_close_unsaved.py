@@ -79,7 +79,7 @@ def test_save_all_writes_every_edited_profile_then_closes(edited, monkeypatch, i
         assert not w.profile_combo.isEnabled() and not w.save_button.isEnabled()
         assert not w.close()  # asked again meanwhile: refused, and no second question
         await until(lambda: closed == [True])
-        await harness.controller.aclose()  # started by the close: finish it on this loop run
+        await harness.bridge.aclose()  # started by the close: finish it on this loop run
 
     in_loop(scenario)
     assert not w.isVisible() and len(answers.asked) == 1

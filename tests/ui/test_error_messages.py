@@ -22,7 +22,7 @@ def preview_and_wait_for_error(qtbot, harness, in_loop, until, timeout_ms=10_000
     async def scenario():
         assert w.preview_button.isEnabled()
         qtbot.mouseClick(w.preview_button, Qt.MouseButton.LeftButton)
-        await until(lambda: panel.currentWidget() is panel.error_page and not harness.controller.busy,
+        await until(lambda: panel.currentWidget() is panel.error_page and not harness.bridge.busy,
                     timeout_ms)
 
     in_loop(scenario)
@@ -111,8 +111,8 @@ def run_key_test(qtbot, harness, in_loop, until):
 
     async def scenario():
         qtbot.mouseClick(w.test_key_button, Qt.MouseButton.LeftButton)
-        await until(lambda: harness.controller.busy)
-        await until(lambda: not harness.controller.busy)
+        await until(lambda: harness.bridge.busy)
+        await until(lambda: not harness.bridge.busy)
 
     in_loop(scenario)
     return w.key_status.text()
@@ -150,7 +150,7 @@ def test_unexpected_exception_is_logged_and_shown_briefly(qtbot, harness, in_loo
     async def broken_preview(*_args, **_kwargs):
         raise RuntimeError("kaboom-internal-detail")
 
-    monkeypatch.setattr(harness.controller._ops, "preview", broken_preview)
+    monkeypatch.setattr(harness.bridge._ops, "preview", broken_preview)
     panel = preview_and_wait_for_error(qtbot, harness, in_loop, until)
     assert panel.error_title.text() == "Something unexpected went wrong"
     assert str(errorlog.log_path()) in panel.error_advice.text()

@@ -30,7 +30,7 @@ def select(harness, profile):
 
 def record_catalog_answers(harness) -> list[tuple[str, object]]:
     answers: list[tuple[str, object]] = []
-    harness.controller.catalog_loaded.connect(lambda url, catalog: answers.append((url, catalog)))
+    harness.bridge.catalog_loaded.connect(lambda url, catalog: answers.append((url, catalog)))
     return answers
 
 
@@ -213,7 +213,7 @@ def test_catalog_is_fetched_once_per_url_and_dropped_while_the_url_is_edited(har
 
 def test_a_claim_drops_the_cached_catalog_so_stock_counts_are_fresh(harness, in_loop, until, sandbox):
     w = harness.window
-    c = harness.controller
+    c = harness.bridge
     answers = record_catalog_answers(harness)
     before = sandbox.admin.remaining("LIVECAMP1", "US")
     fields = dict(w.form.fields(), campaignId="LIVECAMP1", rewardGroupId="US")

@@ -232,7 +232,7 @@ def test_claim_appears_and_its_reward_url_is_copied(qtbot, harness, in_loop, unt
         await open_history(harness, until)
         qtbot.mouseClick(w.claim_button, Qt.MouseButton.LeftButton)  # the demo profile: the sandbox
         qtbot.mouseClick(w.claim_flow.dialog.confirm_button, Qt.MouseButton.LeftButton)
-        await until(lambda: not harness.controller.busy)
+        await until(lambda: not harness.bridge.busy)
         assert w.tabs.currentWidget() is w.preview_panel  # the claim's result is shown there
         w.tabs.setCurrentWidget(view)
         # No refresh asked for: the controller's journal_changed marked the history stale.

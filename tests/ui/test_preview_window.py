@@ -125,7 +125,7 @@ def test_cancel_during_slow_preview(qtbot, harness, in_loop, until, sandbox):
         await until(lambda: w.cancel_button.isVisible())
         assert not w.preview_button.isEnabled()
         qtbot.mouseClick(w.cancel_button, Qt.MouseButton.LeftButton)
-        await until(lambda: not harness.controller.busy and not w.cancel_button.isVisible(), 3000)
+        await until(lambda: not harness.bridge.busy and not w.cancel_button.isVisible(), 3000)
 
     in_loop(scenario)
     assert panel.currentWidget() is panel.error_page
@@ -139,7 +139,7 @@ def test_ui_stays_responsive_during_slow_preview(qtbot, harness, in_loop, until,
     ticks = []
     heartbeat = QTimer()
     heartbeat.setInterval(20)
-    heartbeat.timeout.connect(lambda: ticks.append(harness.controller.busy))
+    heartbeat.timeout.connect(lambda: ticks.append(harness.bridge.busy))
 
     async def scenario():
         heartbeat.start()

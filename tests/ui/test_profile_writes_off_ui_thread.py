@@ -98,7 +98,7 @@ def test_profile_writes_keep_the_window_responsive(harness, in_loop, until, monk
         assert not w.close() and w.isVisible()
         await until(lambda: closed == [True], 15_000)
         heartbeat.stop()
-        await harness.controller.aclose()
+        await harness.bridge.aclose()
         return profile_id
 
     profile_id = in_loop(scenario)

@@ -77,7 +77,7 @@ def create(ui, in_loop, until):
             w.new_button.click()
             await until(lambda: w.current_profile_id() != before or bool(dialogs.errors))
             assert not dialogs.errors, dialogs.errors
-            await until(lambda: not harness.controller.profile_write_busy)
+            await until(lambda: not harness.bridge.profile_write_busy)
             return w.current_profile_id()
 
         return in_loop(scenario)
@@ -336,7 +336,7 @@ def test_last_profile_and_splitter_restored_by_new_window(qtbot, ui, create, mon
     sizes = w.splitter.sizes()
     w.close()
 
-    again = MainWindow(harness.controller)
+    again = MainWindow(harness.bridge)
     qtbot.addWidget(again)
     assert again.current_profile_id() == profile_id
     assert again.profile_combo.currentText() == "Remembered"
@@ -352,7 +352,7 @@ def test_missing_last_profile_falls_back_to_demo(qtbot, ui, create):
     profile_id = create("Gone soon")
     w.close()
     harness.profiles.delete(profile_id)
-    again = MainWindow(harness.controller)
+    again = MainWindow(harness.bridge)
     qtbot.addWidget(again)
     assert again.current_profile_id() == DEMO_PROFILE_ID
 
@@ -366,7 +366,7 @@ def test_delete_without_keyring_asks_again_and_warns(ui, create, monkeypatch, in
     async def scenario():
         dialogs.confirms += [True, False]  # yes delete; no, not without the keychain
         w.delete_button.click()
-        await until(lambda: not dialogs.confirms and not harness.controller.profile_write_busy)
+        await until(lambda: not dialogs.confirms and not harness.bridge.profile_write_busy)
         await until(lambda: w.delete_button.isEnabled())
         assert profile_id in harness.profiles and not dialogs.errors
         assert w.current_profile_id() == profile_id
@@ -431,7 +431,7 @@ def test_settings_dialog_saves_mode_cost_and_notes_off_the_ui_thread(ui, create,
     async def scenario():
         dialog.save_button.click()
         await until(lambda: harness.profiles.get(profile_id).live is False)
-        await until(lambda: not harness.controller.profile_write_busy)
+        await until(lambda: not harness.bridge.profile_write_busy)
 
     in_loop(scenario)
     stored = harness.profiles.get(profile_id)

@@ -1,0 +1,387 @@
+"""The one QObject between the widgets and the core Session: it schedules, the Session decides.
+
+Widgets call ``start_*``/``preview``/``claim`` here and render what the signals carry; no widget
+opens a socket, a file or the keyring, and no rule is decided here (see core/session.py). Every
+piece of work is an asyncio task owned by one TaskOwner, made on the running qasync loop when
+the bridge is built; ``aclose()`` cancels and awaits all of them before the Session closes the
+HTTP client and the journal, so closing the window leaves nothing pending.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from moments_desktop.core import errorlog
+from moments_desktop.core.errors import MomentsError
+from moments_desktop.core.exchange import Outcome
+from moments_desktop.core.profiles import ImportReport, Profile
+from moments_desktop.core.render import Renderer
+from moments_desktop.core.session import ClaimPlan, ClaimStoppedError, ProfileRules, Session
+from moments_desktop.core.tasks import TaskOwner
+
+from .image_loader import ImageLoadError, fetch_image
+
+# The kinds of network call; one at a time (see SessionBridge._start_call).
+PREVIEW, KEY_TEST, CLAIM = "preview", "key test", "claim"
+
+
+class SessionBridge(QObject):
+    busy_changed = Signal(bool)
+    preview_started = Signal()
+    preview_finished = Signal(object)  # CallResult (ok or with .error)
+    preview_failed = Signal(object)  # MomentsError raised before/around the call (no exchange)
+    preview_cancelled = Signal()
+    image_loading = Signal()
+    image_loaded = Signal(object)  # QImage (decoded off the UI thread)
+    image_failed = Signal(str)  # the reason, for the placeholder
+    key_test_finished = Signal(object)  # None when the key works, else the MomentsError
+    claim_started = Signal()
+    claim_finished = Signal(object)  # ClaimResult: the exchange came back (any outcome, NOT_SENT included)
+    # (error, may_have_been_sent): the claim stopped on an error of its own, with no exchange to show.
+    claim_failed = Signal(object, bool)
+    journal_changed = Signal()  # a call was journaled (or a claim ended): the history refreshes
+    # Results of work in a worker thread: the value, or the MomentsError that stopped it.
+    profile_write_busy_changed = Signal(bool)  # a profile or its key is being written
+    keyring_name_changed = Signal(str)
+    key_checked = Signal(str, object)  # profile id, True/False or the error
+    key_saved = Signal(str, object)  # profile id, name of the store that holds it now, or the error
+    profile_created = Signal(object)  # the new Profile, or the error
+    profile_renamed = Signal(str, object)  # profile id, the renamed Profile or the error
+    profile_saved = Signal(str, object)  # profile id, the saved Profile or the error
+    profile_settings_saved = Signal(str, object)  # profile id, the changed Profile or the error
+    profile_deleted = Signal(str, object)  # profile id, a warning (str) or None, or the error
+    profile_duplicated = Signal(str, object)  # source id, (copy: Profile, warning: str | None) or the error
+    catalog_loaded = Signal(str, object)  # base URL (no trailing slash), SandboxCatalog or None
+    import_read = Signal(object)  # ImportReport, or the error
+    import_applied = Signal(object)  # list of the added Profiles, or the error
+    profiles_exported = Signal(str, object)  # path, number of profiles written or the error
+
+    def __init__(self, session: Session, parent: QObject | None = None):
+        """Build inside the running qasync loop: the task owner binds to it."""
+        super().__init__(parent)
+        self.session = session
+        self.tasks = TaskOwner("window")
+        # The one network call in flight (a preview, a key test or a claim), and which kind it is:
+        # busy and claiming are read off these, so they cannot disagree with what runs.
+        self._call_task: asyncio.Task | None = None
+        self._call_kind: str | None = None
+        self._image_task: asyncio.Task | None = None
+        self._profile_writes = 0
+        self._closing: asyncio.Task | None = None
+
+    # --- queries (in memory) -------------------------------------------------------------
+
+    @property
+    def renderer(self) -> Renderer:
+        return self.session.renderer
+
+    @property
+    def sandbox_url(self) -> str | None:
+        return self.session.sandbox_url
+
+    @property
+    def journal(self):
+        """For the history's service, which reads it off the UI thread."""
+        return self.session.journal
+
+    def profiles(self) -> list[Profile]:
+        return self.session.profile_list()
+
+    def profile(self, profile_id: str) -> Profile:
+        return self.session.profile(profile_id)
+
+    def rules(self, profile_id: str) -> ProfileRules:
+        return self.session.rules(profile_id)
+
+    def stored_values(self, profile_id: str) -> tuple[str, dict[str, str]]:
+        return self.session.stored_values(profile_id)
+
+    def exportable_profiles(self) -> list[Profile]:
+        return self.session.exportable_profiles()
+
+    @property
+    def busy(self) -> bool:
+        """A preview, key test or claim is in flight."""
+        return self._call_task is not None
+
+    @property
+    def claiming(self) -> bool:
+        """A getReward is in flight (busy is True as well)."""
+        return self._call_kind == CLAIM
+
+    @property
+    def closed(self) -> bool:
+        return self.tasks.closed
+
+    @property
+    def profile_write_busy(self) -> bool:
+        """A profile change is being written (profiles.json, the keychain or both)."""
+        return self._profile_writes > 0
+
+    # --- plumbing ----------------------------------------------------------------------
+
+    def _spawn(self, make: Callable[[], Awaitable[Any]], name: str) -> asyncio.Task | None:
+        """Run ``make()`` as an owned task. A factory, not a coroutine: a task cancelled before its first
+        step then never leaves a coroutine object that was never awaited."""
+        async def run() -> Any:
+            return await make()
+        return self.tasks.start(run(), name=name)
+
+    @staticmethod
+    async def _outcome(make: Callable[[], Awaitable[Any]], context: str) -> Any:
+        """The value of ``make()``, or the MomentsError it raised (anything else: logged, UnexpectedError)."""
+        try:
+            return await make()
+        except MomentsError as exc:
+            return exc
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - shown as a message, never a traceback
+            return errorlog.unexpected(exc, context)
+
+    def _run(self, make: Callable[[], Awaitable[Any]], emit: Callable[[Any], None], name: str) -> None:
+        async def run() -> None:
+            emit(await self._outcome(make, name))
+        self._spawn(run, name)
+
+    def _write(self, make: Callable[[], Awaitable[Any]], emit: Callable[[Any], None], name: str) -> None:
+        """An exclusive profile change: profile_write_busy is True from the call until its result is
+        emitted, and released before the emit so a slot reacting to it may start the next one."""
+        self._profile_writes += 1
+        if self._profile_writes == 1:
+            self.profile_write_busy_changed.emit(True)
+        released = False
+
+        def release(*_args: Any) -> None:
+            nonlocal released
+            if released:
+                return
+            released = True
+            self._profile_writes -= 1
+            if self._profile_writes == 0 and not self.closed:
+                self.profile_write_busy_changed.emit(False)
+
+        async def run() -> None:
+            try:
+                result = await self._outcome(make, name)
+            finally:
+                release()
+            emit(result)
+        task = self._spawn(run, name)
+        if task is None:
+            release()
+        else:
+            task.add_done_callback(release)  # a task cancelled before its first step never runs its body
+
+    # --- profile changes, keys, import/export (results arrive as signals) --------------------
+
+    def start_create_profile(self, name: str, template_id: str | None = None) -> None:
+        self._write(lambda: self.session.create_profile(name, template_id), self.profile_created.emit,
+                    "create profile")
+
+    def start_rename_profile(self, profile_id: str, new_name: str) -> None:
+        self._write(lambda: self.session.rename_profile(profile_id, new_name),
+                    lambda r: self.profile_renamed.emit(profile_id, r), "rename profile")
+
+    def start_save_profile(self, profile_id: str, base_url: str, fields: dict[str, str]) -> None:
+        fields = dict(fields)
+        self._write(lambda: self.session.save_profile(profile_id, base_url, fields),
+                    lambda r: self.profile_saved.emit(profile_id, r), "save profile")
+
+    def start_save_settings(self, profile_id: str, live: bool, cost_per_action: Decimal | None, currency: str,
+                            notes: str) -> None:
+        self._write(lambda: self.session.save_settings(profile_id, live=live, cost_per_action=cost_per_action,
+                                                       currency=currency, notes=notes),
+                    lambda r: self.profile_settings_saved.emit(profile_id, r), "save settings")
+
+    def start_delete_profile(self, profile_id: str, *, even_if_key_remains: bool = False) -> None:
+        self._write(lambda: self.session.delete_profile(profile_id, even_if_key_remains=even_if_key_remains),
+                    lambda r: self.profile_deleted.emit(profile_id, r), "delete profile")
+
+    def start_duplicate_profile(self, profile_id: str) -> None:
+        self._write(lambda: self.session.duplicate_profile(profile_id),
+                    lambda r: self.profile_duplicated.emit(profile_id, r), "duplicate profile")
+
+    def start_save_key(self, profile_id: str, key: str) -> None:
+        self._write(lambda: self.session.store_key(profile_id, key),
+                    lambda r: self.key_saved.emit(profile_id, r), "save key")
+
+    def start_key_check(self, profile_id: str) -> None:
+        self._run(lambda: self.session.has_key(profile_id), lambda r: self.key_checked.emit(profile_id, r),
+                  "key check")
+
+    def refresh_keyring_name(self) -> None:
+        self._run(self.session.keychain_name, self.keyring_name_changed.emit, "keychain name")
+
+    def use_memory_fallback(self) -> None:
+        self.session.use_memory_fallback()  # no backend call: sets a dict
+
+    def start_export(self, path: str | Path) -> None:
+        self._run(lambda: self.session.export_profiles(path), lambda r: self.profiles_exported.emit(str(path), r),
+                  "export profiles")
+
+    def start_import_read(self, path: str | Path) -> None:
+        self._run(lambda: self.session.read_import(path), self.import_read.emit, "read import")
+
+    def start_apply_import(self, report: ImportReport) -> None:
+        self._write(lambda: self.session.apply_import(report), self.import_applied.emit, "import profiles")
+
+    def load_catalog(self, base_url: str) -> None:
+        """The endpoint's sandbox catalog → ``catalog_loaded`` (None when it is no sandbox). A fresh cached
+        answer is emitted at once; otherwise one request per URL at a time."""
+        url = base_url.strip().rstrip("/")
+        fresh, catalog = self.session.cached_catalog(url)
+        if fresh:
+            self.catalog_loaded.emit(url, catalog)
+            return
+
+        async def run() -> None:
+            self.catalog_loaded.emit(url, await self.session.catalog(url))
+        self._spawn(run, "catalog")
+
+    # --- network calls (one at a time) ---------------------------------------------------
+
+    def _start_call(self, kind: str, make: Callable[[], Awaitable[None]]) -> bool:
+        """Start the network call ``make()`` unless one is in flight; busy is set before this returns,
+        so a second activation in the same event-loop turn is refused."""
+        if self.busy or self.closed:
+            return False
+        task = self._spawn(make, kind)
+        if task is None:
+            return False
+        self._call_kind = kind
+        self._call_task = task
+        task.add_done_callback(self._call_done)
+        self.busy_changed.emit(True)
+        return True
+
+    def _call_done(self, task: asyncio.Task) -> None:
+        if task is not self._call_task:
+            return
+        kind = self._call_kind
+        self._call_task = self._call_kind = None
+        if kind == PREVIEW and task.cancelled() and not self.closed:
+            self.preview_cancelled.emit()
+        if not self.closed:
+            self.busy_changed.emit(False)
+        if kind == CLAIM and not self.closed:
+            # However the claim ended (answer, error, cancelled after send) its intent row may have changed.
+            self.journal_changed.emit()
+
+    def preview(self, profile_id: str, base_url: str, fields: dict[str, str]) -> bool:
+        """Start getRewardInfo for the profile with the form's values (refused while busy)."""
+        fields = dict(fields)
+        if self.busy or self.closed:
+            return False
+        self._cancel_image()
+        if not self._start_call(PREVIEW, lambda: self._run_preview(profile_id, base_url, fields)):
+            return False
+        self.preview_started.emit()
+        return True
+
+    async def _run_preview(self, profile_id: str, base_url: str, fields: dict[str, str]) -> None:
+        try:
+            result = await self.session.preview(profile_id, base_url, fields)
+        except MomentsError as exc:
+            self.preview_failed.emit(exc)
+            return
+        self.journal_changed.emit()
+        self.preview_finished.emit(result)
+        if result.ok:
+            self._show_image(result.reward.image_url)
+
+    def test_key(self, profile_id: str, base_url: str, fields: dict[str, str]) -> bool:
+        """Run getRewardInfo with the stored key → ``key_test_finished`` (refused while busy)."""
+        fields = dict(fields)
+
+        async def run() -> None:
+            verdict = await self.session.test_key(profile_id, base_url, fields)
+            self.journal_changed.emit()
+            self.key_test_finished.emit(verdict)
+        return self._start_call(KEY_TEST, run)
+
+    def cancel(self) -> None:
+        """Stop a preview or key test. Never a claim: stopping one after it was sent only makes its outcome
+        unknown, which is worse than waiting for the answer or the timeout (both bounded by the client)."""
+        if self._call_task is not None and self._call_kind != CLAIM:
+            self._call_task.cancel()
+
+    # --- claim (billed) -----------------------------------------------------------------
+
+    def plan_claim(self, profile_id: str, base_url: str, fields: dict[str, str]) -> ClaimPlan:
+        """What the confirmation shows; raises ValidationError when the values cannot be sent."""
+        return self.session.plan_claim(profile_id, base_url, fields)
+
+    def claim(self, plan: ClaimPlan, typed: str | None = None) -> bool:
+        """Send ONE getReward for the confirmed ``plan``. Returns False (and sends nothing) while anything is
+        in flight; the Session refuses an unconfirmed or concurrent claim as the last backstop."""
+        if self.busy or self.closed:
+            return False
+        self._cancel_image()
+        if not self._start_call(CLAIM, lambda: self._run_claim(plan, typed)):
+            return False
+        self.claim_started.emit()
+        return True
+
+    async def _run_claim(self, plan: ClaimPlan, typed: str | None) -> None:
+        try:
+            result = await self.session.claim(plan, typed)
+        except ClaimStoppedError as exc:
+            self.claim_failed.emit(exc.error, exc.may_have_been_sent)
+            return
+        except MomentsError as exc:  # not confirmed, or another claim in flight: nothing was sent
+            self.claim_failed.emit(exc, False)
+            return
+        self.claim_finished.emit(result)
+        if result.reward_url and result.call.outcome is Outcome.SUCCESS:
+            self._show_image(result.call.reward.image_url)
+
+    # --- the reward image ---------------------------------------------------------------
+
+    def _show_image(self, url: str | None) -> None:
+        if not url:
+            self.image_failed.emit("The reward has no image.")
+            return
+        self._image_task = self._spawn(lambda: self._run_image(url), "image")
+
+    async def _run_image(self, url: str) -> None:
+        self.image_loading.emit()
+        try:
+            image = await fetch_image(self.session.http, url)
+        except ImageLoadError as exc:
+            self.image_failed.emit(str(exc))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            errorlog.log_exception(exc, "reward image")
+            self.image_failed.emit(f"The image could not be loaded ({type(exc).__name__}).")
+        else:
+            self.image_loaded.emit(image)
+
+    def _cancel_image(self) -> None:
+        if self._image_task is not None and not self._image_task.done():
+            self._image_task.cancel()
+
+    # --- lifetime --------------------------------------------------------------------
+
+    def shutdown(self) -> None:
+        """The window is closing: stop the work now (a claim in flight is journaled as unknown on the
+        way out), and start nothing new. Whoever owns the loop then awaits ``aclose()``."""
+        self.tasks.stop()
+
+    async def aclose(self) -> None:
+        """Cancel and await every task, then close the Session (HTTP client, journal). Idempotent:
+        every caller awaits the same closing."""
+        if self._closing is None:
+            self._closing = asyncio.ensure_future(self._aclose())
+        await asyncio.shield(self._closing)
+
+    async def _aclose(self) -> None:
+        await self.tasks.aclose()
+        await self.session.aclose()
