@@ -59,10 +59,6 @@ class Operations:
         self._run_blocking = run_blocking
         self._claim_in_flight = False
 
-    @property
-    def claim_in_flight(self) -> bool:
-        return self._claim_in_flight
-
     async def preview(self, profile: ProfileRef, request: RewardRequest, api_key: str) -> CallResult:
         result = await self._client.get_reward_info(request, api_key)
         await self._run_blocking(self._journal.record_exchange, result.exchange, profile_id=profile.id,

@@ -154,14 +154,6 @@ class Profile:
         data["cost_per_action"] = None if self.cost_per_action is None else str(self.cost_per_action)
         return data
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Profile:
-        """Build a profile, or raise ValidationError with per-field problems."""
-        profile, problems = parse_profile(data)
-        if problems or profile is None:
-            raise ValidationError(problems or {"profile": "Not a profile."})
-        return profile
-
 
 def validate_name(name: Any, others: Iterable[Profile] = (), own_id: str | None = None) -> str | None:
     if not isinstance(name, str):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import unicodedata
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from urllib.parse import urlsplit
 
@@ -157,14 +157,6 @@ class RewardRequest:
 
     def url(self, endpoint: Endpoint) -> str:
         return f"{self.base_url.strip().rstrip('/')}/{endpoint.value}"
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> RewardRequest:
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
 
     def target(self) -> tuple:
         """What makes two requests address the same reward (the endpoint and the five fields), hashable:
