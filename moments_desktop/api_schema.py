@@ -74,6 +74,12 @@ RESPONSE_FIELDS: tuple[str, ...] = (
 )
 
 
+# --- sandbox extensions (no public source; the app must work without them) ---------------
+
+# The sandbox's catalog, which the request form reads to offer ids as choices [sandbox only].
+SANDBOX_CATALOG_PATH = "/__sandbox/catalog"
+
+
 # --- what happened to one call --------------------------------------------------------------
 
 

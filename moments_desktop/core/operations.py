@@ -18,9 +18,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..api_schema import Outcome
 from .client import CallResult, MomentsClient
 from .errors import MomentsError
-from .exchange import Exchange, Outcome
+from .exchange import Exchange
 from .journal import Journal
 from .request import RewardRequest
 

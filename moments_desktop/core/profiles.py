@@ -19,15 +19,10 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from ..api_schema import BODY_FIELDS, DEFAULT_BASE_URL
 from . import paths
 from .errors import MomentsError, ValidationError
-from .request import (
-    BODY_FIELDS,
-    DEFAULT_BASE_URL,
-    RewardRequest,
-    validate_base_url,
-    validate_field,
-)
+from .request import RewardRequest, validate_base_url, validate_field
 
 SCHEMA_VERSION = 1
 EXPORT_FORMAT = "moments-desktop-profiles"
