@@ -16,9 +16,8 @@ from typing import Any
 
 import httpx
 
-from .request import DEVICE_TYPES
+from ..api_schema import DEVICE_TYPES, SANDBOX_CATALOG_PATH
 
-CATALOG_PATH = "/__sandbox/catalog"
 # The embedded sandbox answers in milliseconds; a slow answer is not worth waiting for.
 CATALOG_TIMEOUT_S = 3.0
 MAX_CATALOG_BYTES = 2 * 1024 * 1024
@@ -236,7 +235,7 @@ def default_choices() -> dict[str, list[Choice]]:
 
 
 def catalog_url(base_url: str) -> str:
-    return base_url.strip().rstrip("/") + CATALOG_PATH
+    return base_url.strip().rstrip("/") + SANDBOX_CATALOG_PATH
 
 
 class NotASandbox(Exception):

@@ -25,9 +25,10 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
+from ..api_schema import API_KEY_HEADER, JSON_MEDIA_TYPE, REWARD_NOTIFICATION_TEXT, Endpoint, Outcome
 from . import errors
-from .exchange import Exchange, Outcome, redact_headers
-from .request import Endpoint, RewardRequest, is_sendable_key
+from .exchange import Exchange, redact_headers
+from .request import RewardRequest, is_sendable_key
 from .reward import RewardInfo, decode_json, parse_reward_payload
 
 MAX_RESPONSE_BYTES = 1024 * 1024
@@ -157,9 +158,9 @@ class MomentsClient:
     async def _call(self, endpoint: Endpoint, request: RewardRequest, api_key: str,
                     before_send: BeforeSend | None = None) -> CallResult:
         headers = {
-            "x-api-key": api_key,
-            "Content-Type": "application/json",
-            "Accept": "application/json",
+            API_KEY_HEADER: api_key,
+            "Content-Type": JSON_MEDIA_TYPE,
+            "Accept": JSON_MEDIA_TYPE,
             "User-Agent": USER_AGENT,
         }
         exchange = Exchange(
@@ -179,7 +180,7 @@ class MomentsClient:
             return self._finish(exchange, Outcome.NOT_SENT, errors.UnsendableKeyError())
         exchange.url = valid.url(endpoint)
         exchange.request_body = valid.body()
-        headers["x-api-key"] = api_key.strip()
+        headers[API_KEY_HEADER] = api_key.strip()
 
         await self._limiter.acquire(api_key.strip())
         if before_send is not None:
@@ -293,7 +294,7 @@ class MomentsClient:
         if not isinstance(data, dict):
             return None, None
         message = data.get("message") if isinstance(data.get("message"), str) else None
-        notification = data.get("rewardNotificationText")
+        notification = data.get(REWARD_NOTIFICATION_TEXT)
         return message, notification if isinstance(notification, str) else None
 
     @staticmethod

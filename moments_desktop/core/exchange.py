@@ -10,22 +10,13 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
-from .request import Endpoint
+# Outcome is also re-exported: moments_desktop/ui imports it from here (new code: api_schema).
+from ..api_schema import API_KEY_HEADER, Endpoint, Outcome
 
 REDACTED = "[redacted]"
-SECRET_HEADERS = frozenset({"x-api-key", "authorization", "proxy-authorization", "cookie", "set-cookie"})
-
-
-class Outcome(StrEnum):
-    SUCCESS = "success"
-    NO_REWARD = "no_reward"   # `[]`, or an answer that explains why there is no reward
-    ERROR = "error"           # the server answered and it is clear nothing useful happened
-    UNKNOWN = "unknown"       # sent, but no complete answer: a reward may have been consumed
-    NOT_SENT = "not_sent"     # nothing left this machine: nothing spent
-    PENDING = "pending"       # journal only: the intent before the answer
+SECRET_HEADERS = frozenset({API_KEY_HEADER, "authorization", "proxy-authorization", "cookie", "set-cookie"})
 
 
 def redact_headers(headers: Mapping[str, Any] | Iterable[tuple[str, Any]] | None) -> dict[str, str]:

@@ -30,11 +30,10 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from ..api_schema import BODY_FIELDS, Outcome
 from . import paths
 from .errors import MomentsError
 from .exchange import REDACTED, redact_headers
-
-OUTCOMES = ("success", "no_reward", "error", "unknown", "pending", "not_sent")
 
 UNKNOWN_AFTER_RESTART = (
     "The app stopped after this request was sent (or while sending it) and before the answer "
@@ -92,6 +91,14 @@ def _enum_value(value: Any) -> Any:
     return value.value if isinstance(value, Enum) else value
 
 
+def _outcome(value: Any) -> Outcome:
+    """An Outcome, or its value as text; anything else is refused."""
+    try:
+        return Outcome(_enum_value(value))
+    except ValueError:
+        raise ValueError(f"unknown outcome {value!r}") from None
+
+
 def _dump(value: Any) -> str | None:
     if value is None:
         return None
@@ -105,8 +112,7 @@ def _dump(value: Any) -> str | None:
 def _summary(endpoint: str, body: Any, status: int | None, outcome: str, reward_url: str | None) -> str:
     parts = [endpoint]
     if isinstance(body, Mapping):
-        parts.append("/".join(str(body.get(k, "")) for k in
-                              ("appId", "momentId", "deviceType", "campaignId", "rewardGroupId")))
+        parts.append("/".join(str(body.get(k, "")) for k in BODY_FIELDS))
     parts.append(f"{status if status is not None else '-'} {outcome}")
     if reward_url:
         parts.append(reward_url)
@@ -145,7 +151,7 @@ class JournalEntry:
     response_headers: dict
     response_body: str | None
     duration_ms: float | None
-    outcome: str
+    outcome: Outcome
     error_message: str | None
     reward_url: str | None
     resolved_note: str | None
@@ -190,7 +196,7 @@ def _entry(row: sqlite3.Row) -> JournalEntry:
         endpoint=row["endpoint"], request_url=row["request_url"],
         request_headers=_loads(row["request_headers"], {}), request_body=_loads(row["request_body"], None),
         status=row["status"], response_headers=_loads(row["response_headers"], {}),
-        response_body=row["response_body"], duration_ms=row["duration_ms"], outcome=row["outcome"],
+        response_body=row["response_body"], duration_ms=row["duration_ms"], outcome=Outcome(row["outcome"]),
         error_message=row["error_message"], reward_url=row["reward_url"],
         resolved_note=row["resolved_note"], resolved_at=row["resolved_at"], summary=row["summary"] or "",
     )
@@ -210,7 +216,7 @@ CREATE TABLE IF NOT EXISTS exchanges (
     response_headers TEXT,
     response_body TEXT,
     duration_ms REAL,
-    outcome TEXT NOT NULL CHECK (outcome IN ({", ".join(repr(o) for o in OUTCOMES)})),
+    outcome TEXT NOT NULL CHECK (outcome IN ({", ".join(f"'{o.value}'" for o in Outcome)})),
     error_message TEXT,
     reward_url TEXT,
     resolved_note TEXT,
@@ -308,9 +314,7 @@ class Journal:
     def _row(self, *, profile_id, profile_name, endpoint, url, headers, body, status, response_headers,
              response_body, duration_ms, outcome, error_message, reward_url, time, secrets) -> dict[str, Any]:
         endpoint = str(_enum_value(endpoint))
-        outcome = str(_enum_value(outcome))
-        if outcome not in OUTCOMES:
-            raise ValueError(f"unknown outcome {outcome!r}")
+        outcome = _outcome(outcome)
         secrets = [s for s in secrets if s]
         return {
             "time": _time_bound(time) if time is not None else utc_now_iso(),
@@ -324,7 +328,7 @@ class Journal:
             "response_headers": _scrub(_dump(redact_headers(response_headers)), secrets),
             "response_body": _scrub(_dump(response_body), secrets),
             "duration_ms": duration_ms,
-            "outcome": outcome,
+            "outcome": outcome.value,
             "error_message": _scrub(error_message, secrets),
             "reward_url": reward_url,
             "summary": _summary(endpoint, body, status, outcome, reward_url),
@@ -339,7 +343,7 @@ class Journal:
     def record(self, *, endpoint: str, url: str | None, headers: Mapping[str, Any] | None = None,
                body: Any = None, status: int | None = None, response_headers: Mapping[str, Any] | None = None,
                response_body: str | bytes | None = None, duration_ms: float | None = None,
-               outcome: str, error_message: str | None = None, reward_url: str | None = None,
+               outcome: Outcome | str, error_message: str | None = None, reward_url: str | None = None,
                profile_id: str | None = None, profile_name: str | None = None,
                time: datetime | str | None = None, secrets: Iterable[str] = ()) -> int:
         """Store one finished exchange; returns its id."""
@@ -400,26 +404,26 @@ class Journal:
         return self._insert(self._row(
             profile_id=profile_id, profile_name=profile_name, endpoint=endpoint, url=url, headers=headers,
             body=body, status=None, response_headers=None, response_body=None, duration_ms=None,
-            outcome="pending", error_message=None, reward_url=None, time=None, secrets=secrets))
+            outcome=Outcome.PENDING, error_message=None, reward_url=None, time=None, secrets=secrets))
 
     def complete(self, entry_id: int, status: int | None, response_headers: Mapping[str, Any] | None,
-                 response_body: str | bytes | None, duration_ms: float | None, outcome: str,
+                 response_body: str | bytes | None, duration_ms: float | None, outcome: Outcome | str,
                  error_message: str | None = None, reward_url: str | None = None, *,
                  secrets: Iterable[str] = ()) -> JournalEntry:
         """Commit the answer of an intent. Returns only once it is on disk: show the reward after."""
-        outcome = str(_enum_value(outcome))
-        if outcome not in OUTCOMES or outcome == "pending":
-            raise ValueError(f"cannot complete with outcome {outcome!r}")
+        outcome = _outcome(outcome)
+        if outcome is Outcome.PENDING:
+            raise ValueError(f"cannot complete with outcome {outcome.value!r}")
         secrets = [s for s in secrets if s]
         with self._lock:
             current = self.get(entry_id)
-            if current.outcome not in ("pending", "unknown"):
+            if current.outcome not in (Outcome.PENDING, Outcome.UNKNOWN):
                 raise JournalError(f"entry {entry_id} is already complete ({current.outcome})")
             self._write(
                 "UPDATE exchanges SET status=?, response_headers=?, response_body=?, duration_ms=?, outcome=?,"
                 " error_message=?, reward_url=?, summary=? WHERE id=?",
                 (status, _scrub(_dump(redact_headers(response_headers)), secrets),
-                 _scrub(_dump(response_body), secrets), duration_ms, outcome, _scrub(error_message, secrets),
+                 _scrub(_dump(response_body), secrets), duration_ms, outcome.value, _scrub(error_message, secrets),
                  reward_url, _summary(current.endpoint, current.request_body, status, outcome, reward_url),
                  entry_id))
             return self.get(entry_id)
@@ -436,8 +440,8 @@ class Journal:
 
     def _orphaned(self) -> list[JournalEntry]:
         rows = self._conn.execute(
-            "SELECT * FROM exchanges WHERE outcome='pending' AND (owner IS NULL OR owner != ?) ORDER BY id",
-            (self._owner,)).fetchall()
+            "SELECT * FROM exchanges WHERE outcome=? AND (owner IS NULL OR owner != ?) ORDER BY id",
+            (Outcome.PENDING.value, self._owner)).fetchall()
         orphans = []
         host = socket.gethostname()
         for row in rows:
@@ -459,13 +463,13 @@ class Journal:
         with self._lock:
             orphans = self._orphaned()
             for entry in orphans:
-                self._write("UPDATE exchanges SET outcome='unknown', error_message=? WHERE id=? AND outcome='pending'",
-                            (UNKNOWN_AFTER_RESTART, entry.id))
+                self._write("UPDATE exchanges SET outcome=?, error_message=? WHERE id=? AND outcome=?",
+                            (Outcome.UNKNOWN.value, UNKNOWN_AFTER_RESTART, entry.id, Outcome.PENDING.value))
             return [self.get(e.id) for e in orphans]
 
     def unresolved(self) -> list[JournalEntry]:
         """Unknown outcomes nobody has resolved yet (for a reminder banner)."""
-        return self.query(JournalFilter(outcome="unknown", unresolved_only=True), 0, 1000)
+        return self.query(JournalFilter(outcome=Outcome.UNKNOWN, unresolved_only=True), 0, 1000)
 
     # --- reading -------------------------------------------------------------------
 

@@ -18,9 +18,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..api_schema import Outcome
 from .client import CallResult, MomentsClient
 from .errors import MomentsError
-from .exchange import Exchange, Outcome
+from .exchange import Exchange
 from .journal import Journal
 from .request import RewardRequest
 
@@ -58,10 +59,6 @@ class Operations:
         self._journal = journal
         self._run_blocking = run_blocking
         self._claim_in_flight = False
-
-    @property
-    def claim_in_flight(self) -> bool:
-        return self._claim_in_flight
 
     async def preview(self, profile: ProfileRef, request: RewardRequest, api_key: str) -> CallResult:
         result = await self._client.get_reward_info(request, api_key)

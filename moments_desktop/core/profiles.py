@@ -19,15 +19,10 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from ..api_schema import BODY_FIELDS, DEFAULT_BASE_URL
 from . import paths
 from .errors import MomentsError, ValidationError
-from .request import (
-    BODY_FIELDS,
-    DEFAULT_BASE_URL,
-    RewardRequest,
-    validate_base_url,
-    validate_field,
-)
+from .request import RewardRequest, validate_base_url, validate_field
 
 SCHEMA_VERSION = 1
 EXPORT_FORMAT = "moments-desktop-profiles"
@@ -153,14 +148,6 @@ class Profile:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["cost_per_action"] = None if self.cost_per_action is None else str(self.cost_per_action)
         return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Profile:
-        """Build a profile, or raise ValidationError with per-field problems."""
-        profile, problems = parse_profile(data)
-        if problems or profile is None:
-            raise ValidationError(problems or {"profile": "Not a profile."})
-        return profile
 
 
 def validate_name(name: Any, others: Iterable[Profile] = (), own_id: str | None = None) -> str | None:

@@ -8,45 +8,23 @@ from __future__ import annotations
 
 import ipaddress
 import unicodedata
-from dataclasses import asdict, dataclass, fields, replace
-from enum import StrEnum
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
+from ..api_schema import BODY_FIELDS, Endpoint
+# Re-exported: moments_desktop/ui imports DEFAULT_BASE_URL, BODY_FIELDS and Endpoint from here.
+# New code imports them from moments_desktop.api_schema.
+from ..api_schema import DEFAULT_BASE_URL  # noqa: F401
 from .errors import ValidationError
-
-# [partner, code] the only base URL public callers ever used; kept so an imported
-# profile from the old days still means something.
-DEFAULT_BASE_URL = "https://dnxr7vm27d.execute-api.us-east-1.amazonaws.com/prod"
-
-# [doc] names Android, iOS, FireOS and websites; spellings beyond Android/Web are [assumed].
-DEVICE_TYPES: tuple[str, ...] = ("Android", "iOS", "FireOS", "Web")
 
 # [assumed] nothing documents a limit; 256 keeps a pasted novel out of the request and
 # is far above any identifier seen in public code (UUIDs are 36).
 MAX_FIELD_LENGTH = 256
 MAX_URL_LENGTH = 2048
 
-
-class Endpoint(StrEnum):
-    GET_REWARD_INFO = "GetRewardInfo"
-    GET_REWARD = "GetReward"
-
-    @property
-    def billed(self) -> bool:
-        return self is Endpoint.GET_REWARD
-
-
-# The five body fields, in the order the docs list them. Their labels are the API's own
-# names: QA testers compare them with campaign settings character for character.
-BODY_FIELDS: tuple[str, ...] = ("appId", "momentId", "deviceType", "campaignId", "rewardGroupId")
-FIELD_LABELS = {
-    "base_url": "Endpoint",
-    "appId": "appId",
-    "momentId": "momentId",
-    "deviceType": "deviceType",
-    "campaignId": "campaignId",
-    "rewardGroupId": "rewardGroupId",
-}
+# The body fields' labels are the API's own names: QA testers compare them with campaign
+# settings character for character.
+FIELD_LABELS = {"base_url": "Endpoint", **{name: name for name in BODY_FIELDS}}
 
 
 def is_loopback_host(host: str) -> bool:
@@ -156,15 +134,7 @@ class RewardRequest:
         return {name: getattr(self, name) for name in BODY_FIELDS}
 
     def url(self, endpoint: Endpoint) -> str:
-        return f"{self.base_url.strip().rstrip('/')}/{endpoint.value}"
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> RewardRequest:
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
+        return self.base_url.strip().rstrip("/") + endpoint.path
 
     def target(self) -> tuple:
         """What makes two requests address the same reward (the endpoint and the five fields), hashable:

@@ -13,15 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from .. import api_schema as api
 from .errors import InvalidResponseError, NoRewardError
-
-KNOWN_FIELDS = (
-    "rewardNotificationText",
-    "rewardNotificationUrl",
-    "rewardImageUrl",
-    "remainingRewardCount",
-    "campaignEndDate",
-)
 
 
 @dataclass(frozen=True)
@@ -105,15 +98,15 @@ def parse_reward_payload(payload: Any) -> RewardInfo:
         raise InvalidResponseError("expected an object but got a non-empty list")
     if not isinstance(payload, dict):
         raise InvalidResponseError(f"expected a JSON object but got {type(payload).__name__}")
-    end_raw = payload.get("campaignEndDate")
+    end_raw = payload.get(api.CAMPAIGN_END_DATE)
     return RewardInfo(
-        notification_text=_optional_str(payload, "rewardNotificationText"),
-        reward_url=_optional_str(payload, "rewardNotificationUrl"),
-        image_url=_optional_str(payload, "rewardImageUrl"),
-        remaining_count=_optional_count(payload, "remainingRewardCount"),
+        notification_text=_optional_str(payload, api.REWARD_NOTIFICATION_TEXT),
+        reward_url=_optional_str(payload, api.REWARD_NOTIFICATION_URL),
+        image_url=_optional_str(payload, api.REWARD_IMAGE_URL),
+        remaining_count=_optional_count(payload, api.REMAINING_REWARD_COUNT),
         campaign_end=parse_end_date(end_raw),
         campaign_end_raw=end_raw,
-        extra={k: v for k, v in payload.items() if k not in KNOWN_FIELDS},
+        extra={k: v for k, v in payload.items() if k not in api.RESPONSE_FIELDS},
         raw=payload,
     )
 

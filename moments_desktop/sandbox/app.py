@@ -30,21 +30,21 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from moments_desktop import api_schema as api
+from moments_desktop.api_schema import API_KEY_HEADER, BODY_FIELDS, DEVICE_TYPES, JSON_MEDIA_TYPE, Endpoint
 from moments_desktop.sandbox import faults as F
 from moments_desktop.sandbox.catalog import (
     CAMPAIGN_STATES,
-    DEVICE_TYPES,
     SERVING_STATES,
     Catalog,
     load_default_catalog,
 )
 from moments_desktop.sandbox.faults import Fault, FaultError
 from moments_desktop.sandbox.messages import OUT_OF_STOCK, page_texts, state_message
-from moments_desktop.sandbox.openapi import REQUEST_FIELDS, build_openapi
+from moments_desktop.sandbox.openapi import build_openapi
 from moments_desktop.sandbox.pages import not_found_page, redeem_page
 from moments_desktop.sandbox.state import SandboxState, fixed_test_mode_code
 
-JSON_TYPE = "application/json"
 
 FORBIDDEN = {"message": "Forbidden"}
 # [assumed] API Gateway answers an unknown resource or method with this 403.
@@ -58,7 +58,7 @@ def _json_bytes(payload: Any) -> bytes:
 
 
 def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(_json_bytes(payload), status_code=status, headers=headers, media_type=JSON_TYPE)
+    return Response(_json_bytes(payload), status_code=status, headers=headers, media_type=JSON_MEDIA_TYPE)
 
 
 @dataclass
@@ -83,12 +83,12 @@ class _Sandbox:
     # --- the Moments API ------------------------------------------------------------------
 
     async def get_reward_info(self, request: Request) -> Any:
-        return await self._moments(request, F.ENDPOINT_GET_REWARD_INFO)
+        return await self._moments(request, Endpoint.GET_REWARD_INFO)
 
     async def get_reward(self, request: Request) -> Any:
-        return await self._moments(request, F.ENDPOINT_GET_REWARD)
+        return await self._moments(request, Endpoint.GET_REWARD)
 
-    async def _moments(self, request: Request, endpoint: str) -> Any:
+    async def _moments(self, request: Request, endpoint: Endpoint) -> Any:
         state = self.state
         fault = state.claim_fault(endpoint)
         if fault is not None and fault.kind == F.DROP_BEFORE_READ:
@@ -96,11 +96,11 @@ class _Sandbox:
             return F.DropConnection()
 
         raw = await request.body()
-        api_key = request.headers.get("x-api-key")
+        api_key = request.headers.get(API_KEY_HEADER)
         app = self.catalog.app_for_key(api_key)
         body = _parse_body(raw)
         entry = None
-        if endpoint == F.ENDPOINT_GET_REWARD:
+        if endpoint is Endpoint.GET_REWARD:
             entry = state.record(body if body is not None else _raw_for_ledger(raw), app.id if app else None)
 
         if fault is not None and fault.kind == F.STATUS and not fault.params.get("consume"):
@@ -123,7 +123,7 @@ class _Sandbox:
             entry["status"] = _status_sent(result, fault)
         return response
 
-    def _evaluate(self, app_id: str, body: dict[str, str], endpoint: str, base_url: str) -> Result:
+    def _evaluate(self, app_id: str, body: dict[str, str], endpoint: Endpoint, base_url: str) -> Result:
         catalog = self.catalog
         # "If the reward doesn't exist, the request returns an empty list" [partner]; HTTP 200 [assumed].
         nothing = Result(200, [])
@@ -145,11 +145,11 @@ class _Sandbox:
 
         common: dict[str, Any] = {}
         if campaign.end_date is not None:
-            common["campaignEndDate"] = campaign.end_date
+            common[api.CAMPAIGN_END_DATE] = campaign.end_date
         if campaign.state not in SERVING_STATES:
             # [assumed] undocumented: explain in the customer's language, no URL.
             return Result(
-                200, {"rewardNotificationText": state_message(campaign.state, group.locale), **common}
+                200, {api.REWARD_NOTIFICATION_TEXT: state_message(campaign.state, group.locale), **common}
             )
         remaining = self.state.remaining_for(campaign.id, group.id)
         if remaining <= 0:
@@ -157,8 +157,8 @@ class _Sandbox:
             return Result(
                 200,
                 {
-                    "rewardNotificationText": state_message(OUT_OF_STOCK, group.locale),
-                    "remainingRewardCount": 0,
+                    api.REWARD_NOTIFICATION_TEXT: state_message(OUT_OF_STOCK, group.locale),
+                    api.REMAINING_REWARD_COUNT: 0,
                     **common,
                 },
             )
@@ -166,13 +166,14 @@ class _Sandbox:
         reward = catalog.reward(group.reward_id)
         assert reward is not None  # the catalog loader checked the reference
         locale_used, text = reward.text_for(group.locale)
+        # Sandbox extensions: no public source shows these fields; the app never depends on them.
         extras = {"rewardTitle": text.title or reward.title, "rewardLocale": locale_used}
         image_url = f"{base_url}images/{reward.image}"
-        if endpoint == F.ENDPOINT_GET_REWARD_INFO:
+        if endpoint is Endpoint.GET_REWARD_INFO:
             payload = {
-                "rewardNotificationText": text.announcement,
-                "rewardImageUrl": image_url,
-                "remainingRewardCount": remaining,
+                api.REWARD_NOTIFICATION_TEXT: text.announcement,
+                api.REWARD_IMAGE_URL: image_url,
+                api.REMAINING_REWARD_COUNT: remaining,
                 **common,
                 **extras,
             }
@@ -187,10 +188,10 @@ class _Sandbox:
             consumed = True
         url = f"{base_url}redeem/{code}"
         payload = {
-            "rewardNotificationText": text.redemption,
-            "rewardNotificationUrl": url,
-            "rewardImageUrl": image_url,
-            "remainingRewardCount": remaining,
+            api.REWARD_NOTIFICATION_TEXT: text.redemption,
+            api.REWARD_NOTIFICATION_URL: url,
+            api.REWARD_IMAGE_URL: image_url,
+            api.REMAINING_REWARD_COUNT: remaining,
             **common,
             **extras,
         }
@@ -211,15 +212,15 @@ class _Sandbox:
                 params["seconds"], json_response(result.payload, result.status, result.headers), self.stopping
             )
         if kind == F.MALFORMED:
-            return Response(F.malformed_json(body), status_code=200, media_type=JSON_TYPE)
+            return Response(F.malformed_json(body), status_code=200, media_type=JSON_MEDIA_TYPE)
         if kind == F.TRUNCATED:
-            return F.TruncatedResponse(result.status, JSON_TYPE, body, result.headers)
+            return F.TruncatedResponse(result.status, JSON_MEDIA_TYPE, body, result.headers)
         if kind == F.DROP_AFTER_READ:
             return F.DropConnection()
         if kind == F.SLOW_DRIP:
             return F.SlowDripResponse(
                 result.status,
-                JSON_TYPE,
+                JSON_MEDIA_TYPE,
                 body,
                 params["seconds"],
                 params["chunk_bytes"],
@@ -417,7 +418,7 @@ def _parse_body(raw: bytes) -> dict[str, str] | None:
     data = _parse_json(raw)
     if not isinstance(data, dict):
         return None
-    if not all(isinstance(data.get(name), str) for name in REQUEST_FIELDS):
+    if not all(isinstance(data.get(name), str) for name in BODY_FIELDS):
         return None
     return data
 
@@ -459,11 +460,11 @@ def create_app(catalog: Catalog | None = None) -> Starlette:
     state = SandboxState(catalog if catalog is not None else load_default_catalog())
     sandbox = _Sandbox(state)
     routes = [
-        Route("/GetRewardInfo", sandbox.get_reward_info, methods=["POST"]),
-        Route("/GetReward", sandbox.get_reward, methods=["POST"]),
+        Route(Endpoint.GET_REWARD_INFO.path, sandbox.get_reward_info, methods=["POST"]),
+        Route(Endpoint.GET_REWARD.path, sandbox.get_reward, methods=["POST"]),
         Route("/images/{file}", sandbox.image, methods=["GET"]),
         Route("/redeem/{code}", sandbox.redeem, methods=["GET"]),
-        Route("/__sandbox/catalog", sandbox.admin_catalog, methods=["GET"]),
+        Route(api.SANDBOX_CATALOG_PATH, sandbox.admin_catalog, methods=["GET"]),
         Route("/__sandbox/reset", sandbox.admin_reset, methods=["POST"]),
         Route("/__sandbox/ledger", sandbox.admin_ledger, methods=["GET"]),
         Route("/__sandbox/faults", sandbox.admin_faults, methods=["GET", "POST", "DELETE"]),

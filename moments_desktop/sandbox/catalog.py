@@ -15,12 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from moments_desktop.api_schema import DEVICE_TYPES
 from moments_desktop.core.resources import resources_dir
 
 SCHEMA_VERSION = 1
-
-# [doc] names Android, iOS, FireOS and websites; these exact spellings are [assumed].
-DEVICE_TYPES: tuple[str, ...] = ("Android", "iOS", "FireOS", "Web")
 
 # [doc] Draft -> Pending Approval -> Approved (test mode) -> Live -> Finished; also Rejected, Suspended.
 STATE_DRAFT = "Draft"

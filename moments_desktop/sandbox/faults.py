@@ -14,12 +14,13 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from moments_desktop.api_schema import Endpoint
 from moments_desktop.sandbox.protocol import transport_of
 
-ENDPOINT_GET_REWARD = "GetReward"
-ENDPOINT_GET_REWARD_INFO = "GetRewardInfo"
+# What a fault can target: the two API endpoints (by their names, e.g. "GetReward") or the
+# sandbox's reward images.
 ENDPOINT_IMAGES = "images"
-ENDPOINTS = (ENDPOINT_GET_REWARD, ENDPOINT_GET_REWARD_INFO, ENDPOINT_IMAGES)
+ENDPOINTS: tuple[str, ...] = (Endpoint.GET_REWARD, Endpoint.GET_REWARD_INFO, ENDPOINT_IMAGES)
 
 LATENCY = "latency"
 STATUS = "status"

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from moments_desktop.sandbox.catalog import DEVICE_TYPES
-
-REQUEST_FIELDS = ("appId", "momentId", "deviceType", "campaignId", "rewardGroupId")
+from moments_desktop import api_schema as api
+from moments_desktop.api_schema import API_KEY_HEADER, BODY_FIELDS, DEVICE_TYPES, Endpoint
 
 
 def _error(description: str, example: str) -> dict[str, Any]:
@@ -83,41 +82,41 @@ def build_openapi(server_url: str) -> dict[str, Any]:
         "servers": [{"url": server_url.rstrip("/")}],
         "security": [{"apiKey": []}],
         "paths": {
-            "/GetRewardInfo": {
+            Endpoint.GET_REWARD_INFO.path: {
                 "post": _operation(
                     "getRewardInfo",
                     "Describe the reward to show a customer",
                     "Consumes nothing.",
                     {
-                        "rewardNotificationText": "Congratulations! You've earned Wireless Headphones.",
-                        "rewardImageUrl": "http://127.0.0.1:8080/images/headphones.png",
-                        "remainingRewardCount": 100,
-                        "campaignEndDate": "2030-12-31",
+                        api.REWARD_NOTIFICATION_TEXT: "Congratulations! You've earned Wireless Headphones.",
+                        api.REWARD_IMAGE_URL: "http://127.0.0.1:8080/images/headphones.png",
+                        api.REMAINING_REWARD_COUNT: 100,
+                        api.CAMPAIGN_END_DATE: "2030-12-31",
                     },
                 )
             },
-            "/GetReward": {
+            Endpoint.GET_REWARD.path: {
                 "post": _operation(
                     "getReward",
                     "Claim a reward and get its URL",
                     "Consumes one reward in a Live campaign (billed per call). In test mode "
                     "(Approved) nothing is consumed and the URL is the same every time.",
                     {
-                        "rewardNotificationText": "Your Wireless Headphones are on the way.",
-                        "rewardNotificationUrl": "http://127.0.0.1:8080/redeem/LIVE-ABCD-EFGH-JKMN",
-                        "rewardImageUrl": "http://127.0.0.1:8080/images/headphones.png",
-                        "remainingRewardCount": 24,
-                        "campaignEndDate": 1924991999,
+                        api.REWARD_NOTIFICATION_TEXT: "Your Wireless Headphones are on the way.",
+                        api.REWARD_NOTIFICATION_URL: "http://127.0.0.1:8080/redeem/LIVE-ABCD-EFGH-JKMN",
+                        api.REWARD_IMAGE_URL: "http://127.0.0.1:8080/images/headphones.png",
+                        api.REMAINING_REWARD_COUNT: 24,
+                        api.CAMPAIGN_END_DATE: 1924991999,
                     },
                 )
             },
         },
         "components": {
-            "securitySchemes": {"apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"}},
+            "securitySchemes": {"apiKey": {"type": "apiKey", "in": "header", "name": API_KEY_HEADER}},
             "schemas": {
                 "RewardRequest": {
                     "type": "object",
-                    "required": list(REQUEST_FIELDS),
+                    "required": list(BODY_FIELDS),
                     "properties": {
                         "appId": {"type": "string", "example": "DEMO1"},
                         "momentId": {"type": "string", "example": "GAME_COMPLETE"},
@@ -132,14 +131,14 @@ def build_openapi(server_url: str) -> dict[str, Any]:
                 },
                 "RewardResponse": {
                     "type": "object",
-                    "required": ["rewardNotificationText"],
+                    "required": [api.REWARD_NOTIFICATION_TEXT],
                     "additionalProperties": True,
                     "properties": {
-                        "rewardNotificationText": {"type": "string"},
-                        "rewardNotificationUrl": {"type": "string"},
-                        "rewardImageUrl": {"type": "string"},
-                        "remainingRewardCount": {"type": "integer", "minimum": 0},
-                        "campaignEndDate": {
+                        api.REWARD_NOTIFICATION_TEXT: {"type": "string"},
+                        api.REWARD_NOTIFICATION_URL: {"type": "string"},
+                        api.REWARD_IMAGE_URL: {"type": "string"},
+                        api.REMAINING_REWARD_COUNT: {"type": "integer", "minimum": 0},
+                        api.CAMPAIGN_END_DATE: {
                             "description": "Format unknown [doc]: an ISO date string or an epoch number.",
                             "oneOf": [{"type": "string"}, {"type": "number"}],
                         },

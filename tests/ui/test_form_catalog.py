@@ -7,8 +7,8 @@ import socket
 import pytest
 from PySide6.QtCore import Qt
 
+from moments_desktop.api_schema import DEVICE_TYPES
 from moments_desktop.core.profiles import DEMO_PROFILE_ID, Profile
-from moments_desktop.core.request import DEVICE_TYPES
 from moments_desktop.ui import controller as controller_module
 
 pytestmark = pytest.mark.gui
