@@ -30,10 +30,11 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from ..api_schema import BODY_FIELDS, Outcome
+from ..api_schema import Outcome
 from . import paths
 from .errors import MomentsError
 from .exchange import REDACTED, redact_headers
+from .render import PLAIN
 
 UNKNOWN_AFTER_RESTART = (
     "The app stopped after this request was sent (or while sending it) and before the answer "
@@ -110,13 +111,8 @@ def _dump(value: Any) -> str | None:
 
 
 def _summary(endpoint: str, body: Any, status: int | None, outcome: str, reward_url: str | None) -> str:
-    parts = [endpoint]
-    if isinstance(body, Mapping):
-        parts.append("/".join(str(body.get(k, "")) for k in BODY_FIELDS))
-    parts.append(f"{status if status is not None else '-'} {outcome}")
-    if reward_url:
-        parts.append(reward_url)
-    return " ".join(parts)
+    """The searchable one-line summary, rendered by the one renderer (never masked: it is stored)."""
+    return PLAIN.journal_summary(str(_enum_value(endpoint)), body, status, str(_enum_value(outcome)), reward_url)
 
 
 def _owner() -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from .request import BODY_FIELDS, Endpoint
+from moments_desktop.api_schema import BODY_FIELDS, Endpoint
 
 MASK_CHAR = "\u2022"  # •
 # Shown in place of any secret (the journal and exchanges store this word, never the value).

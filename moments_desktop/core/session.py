@@ -32,6 +32,8 @@ from typing import Any, TypeVar
 
 import httpx
 
+from moments_desktop.api_schema import BODY_FIELDS, DEFAULT_BASE_URL, Endpoint, Outcome
+
 from . import errorlog
 from .catalog_choices import NotASandbox, SandboxCatalog, fetch_catalog
 from .client import CallResult, MomentsClient
@@ -43,12 +45,11 @@ from .errors import (
     UnexpectedError,
     ValidationError,
 )
-from .exchange import Outcome
 from .journal import Journal
 from .operations import ClaimInProgressError, ClaimResult, Operations, ProfileRef
 from .profiles import DEMO_PROFILE_ID, ImportReport, Profile, ProfileError, ProfileStore
 from .render import Renderer
-from .request import BODY_FIELDS, DEFAULT_BASE_URL, Endpoint, RewardRequest, is_loopback_url
+from .request import RewardRequest, is_loopback_url
 
 T = TypeVar("T")
 RunBlocking = Callable[..., Awaitable[Any]]

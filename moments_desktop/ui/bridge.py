@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, Signal
 
 from moments_desktop.core import errorlog
 from moments_desktop.core.errors import MomentsError
-from moments_desktop.core.exchange import Outcome
+from moments_desktop.api_schema import Outcome
 from moments_desktop.core.profiles import ImportReport, Profile
 from moments_desktop.core.render import Renderer
 from moments_desktop.core.session import ClaimPlan, ClaimStoppedError, ProfileRules, Session

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from moments_desktop.core.exchange import Outcome
+from moments_desktop.api_schema import Outcome
 from moments_desktop.core.journal import JournalEntry
 from moments_desktop.core.render import PLAIN, Renderer, record_of_entry
-from moments_desktop.core.request import Endpoint
+from moments_desktop.api_schema import Endpoint
 
 # Keyed by the one Outcome enum (a StrEnum: the journal's stored strings look up the same entries).
 OUTCOME_LABELS = {

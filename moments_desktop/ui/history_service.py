@@ -16,7 +16,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from moments_desktop.core import errorlog
-from moments_desktop.core.exchange import Outcome
+from moments_desktop.api_schema import Outcome
 from moments_desktop.core.journal import Journal, JournalEntry, JournalFilter
 from moments_desktop.core.render import PLAIN, Renderer
 from moments_desktop.core.tasks import TaskOwner

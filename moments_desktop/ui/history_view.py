@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 
 from moments_desktop import APP_NAME
 from moments_desktop.core.errors import MomentsError
-from moments_desktop.core.exchange import Outcome
+from moments_desktop.api_schema import Outcome
 from moments_desktop.core.journal import JournalEntry, JournalFilter
 from moments_desktop.core.render import Renderer
 
