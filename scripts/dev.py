@@ -5,8 +5,9 @@
     python3 scripts/dev.py test [pytest args]   # run the whole test suite
     python3 scripts/dev.py sandbox [args]       # serve the sandbox alone (moments-sandbox --port 0)
     python3 scripts/dev.py package [args]       # PyInstaller one-folder bundle (+ .deb on Linux)
+    python3 scripts/dev.py lock [uv args]       # regenerate requirements.lock (e.g. --upgrade-package httpx)
 
-Every command first makes sure .venv exists (created with the Python running this script,
+Every command but lock first makes sure .venv exists (created with the Python running this script,
 3.11 or newer) and holds the project installed in editable mode with its test extras. The
 install is repeated only when pyproject.toml or setup.py changed since the last one.
 
@@ -21,6 +22,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import tomllib
 from pathlib import Path
 
 MIN_PYTHON = (3, 11)
@@ -31,6 +33,11 @@ IS_WINDOWS = os.name == "nt"
 BIN = VENV / ("Scripts" if IS_WINDOWS else "bin")
 EXE = ".exe" if IS_WINDOWS else ""
 VENV_PYTHON = BIN / f"python{EXE}"
+LOCK = ROOT / "requirements.lock"
+# The lock tool, pinned, in its own venv so that .venv holds exactly what the lock lists.
+UV_VERSION = "0.13.9"
+LOCK_TOOL_VENV = ROOT / ".venv-lock"
+LOCK_EXTRAS = ("test", "package")
 
 # Asks the venv's keyring stack whether a Secret Service answers on the session bus.
 _SECRET_SERVICE_PROBE = """
@@ -98,6 +105,47 @@ def ensure_venv() -> None:
     if result.returncode != 0:
         fail(f"'pip install -e .[test,package]' failed (exit code {result.returncode}); see the messages above.")
     STAMP.write_text(wanted + "\n", encoding="utf-8")
+
+
+def run_pip(command: list[str], what: str) -> None:
+    result = subprocess.run(command, cwd=ROOT)
+    if result.returncode != 0:
+        fail(f"{what} failed (exit code {result.returncode}); see the messages above.")
+
+
+def lock(uv_args: list[str]) -> int:
+    """Regenerate requirements.lock from pyproject.toml with a pinned uv (pins already in the lock are kept).
+
+    Universal (Linux, macOS, Windows; Python 3.11 and newer), with hashes, covering the runtime
+    dependencies, the extras in LOCK_EXTRAS and pyproject.toml's build-system.requires.
+    """
+    tool_python = LOCK_TOOL_VENV / ("Scripts" if IS_WINDOWS else "bin") / f"python{EXE}"
+    uv = tool_python.parent / f"uv{EXE}"
+    if not tool_python.exists():
+        say(f"creating {LOCK_TOOL_VENV.name} for the lock tool ...")
+        if subprocess.run([sys.executable, "-m", "venv", str(LOCK_TOOL_VENV)]).returncode != 0:
+            fail(f"could not create {LOCK_TOOL_VENV}")
+    version = subprocess.run([str(uv), "--version"], capture_output=True, text=True).stdout if uv.exists() else ""
+    if version.split()[1:2] != [UV_VERSION]:
+        say(f"installing uv {UV_VERSION} into {LOCK_TOOL_VENV.name} ...")
+        run_pip([str(tool_python), "-m", "pip", "install", "--disable-pip-version-check", "-q", f"uv=={UV_VERSION}"],
+                f"installing uv {UV_VERSION}")
+    with open(ROOT / "pyproject.toml", "rb") as handle:
+        build_requires = tomllib.load(handle)["build-system"]["requires"]
+    command = [
+        str(uv), "pip", "compile", "--quiet", "--no-config",
+        "--universal", "--python-version", ".".join(map(str, MIN_PYTHON)), "--generate-hashes",
+        *(arg for extra in LOCK_EXTRAS for arg in ("--extra", extra)),
+        "--custom-compile-command", "python3 scripts/dev.py lock",
+        "--output-file", LOCK.name,
+        "pyproject.toml", "-",  # "-": build-system.requires, read from standard input
+        *uv_args,
+    ]
+    result = subprocess.run(command, cwd=ROOT, input="\n".join(build_requires) + "\n", text=True)
+    if result.returncode != 0:
+        fail(f"uv pip compile failed (exit code {result.returncode}); see the messages above.")
+    say(f"wrote {LOCK.name}; the next run/test/package installs it into .venv")
+    return 0
 
 
 def venv_env() -> dict[str, str]:
@@ -174,9 +222,11 @@ def main(argv: list[str]) -> int:
         print("usage:\n" + USAGE)
         return 0 if argv else 2
     command, rest = argv[0], argv[1:]
-    if command not in ("run", "test", "sandbox", "package"):
+    if command not in ("run", "test", "sandbox", "package", "lock"):
         print(f"dev.py: unknown command {command!r}\nusage:\n{USAGE}", file=sys.stderr)
         return 2
+    if command == "lock":
+        return lock(rest)
     ensure_venv()
     if command == "run":
         return run_tool("moments-desktop", rest)
