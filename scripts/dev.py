@@ -7,9 +7,10 @@
     python3 scripts/dev.py package [args]       # PyInstaller one-folder bundle (+ .deb on Linux)
     python3 scripts/dev.py lock [uv args]       # regenerate requirements.lock (e.g. --upgrade-package httpx)
 
-Every command but lock first makes sure .venv exists (created with the Python running this script,
-3.11 or newer) and holds the project installed in editable mode with its test extras. The
-install is repeated only when pyproject.toml or setup.py changed since the last one.
+Every command but lock first makes sure .venv exists (created with the Python running this
+script, 3.11 or newer) and holds exactly the versions pinned in requirements.lock (hash-checked)
+plus the project in editable mode. The install is repeated only when requirements.lock,
+pyproject.toml or setup.py changed since the last one.
 
 Standard library only: this runs before any dependency is installed, on Linux, macOS and Windows.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -38,6 +40,8 @@ LOCK = ROOT / "requirements.lock"
 UV_VERSION = "0.13.9"
 LOCK_TOOL_VENV = ROOT / ".venv-lock"
 LOCK_EXTRAS = ("test", "package")
+# The project itself and pip (which the venv brings) are not in the lock.
+NOT_LOCKED = {"moments-desktop", "pip"}
 
 # Asks the venv's keyring stack whether a Secret Service answers on the session bus.
 _SECRET_SERVICE_PROBE = """
@@ -73,7 +77,7 @@ def check_python() -> None:
 
 def install_hash() -> str:
     digest = hashlib.sha256()
-    for name in ("pyproject.toml", "setup.py"):
+    for name in ("requirements.lock", "pyproject.toml", "setup.py"):
         path = ROOT / name
         digest.update(name.encode())
         digest.update(path.read_bytes() if path.exists() else b"")
@@ -98,12 +102,25 @@ def ensure_venv() -> None:
     entry_point = BIN / f"moments-desktop{EXE}"
     if installed == wanted and entry_point.exists():
         return
-    say("installing the project and its test dependencies into .venv (the first time takes a minute) ...")
+    if not LOCK.is_file():
+        fail(f"{LOCK.name} is missing; regenerate it with 'python3 scripts/dev.py lock'.")
+    say(f"installing {LOCK.name} and the project into .venv (the first time takes a minute) ...")
     STAMP.unlink(missing_ok=True)
-    command = [str(VENV_PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q", "-e", ".[test,package]"]
-    result = subprocess.run(command, cwd=ROOT)
-    if result.returncode != 0:
-        fail(f"'pip install -e .[test,package]' failed (exit code {result.returncode}); see the messages above.")
+    pip = [str(VENV_PYTHON), "-m", "pip"]
+    quiet = ["--disable-pip-version-check", "-q"]
+    # Exactly the locked versions, every file checked against its hash.
+    run_pip([*pip, "install", *quiet, "--require-hashes", "-r", LOCK.name], f"installing {LOCK.name}")
+    remove_unlocked(pip)
+    # The project itself: editable, no dependencies (they all came from the lock) and built with the
+    # locked setuptools (the lock includes pyproject.toml's build-system.requires), so nothing unpinned
+    # is downloaded for the build.
+    run_pip([*pip, "install", *quiet, "--no-deps", "--no-build-isolation", "-e", "."],
+            "installing the project (editable)")
+    # A lock that no longer satisfies pyproject.toml (a range or a dependency changed) shows up here.
+    check = subprocess.run([*pip, "check", "--disable-pip-version-check"], cwd=ROOT, capture_output=True, text=True)
+    if check.returncode != 0:
+        fail(f"{LOCK.name} does not satisfy pyproject.toml; regenerate it with 'python3 scripts/dev.py lock'.\n"
+             + check.stdout + check.stderr)
     STAMP.write_text(wanted + "\n", encoding="utf-8")
 
 
@@ -111,6 +128,28 @@ def run_pip(command: list[str], what: str) -> None:
     result = subprocess.run(command, cwd=ROOT)
     if result.returncode != 0:
         fail(f"{what} failed (exit code {result.returncode}); see the messages above.")
+
+
+def normalize(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def locked_names() -> set[str]:
+    """Every distribution pinned in the lock, whatever its environment marker."""
+    pins = re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==", LOCK.read_text(encoding="utf-8"), re.MULTILINE)
+    return {normalize(name) for name in pins}
+
+
+def remove_unlocked(pip: list[str]) -> None:
+    """Uninstall what the lock does not list (left from an older lock, or installed by hand)."""
+    listing = subprocess.run(
+        [str(VENV_PYTHON), "-c", "import importlib.metadata as m\nfor d in m.distributions(): print(d.name)"],
+        capture_output=True, text=True, check=True,
+    )
+    extra = sorted({normalize(n) for n in listing.stdout.split()} - locked_names() - NOT_LOCKED)
+    if extra:
+        say(f"removing packages {LOCK.name} does not list: {' '.join(extra)}")
+        run_pip([*pip, "uninstall", "--disable-pip-version-check", "-q", "-y", *extra], "removing them")
 
 
 def lock(uv_args: list[str]) -> int:
