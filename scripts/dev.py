@@ -24,7 +24,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import tomllib
 from pathlib import Path
 
 MIN_PYTHON = (3, 11)
@@ -169,6 +168,8 @@ def lock(uv_args: list[str]) -> int:
         say(f"installing uv {UV_VERSION} into {LOCK_TOOL_VENV.name} ...")
         run_pip([str(tool_python), "-m", "pip", "install", "--disable-pip-version-check", "-q", f"uv=={UV_VERSION}"],
                 f"installing uv {UV_VERSION}")
+    import tomllib  # here, not at the top: on Python < 3.11 check_python() must get to say so
+
     with open(ROOT / "pyproject.toml", "rb") as handle:
         build_requires = tomllib.load(handle)["build-system"]["requires"]
     command = [
