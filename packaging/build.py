@@ -4,6 +4,10 @@
     python packaging/build.py --deb      # bundle + dist/moments-desktop_<version>_<arch>.deb
     python packaging/build.py --deb-only # .deb from an existing bundle
 
+The bundle is built from the locked versions: the running Python must have requirements.lock
+installed (python3 scripts/dev.py package does that in .venv; CI runs the same two pip commands
+as dev.py), or build.py stops before PyInstaller runs (--allow-unlocked builds anyway).
+
 Works the same on Linux, Windows and macOS (the .deb step is Linux-only; see
 packaging/windows/ and packaging/macos/ for the other installers).
 """
@@ -26,6 +30,11 @@ PACKAGING = ROOT / "packaging"
 DIST = ROOT / "dist"
 BUNDLE = DIST / "moments-desktop"
 NAME = "moments-desktop"
+LOCK = ROOT / "requirements.lock"
+INSTALL_FROM_LOCK = (
+    "python -m pip install --require-hashes -r requirements.lock\n"
+    "    python -m pip install --no-deps --no-build-isolation -e ."
+)
 
 
 def version() -> str:
@@ -35,6 +44,41 @@ def version() -> str:
 
 def dir_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def unlocked_packages() -> list[str]:
+    """The lock's pins for this platform that the running Python does not have at exactly that version."""
+    from importlib.metadata import PackageNotFoundError, version as installed_version
+
+    try:
+        from packaging.requirements import Requirement  # itself in the lock (PyInstaller needs it)
+    except ImportError:
+        return ["packaging: not installed, so nothing from the lock is"]
+    problems = []
+    for line in LOCK.read_text(encoding="utf-8").splitlines():
+        if not line or line[0] in "# \t-":  # comments, hash and annotation lines, options
+            continue
+        requirement = Requirement(line.rstrip("\\ "))
+        if requirement.marker is not None and not requirement.marker.evaluate():
+            continue  # another platform's package
+        try:
+            have = installed_version(requirement.name)
+        except PackageNotFoundError:
+            have = None
+        if have is None or not requirement.specifier.contains(have, prereleases=True):
+            problems.append(f"{requirement.name}: locked {requirement.specifier}, installed {have or 'nothing'}")
+    return problems
+
+
+def check_locked() -> None:
+    problems = unlocked_packages()
+    if problems:
+        sys.exit(
+            f"this Python ({sys.executable}) does not have {LOCK.name} installed:\n  " + "\n  ".join(problems)
+            + f"\ninstall it with\n    {INSTALL_FROM_LOCK}\n(python3 scripts/dev.py package does this in .venv), "
+            "or pass --allow-unlocked to build anyway"
+        )
+    print(f"{LOCK.name}: every locked package is installed at its locked version", flush=True)
 
 
 def build_bundle() -> None:
@@ -158,8 +202,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--deb", action="store_true", help="also build the .deb (Linux)")
     parser.add_argument("--deb-only", action="store_true", help="only build the .deb from dist/moments-desktop")
+    parser.add_argument("--allow-unlocked", action="store_true",
+                        help=f"build even if the installed packages differ from {LOCK.name}")
     args = parser.parse_args()
     if not args.deb_only:
+        if not args.allow_unlocked:
+            check_locked()
         build_bundle()
     if args.deb or args.deb_only:
         build_deb()

@@ -5,10 +5,12 @@
     python3 scripts/dev.py test [pytest args]   # run the whole test suite
     python3 scripts/dev.py sandbox [args]       # serve the sandbox alone (moments-sandbox --port 0)
     python3 scripts/dev.py package [args]       # PyInstaller one-folder bundle (+ .deb on Linux)
+    python3 scripts/dev.py lock [uv args]       # regenerate requirements.lock (e.g. --upgrade-package httpx)
 
-Every command first makes sure .venv exists (created with the Python running this script,
-3.11 or newer) and holds the project installed in editable mode with its test extras. The
-install is repeated only when pyproject.toml or setup.py changed since the last one.
+Every command but lock first makes sure .venv exists (created with the Python running this
+script, 3.11 or newer) and holds exactly the versions pinned in requirements.lock (hash-checked)
+plus the project in editable mode. The install is repeated only when requirements.lock,
+pyproject.toml or setup.py changed since the last one.
 
 Standard library only: this runs before any dependency is installed, on Linux, macOS and Windows.
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -31,6 +34,13 @@ IS_WINDOWS = os.name == "nt"
 BIN = VENV / ("Scripts" if IS_WINDOWS else "bin")
 EXE = ".exe" if IS_WINDOWS else ""
 VENV_PYTHON = BIN / f"python{EXE}"
+LOCK = ROOT / "requirements.lock"
+# The lock tool, pinned, in its own venv so that .venv holds exactly what the lock lists.
+UV_VERSION = "0.13.9"
+LOCK_TOOL_VENV = ROOT / ".venv-lock"
+LOCK_EXTRAS = ("test", "package")
+# The project itself and pip (which the venv brings) are not in the lock.
+NOT_LOCKED = {"moments-desktop", "pip"}
 
 # Asks the venv's keyring stack whether a Secret Service answers on the session bus.
 _SECRET_SERVICE_PROBE = """
@@ -66,7 +76,7 @@ def check_python() -> None:
 
 def install_hash() -> str:
     digest = hashlib.sha256()
-    for name in ("pyproject.toml", "setup.py"):
+    for name in ("requirements.lock", "pyproject.toml", "setup.py"):
         path = ROOT / name
         digest.update(name.encode())
         digest.update(path.read_bytes() if path.exists() else b"")
@@ -91,13 +101,91 @@ def ensure_venv() -> None:
     entry_point = BIN / f"moments-desktop{EXE}"
     if installed == wanted and entry_point.exists():
         return
-    say("installing the project and its test dependencies into .venv (the first time takes a minute) ...")
+    if not LOCK.is_file():
+        fail(f"{LOCK.name} is missing; regenerate it with 'python3 scripts/dev.py lock'.")
+    say(f"installing {LOCK.name} and the project into .venv (the first time takes a minute) ...")
     STAMP.unlink(missing_ok=True)
-    command = [str(VENV_PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q", "-e", ".[test,package]"]
+    pip = [str(VENV_PYTHON), "-m", "pip"]
+    quiet = ["--disable-pip-version-check", "-q"]
+    # Exactly the locked versions, every file checked against its hash.
+    run_pip([*pip, "install", *quiet, "--require-hashes", "-r", LOCK.name], f"installing {LOCK.name}")
+    remove_unlocked(pip)
+    # The project itself: editable, no dependencies (they all came from the lock) and built with the
+    # locked setuptools (the lock includes pyproject.toml's build-system.requires), so nothing unpinned
+    # is downloaded for the build.
+    run_pip([*pip, "install", *quiet, "--no-deps", "--no-build-isolation", "-e", "."],
+            "installing the project (editable)")
+    # A lock that no longer satisfies pyproject.toml (a range or a dependency changed) shows up here.
+    check = subprocess.run([*pip, "check", "--disable-pip-version-check"], cwd=ROOT, capture_output=True, text=True)
+    if check.returncode != 0:
+        fail(f"{LOCK.name} does not satisfy pyproject.toml; regenerate it with 'python3 scripts/dev.py lock'.\n"
+             + check.stdout + check.stderr)
+    STAMP.write_text(wanted + "\n", encoding="utf-8")
+
+
+def run_pip(command: list[str], what: str) -> None:
     result = subprocess.run(command, cwd=ROOT)
     if result.returncode != 0:
-        fail(f"'pip install -e .[test,package]' failed (exit code {result.returncode}); see the messages above.")
-    STAMP.write_text(wanted + "\n", encoding="utf-8")
+        fail(f"{what} failed (exit code {result.returncode}); see the messages above.")
+
+
+def normalize(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def locked_names() -> set[str]:
+    """Every distribution pinned in the lock, whatever its environment marker."""
+    pins = re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==", LOCK.read_text(encoding="utf-8"), re.MULTILINE)
+    return {normalize(name) for name in pins}
+
+
+def remove_unlocked(pip: list[str]) -> None:
+    """Uninstall what the lock does not list (left from an older lock, or installed by hand)."""
+    listing = subprocess.run(
+        [str(VENV_PYTHON), "-c", "import importlib.metadata as m\nfor d in m.distributions(): print(d.name)"],
+        capture_output=True, text=True, check=True,
+    )
+    extra = sorted({normalize(n) for n in listing.stdout.split()} - locked_names() - NOT_LOCKED)
+    if extra:
+        say(f"removing packages {LOCK.name} does not list: {' '.join(extra)}")
+        run_pip([*pip, "uninstall", "--disable-pip-version-check", "-q", "-y", *extra], "removing them")
+
+
+def lock(uv_args: list[str]) -> int:
+    """Regenerate requirements.lock from pyproject.toml with a pinned uv (pins already in the lock are kept).
+
+    Universal (Linux, macOS, Windows; Python 3.11 and newer), with hashes, covering the runtime
+    dependencies, the extras in LOCK_EXTRAS and pyproject.toml's build-system.requires.
+    """
+    tool_python = LOCK_TOOL_VENV / ("Scripts" if IS_WINDOWS else "bin") / f"python{EXE}"
+    uv = tool_python.parent / f"uv{EXE}"
+    if not tool_python.exists():
+        say(f"creating {LOCK_TOOL_VENV.name} for the lock tool ...")
+        if subprocess.run([sys.executable, "-m", "venv", str(LOCK_TOOL_VENV)]).returncode != 0:
+            fail(f"could not create {LOCK_TOOL_VENV}")
+    version = subprocess.run([str(uv), "--version"], capture_output=True, text=True).stdout if uv.exists() else ""
+    if version.split()[1:2] != [UV_VERSION]:
+        say(f"installing uv {UV_VERSION} into {LOCK_TOOL_VENV.name} ...")
+        run_pip([str(tool_python), "-m", "pip", "install", "--disable-pip-version-check", "-q", f"uv=={UV_VERSION}"],
+                f"installing uv {UV_VERSION}")
+    import tomllib  # here, not at the top: on Python < 3.11 check_python() must get to say so
+
+    with open(ROOT / "pyproject.toml", "rb") as handle:
+        build_requires = tomllib.load(handle)["build-system"]["requires"]
+    command = [
+        str(uv), "pip", "compile", "--quiet", "--no-config",
+        "--universal", "--python-version", ".".join(map(str, MIN_PYTHON)), "--generate-hashes",
+        *(arg for extra in LOCK_EXTRAS for arg in ("--extra", extra)),
+        "--custom-compile-command", "python3 scripts/dev.py lock",
+        "--output-file", LOCK.name,
+        "pyproject.toml", "-",  # "-": build-system.requires, read from standard input
+        *uv_args,
+    ]
+    result = subprocess.run(command, cwd=ROOT, input="\n".join(build_requires) + "\n", text=True)
+    if result.returncode != 0:
+        fail(f"uv pip compile failed (exit code {result.returncode}); see the messages above.")
+    say(f"wrote {LOCK.name}; the next run/test/package installs it into .venv")
+    return 0
 
 
 def venv_env() -> dict[str, str]:
@@ -174,9 +262,11 @@ def main(argv: list[str]) -> int:
         print("usage:\n" + USAGE)
         return 0 if argv else 2
     command, rest = argv[0], argv[1:]
-    if command not in ("run", "test", "sandbox", "package"):
+    if command not in ("run", "test", "sandbox", "package", "lock"):
         print(f"dev.py: unknown command {command!r}\nusage:\n{USAGE}", file=sys.stderr)
         return 2
+    if command == "lock":
+        return lock(rest)
     ensure_venv()
     if command == "run":
         return run_tool("moments-desktop", rest)
