@@ -25,7 +25,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import httpx
 import qasync
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -33,6 +32,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from moments_desktop import APP_ID, APP_NAME, __version__
 from moments_desktop.core import errorlog
 from moments_desktop.core.credentials import CredentialStore
+from moments_desktop.core.http import make_client
 from moments_desktop.core.journal import Journal
 from moments_desktop.core.profiles import ProfileStore
 from moments_desktop.core.session import EmbeddedSandbox, Session
@@ -163,7 +163,7 @@ class DesktopApp:
         return None
 
     def make_session(self) -> Session:
-        return Session(ProfileStore(), CredentialStore(), Journal(), httpx.AsyncClient(), sandbox=self.embedded)
+        return Session(ProfileStore(), CredentialStore(), Journal(), make_client(), sandbox=self.embedded)
 
     def open_window(self) -> MainWindow:
         """Build the Session, its bridge and the window. Call inside the running loop."""

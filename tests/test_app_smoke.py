@@ -1,15 +1,17 @@
 """The app opens its window on the embedded sandbox, and closing the window stops the sandbox."""
 
+import asyncio
 import socket
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
+import qasync
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QLabel
 
 from moments_desktop import app as desktop_app
-from moments_desktop.app import DesktopSession
+from moments_desktop.app import DesktopApp
 from moments_desktop.ui.main_window import MainWindow
 
 pytestmark = pytest.mark.gui
@@ -29,29 +31,56 @@ def _app_home(tmp_path, monkeypatch):
     monkeypatch.setenv("MOMENTS_DESKTOP_HOME", str(tmp_path / "home"))
 
 
-def test_window_shows_sandbox_url_and_close_stops_it(qtbot):
-    session = DesktopSession()
-    window = session.open_window()
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
+def run_in_qasync_loop(qapp, scenario):
+    """As the app runs: the window is built inside the running qasync loop."""
+    qapp.setQuitOnLastWindowClosed(False)
+    try:
+        with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(qapp)) as runner:
+            return runner.run(scenario())
+    finally:
+        qapp.setQuitOnLastWindowClosed(True)
 
-    url = session.sandbox.base_url
-    assert window.windowTitle() == "Moments Desktop"
-    assert window.findChild(QLabel, "sandboxStatus").text() == f"Sandbox: {url}"
-    assert httpx.get(url + "/__sandbox/catalog", timeout=5).status_code == 200
 
-    window.close()
-    assert session.sandbox is None
+def test_window_shows_sandbox_url_and_close_stops_it(qtbot, qapp):
+    desktop = DesktopApp()
+    url = desktop.start_sandbox()
+
+    async def scenario():
+        window = desktop.open_window()
+        qtbot.addWidget(window)
+        window.show()
+        assert window.windowTitle() == "Moments Desktop"
+        assert window.findChild(QLabel, "sandboxStatus").text() == f"Sandbox: {url}"
+        async with httpx.AsyncClient() as http:
+            assert (await http.get(url + "/__sandbox/catalog", timeout=5)).status_code == 200
+        window.close()
+        assert desktop.sandbox is None
+        await desktop.aclose()
+        assert not window.bridge.tasks and window.bridge.session.closed
+
+    run_in_qasync_loop(qapp, scenario)
     assert not accepts_connections(url)
 
 
-def test_no_sandbox_option(qtbot):
-    session = DesktopSession(use_sandbox=False)
-    window = session.open_window()
-    qtbot.addWidget(window)
-    assert session.sandbox is None
-    assert window.findChild(QLabel, "sandboxStatus").text() == "Sandbox: not running"
+def test_window_needs_the_running_loop(qapp):
+    desktop = DesktopApp(use_sandbox=False)
+    with pytest.raises(RuntimeError):
+        desktop.open_window()  # nothing may be scheduled before the loop runs
+
+
+def test_no_sandbox_option(qtbot, qapp):
+    desktop = DesktopApp(use_sandbox=False)
+    assert desktop.start_sandbox() is None
+
+    async def scenario():
+        window = desktop.open_window()
+        qtbot.addWidget(window)
+        assert desktop.sandbox is None
+        assert window.findChild(QLabel, "sandboxStatus").text() == "Sandbox: not running"
+        window.close()
+        await desktop.aclose()
+
+    run_in_qasync_loop(qapp, scenario)
 
 
 def test_main_runs_qasync_loop_until_window_closes(qtbot):

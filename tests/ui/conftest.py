@@ -19,6 +19,7 @@ from memory_keyring import MemoryKeyring  # tests/memory_keyring.py
 
 from moments_desktop.core.client import MomentsClient
 from moments_desktop.core.credentials import CredentialStore
+from moments_desktop.core.http import make_client
 from moments_desktop.core.journal import Journal
 from moments_desktop.core.profiles import ProfileStore
 from moments_desktop.core.session import EmbeddedSandbox, Session
@@ -36,6 +37,10 @@ def loop(qapp):
     lp = qasync.QEventLoop(qapp)
     asyncio.set_event_loop(lp)
     yield lp
+    # Close it as asyncio.Runner closes the app's loop: async generators and the default executor are
+    # shut down on the loop, which also runs the callbacks closing already-closed transports.
+    lp.run_until_complete(lp.shutdown_asyncgens())
+    lp.run_until_complete(lp.shutdown_default_executor())
     lp.close()
     asyncio.set_event_loop(None)
     del lp
@@ -109,7 +114,7 @@ def make_harness(qtbot, loop, tmp_path, sandbox):
         profiles = ProfileStore(tmp_path / "profiles.json")
         credentials = CredentialStore(MemoryKeyring())
         journal = Journal(tmp_path / "journal.sqlite3")
-        http = httpx.AsyncClient()
+        http = make_client()
         session = Session(profiles, credentials, journal, http, client=MomentsClient(http, **client_options),
                           sandbox=EmbeddedSandbox(sandbox.base_url, sandbox.demo_key))
         bridge = SessionBridge(session)

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 
 from moments_desktop.api_schema import DEVICE_TYPES
 from moments_desktop.core.profiles import DEMO_PROFILE_ID, Profile
-from moments_desktop.ui import controller as controller_module
+from moments_desktop.core import session as session_module
 
 pytestmark = pytest.mark.gui
 
@@ -182,13 +182,13 @@ def test_any_endpoint_serving_a_catalog_gets_choices(harness, in_loop, until, sa
 def test_catalog_is_fetched_once_per_url_and_dropped_while_the_url_is_edited(harness, in_loop, until,
                                                                               sandbox, monkeypatch):
     fetched = []
-    real_fetch = controller_module.fetch_catalog
+    real_fetch = session_module.fetch_catalog
 
     async def counting_fetch(http, base_url, *args, **kwargs):
         fetched.append(base_url)
         return await real_fetch(http, base_url, *args, **kwargs)
 
-    monkeypatch.setattr(controller_module, "fetch_catalog", counting_fetch)
+    monkeypatch.setattr(session_module, "fetch_catalog", counting_fetch)
     other = harness.profiles.add(Profile(name="Other", base_url=sandbox.base_url + "/prod", **sandbox.demo_body))
     w = harness.window
     combo = w.profile_combo
