@@ -4,6 +4,14 @@ pytest-qt knows nothing of qasync, so each test gets its own QEventLoop (qasync'
 suite does the same) and runs its scenario as a coroutine on it: ``in_loop(scenario)``.
 Inside, ``await until(predicate)`` is the loop-friendly ``qtbot.waitUntil``: nesting
 qtbot's own Qt event loop inside a qasync callback crashed PySide intermittently.
+
+qasync runs the loop's callbacks from Qt's event processing, also while the loop is *not*
+running: in ``qtbot.waitExposed``, in pytest-qt's ``processEvents`` after each test phase.
+A task still in flight when ``run_until_complete`` returns takes its next step there, with no
+running asyncio loop: ``asyncio.to_thread``, ``wait_for`` and anyio's connect then fail with
+"no running event loop", leaving a socket open and coroutines never awaited - in whichever
+test's Qt processing comes next. So the window is built, and closed, inside the running loop,
+and a scenario ends only once the app is idle (every task it started has finished).
 """
 
 from __future__ import annotations
@@ -30,6 +38,11 @@ def _app_home(tmp_path, monkeypatch):
     monkeypatch.setenv("MOMENTS_DESKTOP_HOME", str(tmp_path / "home"))
 
 
+# How long the app's own work (a catalog fetch, an image, a journal read) may take to finish once a
+# scenario is done; every network call has a shorter deadline than this.
+IDLE_TIMEOUT_S = 20.0
+
+
 @pytest.fixture
 def loop(qapp):
     lp = qasync.QEventLoop(qapp)
@@ -48,12 +61,39 @@ def loop(qapp):
     leak_guard.collect_garbage()
 
 
+async def app_idle(timeout_s: float = IDLE_TIMEOUT_S) -> None:
+    """Wait, on the running loop, until no task but the caller's is left on it: the work a
+    scenario started (and the work that work started) has finished. Fails naming what still runs."""
+    loop = asyncio.get_running_loop()
+    me = asyncio.current_task()
+    deadline = loop.time() + timeout_s
+    quiet_turns = 0
+    while quiet_turns < 2:  # two turns in a row with nothing running: queued signals were delivered too
+        others = [t for t in asyncio.all_tasks(loop) if t is not me]
+        if not others:
+            quiet_turns += 1
+            await asyncio.sleep(0)
+            continue
+        quiet_turns = 0
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            raise AssertionError(f"still running {timeout_s:g} s after the scenario ended: "
+                                 + "; ".join(leak_guard.describe_task(t) for t in others))
+        await asyncio.wait(others, timeout=remaining)
+
+
 @pytest.fixture
 def in_loop(loop):
-    """Run ``scenario()`` (a coroutine function) on the test's qasync loop."""
+    """Run ``scenario()`` (a coroutine function) on the test's qasync loop, then wait until the
+    app is idle (see app_idle), so nothing is left to run outside the loop."""
 
     def run(scenario):
-        return loop.run_until_complete(asyncio.wait_for(scenario(), timeout=30))
+        async def scenario_then_idle():
+            result = await asyncio.wait_for(scenario(), timeout=30)
+            await app_idle()
+            return result
+
+        return loop.run_until_complete(scenario_then_idle())
 
     return run
 
@@ -91,9 +131,16 @@ class Harness:
 
 
 @pytest.fixture
-def make_harness(qtbot, loop, tmp_path, sandbox):
+def make_harness(qapp, qtbot, loop, in_loop, until, tmp_path, sandbox):
     """``make_harness(**client_options)``: the window over a MomentsClient built with those options
-    (e.g. ``info_retries=0`` or a short read timeout); once per test."""
+    (e.g. ``info_retries=0`` or a short read timeout); once per test.
+
+    As in the app, the window is built and shown inside the running loop, and its start-up work
+    (keychain name, catalog, unfinished claims) finishes there. At teardown it is closed inside
+    the loop too, and every owner of work is awaited before the loop stops: the history service
+    first (its journal reads run in worker threads), then the controller (tasks, HTTP client,
+    journal). The window is therefore not given to qtbot.addWidget: pytest-qt would close it
+    outside the loop, before this fixture's teardown."""
     built: list[Harness] = []
 
     def make(**client_options) -> Harness:
@@ -101,22 +148,37 @@ def make_harness(qtbot, loop, tmp_path, sandbox):
         profiles = ProfileStore(tmp_path / "profiles.json")
         credentials = CredentialStore(MemoryKeyring())
         journal = Journal(tmp_path / "journal.sqlite3")
-        http = httpx.AsyncClient()
-        controller = PreviewController(profiles, credentials, journal, http,
-                                       sandbox_url=sandbox.base_url, sandbox_key=sandbox.demo_key,
-                                       client=MomentsClient(http, **client_options))
-        window = MainWindow(controller, sandbox_url=sandbox.base_url)
-        # A test's leftover form edits must not open the "save unsaved changes?" question on close.
-        qtbot.addWidget(window, before_close_func=lambda w: w.discard_all_edits())
-        window.show()
-        qtbot.waitExposed(window)
-        built.append(Harness(window, controller, profiles, credentials, journal))
-        return built[0]
+
+        async def build() -> Harness:
+            http = httpx.AsyncClient()
+            controller = PreviewController(profiles, credentials, journal, http,
+                                           sandbox_url=sandbox.base_url, sandbox_key=sandbox.demo_key,
+                                           client=MomentsClient(http, **client_options))
+            window = MainWindow(controller, sandbox_url=sandbox.base_url)
+            built.append(Harness(window, controller, profiles, credentials, journal))
+            window.show()
+            await until(lambda: window.windowHandle() is not None and window.windowHandle().isExposed())
+            return built[0]
+
+        return in_loop(build)
 
     yield make
     for h in built:
-        h.window.close()
-        loop.run_until_complete(h.controller.aclose())
+        async def close(h: Harness = h) -> None:
+            # A test's leftover form edits must not open the "save unsaved changes?" question.
+            h.window.discard_all_edits()
+            await h.window.history_service.aclose()
+            h.window.close()
+            await h.controller.aclose()
+
+        # Closing the last window must not make Qt quit the application, which would stop the loop.
+        quit_on_last = qapp.quitOnLastWindowClosed()
+        qapp.setQuitOnLastWindowClosed(False)
+        try:
+            loop.run_until_complete(close())
+        finally:
+            qapp.setQuitOnLastWindowClosed(quit_on_last)
+        h.window.deleteLater()
 
 
 @pytest.fixture
