@@ -43,6 +43,10 @@ class HistoryService(QObject):
         super().__init__(parent)
         self._journal = journal
         self._tasks: set[asyncio.Task] = set()
+        # Worker-thread jobs still running. A cancelled task stops waiting for its job, but the
+        # thread runs on to the end of its read; aclose() waits for those, so that whoever closes
+        # the journal afterwards does not close it under a read.
+        self._jobs: set[asyncio.Future] = set()
         self._closed = False
         self.unresolved_count: int | None = None
 
@@ -51,10 +55,12 @@ class HistoryService(QObject):
         return self._closed
 
     async def _run(self, fn: Callable[..., Any], *args: Any) -> Any:
-        # Not asyncio.to_thread: that needs a *running* loop, and a task scheduled while the
-        # window was shown can take its first step in a nested Qt event loop (qtbot.waitExposed)
-        # before qasync's run_forever marks the loop running. The loop is set either way.
-        return await asyncio.get_event_loop().run_in_executor(None, functools.partial(fn, *args))
+        """``fn(*args)`` in a worker thread, on the running loop (start() made sure there is one)."""
+        job = asyncio.get_running_loop().run_in_executor(None, functools.partial(fn, *args))
+        self._jobs.add(job)
+        job.add_done_callback(self._jobs.discard)
+        # Shielded: cancelling the caller must not mark the job done while its thread still reads.
+        return await asyncio.shield(job)
 
     # --- reads ----------------------------------------------------------------------
 
@@ -122,23 +128,40 @@ class HistoryService(QObject):
     # --- tasks ----------------------------------------------------------------------
 
     def start(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task | None:
-        """Run ``coro`` on the loop, tracked so shutdown() can cancel it."""
+        """Run ``coro`` as a task on the running loop, owned here: aclose() cancels and awaits it.
+
+        There must be a running loop (the window lives inside it). A task created on a loop that
+        is set but not running - the window built first, or a test between two scenarios - takes
+        its steps whenever Qt processes events, outside asyncio, where nothing awaits it.
+        """
         if self._closed:
             coro.close()
             return None
-        task = asyncio.get_event_loop().create_task(coro)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            coro.close()
+            raise RuntimeError("HistoryService.start() needs the running event loop; "
+                               "build and show the window inside it") from None
+        task = loop.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
 
     def shutdown(self) -> None:
-        """Stop reading: the window is closing and the journal is about to be closed."""
+        """Stop reading: the window is closing and the journal is about to be closed.
+        Only cancels; the owner awaits aclose() before closing the journal."""
         self._closed = True
         for task in list(self._tasks):
             task.cancel()
 
     async def aclose(self) -> None:
+        """Cancel and await every task, then wait for the worker threads' reads to end:
+        after this the journal may be closed."""
         self.shutdown()
-        for task in list(self._tasks):
+        tasks = list(self._tasks)
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        if self._jobs:
+            await asyncio.gather(*self._jobs, return_exceptions=True)
