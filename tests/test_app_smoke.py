@@ -29,6 +29,12 @@ def _app_home(tmp_path, monkeypatch):
     monkeypatch.setenv("MOMENTS_DESKTOP_HOME", str(tmp_path / "home"))
 
 
+# leaks because of app.DesktopSession.open_window (app.py:158-167) and PreviewController.shutdown
+# (controller.py:648-656): the controller and its httpx.AsyncClient are built before any loop
+# runs, and closing the window without a running loop never awaits controller.aclose(); its
+# deferred work (keychain name, catalog fetch) and 20 ms polling timer outlive the test.
+# The guard reports "httpx.AsyncClient never closed". Fixed by the lead's rewrite (window built
+# and closed inside the running loop, owner awaited), not here.
 def test_window_shows_sandbox_url_and_close_stops_it(qtbot):
     session = DesktopSession()
     window = session.open_window()
@@ -46,6 +52,8 @@ def test_window_shows_sandbox_url_and_close_stops_it(qtbot):
     assert not accepts_connections(url)
 
 
+# leaks because of app.DesktopSession.open_window: same cause as the test above (the window is
+# never even closed by the app code; nothing can await controller.aclose() without a loop).
 def test_no_sandbox_option(qtbot):
     session = DesktopSession(use_sandbox=False)
     window = session.open_window()
