@@ -122,6 +122,13 @@ def _record(kind: str, obj: Any, *, strong: bool = False) -> None:
     if test is None:
         return
     owners, where = _stack_info(3)
+    try:
+        task = asyncio.current_task()
+    except RuntimeError:  # no running loop in this thread
+        task = None
+    if task is not None:
+        coro = task.get_coro()
+        where += f", in task {task.get_name()} ({getattr(coro, '__qualname__', coro)})"
     created = _Created(obj if strong else weakref.ref(obj), owners, where, threading.current_thread().name,
                        test.nodeid)
     with _lock:
