@@ -248,8 +248,13 @@ async def fetch_catalog(http: httpx.AsyncClient, base_url: str,
 
     Raises NotASandbox when the endpoint answered with anything but a catalog, and
     httpx.HTTPError / TimeoutError when it could not be asked (worth asking again later).
+
+    ``timeout`` is the deadline for the whole fetch (a server dripping bytes cannot hold it),
+    enforced in the caller's own task: ``asyncio.wait_for`` ran the read as a second task, which
+    outlived its caller when that one stopped early ("Task exception was never retrieved",
+    "coroutine 'read' was never awaited") and is one more task for the owner to cancel.
     """
-    async def read() -> bytes:
+    async with asyncio.timeout(timeout):
         async with http.stream("GET", catalog_url(base_url), timeout=timeout, follow_redirects=False,
                                headers={"Accept": "application/json"}) as response:
             if response.status_code != 200 or "json" not in response.headers.get("content-type", ""):
@@ -259,9 +264,6 @@ async def fetch_catalog(http: httpx.AsyncClient, base_url: str,
                 body += chunk
                 if len(body) > MAX_CATALOG_BYTES:
                     raise NotASandbox("answer too large")
-            return bytes(body)
-
-    body = await asyncio.wait_for(read(), timeout)
     try:
         return SandboxCatalog.from_json(json.loads(body))
     except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError and CatalogFormatError are ValueErrors

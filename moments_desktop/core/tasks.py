@@ -13,7 +13,8 @@ component that started it turns the errors it expects into messages itself.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+import functools
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from . import errorlog
@@ -77,3 +78,34 @@ class TaskOwner:
             # return_exceptions: their cancellation or error is reported by _finished; our own
             # cancellation still propagates.
             await asyncio.gather(*tasks, return_exceptions=True)
+
+
+class ThreadJobs:
+    """Blocking calls in worker threads, tracked until their threads are done.
+
+    Cancelling the coroutine that awaits a job stops the waiting, not the thread: the call runs on
+    to its end. ``wait_idle()`` waits for every job still running, so whoever closes a resource the
+    jobs use (the journal's SQLite connection) never closes it under a running call.
+    """
+
+    def __init__(self) -> None:
+        self._jobs: set[asyncio.Future] = set()
+
+    def __len__(self) -> int:
+        return len(self._jobs)
+
+    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        job = asyncio.get_running_loop().run_in_executor(None, functools.partial(fn, *args, **kwargs))
+        self._jobs.add(job)
+        job.add_done_callback(self._finished)
+        # Shielded: a cancelled caller must not mark the job done while its thread still runs.
+        return await asyncio.shield(job)
+
+    def _finished(self, job: asyncio.Future) -> None:
+        self._jobs.discard(job)
+        if not job.cancelled():
+            job.exception()  # retrieved: the caller (if still waiting) got it; else it is moot
+
+    async def wait_idle(self) -> None:
+        while self._jobs:
+            await asyncio.gather(*self._jobs, return_exceptions=True)

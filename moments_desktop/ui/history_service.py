@@ -19,7 +19,7 @@ from moments_desktop.core import errorlog
 from moments_desktop.api_schema import Outcome
 from moments_desktop.core.journal import Journal, JournalEntry, JournalFilter
 from moments_desktop.core.render import PLAIN, Renderer
-from moments_desktop.core.tasks import TaskOwner
+from moments_desktop.core.tasks import TaskOwner, ThreadJobs
 
 from .history_format import HistoryRow, history_row
 
@@ -46,6 +46,9 @@ class HistoryService(QObject):
         self._journal = journal
         self.renderer = renderer
         self._tasks = TaskOwner("history")
+        # A cancelled read stops waiting, not its thread: aclose() waits for the threads too, so that
+        # whoever closes the journal afterwards does not close it under a read.
+        self._jobs = ThreadJobs()
         self.unresolved_count: int | None = None
 
     @property
@@ -57,7 +60,7 @@ class HistoryService(QObject):
         return self._closed
 
     async def _run(self, fn: Callable[..., Any], *args: Any) -> Any:
-        return await self._tasks.loop.run_in_executor(None, functools.partial(fn, *args))
+        return await self._jobs.run(fn, *args)
 
     # --- reads ----------------------------------------------------------------------
 
@@ -135,4 +138,7 @@ class HistoryService(QObject):
         self._tasks.stop()
 
     async def aclose(self) -> None:
+        """Cancel and await every task, then wait for the worker threads' reads to end: after this the
+        journal may be closed."""
         await self._tasks.aclose()
+        await self._jobs.wait_idle()

@@ -13,19 +13,23 @@ import httpx
 from PySide6.QtGui import QImage
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
-IMAGE_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+IMAGE_TIMEOUT = httpx.Timeout(10.0, connect=5.0)  # per connect / read
+# For the whole download: a server that drips a byte every few seconds never trips a read timeout.
+IMAGE_DEADLINE_S = 15.0
 
 
 class ImageLoadError(Exception):
     """Why the image could not be shown, in words for the placeholder."""
 
 
-async def fetch_image(http: httpx.AsyncClient, url: str, *, max_bytes: int = MAX_IMAGE_BYTES) -> QImage:
+async def fetch_image(http: httpx.AsyncClient, url: str, *, max_bytes: int = MAX_IMAGE_BYTES,
+                      deadline: float = IMAGE_DEADLINE_S) -> QImage:
     parts = urlsplit(url or "")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ImageLoadError("The image address is not an http(s) URL.")
     try:
-        async with http.stream("GET", url, timeout=IMAGE_TIMEOUT, follow_redirects=True) as response:
+        async with asyncio.timeout(deadline), \
+                http.stream("GET", url, timeout=IMAGE_TIMEOUT, follow_redirects=True) as response:
             if response.status_code != 200:
                 raise ImageLoadError(f"The image server answered HTTP {response.status_code}.")
             content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -39,7 +43,7 @@ async def fetch_image(http: httpx.AsyncClient, url: str, *, max_bytes: int = MAX
                 data.extend(chunk)
                 if len(data) > max_bytes:
                     raise ImageLoadError(f"The image is larger than {max_bytes // (1024 * 1024)} MiB.")
-    except httpx.TimeoutException:
+    except (httpx.TimeoutException, TimeoutError):
         raise ImageLoadError("The image server did not answer in time.") from None
     except httpx.HTTPError as exc:
         raise ImageLoadError(f"The image could not be downloaded ({type(exc).__name__}).") from None

@@ -79,6 +79,33 @@ def test_unreachable_endpoint_raises_a_transport_error():
         fetch(f"http://127.0.0.1:{port}")
 
 
+def test_the_fetch_runs_in_its_callers_task_and_has_an_overall_deadline():
+    """No second task to outlive the caller (asyncio.wait_for made one); a server that drips
+    its answer is cut off by the deadline of the whole fetch, not only per read."""
+    tasks_seen = []
+
+    async def dripping(request: httpx.Request) -> httpx.Response:
+        tasks_seen.append(len(asyncio.all_tasks()))
+
+        async def drip():
+            yield b'{"schema_version": 1, '
+            await asyncio.sleep(30)
+            yield b'"apps": [], "campaigns": []}'
+
+        return httpx.Response(200, headers={"content-type": "application/json"}, content=drip())
+
+    async def run():
+        async with httpx.AsyncClient(transport=httpx.MockTransport(dripping)) as http:
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            with pytest.raises(TimeoutError):
+                await fetch_catalog(http, "http://127.0.0.1:9", timeout=0.3)
+            return loop.time() - started
+
+    assert asyncio.run(run()) < 5
+    assert tasks_seen == [1]  # only the caller's
+
+
 @pytest.mark.parametrize("document", [[], {"schema_version": 2, "apps": [], "campaigns": []},
                                       {"schema_version": 1, "apps": "x", "campaigns": []},
                                       {"schema_version": 1, "apps": [{"id": 5}], "campaigns": []}])

@@ -6,6 +6,7 @@ so the schema is loaded at import time from a sandbox this module owns.
 
 import atexit
 
+import leak_guard  # tests/leak_guard.py
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -14,7 +15,8 @@ from moments_desktop.sandbox.admin import SandboxAdmin
 from moments_desktop.sandbox.catalog import load_default_catalog
 from moments_desktop.sandbox.server import SandboxServer
 
-_server = SandboxServer()
+# Lives as long as the module, like a session fixture: its connections are not a test's leak.
+_server = leak_guard.outlives_tests(SandboxServer())
 _base_url = _server.start()
 atexit.register(_server.stop)  # if the module is collected but its tests are deselected
 DEMO_KEY = load_default_catalog().demo().api_key
@@ -24,7 +26,7 @@ schema = schemathesis.openapi.from_url(f"{_base_url}/__sandbox/openapi.json")
 
 @pytest.fixture(scope="module")
 def fuzz_admin():
-    with SandboxAdmin(_base_url) as admin:
+    with leak_guard.outlives_tests(SandboxAdmin(_base_url)) as admin:
         yield admin
     _server.stop()
 

@@ -4,15 +4,22 @@ pytest-qt knows nothing of qasync, so each test gets its own QEventLoop (qasync'
 suite does the same) and runs its scenario as a coroutine on it: ``in_loop(scenario)``.
 Inside, ``await until(predicate)`` is the loop-friendly ``qtbot.waitUntil``: nesting
 qtbot's own Qt event loop inside a qasync callback crashed PySide intermittently.
+
+qasync runs the loop's callbacks from Qt's event processing, also while the loop is *not*
+running: in ``qtbot.waitExposed``, in pytest-qt's ``processEvents`` after each test phase.
+A task still in flight when ``run_until_complete`` returns takes its next step there, with no
+running asyncio loop: ``asyncio.to_thread``, ``wait_for`` and anyio's connect then fail with
+"no running event loop", leaving a socket open and coroutines never awaited - in whichever
+test's Qt processing comes next. So the window is built, and closed, inside the running loop,
+and a scenario ends only once the app is idle (every task it started has finished).
 """
 
 from __future__ import annotations
 
 import asyncio
-import gc
 from dataclasses import dataclass
 
-import httpx
+import leak_guard  # tests/leak_guard.py
 import pytest
 import qasync
 from memory_keyring import MemoryKeyring  # tests/memory_keyring.py
@@ -32,13 +39,19 @@ def _app_home(tmp_path, monkeypatch):
     monkeypatch.setenv("MOMENTS_DESKTOP_HOME", str(tmp_path / "home"))
 
 
+# How long the app's own work (a catalog fetch, an image, a journal read) may take to finish once a
+# scenario is done; every network call has a shorter deadline than this.
+IDLE_TIMEOUT_S = 20.0
+
+
 @pytest.fixture
 def loop(qapp):
     lp = qasync.QEventLoop(qapp)
     asyncio.set_event_loop(lp)
     yield lp
-    # Close it as asyncio.Runner closes the app's loop: async generators and the default executor are
-    # shut down on the loop, which also runs the callbacks closing already-closed transports.
+    # A task still pending is this test's leak (tests/leak_guard.py reports it at teardown);
+    # cancel and await it here, on this loop, so none of it runs during a later test.
+    leak_guard.finish_loop(lp)
     lp.run_until_complete(lp.shutdown_asyncgens())
     lp.run_until_complete(lp.shutdown_default_executor())
     lp.close()
@@ -46,16 +59,44 @@ def loop(qapp):
     del lp
     # Collect the test's Qt objects (loop timers, window, controller) here, on the GUI thread:
     # a cyclic QObject left to a later collection may be destroyed on a worker thread, which
-    # Qt answers with "Timers cannot be stopped from another thread" or a crash.
-    gc.collect()
+    # Qt answers with "Timers cannot be stopped from another thread" or a crash. What their
+    # finalisers report (an unawaited coroutine, an unclosed socket) is blamed on this test.
+    leak_guard.collect_garbage()
+
+
+async def app_idle(timeout_s: float = IDLE_TIMEOUT_S) -> None:
+    """Wait, on the running loop, until no task but the caller's is left on it: the work a
+    scenario started (and the work that work started) has finished. Fails naming what still runs."""
+    loop = asyncio.get_running_loop()
+    me = asyncio.current_task()
+    deadline = loop.time() + timeout_s
+    quiet_turns = 0
+    while quiet_turns < 2:  # two turns in a row with nothing running: queued signals were delivered too
+        others = [t for t in asyncio.all_tasks(loop) if t is not me]
+        if not others:
+            quiet_turns += 1
+            await asyncio.sleep(0)
+            continue
+        quiet_turns = 0
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            raise AssertionError(f"still running {timeout_s:g} s after the scenario ended: "
+                                 + "; ".join(leak_guard.describe_task(t) for t in others))
+        await asyncio.wait(others, timeout=remaining)
 
 
 @pytest.fixture
 def in_loop(loop):
-    """Run ``scenario()`` (a coroutine function) on the test's qasync loop."""
+    """Run ``scenario()`` (a coroutine function) on the test's qasync loop, then wait until the
+    app is idle (see app_idle), so nothing is left to run outside the loop."""
 
     def run(scenario):
-        return loop.run_until_complete(asyncio.wait_for(scenario(), timeout=30))
+        async def scenario_then_idle():
+            result = await asyncio.wait_for(scenario(), timeout=30)
+            await app_idle()
+            return result
+
+        return loop.run_until_complete(scenario_then_idle())
 
     return run
 
@@ -93,48 +134,54 @@ class Harness:
     journal: Journal
 
 
-async def exposed(window, timeout_s: float = 10.0) -> None:
-    """qtbot.waitExposed, as a coroutine on the running loop (a nested Qt loop would step our tasks
-    outside asyncio)."""
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while not (window.windowHandle() is not None and window.windowHandle().isExposed()):
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("the window was not exposed in time")
-        await asyncio.sleep(0.01)
-
-
 @pytest.fixture
-def make_harness(qtbot, loop, tmp_path, sandbox):
+def make_harness(qapp, qtbot, loop, in_loop, until, tmp_path, sandbox):
     """``make_harness(**client_options)``: the window over a MomentsClient built with those options
-    (e.g. ``info_retries=0`` or a short read timeout); once per test. Like the app, the Session, the
-    bridge and the window are built inside the running loop, and the teardown awaits every task."""
+    (e.g. ``info_retries=0`` or a short read timeout); once per test.
+
+    As in the app, the Session, the bridge and the window are built and shown inside the running loop,
+    and its start-up work (keychain name, catalog, unfinished claims) finishes there. At teardown it is
+    closed inside the loop too, and every owner of work is awaited before the loop stops
+    (``MainWindow.aclose``: the history service, then the bridge's tasks, then the Session's HTTP
+    client and journal). The window is not given to qtbot.addWidget: pytest-qt would close it
+    outside the loop, before this fixture's teardown."""
     built: list[Harness] = []
 
-    async def build(client_options) -> Harness:
+    def make(**client_options) -> Harness:
+        assert not built, "one window per test"
         profiles = ProfileStore(tmp_path / "profiles.json")
         credentials = CredentialStore(MemoryKeyring())
         journal = Journal(tmp_path / "journal.sqlite3")
         http = make_client()
         session = Session(profiles, credentials, journal, http, client=MomentsClient(http, **client_options),
                           sandbox=EmbeddedSandbox(sandbox.base_url, sandbox.demo_key))
-        bridge = SessionBridge(session)
-        window = MainWindow(bridge)
-        # A test's leftover form edits must not open the "save unsaved changes?" question on close.
-        qtbot.addWidget(window, before_close_func=lambda w: w.discard_all_edits())
-        window.show()
-        await exposed(window)
-        return Harness(window, bridge, session, profiles, credentials, journal)
 
-    def make(**client_options) -> Harness:
-        assert not built, "one window per test"
-        built.append(loop.run_until_complete(build(client_options)))
-        return built[0]
+        async def build() -> Harness:
+            bridge = SessionBridge(session)
+            window = MainWindow(bridge)
+            built.append(Harness(window, bridge, session, profiles, credentials, journal))
+            window.show()
+            await until(lambda: window.windowHandle() is not None and window.windowHandle().isExposed())
+            return built[0]
+
+        return in_loop(build)
 
     yield make
     for h in built:
-        h.window.discard_all_edits()
-        h.window.close()
-        loop.run_until_complete(h.window.aclose())
+        async def close(h: Harness = h) -> None:
+            # A test's leftover form edits must not open the "save unsaved changes?" question.
+            h.window.discard_all_edits()
+            h.window.close()
+            await h.window.aclose()
+
+        # Closing the last window must not make Qt quit the application, which would stop the loop.
+        quit_on_last = qapp.quitOnLastWindowClosed()
+        qapp.setQuitOnLastWindowClosed(False)
+        try:
+            loop.run_until_complete(close())
+        finally:
+            qapp.setQuitOnLastWindowClosed(quit_on_last)
+        h.window.deleteLater()
 
 
 @pytest.fixture

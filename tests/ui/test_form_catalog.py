@@ -179,7 +179,7 @@ def test_any_endpoint_serving_a_catalog_gets_choices(harness, in_loop, until, sa
     assert w.form.choices("campaignId") == ["DEMOCAMP1", "LIVECAMP1", "FINCAMP1", "SUSPCAMP1"]
 
 
-def test_catalog_is_fetched_once_per_url_and_dropped_while_the_url_is_edited(harness, in_loop, until,
+def test_catalog_is_fetched_once_per_url_and_dropped_while_the_url_is_edited(make_harness, in_loop, until,
                                                                               sandbox, monkeypatch):
     fetched = []
     real_fetch = session_module.fetch_catalog
@@ -189,6 +189,7 @@ def test_catalog_is_fetched_once_per_url_and_dropped_while_the_url_is_edited(har
         return await real_fetch(http, base_url, *args, **kwargs)
 
     monkeypatch.setattr(session_module, "fetch_catalog", counting_fetch)
+    harness = make_harness()  # counted from the window's first fetch, made while it is built
     other = harness.profiles.add(Profile(name="Other", base_url=sandbox.base_url + "/prod", **sandbox.demo_body))
     w = harness.window
     combo = w.profile_combo

@@ -23,6 +23,7 @@ from moments_desktop.core.journal import Journal
 from moments_desktop.core.profiles import Profile
 from moments_desktop.ui.history_format import local_time
 from moments_desktop.ui.history_model import MAX_CACHED_PAGES, PAGE_SIZE, PLACEHOLDER, UNRESOLVED_BACKGROUND
+from moments_desktop.ui.history_service import HistoryService
 
 pytestmark = pytest.mark.gui
 
@@ -497,9 +498,9 @@ def test_100k_rows_open_and_scroll_stay_responsive(big_journal, make_harness, tm
 
 
 @pytest.mark.qt_log_ignore("This plugin does not support (raise|grabbing the keyboard)")  # offscreen popups
-def test_date_filter_starts_at_any_and_its_calendar_opens_on_this_month(qtbot, harness):
+def test_date_filter_starts_at_any_and_its_calendar_opens_on_this_month(qtbot, harness, in_loop, until):
     view = view_of(harness)
-    harness.window.tabs.setCurrentWidget(view)
+    in_loop(lambda: open_history(harness, until))  # showing the tab reads the journal: on the loop
     assert view.from_date.text() == "Any" and view.current_filter().since is None
     edit = view.from_date
     qtbot.mouseClick(edit, Qt.MouseButton.LeftButton, pos=QPoint(edit.width() - 6, edit.height() // 2))  # the arrow
@@ -509,3 +510,56 @@ def test_date_filter_starts_at_any_and_its_calendar_opens_on_this_month(qtbot, h
     assert (calendar.yearShown(), calendar.monthShown()) == (today.year(), today.month())
     calendar.window().hide()
     assert view.from_date.text() == "Any"
+
+
+def test_history_service_starts_work_only_on_the_running_loop(loop, tmp_path):
+    """A task on a loop that is set but not running would take its steps in whatever Qt event
+    processing comes next, outside asyncio, owned by nobody: start() refuses it."""
+    journal = Journal(tmp_path / "journal.sqlite3")
+    service = HistoryService(journal)
+    try:
+        with pytest.raises(RuntimeError, match="running event loop"):
+            service.start(service.profiles())  # the refused coroutine is closed, not left unawaited
+
+        async def scenario():
+            return await service.start(service.profiles())
+
+        assert loop.run_until_complete(scenario()) == []
+    finally:
+        loop.run_until_complete(service.aclose())
+        journal.close()
+
+
+def test_history_service_aclose_waits_for_a_read_still_running_in_its_thread(loop, tmp_path):
+    """Cancelling a task does not stop its worker thread: aclose() returns only once the read has
+    ended, so the owner may close the journal right after."""
+    journal = Journal(tmp_path / "journal.sqlite3")
+    service = HistoryService(journal)
+    started, release, ended = threading.Event(), threading.Event(), threading.Event()
+    real_count = journal.count
+
+    def slow_count(*args, **kwargs):
+        started.set()
+        release.wait(10)
+        try:
+            return real_count(*args, **kwargs)
+        finally:
+            ended.set()
+
+    journal.count = slow_count
+
+    async def scenario():
+        service.check_unresolved()
+        await asyncio.to_thread(started.wait, 10)
+        closing = asyncio.ensure_future(service.aclose())
+        await asyncio.sleep(0.1)  # time enough for aclose() to return if it did not wait for the thread
+        assert not closing.done() and not ended.is_set()
+        release.set()
+        await closing
+        assert ended.is_set()
+
+    try:
+        loop.run_until_complete(scenario())
+    finally:
+        release.set()
+        journal.close()
