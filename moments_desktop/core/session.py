@@ -49,6 +49,7 @@ from .journal import Journal
 from .operations import ClaimInProgressError, ClaimResult, Operations, ProfileRef
 from .profiles import DEMO_PROFILE_ID, ImportReport, Profile, ProfileError, ProfileStore
 from .render import Renderer
+from .tasks import ThreadJobs
 from .request import RewardRequest, is_loopback_url
 
 T = TypeVar("T")
@@ -173,7 +174,7 @@ class Session:
     def __init__(self, profiles: ProfileStore, credentials: CredentialStore, journal: Journal,
                  http: httpx.AsyncClient, *, client: MomentsClient | None = None,
                  sandbox: EmbeddedSandbox | None = None, renderer: Renderer | None = None,
-                 run_blocking: RunBlocking = asyncio.to_thread, clock: Callable[[], float] = time.monotonic):
+                 run_blocking: RunBlocking | None = None, clock: Callable[[], float] = time.monotonic):
         """``client`` defaults to a MomentsClient over ``http``; tests pass one with short timeouts.
         The Session owns ``http`` and ``journal``: ``aclose()`` closes both."""
         self.profiles = profiles
@@ -183,8 +184,11 @@ class Session:
         self.sandbox = sandbox
         self.renderer = renderer or Renderer()
         self._client = client or MomentsClient(http)
-        self._ops = Operations(self._client, journal, run_blocking=run_blocking)
-        self._run_blocking = run_blocking
+        # Blocking calls (disk, keychain, SQLite) run in worker threads, tracked to their end: aclose()
+        # waits for them before it closes the journal they may be writing.
+        self._jobs = ThreadJobs()
+        self._run_blocking = run_blocking or self._jobs.run
+        self._ops = Operations(self._client, journal, run_blocking=self._run_blocking)
         self._clock = clock
         self._previews: dict[tuple, LastPreview] = {}
         self._catalogs: dict[str, tuple[float, SandboxCatalog | None]] = {}  # url -> (valid until, catalog)
@@ -582,6 +586,7 @@ class Session:
         # A closed socket transport finishes closing in a callback on the loop's next turn
         # (connection_lost); let it run before our caller stops the loop, so no transport is left open.
         await asyncio.sleep(0)
+        await self._jobs.wait_idle()
         self.journal.close()
 
 
