@@ -26,7 +26,13 @@ class TaskOwner:
     def __init__(self, name: str, loop: asyncio.AbstractEventLoop | None = None):
         """``loop`` defaults to the running loop: build the owner inside it."""
         self.name = name
-        self._loop = loop or asyncio.get_running_loop()
+        if loop is None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                raise RuntimeError(f"{name}: a TaskOwner binds to the running event loop; build it (and the "
+                                   "window) inside the loop") from None
+        self._loop = loop
         self._tasks: set[asyncio.Task] = set()
         self._closed = False
 

@@ -226,7 +226,7 @@ class MainWindow(QMainWindow):
         bridge.image_failed.connect(self.preview_panel.show_image_failed)
         self.claim_flow = ClaimFlow(
             bridge, self.claim_button, self.form, self.preview_panel, self.raw_view,
-            current_profile_id=self.current_profile_id, show_error=self.show_error,
+            current_profile_id=self.current_profile_id, show_error=lambda error: self.show_error(error),
             on_started=lambda: self.tabs.setCurrentWidget(self.preview_panel), parent=self)
 
         # --- keychain results, catalog choices, menus (the work runs off the UI thread) ----
@@ -245,7 +245,7 @@ class MainWindow(QMainWindow):
         bridge.profile_duplicated.connect(self._profile_duplicated, queued)
         self.form_catalog = FormCatalog(self.form, bridge, self)
         self.transfer = ProfileTransfer(
-            bridge, self, self.statusBar(), show_error=self.show_error,
+            bridge, self, self.statusBar(), show_error=lambda error: self.show_error(error),
             refresh_profiles=self.refresh_profile_list, has_unsaved_edits=self.has_unsaved_edits)
         self.menu_actions = install_menus(self.menuBar())
         self.menu_actions.import_profiles.triggered.connect(self.transfer.import_profiles)

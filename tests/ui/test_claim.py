@@ -338,16 +338,16 @@ def test_double_click_on_confirm_sends_one(qtbot, harness, in_loop, until, sandb
     assert len(claims_in_journal(harness)) == 1
 
 
-def test_controller_refuses_a_second_claim_in_flight(qtbot, harness, in_loop, until, sandbox):
+def test_bridge_refuses_a_second_claim_in_flight(qtbot, harness, in_loop, until, sandbox):
     c = harness.bridge
     started = []
     c.claim_started.connect(lambda: started.append(1))
 
     async def scenario():
-        args = ("sandbox-demo", sandbox.base_url, sandbox.demo_body)
-        assert c.claim(*args) is True
-        assert c.claim(*args) is False
-        assert c.claim(*args) is False
+        plan = c.plan_claim("sandbox-demo", sandbox.base_url, sandbox.demo_body)
+        assert c.claim(plan) is True
+        assert c.claim(plan) is False
+        assert c.claim(plan) is False
         await until(lambda: not c.busy)
         await settle(harness, until)
 

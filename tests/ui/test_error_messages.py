@@ -150,7 +150,7 @@ def test_unexpected_exception_is_logged_and_shown_briefly(qtbot, harness, in_loo
     async def broken_preview(*_args, **_kwargs):
         raise RuntimeError("kaboom-internal-detail")
 
-    monkeypatch.setattr(harness.bridge._ops, "preview", broken_preview)
+    monkeypatch.setattr(harness.session._ops, "preview", broken_preview)
     panel = preview_and_wait_for_error(qtbot, harness, in_loop, until)
     assert panel.error_title.text() == "Something unexpected went wrong"
     assert str(errorlog.log_path()) in panel.error_advice.text()

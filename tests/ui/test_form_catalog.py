@@ -225,7 +225,7 @@ def test_a_claim_drops_the_cached_catalog_so_stock_counts_are_fresh(harness, in_
     async def scenario():
         await until(lambda: w.form.catalog is not None)
         assert us_label(w.form.catalog).endswith(f"{before} left")
-        assert c.claim(DEMO_PROFILE_ID, w.form.base_url(), fields)
+        assert c.claim(c.plan_claim(DEMO_PROFILE_ID, w.form.base_url(), fields))
         await until(lambda: not c.busy)
         answers.clear()
         c.load_catalog(w.form.base_url())  # within the 15 s freshness window: answered from the cache before

@@ -514,19 +514,22 @@ def test_date_filter_starts_at_any_and_its_calendar_opens_on_this_month(qtbot, h
 
 def test_history_service_starts_work_only_on_the_running_loop(loop, tmp_path):
     """A task on a loop that is set but not running would take its steps in whatever Qt event
-    processing comes next, outside asyncio, owned by nobody: start() refuses it."""
+    processing comes next, outside asyncio, owned by nobody: the service (its task owner) binds to the
+    running loop, so it cannot be built before the loop runs."""
     journal = Journal(tmp_path / "journal.sqlite3")
-    service = HistoryService(journal)
     try:
         with pytest.raises(RuntimeError, match="running event loop"):
-            service.start(service.profiles())  # the refused coroutine is closed, not left unawaited
+            HistoryService(journal)
 
         async def scenario():
-            return await service.start(service.profiles())
+            service = HistoryService(journal)
+            try:
+                return await service.start(service.profiles())
+            finally:
+                await service.aclose()
 
         assert loop.run_until_complete(scenario()) == []
     finally:
-        loop.run_until_complete(service.aclose())
         journal.close()
 
 
@@ -534,7 +537,6 @@ def test_history_service_aclose_waits_for_a_read_still_running_in_its_thread(loo
     """Cancelling a task does not stop its worker thread: aclose() returns only once the read has
     ended, so the owner may close the journal right after."""
     journal = Journal(tmp_path / "journal.sqlite3")
-    service = HistoryService(journal)
     started, release, ended = threading.Event(), threading.Event(), threading.Event()
     real_count = journal.count
 
@@ -549,6 +551,7 @@ def test_history_service_aclose_waits_for_a_read_still_running_in_its_thread(loo
     journal.count = slow_count
 
     async def scenario():
+        service = HistoryService(journal)
         service.check_unresolved()
         await asyncio.to_thread(started.wait, 10)
         closing = asyncio.ensure_future(service.aclose())

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QLineEdit
 from moments_desktop.core import paths
 from moments_desktop.core.credentials import MEMORY_BACKEND_NAME
 from moments_desktop.core.profiles import DEMO_PROFILE_ID, DEMO_PROFILE_NAME, EMBEDDED_SANDBOX_URL, ProfileStore
+from moments_desktop.ui.bridge import SessionBridge
 from moments_desktop.ui.main_window import MainWindow
 
 pytestmark = pytest.mark.gui
@@ -328,33 +329,62 @@ def test_save_key_without_keyring_offers_memory(ui, create, monkeypatch, in_loop
     assert w.key_edit.text() == ""
 
 
-def test_last_profile_and_splitter_restored_by_new_window(qtbot, ui, create, monkeypatch):
+async def open_second_window(harness, until):
+    """A new window over the same Session (as at the next start), built inside the running loop."""
+    again = MainWindow(SessionBridge(harness.session))
+    again.show()
+    await until(lambda: again.windowHandle() is not None and again.windowHandle().isExposed())
+    return again
+
+
+async def close_second_window(again):
+    """Close it and await its tasks, leaving the Session open for the harness to close."""
+    again.history_service.shutdown()
+    again.bridge.shutdown()
+    await again.history_service.aclose()
+    await again.bridge.tasks.aclose()
+    again.hide()
+    again.deleteLater()
+
+
+def test_last_profile_and_splitter_restored_by_new_window(qtbot, ui, create, in_loop, until,
+                                                           keep_loop_after_last_window):
     harness, dialogs = ui
     w = harness.window
     profile_id = create("Remembered")
     w.splitter.setSizes([300, 800])
     sizes = w.splitter.sizes()
-    w.close()
+    size = w.size()
 
-    again = MainWindow(harness.bridge)
-    qtbot.addWidget(again)
-    assert again.current_profile_id() == profile_id
-    assert again.profile_combo.currentText() == "Remembered"
-    again.resize(w.size())
-    again.show()
-    qtbot.waitExposed(again)
-    assert again.splitter.sizes() == sizes
+    async def scenario():
+        w.close()
+        again = await open_second_window(harness, until)
+        try:
+            assert again.current_profile_id() == profile_id
+            assert again.profile_combo.currentText() == "Remembered"
+            again.resize(size)
+            await until(lambda: again.splitter.sizes() == sizes)
+        finally:
+            await close_second_window(again)
+
+    in_loop(scenario)
 
 
-def test_missing_last_profile_falls_back_to_demo(qtbot, ui, create):
+def test_missing_last_profile_falls_back_to_demo(qtbot, ui, create, in_loop, until, keep_loop_after_last_window):
     harness, dialogs = ui
     w = harness.window
     profile_id = create("Gone soon")
-    w.close()
-    harness.profiles.delete(profile_id)
-    again = MainWindow(harness.bridge)
-    qtbot.addWidget(again)
-    assert again.current_profile_id() == DEMO_PROFILE_ID
+
+    async def scenario():
+        w.close()
+        harness.profiles.delete(profile_id)
+        again = await open_second_window(harness, until)
+        try:
+            assert again.current_profile_id() == DEMO_PROFILE_ID
+        finally:
+            await close_second_window(again)
+
+    in_loop(scenario)
 
 
 def test_delete_without_keyring_asks_again_and_warns(ui, create, monkeypatch, in_loop, until):
