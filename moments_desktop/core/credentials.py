@@ -19,13 +19,10 @@ import keyring
 import keyring.errors
 
 from .errors import MomentsError, ValidationError
-from .profiles import DEMO_PROFILE_ID
 from .request import is_sendable_key
 
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
-
-    from .profiles import Profile, ProfileStore
 
 SERVICE = "moments-desktop"
 MEMORY_BACKEND_NAME = "Memory only (this session; keys are forgotten when the app closes)"
@@ -234,51 +231,8 @@ class CredentialStore:
         return found
 
 
-def delete_profile(profiles: ProfileStore, credentials: CredentialStore, profile_id: str,
-                   *, even_if_key_remains: bool = False) -> str | None:
-    """Delete a profile together with its API key.
-
-    The key goes first: if the keychain is unavailable the profile is kept (and
-    KeyringUnavailableError raised) unless even_if_key_remains, in which case the profile
-    is deleted and a warning for the user is returned.
-    """
-    profiles.get(profile_id)  # ProfileNotFoundError before touching the keychain
-    if profile_id == DEMO_PROFILE_ID:
-        profiles.delete(profile_id)  # raises ProfileError: built in
-    warning = None
-    try:
-        credentials.delete_key(profile_id)
-    except KeyringUnavailableError as exc:
-        if not even_if_key_remains:
-            raise
-        warning = key_left_behind_warning(credentials, profile_id, exc)
-    profiles.delete(profile_id)
-    return warning
-
-
 def key_left_behind_warning(credentials: CredentialStore, profile_id: str, exc: KeyringUnavailableError) -> str:
     """What to tell the user when a profile was deleted but its key stayed in the keychain."""
     return (f"The profile was deleted, but its API key could not be removed from the keychain "
             f"({exc.detail}). It is stored under service “{credentials.service}”, "
             f"account “{profile_id}”.")
-
-
-def duplicate_profile(profiles: ProfileStore, credentials: CredentialStore, profile_id: str,
-                      new_name: str | None = None, *, copy_key: bool = True) -> tuple[Profile, str | None]:
-    """Duplicate a profile and (by default) copy its key to the new id: (the copy, a warning or None).
-
-    When the keychain fails the copy is kept without a key and the warning says so: the copy
-    itself is what was asked for, and the key can be entered again.
-    """
-    source = profiles.get(profile_id)
-    copy = profiles.duplicate(profile_id, new_name)
-    if not copy_key or source.uses_embedded_sandbox:  # the embedded sandbox's key is never in the keychain
-        return copy, None
-    try:
-        key = credentials.get_key(profile_id)
-        if key is not None:
-            credentials.set_key(copy.id, key)
-    except KeyringUnavailableError as exc:
-        return copy, (f"“{copy.name}” was created without the API key: {exc.title.lower()}. "
-                      "Enter the key for the copy.")
-    return copy, None
