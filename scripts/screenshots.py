@@ -43,7 +43,7 @@ async def shoot(window, out: Path) -> None:
 
     window.preview()
     panel = window.preview_panel
-    await until(lambda: not window.controller.busy and panel.currentWidget() is panel.card_page)
+    await until(lambda: not window.bridge.busy and panel.currentWidget() is panel.card_page)
     await until(lambda: window.preview_panel.image_label.pixmap() is not None
                 and not window.preview_panel.image_label.pixmap().isNull())
     await settle()
@@ -55,7 +55,7 @@ async def shoot(window, out: Path) -> None:
     await settle()
     dialog.grab().save(str(out / "claim-confirm.png"))
     dialog.confirm_button.click()
-    await until(lambda: not window.controller.busy and window.preview_panel.claim_banner.isVisible())
+    await until(lambda: not window.bridge.busy and window.preview_panel.claim_banner.isVisible())
     await settle()
     window.grab().save(str(out / "claim-success.png"))
 
@@ -76,18 +76,25 @@ def main() -> int:
     import qasync
     from PySide6.QtWidgets import QApplication
 
-    from moments_desktop.app import DesktopSession
+    from moments_desktop.app import DesktopApp
 
     app = QApplication.instance() or QApplication(["moments-desktop"])
     app.setQuitOnLastWindowClosed(False)
-    session = DesktopSession()
-    window = session.open_window()
+    desktop = DesktopApp()
+    desktop.start_sandbox()
+
+    async def run() -> None:
+        window = desktop.open_window()  # inside the running loop, as the app does
+        try:
+            await shoot(window, out)
+        finally:
+            await desktop.aclose()
+
     try:
         with asyncio.Runner(loop_factory=qasync.QEventLoop) as runner:
-            runner.run(shoot(window, out))
-            runner.get_loop().run_until_complete(window.controller.aclose())
+            runner.run(run())
     finally:
-        session.stop_sandbox()
+        desktop.stop_sandbox()
     print(f"screenshots written to {out}")
     return 0
 

@@ -1,1 +1,2 @@
-"""Qt widgets. Thin: they call controllers and render results; no sockets, files or keyring here."""
+"""Qt widgets. Thin: they call the SessionBridge (bridge.py) and render what it emits; no sockets, files,
+keyring or business rules here (those are core/session.py's)."""

@@ -120,7 +120,7 @@ class HistoryService(QObject):
             self.unresolved_changed.emit(count)
 
     def notify_changed(self) -> None:
-        """New or changed journal rows (the controller's journal_changed lands here)."""
+        """New or changed journal rows (the bridge's journal_changed lands here)."""
         if self._closed:
             return
         self.changed.emit()

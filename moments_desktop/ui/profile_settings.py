@@ -2,7 +2,7 @@
 
 These decide how strong the claim confirmation is and what it shows, so they get a dialog of
 their own instead of sitting among the request fields: changing them is rare and deliberate.
-The dialog only collects values; the controller writes them (off the UI thread).
+The dialog only collects values; the Session writes them (off the UI thread, through the bridge).
 """
 
 from __future__ import annotations
