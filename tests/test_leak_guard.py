@@ -143,7 +143,7 @@ def guarded_suite(pytester, monkeypatch):
 
 
 def test_each_leak_fails_the_test_that_leaked_and_only_it(guarded_suite):
-    result = guarded_suite.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly", timeout=180)
+    result = guarded_suite.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly", "-p", "no:anyio", timeout=180)
     output = result.stdout.str()
     errors = teardown_errors(output)
     assert sorted(errors) == sorted(EXPECTED), output
