@@ -29,6 +29,7 @@ from moments_desktop.core.credentials import CredentialStore
 from moments_desktop.core.http import make_client
 from moments_desktop.core.journal import Journal
 from moments_desktop.core.profiles import ProfileStore
+from moments_desktop.core.render import Renderer
 from moments_desktop.core.session import EmbeddedSandbox, Session
 from moments_desktop.ui.bridge import SessionBridge
 from moments_desktop.ui.main_window import MainWindow
@@ -147,14 +148,14 @@ def make_harness(qapp, qtbot, loop, in_loop, until, tmp_path, sandbox):
     outside the loop, before this fixture's teardown."""
     built: list[Harness] = []
 
-    def make(**client_options) -> Harness:
+    def make(renderer: Renderer | None = None, **client_options) -> Harness:
         assert not built, "one window per test"
         profiles = ProfileStore(tmp_path / "profiles.json")
         credentials = CredentialStore(MemoryKeyring())
         journal = Journal(tmp_path / "journal.sqlite3")
         http = make_client()
         session = Session(profiles, credentials, journal, http, client=MomentsClient(http, **client_options),
-                          sandbox=EmbeddedSandbox(sandbox.base_url, sandbox.demo_key))
+                          sandbox=EmbeddedSandbox(sandbox.base_url, sandbox.demo_key), renderer=renderer)
 
         async def build() -> Harness:
             bridge = SessionBridge(session)
