@@ -38,6 +38,12 @@ def mask_text(value: str, keep: int = 2) -> str:
     return value[:keep] + MASK_CHAR * (len(value) - keep)
 
 
+def _section(title: str, width: int = 60) -> str:
+    """'── Request ─────…': a rule with the section's name, ``width`` characters long."""
+    head = f"{RULE * 2} {title} "
+    return head + RULE * (width - len(head))
+
+
 @dataclass(frozen=True)
 class ExchangeRecord:
     """One call as the views show it, whether it comes from a live Exchange or a journal row."""
@@ -156,9 +162,9 @@ class Renderer:
 
     def exchange(self, record: ExchangeRecord) -> str:
         """The whole exchange as text: the request as sent (key redacted by core), then the answer."""
-        lines = [f"{record.method} {self.url(record.url) or '(no URL)'}"]
+        lines = [_section("Request"), f"{record.method} {self.url(record.url) or '(no URL)'}"]
         lines += self.headers(record.request_headers)
-        lines += ["", self.body(record.request_body), "", RULE * 60]
+        lines += ["", self.body(record.request_body), "", _section("Response")]
         if record.status is None:
             lines.append("No response" + (f" ({record.error_message})" if record.error_message else ""))
         else:

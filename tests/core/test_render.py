@@ -64,7 +64,8 @@ def test_a_key_is_never_rendered():
 
 def test_exchange_text_has_request_and_answer_and_no_key():
     text = PLAIN.exchange(record_of_exchange(exchange()))
-    assert text.startswith("POST https://api.example.com/prod/GetReward\n")
+    assert text.startswith("\u2500\u2500 Request \u2500")
+    assert "\nPOST https://api.example.com/prod/GetReward\n" in text and "\u2500\u2500 Response \u2500" in text
     assert "x-api-key: [redacted]" in text and "secret-key-123" not in text
     assert '"campaignId": "DEMOCAMP1"' in text and "HTTP 200" in text and "Duration: 42 ms" in text
     assert "https://redeem.example.com/r/ABC123XYZ" in text
