@@ -7,7 +7,7 @@ seconds, so nothing here touches SQLite on the UI thread. Widgets await these me
 
 from __future__ import annotations
 
-import functools
+import asyncio
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path

@@ -1,5 +1,3 @@
-from decimal import Decimal
-
 import keyring
 import keyring.backends.fail
 import keyring.backends.null
@@ -14,11 +12,9 @@ from moments_desktop.core.credentials import (
     CredentialStore,
     KeyringLockedError,
     KeyringUnavailableError,
-    delete_profile,
-    duplicate_profile,
 )
 from moments_desktop.core.errors import MomentsError, ValidationError
-from moments_desktop.core.profiles import DEMO_PROFILE_ID, Profile, ProfileError, ProfileStore
+from moments_desktop.core.profiles import Profile, ProfileStore
 
 
 class RaisingKeyring(KeyringBackend):
@@ -128,45 +124,7 @@ def test_rename_keeps_key(creds):
     assert creds.get_key(profiles.find_by_name("B").id) == "kA"
 
 
-def test_delete_profile_removes_key(creds, backend):
-    profiles = ProfileStore()
-    p = profiles.add(Profile(name="A", base_url="https://x.example", appId="A", momentId="M",
-                             campaignId="C", rewardGroupId="US", cost_per_action=Decimal(1)))
-    creds.set_key(p.id, "kA")
-    assert delete_profile(profiles, creds, p.id) is None
-    assert p.id not in profiles and backend.store == {}
-    with pytest.raises(ProfileError):
-        delete_profile(profiles, creds, DEMO_PROFILE_ID)
-
-
-def test_delete_profile_when_keychain_fails(backend):
-    profiles = ProfileStore()
-    p = profiles.add(Profile(name="A", base_url="https://x.example", appId="A", momentId="M",
-                             campaignId="C", rewardGroupId="US"))
-    broken = CredentialStore(keyring.backends.fail.Keyring())
-    with pytest.raises(KeyringUnavailableError):
-        delete_profile(profiles, broken, p.id)
-    assert p.id in profiles  # kept: the user decides
-    warning = delete_profile(profiles, broken, p.id, even_if_key_remains=True)
-    assert p.id not in profiles and p.id in warning
-
-
-def test_duplicate_profile_copies_key(creds):
-    profiles = ProfileStore()
-    p = profiles.add(Profile(name="A", base_url="https://x.example", appId="A", momentId="M",
-                             campaignId="C", rewardGroupId="US"))
-    creds.set_key(p.id, "kA")
-    copy, warning = duplicate_profile(profiles, creds, p.id)
-    assert creds.get_key(copy.id) == "kA" and warning is None
-
-
-def test_duplicate_profile_when_keychain_fails_keeps_the_copy_without_a_key(backend):
-    profiles = ProfileStore()
-    p = profiles.add(Profile(name="A", base_url="https://x.example", appId="A", momentId="M",
-                             campaignId="C", rewardGroupId="US"))
-    copy, warning = duplicate_profile(profiles, CredentialStore(keyring.backends.fail.Keyring()), p.id)
-    assert copy.id in profiles and copy.id != p.id
-    assert warning.startswith(f"“{copy.name}” was created without the API key")
+# Deleting and duplicating a profile with its key are Session use cases: tests/core/test_session.py.
 
 
 def test_keys_never_written_to_files(creds, tmp_path):
