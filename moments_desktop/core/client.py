@@ -298,7 +298,7 @@ class MomentsClient:
     def _error_fields(text: str) -> tuple[str | None, str | None]:
         try:
             data = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON; or nested too deep for the decoder ("[[[[…")
             return None, None
         if not isinstance(data, dict):
             return None, None
