@@ -48,6 +48,7 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
         "tests/core/test_rate_limiter.py",
         "tests/core/test_client_money_path.py",
         "tests/core/test_client_limits.py",
+        "tests/core/test_client_retries.py",
     )),
     "request": ("moments_desktop/core/request.py", (
         "tests/core/test_request_and_parsing.py",
