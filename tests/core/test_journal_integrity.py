@@ -355,3 +355,155 @@ def test_only_pending_rows_are_recovered_and_nothing_is_deleted(tmp_path):
         assert second.count(JournalFilter()) == 3  # the default filter hides nothing, resolved or not
         second.resolve(pending, "ledger: consumed")
         assert second.count() == 3 and second.unresolved() == []
+
+
+# --- the file, the connection and its threads ------------------------------------------------------------------
+
+
+def test_a_journal_in_a_folder_that_does_not_exist_yet(tmp_path):
+    with Journal(tmp_path / "new" / "deeper" / "journal.sqlite3") as j:
+        assert j.count() == 0 and j.path.is_file()
+
+
+def test_a_journal_is_used_from_other_threads(journal):
+    # Operations writes off the event loop's thread (asyncio.to_thread): the connection must allow it.
+    import threading
+
+    errors = []
+
+    def write():
+        try:
+            _record(journal, error_message="from a worker")
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    worker = threading.Thread(target=write)
+    worker.start()
+    worker.join()
+    assert errors == [] and [e.error_message for e in journal.query()] == ["from a worker"]
+
+
+def test_a_closed_journal_refuses_to_write(tmp_path):
+    with Journal(tmp_path / "j.sqlite3") as j:
+        pass
+    with pytest.raises(JournalError):
+        _record(j)
+    k = Journal(tmp_path / "k.sqlite3")
+    k.close()
+    with pytest.raises(JournalError):
+        k.begin_intent("p1", "Demo", "GetReward", URL, {}, BODY)
+
+
+def test_a_write_sqlite_refuses_is_a_journal_error(journal):
+    with pytest.raises(JournalError):
+        _record(journal, status={"not": "a number"})
+    assert journal.count() == 0
+
+
+def test_search_uses_the_full_text_index_when_sqlite_has_one(journal):
+    if sqlite3.sqlite_version_info < (3, 34):
+        pytest.skip("the trigram tokenizer needs SQLite 3.34")
+    assert journal.fts is True
+
+
+# --- what a row keeps ------------------------------------------------------------------------------------------
+
+
+def test_the_summary_names_the_call_its_status_outcome_and_reward_url(journal):
+    entry = journal.get(_record(journal, endpoint="GetReward", reward_url="https://r/abc"))
+    assert entry.summary == "GetReward DEMO1/GAME_COMPLETE/Android/DEMOCAMP1/US 200 success https://r/abc"
+    bare = journal.get(_record(journal, body="not an object", status=None, outcome="not_sent"))
+    assert bare.summary == "GetRewardInfo - not_sent"
+
+
+def test_request_bodies_keep_their_field_order_and_their_text(journal):
+    body = {"rewardGroupId": "US", "appId": "DEMO1", "momentId": "NIVEAU_TERMINÉ"}
+    entry_id = _record(journal, body=body)
+    assert list(journal.get(entry_id).request_body) == ["rewardGroupId", "appId", "momentId"]
+    assert "NIVEAU_TERMINÉ" in _raw(journal, entry_id)["request_body"]  # UTF-8, not \\u escapes...
+    assert journal.count({"text": "TERMINÉ"}) == 1  # ...so search finds it
+
+
+def test_a_body_that_is_not_json_is_kept_as_text(journal):
+    entry = journal.get(_record(journal, body="appId=DEMO1&momentId=GAME_COMPLETE", response_body=b'{"bytes": 1}'))
+    assert entry.request_body == "appId=DEMO1&momentId=GAME_COMPLETE"
+    assert entry.response_body == '{"bytes": 1}'  # bytes are decoded, not stored as b'...'
+
+
+def test_missing_headers_read_as_empty(journal):
+    entry_id = _record(journal)
+    with sqlite3.connect(journal.path) as conn:
+        conn.execute("UPDATE exchanges SET request_headers=NULL, response_headers=NULL, request_body=NULL "
+                     "WHERE id=?", (entry_id,))
+    conn.close()
+    entry = journal.get(entry_id)
+    assert (entry.request_headers, entry.response_headers, entry.request_body) == ({}, {}, None)
+
+
+def test_record_exchange_takes_the_reward_url_given_or_the_exchanges_own(journal):
+    class Answered:
+        endpoint = "GetReward"
+        url = URL
+        request_headers = {"x-api-key": KEY}
+        request_body = BODY
+        started_at = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+        duration_ms = 3.0
+        status = 200
+        response_headers = {}
+        response_body = "{}"
+        outcome = "success"
+        error_message = None
+        reward_url = "https://r/own"
+
+    assert journal.get(journal.record_exchange(Answered())).reward_url == "https://r/own"
+    given = journal.get(journal.record_exchange(Answered(), reward_url="https://r/given"))
+    assert given.reward_url == "https://r/given"
+
+
+def test_record_many_of_nothing_records_nothing(journal):
+    assert journal.record_many([]) == 0 and journal.count() == 0
+
+
+# --- reading ---------------------------------------------------------------------------------------------------
+
+
+def test_two_character_search_finds_rows(hourly):
+    _record(hourly, error_message="only US")
+    assert hourly.count({"text": "US"}) == 1  # below the trigram index's three characters: LIKE
+
+
+def test_query_pages_default_to_the_newest_hundred(hourly):
+    hourly.record_many([dict(endpoint="GetRewardInfo", outcome="error") for _ in range(100)])
+    page = hourly.query()
+    assert len(page) == 100 and page == hourly.query(None, 0, 100)
+    assert len(hourly.query(None, 100)) == 48
+
+
+def test_query_clamps_negative_offsets_and_limits(hourly):
+    assert hourly.query(None, 0, 0) == [] and hourly.query(None, 0, -5) == []
+    assert [e.id for e in hourly.query(None, -5, 3)] == [e.id for e in hourly.query(None, 0, 3)]
+
+
+def test_the_unresolved_list_shows_at_most_a_thousand(journal):
+    journal.record_many([dict(endpoint="GetReward", outcome="unknown", error_message=f"u{i}") for i in range(1001)])
+    unresolved = journal.unresolved()
+    assert len(unresolved) == 1000 and unresolved[0].error_message == "u1000"
+
+
+def test_profiles_are_sorted_by_name_then_id_and_a_nameless_one_by_its_id(journal):
+    _record(journal, profile_id="p9", profile_name="Same")
+    _record(journal, profile_id="p1", profile_name="Zed")
+    _record(journal, profile_id="p2", profile_name="alpha")
+    _record(journal, profile_id="p8", profile_name="Same")
+    _record(journal, profile_id="m0", profile_name=None)
+    assert journal.profiles() == [("p2", "alpha"), ("m0", "m0"), ("p8", "Same"), ("p9", "Same"), ("p1", "Zed")]
+
+
+def test_exports_keep_non_ascii_text_as_it_is(journal, tmp_path):
+    _record(journal, headers={"x-note": "café"}, response_headers={"x-where": "Zürich"},
+            body={**BODY, "momentId": "NIVEAU_TERMINÉ"})
+    journal.export_json(tmp_path / "out.json")
+    journal.export_csv(tmp_path / "out.csv")
+    for name, encoding in (("out.json", "utf-8"), ("out.csv", "utf-8-sig")):
+        text = (tmp_path / name).read_text(encoding=encoding)
+        assert "café" in text and "Zürich" in text and "NIVEAU_TERMINÉ" in text, name
