@@ -2,6 +2,7 @@
 unknown", error bodies that are not a JSON object, what actually goes out on the wire, and the
 details an exchange keeps (messages, statuses, redirects, timestamps, durations)."""
 
+import asyncio
 import json
 import socket
 
@@ -342,3 +343,45 @@ def test_a_request_refused_before_sending_has_no_duration(sandbox):
     result = claim(sandbox, demo_request(sandbox, appId=""), clock=StepClock())
     assert result.outcome is Outcome.NOT_SENT and result.exchange.duration_ms is None
     assert result.exchange.status is None
+
+
+# --- transport failures say what happened -------------------------------------------------------------
+
+
+def test_a_claim_that_timed_out_says_so(sandbox):
+    sandbox.admin.add_fault("GetReward", "latency", seconds=3, times=1)
+    result = claim(sandbox, live_request(sandbox), timeout=default_timeout(read=0.3))
+    assert result.outcome is Outcome.UNKNOWN and type(result.error) is errors.OutcomeUnknownError
+    assert "the server did not answer in time" in result.error.message
+
+
+def test_a_claim_whose_connection_dropped_says_so(sandbox):
+    sandbox.admin.add_fault("GetReward", "drop_after_read", times=1)
+    result = claim(sandbox, live_request(sandbox))
+    assert result.outcome is Outcome.UNKNOWN and type(result.error) is errors.OutcomeUnknownError
+    assert "the connection closed before a complete answer arrived" in result.error.message
+
+
+def test_a_dropped_preview_keeps_the_transports_words(sandbox):
+    sandbox.admin.add_fault("GetRewardInfo", "drop_after_read", times=1)
+    result = info(sandbox)
+    assert type(result.error) is errors.ConnectionDroppedError
+    assert "disconnected" in result.error.detail.lower()  # httpx's own description, not just a class name
+
+
+def test_an_unreachable_endpoint_keeps_the_transports_words(sandbox):
+    result = claim(sandbox, demo_request(sandbox, base_url=f"http://127.0.0.1:{_unused_port()}"))
+    assert type(result.error) is errors.NotSentError
+    assert result.error.detail and result.error.detail != "ConnectError"
+
+
+def test_an_async_before_send_is_awaited_before_the_claim_goes_out(sandbox):
+    seen = []
+
+    async def journal_the_intent(exchange):
+        await asyncio.sleep(0)  # a real await: the journal writes on a worker thread
+        seen.append((exchange.url, len(sandbox.admin.ledger())))  # nothing has reached the server yet
+
+    result = claim(sandbox, live_request(sandbox), before_send=journal_the_intent)
+    assert result.ok and seen == [(f"{sandbox.base_url}/GetReward", 0)]
+    assert len(sandbox.admin.ledger()) == 1

@@ -507,3 +507,88 @@ def test_exports_keep_non_ascii_text_as_it_is(journal, tmp_path):
     for name, encoding in (("out.json", "utf-8"), ("out.csv", "utf-8-sig")):
         text = (tmp_path / name).read_text(encoding=encoding)
         assert "café" in text and "Zürich" in text and "NIVEAU_TERMINÉ" in text, name
+
+
+# --- more edges: liveness, enums, one-shot iterables, bulk imports ----------------------------------------------
+
+
+def test_liveness_of_processes():
+    assert journal_module._pid_alive(os.getpid()) is True
+    assert journal_module._pid_alive(_dead_pid()) is False
+
+
+def test_an_unexpected_os_error_counts_as_gone(monkeypatch):
+    # The safe side: an intent nobody can be shown to wait for is recovered, and the user asked.
+    def fail(pid, sig):
+        raise OSError(22, "Invalid argument")
+
+    monkeypatch.setattr(journal_module.os, "kill", fail)
+    assert journal_module._pid_alive(4321) is False
+
+
+def test_three_character_search_folds_case_beyond_ascii(journal):
+    if not journal.fts:
+        pytest.skip("needs the full-text index")
+    _record(journal, error_message="une crème brûlée")
+    assert journal.count({"text": "ÈME"}) == 1 and journal.count({"text": "BRÛLÉE"}) == 1
+
+
+def test_any_enum_may_name_the_endpoint_and_outcome(journal):
+    from enum import Enum
+
+    class Call(Enum):
+        CLAIM = "GetReward"
+
+    class Result(Enum):
+        FAILED = "error"
+        WAITING = "pending"
+
+    entry = journal.get(journal.record(endpoint=Call.CLAIM, url=URL, outcome=Result.FAILED))
+    assert (entry.endpoint, entry.outcome) == ("GetReward", "error") and entry.summary == "GetReward - error"
+    intent = journal.begin_intent("p1", "Demo", Call.CLAIM, URL, {}, BODY)
+    with pytest.raises(ValueError):
+        journal.complete(intent, None, None, None, None, Result.WAITING)
+    assert journal.complete(intent, 500, {}, "", 1.0, Result.FAILED).outcome == "error"
+
+
+def test_secrets_given_as_a_one_shot_iterable_are_scrubbed_from_every_field(journal):
+    entry_id = journal.record(endpoint="GetReward", url=f"{URL}?k={KEY}", headers={"x-trace": KEY},
+                              body={"echo": KEY}, response_headers={"x-echo": KEY}, response_body=KEY,
+                              outcome="error", error_message=KEY, secrets=(s for s in [KEY]))
+    assert not any(KEY in str(v) for v in _raw(journal, entry_id).values())
+    intent = journal.begin_intent("p1", "Demo", "GetReward", URL, {}, BODY, secrets=iter([KEY]))
+    journal.complete(intent, 403, {"x-echo": KEY}, KEY, 1.0, "error", KEY, secrets=iter([KEY]))
+    assert not any(KEY in str(v) for v in _raw(journal, intent).values())
+
+
+def test_record_many_of_one_row(journal):
+    assert journal.record_many([dict(endpoint="GetRewardInfo", outcome="success", error_message="lonely")]) == 1
+    assert [e.error_message for e in journal.query({"text": "lonely"})] == ["lonely"]
+
+
+def _check_search_index(path):
+    """FTS5's own integrity check: raises if the index and the table disagree."""
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("INSERT INTO exchanges_fts(exchanges_fts, rank) VALUES ('integrity-check', 1)")
+    finally:
+        conn.close()
+
+
+def test_a_bulk_import_leaves_a_consistent_search_index(tmp_path):
+    # Indexing a bulk import twice (by the insert trigger and by the batch) corrupts the index:
+    # FTS5's own integrity check compares it with the table.
+    path = tmp_path / "j.sqlite3"
+    with Journal(path) as first:
+        if not first.fts:
+            pytest.skip("needs the full-text index")
+        rows = [dict(endpoint="GetReward", outcome="success") for _ in range(1100)]
+        rows[500] = dict(endpoint="GetReward", outcome="pending", error_message="before-restart-xyz")
+        first.record_many(rows)
+        _check_search_index(path)
+        assert first.count({"text": "before-restart-xyz"}) == 1
+    with Journal(path, recover=True) as second:
+        [recovered] = second.recovered
+        assert second.count({"text": "before-restart-xyz"}) == 0  # the recovered row's old text is gone
+        assert [e.id for e in second.query({"text": "A reward may have been consumed"})] == [recovered.id]
+        _check_search_index(path)
