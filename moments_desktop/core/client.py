@@ -44,6 +44,10 @@ REWARD_UNKNOWN_STATUSES = frozenset({502, 504})
 MAX_RETRY_AFTER = 10.0
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 def default_timeout(connect: float = 5.0, read: float = 15.0) -> httpx.Timeout:
     return httpx.Timeout(connect=connect, read=read, write=read, pool=connect)
 
@@ -109,7 +113,11 @@ class MomentsClient:
         info_retries: int = 2,
         retry_backoff: float = 0.5,
         sleep=asyncio.sleep,
+        clock: Callable[[], float] = time.perf_counter,
+        now: Callable[[], datetime] = _utc_now,
     ):
+        """`sleep` waits between preview retries; `clock` (seconds, monotonic) times each call and `now`
+        (aware UTC) stamps it and dates a Retry-After: tests pass fakes, the app the defaults."""
         self._http = http
         self._limiter = limiter or RateLimiter()
         self._timeout = timeout or default_timeout()
@@ -117,6 +125,8 @@ class MomentsClient:
         self._info_retries = info_retries
         self._backoff = retry_backoff
         self._sleep = sleep
+        self._clock = clock
+        self._now = now
 
     # --- public ---------------------------------------------------------------
 
@@ -188,8 +198,8 @@ class MomentsClient:
             if inspect.isawaitable(maybe):
                 await maybe
 
-        exchange.started_at = datetime.now(UTC)
-        t0 = time.perf_counter()
+        exchange.started_at = self._now()
+        t0 = self._clock()
         body = json.dumps(exchange.request_body, ensure_ascii=False).encode()
         try:
             async with self._http.stream("POST", exchange.url, content=body, headers=headers,
@@ -198,13 +208,13 @@ class MomentsClient:
                 exchange.response_headers = dict(response.headers)
                 raw = await self._read_capped(response, exchange)
         except errors.ResponseTooLargeError as exc:
-            exchange.duration_ms = (time.perf_counter() - t0) * 1000
+            exchange.duration_ms = (self._clock() - t0) * 1000
             outcome = Outcome.UNKNOWN if endpoint.billed else Outcome.ERROR
             return self._finish(exchange, outcome, exc)
         except httpx.HTTPError as exc:
-            exchange.duration_ms = (time.perf_counter() - t0) * 1000
+            exchange.duration_ms = (self._clock() - t0) * 1000
             return self._transport_failure(exchange, exc)
-        exchange.duration_ms = (time.perf_counter() - t0) * 1000
+        exchange.duration_ms = (self._clock() - t0) * 1000
         exchange.response_body = raw.decode("utf-8", errors="replace")
         return self._interpret(exchange)
 
@@ -269,7 +279,7 @@ class MomentsClient:
                 err = errors.ForbiddenError(message or "", status=status, notification_text=notification)
         elif status == 429:
             err = errors.ThrottledError(message or "", status=status,
-                                        retry_after=_retry_after(exchange.response_headers))
+                                        retry_after=_retry_after(exchange.response_headers, self._now()))
         elif status >= 500:
             err = errors.ServerError(f"HTTP {status}" + (f", {message}" if message else ""), status=status,
                                      notification_text=notification)
@@ -289,7 +299,7 @@ class MomentsClient:
     def _error_fields(text: str) -> tuple[str | None, str | None]:
         try:
             data = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON; or nested too deep for the decoder ("[[[[…")
             return None, None
         if not isinstance(data, dict):
             return None, None
@@ -305,7 +315,7 @@ class MomentsClient:
         return CallResult(exchange=exchange, reward=reward, error=error)
 
 
-def _retry_after(headers: dict[str, str]) -> float | None:
+def _retry_after(headers: dict[str, str], now: datetime) -> float | None:
     value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
     if value is None:
         return None
@@ -313,6 +323,6 @@ def _retry_after(headers: dict[str, str]) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         try:
-            return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
+            return max(0.0, (parsedate_to_datetime(value) - now).total_seconds())
         except (TypeError, ValueError):
             return None

@@ -200,13 +200,13 @@ class _Sandbox:
     def _deliver(self, result: Result, fault: Fault | None) -> Any:
         body = _json_bytes(result.payload)
         kind = fault.kind if fault else None
-        if kind is None or (kind == F.STATUS and not fault.params.get("consume")):
+        if kind is None:
             return json_response(result.payload, result.status, result.headers)
         params = fault.params
-        if kind == F.STATUS:  # consume=true: the backend did its work, then the gateway failed
-            return json_response(
-                params.get("body", {"message": _phrase(fault)}), params["status"], params.get("headers")
-            )
+        if kind == F.STATUS:
+            # Without consume the backend never saw the request; with it, it did its work and
+            # then the gateway failed. Either way the client gets the fault's answer.
+            return status_response(fault)
         if kind == F.LATENCY:
             return Delayed(
                 params["seconds"], json_response(result.payload, result.status, result.headers), self.stopping
@@ -228,7 +228,7 @@ class _Sandbox:
                 self.stopping,
             )
         if kind == F.OVERSIZED:
-            return F.oversized_json(result.payload, params["bytes"], result.status)
+            return F.oversized_json(result.payload, params["bytes"], result.status, params.get("framing", "length"))
         raise AssertionError(f"unhandled fault kind {kind}")  # pragma: no cover
 
     # --- images and the redemption page ---------------------------------------------------
@@ -252,9 +252,7 @@ class _Sandbox:
                 params["seconds"], Response(data, media_type=ctype, headers=headers), self.stopping
             )
         if kind == F.STATUS:
-            return json_response(
-                params.get("body", {"message": _phrase(fault)}), params["status"], params.get("headers")
-            )
+            return status_response(fault)
         if kind == F.MALFORMED:
             return Response(F.corrupt_image(data), media_type=ctype, headers=headers)
         if kind == F.TRUNCATED:
@@ -264,7 +262,7 @@ class _Sandbox:
                 200, ctype, data, params["seconds"], params["chunk_bytes"], stopping=self.stopping
             )
         if kind == F.OVERSIZED:
-            return F.oversized_image(data, ctype, params["bytes"])
+            return F.oversized_image(data, ctype, params["bytes"], params.get("framing", "length"))
         if kind == F.WRONG_TYPE:
             return HTMLResponse(F.WRONG_TYPE_BODY)
         raise AssertionError(f"unhandled fault kind {kind}")  # pragma: no cover
@@ -429,6 +427,20 @@ def _raw_for_ledger(raw: bytes) -> Any:
         return data
     text = raw.decode("utf-8", errors="replace")
     return text if len(text) <= 4096 else text[:4096] + "…"
+
+
+def status_response(fault: Fault) -> Response:
+    """A ``status`` fault's answer: its ``body`` as JSON (default ``{"message": <reason>}``) or its raw
+    ``text`` (an HTML gateway page, plain text), with its ``headers`` (Retry-After, Location, ...)."""
+    params = fault.params
+    if "text" in params:
+        return Response(
+            params["text"].encode("utf-8"),
+            status_code=params["status"],
+            headers=params.get("headers"),
+            media_type=params.get("content_type", F.DEFAULT_TEXT_TYPE),
+        )
+    return json_response(params.get("body", {"message": _phrase(fault)}), params["status"], params.get("headers"))
 
 
 def _phrase(fault: Fault) -> str:

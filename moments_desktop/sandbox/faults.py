@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,18 +47,30 @@ KINDS = (
 DEFAULT_OVERSIZED_BYTES = 5 * 1024 * 1024
 MAX_OVERSIZED_BYTES = 512 * 1024 * 1024
 MAX_SECONDS = 600.0
+# How an oversized body is framed on the wire:
+# - length: an exact Content-Length (the client can refuse before reading);
+# - chunked: no Content-Length at all (the client only finds out by counting);
+# - gzip: Content-Encoding gzip with the Content-Length of the compressed bytes, which
+#   understates the decoded size a thousandfold (a "zip bomb").
+FRAMINGS = ("length", "chunked", "gzip")
+# A `status` fault's raw `text` body (a gateway's HTML page, plain text) is sent as this
+# content type unless `content_type` says otherwise.
+DEFAULT_TEXT_TYPE = "text/html; charset=utf-8"
 
 # kind -> {param: (validator, default)}; a default of None means "optional, no default".
 _Number = "number"
 _Int = "int"
 _Bool = "bool"
 _Json = "json"
+_Text = "text"
 _Headers = "headers"
 _PARAMS: dict[str, dict[str, tuple[str, Any]]] = {
     LATENCY: {"seconds": (_Number, 2.0)},
     STATUS: {
         "status": (_Int, None),
         "body": (_Json, None),
+        "text": (_Text, None),
+        "content_type": (_Text, None),
         "headers": (_Headers, None),
         "consume": (_Bool, False),
     },
@@ -66,7 +79,7 @@ _PARAMS: dict[str, dict[str, tuple[str, Any]]] = {
     DROP_BEFORE_READ: {},
     DROP_AFTER_READ: {},
     SLOW_DRIP: {"seconds": (_Number, 3.0), "chunk_bytes": (_Int, 4)},
-    OVERSIZED: {"bytes": (_Int, DEFAULT_OVERSIZED_BYTES)},
+    OVERSIZED: {"bytes": (_Int, DEFAULT_OVERSIZED_BYTES), "framing": (_Text, None)},
     WRONG_TYPE: {},
 }
 
@@ -136,10 +149,16 @@ def parse_fault(data: Any, fault_id: str) -> Fault:
             raise FaultError("'status' faults need a 'status' code, e.g. 502")
         if not 100 <= params["status"] <= 599:
             raise FaultError("'status' must be an HTTP status code between 100 and 599")
+        if "text" in params and "body" in params:
+            raise FaultError("give either 'body' (sent as JSON) or 'text' (sent as it is), not both")
+        if "content_type" in params and "text" not in params:
+            raise FaultError("'content_type' goes with 'text' ('body' is always application/json)")
     if kind == SLOW_DRIP and not 1 <= params["chunk_bytes"] <= 65536:
         raise FaultError("'chunk_bytes' must be between 1 and 65536")
     if kind == OVERSIZED and not 1 <= params["bytes"] <= MAX_OVERSIZED_BYTES:
         raise FaultError(f"'bytes' must be between 1 and {MAX_OVERSIZED_BYTES}")
+    if kind == OVERSIZED and params.get("framing", "length") not in FRAMINGS:
+        raise FaultError(f"'framing' must be one of {', '.join(FRAMINGS)}")
     return Fault(fault_id, endpoint, kind, times, params)
 
 
@@ -155,6 +174,10 @@ def _check_param(name: str, kind: str, value: Any) -> Any:
     if kind == _Bool:
         if not isinstance(value, bool):
             raise FaultError(f"'{name}' must be true or false")
+        return value
+    if kind == _Text:
+        if not isinstance(value, str):
+            raise FaultError(f"'{name}' must be a string")
         return value
     if kind == _Headers:
         if not isinstance(value, dict) or not all(
@@ -293,12 +316,19 @@ class SlowDripResponse:
 
 
 class StreamedBody:
-    """A correct response with a large body, sent in 64 KiB pieces."""
+    """A correct response with a large body, sent in 64 KiB pieces, framed as ``framing`` says (FRAMINGS)."""
 
     CHUNK = 64 * 1024
 
     def __init__(
-        self, status: int, content_type: str, prefix: bytes, fill: int, suffix: bytes, fill_byte: bytes
+        self,
+        status: int,
+        content_type: str,
+        prefix: bytes,
+        fill: int,
+        suffix: bytes,
+        fill_byte: bytes,
+        framing: str = "length",
     ):
         self.status = status
         self.content_type = content_type
@@ -306,39 +336,51 @@ class StreamedBody:
         self.fill = fill
         self.suffix = suffix
         self.fill_byte = fill_byte
+        self.framing = framing
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        total = len(self.prefix) + self.fill + len(self.suffix)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": self.status,
-                "headers": _headers(self.content_type, total),
-            }
-        )
-        await send({"type": "http.response.body", "body": self.prefix, "more_body": True})
+    def _pieces(self):
+        yield self.prefix
         remaining = self.fill
         block = self.fill_byte * self.CHUNK
         while remaining > 0:
             piece = block[: min(remaining, self.CHUNK)]
             remaining -= len(piece)
-            await send({"type": "http.response.body", "body": piece, "more_body": True})
-        await send({"type": "http.response.body", "body": self.suffix, "more_body": False})
+            yield piece
+        yield self.suffix
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        total = len(self.prefix) + self.fill + len(self.suffix)
+        pieces: Any = self._pieces()
+        if self.framing == "gzip":
+            packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: a gzip header and trailer
+            packed = [packer.compress(piece) for piece in pieces] + [packer.flush()]
+            pieces = [b"".join(packed)]
+            headers = _headers(self.content_type, len(pieces[0]), {"Content-Encoding": "gzip"})
+        elif self.framing == "chunked":
+            # No Content-Length: the server frames the body with Transfer-Encoding: chunked.
+            headers = [(b"content-type", self.content_type.encode("latin-1"))]
+        else:
+            headers = _headers(self.content_type, total)
+        await send({"type": "http.response.start", "status": self.status, "headers": headers})
+        for piece in pieces:
+            if piece:
+                await send({"type": "http.response.body", "body": piece, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
-def oversized_json(payload: Any, size: int, status: int = 200) -> StreamedBody:
+def oversized_json(payload: Any, size: int, status: int = 200, framing: str = "length") -> StreamedBody:
     """A valid JSON object of exactly ``size`` bytes (or the smallest possible): the real payload + padding."""
     base = dict(payload) if isinstance(payload, dict) else {}
     encoded = json.dumps(base, ensure_ascii=False, separators=(",", ":")).encode()
     prefix = encoded[:-1] + (b"," if base else b"") + b'"padding":"'
     suffix = b'"}'
     fill = max(0, size - len(prefix) - len(suffix))
-    return StreamedBody(status, "application/json", prefix, fill, suffix, b"x")
+    return StreamedBody(status, "application/json", prefix, fill, suffix, b"x", framing)
 
 
-def oversized_image(image: bytes, content_type: str, size: int) -> StreamedBody:
+def oversized_image(image: bytes, content_type: str, size: int, framing: str = "length") -> StreamedBody:
     """The real image followed by zero bytes up to ``size``: decodable, but far too big."""
-    return StreamedBody(200, content_type, image, max(0, size - len(image)), b"", b"\0")
+    return StreamedBody(200, content_type, image, max(0, size - len(image)), b"", b"\0", framing)
 
 
 def malformed_json(body: bytes) -> bytes:

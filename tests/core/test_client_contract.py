@@ -130,6 +130,7 @@ def test_claims_that_cannot_succeed_show_the_api_text(sandbox, campaign, group):
     result = claim(sandbox, demo_request(sandbox, campaignId=campaign, rewardGroupId=group))
     assert isinstance(result.error, errors.BusinessError)
     assert result.outcome is Outcome.NO_REWARD
+    assert not result.ok and result.reward is not None and result.reward.reward_url is None
     assert result.error.message == result.reward.notification_text and result.error.message
 
 
