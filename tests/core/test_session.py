@@ -421,6 +421,7 @@ def test_a_claim_is_refused_while_another_is_in_flight(sandbox, tmp_path):
             assert s.claim_in_flight and not first.done()
             with pytest.raises(ClaimInProgressError):
                 await s.claim(plan)
+            assert s.claim_in_flight and not first.done()  # the refusal did not release the first one's flag
             result = await first
         finally:
             if not first.done():
@@ -818,7 +819,8 @@ def test_aclose_cancels_a_running_catalog_fetch(sandbox, tmp_path, monkeypatch):
     async def scenario(s):
         waiting = asyncio.create_task(s.catalog(sandbox.base_url))
         await until(lambda: started)
-        await s.aclose()
+        async with asyncio.timeout(5):  # a fetch left running would hold aclose() forever
+            await s.aclose()
         with pytest.raises(asyncio.CancelledError):
             await waiting
 
