@@ -9,6 +9,7 @@ Anything else - a real Moments endpoint, a typo, a timeout, a JSON of another sh
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -260,10 +261,13 @@ async def fetch_catalog(http: httpx.AsyncClient, base_url: str,
             if response.status_code != 200 or "json" not in response.headers.get("content-type", ""):
                 raise NotASandbox(f"HTTP {response.status_code}")
             body = bytearray()
-            async for chunk in response.aiter_bytes():
-                body += chunk
-                if len(body) > MAX_CATALOG_BYTES:
-                    raise NotASandbox("answer too large")
+            # aclosing: leaving the loop by raising must close the body's iterator now, not leave it
+            # for the loop's shutdown to finalise (an async generator still pending).
+            async with contextlib.aclosing(response.aiter_bytes()) as body_chunks:
+                async for chunk in body_chunks:
+                    body += chunk
+                    if len(body) > MAX_CATALOG_BYTES:
+                        raise NotASandbox("answer too large")
     try:
         return SandboxCatalog.from_json(json.loads(body))
     except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError and CatalogFormatError are ValueErrors

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import inspect
 import json
@@ -224,14 +225,17 @@ class MomentsClient:
             exchange.response_truncated = True
             raise errors.ResponseTooLargeError(f"it declares {int(declared):,} bytes")
         chunks, size = [], 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > self._max_bytes:
-                chunks.append(chunk[: max(0, self._max_bytes - (size - len(chunk)))])
-                exchange.response_body = b"".join(chunks).decode("utf-8", errors="replace")
-                exchange.response_truncated = True
-                raise errors.ResponseTooLargeError(f"more than {self._max_bytes:,} bytes")
-            chunks.append(chunk)
+        # aclosing: leaving the loop by raising must close the body's iterator now, not leave it
+        # for the loop's shutdown to finalise (an async generator still pending).
+        async with contextlib.aclosing(response.aiter_bytes()) as body_chunks:
+            async for chunk in body_chunks:
+                size += len(chunk)
+                if size > self._max_bytes:
+                    chunks.append(chunk[: max(0, self._max_bytes - (size - len(chunk)))])
+                    exchange.response_body = b"".join(chunks).decode("utf-8", errors="replace")
+                    exchange.response_truncated = True
+                    raise errors.ResponseTooLargeError(f"more than {self._max_bytes:,} bytes")
+                chunks.append(chunk)
         return b"".join(chunks)
 
     def _transport_failure(self, exchange: Exchange, exc: httpx.HTTPError) -> CallResult:

@@ -49,7 +49,7 @@ from .journal import Journal
 from .operations import ClaimInProgressError, ClaimResult, Operations, ProfileRef
 from .profiles import DEMO_PROFILE_ID, ImportReport, Profile, ProfileError, ProfileStore
 from .render import Renderer
-from .tasks import ThreadJobs
+from .tasks import ThreadJobs, finish_async_generator_finalizers
 from .request import RewardRequest, is_loopback_url
 
 T = TypeVar("T")
@@ -127,6 +127,8 @@ class ClaimPlan:
     cost_per_action: Decimal | None
     currency: str
     last_preview: LastPreview | None  # of the same target, or None: there was none this session
+    # The endpoint is not the profile's saved one (an unsaved edit): live whatever the profile declares.
+    unsaved_endpoint: bool = False
 
     @property
     def base_url(self) -> str:
@@ -192,7 +194,9 @@ class Session:
         self._clock = clock
         self._previews: dict[tuple, LastPreview] = {}
         self._catalogs: dict[str, tuple[float, SandboxCatalog | None]] = {}  # url -> (valid until, catalog)
-        self._catalog_fetches: dict[str, asyncio.Future] = {}
+        self._catalog_fetches: dict[str, asyncio.Future] = {}  # the one shared fetch per URL
+        self._all_fetches: set[asyncio.Future] = set()  # shared or superseded, until they end
+        self._catalog_generation: dict[str, int] = {}  # bumped by forget_catalog
         self._claiming = False
         self._closed = False
 
@@ -322,10 +326,23 @@ class Session:
         Sends nothing."""
         profile = self.profiles.get(profile_id)
         request = self.resolve(profile_id, base_url, fields).validated()
+        unsaved_endpoint = self._endpoint_changed(profile, request)
         return ClaimPlan(
-            profile_id=profile.id, profile_name=profile.name, request=request, live=profile.live,
-            embedded_sandbox=profile.uses_embedded_sandbox, cost_per_action=profile.cost_per_action,
+            profile_id=profile.id, profile_name=profile.name, request=request,
+            live=profile.live or unsaved_endpoint, unsaved_endpoint=unsaved_endpoint,
+            embedded_sandbox=profile.uses_embedded_sandbox and not unsaved_endpoint,
+            cost_per_action=profile.cost_per_action,
             currency=profile.currency, last_preview=self._previews.get(request.target()))
+
+    def _endpoint_changed(self, profile: Profile, request: RewardRequest) -> bool:
+        """The claim goes somewhere other than the profile's saved endpoint (an unsaved edit of the URL).
+        The profile's "test mode" speaks for its own endpoint only, so such a claim is treated as live:
+        a test-mode (or built-in sandbox) profile must not claim from a real endpoint unconfirmed."""
+        try:
+            saved = profile.to_request(self.sandbox_url).validated().base_url
+        except ValidationError:
+            return True
+        return request.base_url != saved
 
     async def claim(self, plan: ClaimPlan, typed: str | None = None) -> ClaimResult:
         """Send ONE getReward for ``plan``, after the user confirmed it (``typed``: what they typed for a
@@ -336,8 +353,8 @@ class Session:
         ended with no exchange to show (``may_have_been_sent`` tells whether a reward may be gone).
         """
         if not confirmation_ok(plan, typed):
-            raise ConfirmationError(f"type the campaign ID “{plan.typed_confirmation}” exactly to claim a live "
-                                    "reward")
+            raise ConfirmationError(f"type the campaign ID “{plan.typed_confirmation}” exactly to confirm this "
+                                    "claim")
         # Checked and set with no await in between: two activations on one loop cannot both pass.
         if self._claiming or self._closed:
             raise ClaimInProgressError() if self._claiming else ClaimStoppedError(
@@ -361,15 +378,21 @@ class Session:
             raise
         except MomentsError as exc:
             # e.g. the journal failed after the request went out: whether a reward was consumed is unknown.
+            self._claim_may_have_been_sent(plan.request)
             raise ClaimStoppedError(exc, True) from None
         except Exception as exc:  # noqa: BLE001
+            self._claim_may_have_been_sent(plan.request)
             raise ClaimStoppedError(errorlog.unexpected(exc, "claim: after sending"), True) from None
         finally:
             del key
         if result.call.outcome is not Outcome.NOT_SENT:
-            self._note_claim_sent(plan.request)
-            self.forget_catalog(plan.request.base_url)  # a live claim changed the stock the choices show
+            self._claim_may_have_been_sent(plan.request)
         return result
+
+    def _claim_may_have_been_sent(self, request: RewardRequest) -> None:
+        """Count it against the last preview, and drop the catalog: a reward may be gone."""
+        self._note_claim_sent(request)
+        self.forget_catalog(request.base_url)  # a live claim changed the stock the choices show
 
     def _note_claim_sent(self, request: RewardRequest) -> None:
         target = request.target()
@@ -428,8 +451,12 @@ class Session:
         def save() -> Profile:
             profile = self.profiles.get(profile_id)
             url = base_url
-            if profile.uses_embedded_sandbox and url.strip() == self.base_url_for(profile):
+            if profile.uses_embedded_sandbox and _catalog_key(url) == _catalog_key(self.base_url_for(profile)):
                 url = profile.base_url  # keep the sentinel, not this run's sandbox port
+            if profile.is_builtin and url != profile.base_url:
+                # Its test mode cannot be changed (no settings), so it must never point elsewhere.
+                raise BuiltinProfileError(f"“{profile.name}” always uses the built-in sandbox",
+                                          advice="Duplicate it to use another endpoint.")
             return self.profiles.edit(profile_id, base_url=url, **body)
         return await self._blocking(self._write(save))
 
@@ -544,12 +571,18 @@ class Session:
             return catalog
         running = self._catalog_fetches.get(url)
         if running is None:
-            running = asyncio.ensure_future(self._fetch_catalog(url))
+            running = asyncio.ensure_future(self._fetch_catalog(url, self._catalog_generation.get(url, 0)))
             self._catalog_fetches[url] = running
-            running.add_done_callback(lambda _f: self._catalog_fetches.pop(url, None))
+            self._all_fetches.add(running)
+
+            def done(fetch: asyncio.Future) -> None:
+                self._all_fetches.discard(fetch)
+                if self._catalog_fetches.get(url) is fetch:
+                    del self._catalog_fetches[url]
+            running.add_done_callback(done)
         return await asyncio.shield(running)
 
-    async def _fetch_catalog(self, url: str) -> SandboxCatalog | None:
+    async def _fetch_catalog(self, url: str, generation: int) -> SandboxCatalog | None:
         try:
             catalog: SandboxCatalog | None = await fetch_catalog(self.http, url)
             keep = CATALOG_FRESH_S
@@ -559,12 +592,17 @@ class Session:
             raise
         except Exception:  # noqa: BLE001 - unreachable, timeout, ...: just no choices for now
             catalog, keep = None, CATALOG_RETRY_S
-        self._catalogs[url] = (self._clock() + keep, catalog)
+        if generation == self._catalog_generation.get(url, 0):  # else it was read before a forget: stale
+            self._catalogs[url] = (self._clock() + keep, catalog)
         return catalog
 
     def forget_catalog(self, base_url: str) -> None:
-        """Drop the cached catalog (e.g. after a claim changed the stock)."""
-        self._catalogs.pop(_catalog_key(base_url), None)
+        """Drop the cached catalog (e.g. after a claim changed the stock). A fetch already running read
+        it before: it may still answer whoever waits for it, but it is not cached, nor shared again."""
+        url = _catalog_key(base_url)
+        self._catalogs.pop(url, None)
+        self._catalog_generation[url] = self._catalog_generation.get(url, 0) + 1
+        self._catalog_fetches.pop(url, None)
 
     # --- lifetime ---------------------------------------------------------------------
 
@@ -577,7 +615,7 @@ class Session:
         if self._closed:
             return
         self._closed = True
-        fetches = list(self._catalog_fetches.values())
+        fetches = list(self._all_fetches)
         for fetch in fetches:
             fetch.cancel()
         # return_exceptions: their cancellation (or error) is moot now; our own cancellation still raises.
@@ -586,6 +624,7 @@ class Session:
         # A closed socket transport finishes closing in a callback on the loop's next turn
         # (connection_lost); let it run before our caller stops the loop, so no transport is left open.
         await asyncio.sleep(0)
+        await finish_async_generator_finalizers()
         await self._jobs.wait_idle()
         self.journal.close()
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -115,3 +116,27 @@ class ThreadJobs:
     async def wait_idle(self) -> None:
         while self._jobs:
             await asyncio.gather(*self._jobs, return_exceptions=True)
+
+
+MAX_FINALIZER_ROUNDS = 16
+
+
+async def finish_async_generator_finalizers() -> None:
+    """Let asyncio finish closing the async generators a finished request left suspended.
+
+    httpx and httpcore hand a response body through nested async generators; a read that stops early
+    (the size cap) or a chunked body leaves the inner ones suspended, and asyncio closes each with a
+    task of its own once it is collected (its async-generator finalizer hook). Collect them now and
+    await those tasks, so nothing of a finished request is still pending when the loop stops.
+    """
+    current = asyncio.current_task()
+    # Closing an outer generator frees the one it was iterating, which gets a task of its own: go on
+    # until a round finds none (the nesting is a handful deep; the bound only guards against a cycle).
+    for _round in range(MAX_FINALIZER_ROUNDS):
+        gc.collect()
+        await asyncio.sleep(0)  # the hook schedules each task with call_soon: let it be created
+        closing = [t for t in asyncio.all_tasks() if t is not current
+                   and type(t.get_coro()).__name__ == "async_generator_athrow"]
+        if not closing:
+            return
+        await asyncio.gather(*closing, return_exceptions=True)

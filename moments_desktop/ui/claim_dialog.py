@@ -46,6 +46,9 @@ def describe_cost(summary: ClaimPlan) -> str:
 
 
 def describe_mode(summary: ClaimPlan) -> str:
+    if summary.unsaved_endpoint:
+        return ("LIVE — treated as live: this endpoint is not the profile's saved one, so the profile's "
+                "test mode does not speak for it")
     if summary.live:
         return "LIVE — declared by this profile: a real reward is consumed and billed"
     if summary.embedded_sandbox:

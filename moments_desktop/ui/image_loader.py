@@ -7,6 +7,7 @@ unlike QPixmap, may be created off the UI thread); the caller turns it into a QP
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from urllib.parse import urlsplit
 
 import httpx
@@ -39,10 +40,13 @@ async def fetch_image(http: httpx.AsyncClient, url: str, *, max_bytes: int = MAX
             if declared.isdigit() and int(declared) > max_bytes:
                 raise ImageLoadError(f"The image is larger than {max_bytes // (1024 * 1024)} MiB.")
             data = bytearray()
-            async for chunk in response.aiter_bytes():
-                data.extend(chunk)
-                if len(data) > max_bytes:
-                    raise ImageLoadError(f"The image is larger than {max_bytes // (1024 * 1024)} MiB.")
+            # aclosing: leaving the loop by raising must close the body's iterator now, not leave it
+            # for the loop's shutdown to finalise (an async generator still pending).
+            async with contextlib.aclosing(response.aiter_bytes()) as body_chunks:
+                async for chunk in body_chunks:
+                    data.extend(chunk)
+                    if len(data) > max_bytes:
+                        raise ImageLoadError(f"The image is larger than {max_bytes // (1024 * 1024)} MiB.")
     except (httpx.TimeoutException, TimeoutError):
         raise ImageLoadError("The image server did not answer in time.") from None
     except httpx.HTTPError as exc:

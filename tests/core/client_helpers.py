@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 import httpx
 
+from moments_desktop.core.tasks import finish_async_generator_finalizers
 from moments_desktop.core.client import MomentsClient
 from moments_desktop.core.request import RewardRequest
 
@@ -68,8 +69,11 @@ class Wire:
 
 async def with_client(fn, *, wire: Wire | None = None, **client_kw):
     hooks = {"request": [wire]} if wire is not None else {}
-    async with httpx.AsyncClient(event_hooks=hooks) as http:
-        return await fn(MomentsClient(http, **client_kw))
+    try:
+        async with httpx.AsyncClient(event_hooks=hooks) as http:
+            return await fn(MomentsClient(http, **client_kw))
+    finally:
+        await finish_async_generator_finalizers()  # as Session.aclose() does
 
 
 def info(sandbox, request=None, key=_DEMO_KEY, *, wire=None, **client_kw):

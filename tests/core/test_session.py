@@ -177,8 +177,9 @@ def test_demo_without_an_embedded_sandbox_raises_and_sends_nothing(sandbox, tmp_
             s.plan_claim(DEMO_PROFILE_ID)
         # With a real URL typed into the form the plan exists, but there is still no key to send.
         plan = s.plan_claim(DEMO_PROFILE_ID, base_url=sandbox.base_url)
+        assert plan.live  # not the profile's own endpoint: confirmed like a live claim
         with pytest.raises(ClaimStoppedError) as stopped:
-            await s.claim(plan)
+            await s.claim(plan, typed=plan.typed_confirmation)
         assert isinstance(stopped.value.error, SandboxNotRunningError)
         assert stopped.value.may_have_been_sent is False
         return s.journal.count()
@@ -826,3 +827,71 @@ def test_aclose_cancels_a_running_catalog_fetch(sandbox, tmp_path, monkeypatch):
 
     run(sandbox, tmp_path, scenario)
     assert started == [sandbox.base_url]
+
+
+# --- rules added after review ------------------------------------------------------------------
+
+
+def test_the_builtin_profile_cannot_be_pointed_at_another_endpoint(sandbox, tmp_path):
+    async def scenario(s):
+        fields = s.stored_values(DEMO_PROFILE_ID)[1]
+        with pytest.raises(BuiltinProfileError):
+            await s.save_profile(DEMO_PROFILE_ID, "https://dnxr7vm27d.execute-api.us-east-1.amazonaws.com/prod",
+                                 fields)
+        # the sandbox's own URL, even with a trailing slash, is kept as the sentinel
+        saved = await s.save_profile(DEMO_PROFILE_ID, sandbox.base_url + "/", dict(fields, campaignId="LIVECAMP1"))
+        assert saved.base_url == EMBEDDED_SANDBOX_URL and saved.campaignId == "LIVECAMP1"
+        assert not s.rules(DEMO_PROFILE_ID).store_key
+
+    run(sandbox, tmp_path, scenario)
+
+
+def test_a_claim_to_an_unsaved_endpoint_needs_the_typed_confirmation(sandbox, tmp_path):
+    async def scenario(s):
+        own = await s.create_profile("Local test mode", DEMO_PROFILE_ID)
+        await s.save_profile(own.id, sandbox.base_url, sandbox.demo_body)
+        await s.save_settings(own.id, live=False, cost_per_action=None, currency="USD", notes="")
+        assert not s.plan_claim(own.id).live  # its own endpoint, declared test mode
+        elsewhere = s.plan_claim(own.id, base_url=sandbox.base_url + "/prod")
+        assert elsewhere.live and not confirmation_ok(elsewhere, None)
+        assert confirmation_ok(elsewhere, elsewhere.typed_confirmation)
+        demo_elsewhere = s.plan_claim(DEMO_PROFILE_ID, base_url="https://api.example.com/prod")
+        assert demo_elsewhere.live
+
+    run(sandbox, tmp_path, scenario)
+
+
+def test_a_catalog_read_before_a_claim_is_not_cached_after_it(sandbox, tmp_path, fetches):
+    """A fetch that started before the claim and answers after it must not bring the old stock back."""
+    async def scenario(s):
+        stale = asyncio.ensure_future(s.catalog(sandbox.base_url))
+        await asyncio.sleep(0)  # the fetch is under way
+        plan = s.plan_claim(DEMO_PROFILE_ID, fields=dict(sandbox.demo_body, campaignId="LIVECAMP1"))
+        s.forget_catalog(sandbox.base_url)  # what a sent claim does, while the fetch runs
+        await stale
+        assert s.cached_catalog(sandbox.base_url) == (False, None)
+        await s.claim(plan)
+        fresh = await s.catalog(sandbox.base_url)
+        return fresh
+
+    fresh = run(sandbox, tmp_path, scenario)
+    assert len(fetches) == 2 and fresh is not None
+
+
+def test_a_claim_that_may_have_been_sent_counts_and_drops_the_catalog(sandbox, tmp_path):
+    async def failing_complete(fn, *args, **kwargs):
+        if getattr(fn, "__name__", "") == "complete":
+            raise OSError("disk full")
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+    async def scenario(s):
+        await s.preview(DEMO_PROFILE_ID)
+        await s.catalog(sandbox.base_url)
+        assert s.cached_catalog(sandbox.base_url)[0]
+        with pytest.raises(ClaimStoppedError) as stopped:
+            await s.claim(s.plan_claim(DEMO_PROFILE_ID))
+        assert stopped.value.may_have_been_sent
+        assert s.plan_claim(DEMO_PROFILE_ID).claims_since_preview == 1
+        assert s.cached_catalog(sandbox.base_url) == (False, None)
+
+    run(sandbox, tmp_path, scenario, run_blocking=failing_complete)
