@@ -31,12 +31,6 @@ BODY = {"appId": "DEMO1", "momentId": "GAME_COMPLETE", "deviceType": "Android",
 URL = "http://127.0.0.1:9/GetReward"
 
 
-@pytest.fixture
-def journal(tmp_path):
-    with Journal(tmp_path / "journal.sqlite3") as j:
-        yield j
-
-
 def _record(journal, **kw):
     args = dict(endpoint="GetRewardInfo", url="http://127.0.0.1:9/GetRewardInfo", headers={"x-api-key": KEY},
                 body=BODY, status=200, response_headers={"content-type": "application/json"},

@@ -8,29 +8,16 @@ import subprocess
 import sys
 import textwrap
 import time
-from dataclasses import replace
 
 import httpx
 import pytest
+from client_helpers import live_request
 
 from moments_desktop.core.client import MomentsClient
 from moments_desktop.core.exchange import Outcome
-from moments_desktop.core.journal import Journal
 from moments_desktop.core.operations import ClaimInProgressError, Operations, ProfileRef
-from moments_desktop.core.request import RewardRequest
 
 PROFILE = ProfileRef("p1", "QA live")
-
-
-@pytest.fixture
-def journal(tmp_path):
-    with Journal(tmp_path / "journal.sqlite3") as j:
-        yield j
-
-
-def live_request(sandbox, **changes):
-    body = {**sandbox.demo_body, "campaignId": "LIVECAMP1"}
-    return replace(RewardRequest(base_url=sandbox.base_url, **body), **changes)
 
 
 async def _ops(journal, fn, **client_kw):

@@ -2,30 +2,17 @@
 same Operations, what the journal keeps of each answer, and cancellation before and after sending."""
 
 import asyncio
-from dataclasses import replace
 
 import httpx
 import pytest
+from client_helpers import live_request
 
 from moments_desktop.core import errors
 from moments_desktop.core.client import MomentsClient, RateLimiter
 from moments_desktop.core.exchange import Outcome
-from moments_desktop.core.journal import Journal
 from moments_desktop.core.operations import CANCELLED_AFTER_SEND, ClaimInProgressError, Operations, ProfileRef
-from moments_desktop.core.request import RewardRequest
 
 PROFILE = ProfileRef("p1", "QA live")
-
-
-@pytest.fixture
-def journal(tmp_path):
-    with Journal(tmp_path / "journal.sqlite3") as j:
-        yield j
-
-
-def live_request(sandbox, **changes):
-    return replace(RewardRequest(base_url=sandbox.base_url, **{**sandbox.demo_body, "campaignId": "LIVECAMP1"}),
-                   **changes)
 
 
 async def _ops(journal, fn, *, run_blocking=asyncio.to_thread, **client_kw):
