@@ -91,6 +91,8 @@ def write_failure_reason(detail: str) -> str:
 # keep the connection's own timeout): a claim must not hang on a busy file.
 CLAIM_BUSY_TIMEOUT_S = 1.0
 BUSY_TIMEOUT_S = 10.0
+# Merging the rescue file at open: a journal another process holds keeps the file for the next start.
+MERGE_BUSY_TIMEOUT_S = 2.0
 # Owner-only: the journal holds paid-for reward URLs. (POSIX only; Windows profiles are per-user already.)
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -612,7 +614,8 @@ class Journal:
             try:
                 self._check_same_file()
                 conn = self._conn
-                conn.execute("BEGIN IMMEDIATE")
+                with self._busy_timeout(MERGE_BUSY_TIMEOUT_S):
+                    conn.execute("BEGIN IMMEDIATE")
                 try:
                     for record in records:
                         entry_id = self._merge_one(conn, record)
