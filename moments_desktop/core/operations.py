@@ -159,6 +159,18 @@ class Operations:
                 changes = dict(error_message=(exchange.error_message or "") + " Retried automatically.")
             self._journal.record_exchange(exchange, profile_id=profile.id, profile_name=profile.name,
                                           secrets=(api_key,), **changes)
+        self._merge_rescued()
+
+    def _merge_rescued(self) -> None:
+        """Blocking. The journal took a write again: bring in what the rescue file holds now rather than
+        at the next start, so the history stops showing those claims as pending. Failing is fine: the
+        next start merges it."""
+        if not self._journal.rescue.exists():
+            return
+        try:
+            self._journal.merge_rescue()
+        except Exception as exc:  # noqa: BLE001 - the call that got here succeeded; this must not undo it
+            errorlog.log_exception(exc, "journal: merging the rescue file")
 
     # --- claim (billed) ------------------------------------------------------------------
 
@@ -237,7 +249,6 @@ class Operations:
                     self._journal.complete, intent_id, ex.status, ex.response_headers, ex.response_body,
                     ex.duration_ms, ex.outcome, ex.error_message, reward_url, secrets=(api_key,),
                     busy_timeout_s=CLAIM_BUSY_TIMEOUT_S)
-                return ClaimResult(call=result, journal_id=intent_id)
             except JournalReplacedError as exc:
                 failure = exc
                 break  # the file is gone: trying again cannot help
@@ -246,6 +257,9 @@ class Operations:
             except Exception as exc:  # noqa: BLE001 - whatever it was, the answer must still be kept
                 errorlog.log_exception(exc, "claim: committing the answer")
                 failure = JournalError(f"{type(exc).__name__}: {exc}")
+            else:
+                await self._run_blocking(self._merge_rescued)
+                return ClaimResult(call=result, journal_id=intent_id)
         claim = ClaimResult(call=result, journal_id=None, journal_error=failure)
         try:
             claim.rescue_path = await self._run_blocking(

@@ -77,7 +77,7 @@ def _note(result: ClaimResult, outcome: str) -> str:
     reason = result.journal_error.reason if result.journal_error else "it could not be written"
     if result.rescue_path is not None:
         return (f"The history could not record this answer ({reason}). It is kept safe in {result.rescue_path}; "
-                "the history gets it the next time the app starts.")
+                "the history gets it as soon as it can be written again, at the latest the next time the app starts.")
     return (f"The history could not record this answer ({reason}), and the backup file could not be written "
             f"either ({result.rescue_error}). Copy what you need now: it is kept only while the app runs.")
 

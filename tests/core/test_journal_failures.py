@@ -217,6 +217,21 @@ def test_a_rescue_file_that_cannot_be_merged_yet_is_kept_for_the_next_start(sand
     assert not result.rescue_path.exists()
 
 
+def test_the_next_claim_that_is_journaled_brings_in_the_rescued_one(sandbox, journal, monkeypatch):
+    lock = JournalLock(journal.path)
+    _lock_at_complete(journal, monkeypatch, lock)
+    try:
+        first = _claim(sandbox, journal)
+    finally:
+        lock.release()
+    monkeypatch.delattr(journal, "complete")  # the journal's own complete again
+    second = _claim(sandbox, journal)  # the lock is gone: this one is journaled, and the first with it
+    assert second.journal_id is not None and not first.rescue_path.exists()
+    rows = sorted(journal.query(), key=lambda e: e.id)
+    assert [(r.outcome, r.reward_url) for r in rows] == [("success", first.reward_url), ("success", second.reward_url)]
+    assert [r["reward_url"] for r in sandbox.admin.ledger()] == [first.reward_url, second.reward_url]
+
+
 def test_a_damaged_line_in_the_rescue_file_does_not_lose_the_rest(tmp_path, journal):
     path = rescue_path_for(journal.path)
     good = {"rescue_id": "r1", "intent_id": None, "row": {
