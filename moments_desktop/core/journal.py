@@ -8,6 +8,14 @@ Two jobs:
   (complete()) BEFORE the caller shows it. A 'pending' row found by a later run means the
   app stopped in between: recover() marks it 'unknown' and returns it so the user decides.
   Nothing here ever deletes or retries a row.
+* When an answer cannot be committed (the file locked by another process, the disk full, the
+  file gone), it is appended to the rescue file next to the journal (rescue_answer(), see
+  rescue.py) and shown anyway; the next Journal opened on the path merges it (merge_rescue()).
+
+Writes fail loudly rather than vanish: before each one the path is checked to still be the file
+this run opened (a journal deleted or replaced under the app raises JournalReplacedError), and
+every JournalError says why in plain words (``reason``: locked, disk full, read-only).
+The file, its -wal/-shm and its folder are owner-only (POSIX): they hold paid-for reward URLs.
 
 API keys never reach the database: x-api-key / authorization header values are redacted
 on the way in (even if a caller forgot), and any value passed as `secrets` is scrubbed
@@ -605,6 +613,12 @@ class Journal:
         journal has it, still open) or becomes a row of its own. One transaction; the file is removed
         only after it committed, and a record already merged (its rescue_id is in meta) is skipped, so
         merging twice never duplicates. Returns the rows written."""
+        try:
+            return self._merge_rescue()
+        except OSError as exc:  # the rescue file itself cannot be read or removed: it stays, and says so
+            raise JournalError(f"{self.rescue.path}: {exc.strerror or exc}") from exc
+
+    def _merge_rescue(self) -> list[JournalEntry]:
         with self._lock, self.rescue.reading() as records:
             if not records:
                 if records is not None:

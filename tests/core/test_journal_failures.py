@@ -402,3 +402,30 @@ def demo_request_exchange():
 
     return Exchange(endpoint=Endpoint.GET_REWARD, url="http://x/GetReward", request_headers={"x-api-key": "k"},
                     request_body={"appId": "DEMO1"}, status=200, outcome=Outcome.SUCCESS)
+
+
+# --- when even the rescue file cannot be written or read ---------------------------------------------
+
+
+def test_an_answer_with_no_journal_and_no_rescue_file_is_still_returned_and_says_so(sandbox, journal, monkeypatch):
+    rescue_path_for(journal.path).mkdir()  # not writable as a file, whoever we are (root included)
+    lock = JournalLock(journal.path)
+    _lock_at_complete(journal, monkeypatch, lock)
+    try:
+        result = _claim(sandbox, journal)
+    finally:
+        lock.release()
+    assert result.reward_url == sandbox.admin.ledger()[0]["reward_url"]
+    assert result.rescue_path is None and result.rescue_error
+    from moments_desktop.ui.claim_result import present_result  # the words the window shows
+
+    shown = present_result(result)
+    assert shown.reward_url == result.reward_url
+    assert "could not be written either" in shown.detail and "only while the app runs" in shown.detail
+
+
+def test_a_rescue_file_that_cannot_be_read_does_not_stop_the_journal_opening(tmp_path):
+    rescue_path_for(tmp_path / "journal.sqlite3").mkdir()
+    with Journal(tmp_path / "journal.sqlite3") as journal:
+        assert journal.rescued == [] and isinstance(journal.rescue_error, JournalError)
+        journal.record(endpoint="GetRewardInfo", url="http://x", outcome="success")
