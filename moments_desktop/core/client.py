@@ -131,12 +131,15 @@ class MomentsClient:
 
     # --- public ---------------------------------------------------------------
 
-    async def get_reward_info(self, request: RewardRequest, api_key: str) -> CallResult:
-        """Free preview. Retries only failures that cannot have had an effect worth avoiding."""
+    async def get_reward_info(self, request: RewardRequest, api_key: str, *,
+                              before_send: BeforeSend | None = None) -> CallResult:
+        """Free preview. Retries only failures that cannot have had an effect worth avoiding.
+
+        `before_send` runs before each attempt goes out (the journal keeps a row per attempt)."""
         attempt = 0
         while True:
             attempt += 1
-            result = await self._call(Endpoint.GET_REWARD_INFO, request, api_key)
+            result = await self._call(Endpoint.GET_REWARD_INFO, request, api_key, before_send=before_send)
             result.exchange.attempts = attempt
             delay = self._retry_delay(result, attempt)
             if delay is None:

@@ -377,7 +377,8 @@ class Session:
         except ClaimInProgressError:
             raise
         except MomentsError as exc:
-            # e.g. the journal failed after the request went out: whether a reward was consumed is unknown.
+            # Operations returns journal failures as results (not sent / rescued); anything else that stops a
+            # claim here may have stopped it after sending: whether a reward was consumed is unknown.
             self._claim_may_have_been_sent(plan.request)
             raise ClaimStoppedError(exc, True) from None
         except Exception as exc:  # noqa: BLE001
