@@ -60,13 +60,15 @@ class Operations:
         self._run_blocking = run_blocking
         self._claim_in_flight = False
 
-    async def preview(self, profile: ProfileRef, request: RewardRequest, api_key: str) -> CallResult:
-        result = await self._client.get_reward_info(request, api_key)
+    async def preview(self, profile: ProfileRef, request: RewardRequest, api_key: str, *,
+                      deadline: float | None = None) -> CallResult:
+        result = await self._client.get_reward_info(request, api_key, deadline=deadline)
         await self._run_blocking(self._journal.record_exchange, result.exchange, profile_id=profile.id,
                                  profile_name=profile.name, secrets=(api_key,))
         return result
 
-    async def claim(self, profile: ProfileRef, request: RewardRequest, api_key: str) -> ClaimResult:
+    async def claim(self, profile: ProfileRef, request: RewardRequest, api_key: str, *,
+                    deadline: float | None = None) -> ClaimResult:
         # Checked and set with no await in between, so two activations on one event loop
         # (a double-click, a shortcut, a second window) cannot both get past it.
         if self._claim_in_flight:
@@ -82,7 +84,8 @@ class Operations:
 
         try:
             try:
-                result = await self._client.get_reward(request, api_key, before_send=commit_intent)
+                result = await self._client.get_reward(request, api_key, before_send=commit_intent,
+                                                       deadline=deadline)
             except asyncio.CancelledError:
                 if intent_id is not None:
                     # shield: the journal must learn of the cancellation even as we unwind
