@@ -182,9 +182,12 @@ class _BaseServer:
 class SlowDripServer(_BaseServer):
     """Headers at once, then the body one byte every ``interval`` seconds (see the module's docstring)."""
 
-    def __init__(self, interval: float = 0.05, *, reward: dict | None = None):
+    def __init__(self, interval: float = 0.05, *, reward: dict | None = None,
+                 drip: tuple[str, ...] = ("GetRewardInfo", "GetReward", "images")):
+        """``drip`` names what is dripped (the two endpoints, "images"); the rest is answered at once."""
         super().__init__()
         self.interval = interval
+        self.drip = drip
         self.image = tiny_png()
         self.reward = dict(reward if reward is not None else REWARD)
         if "rewardImageUrl" in self.reward and not self.reward["rewardImageUrl"]:
@@ -193,6 +196,9 @@ class SlowDripServer(_BaseServer):
     def _answer(self, conn: socket.socket, method: str, path: str, served: int) -> bool:
         status, content_type, body = self._content(method, path)
         conn.sendall(self._head(status, content_type, len(body), keep_alive=False))
+        if not any(path.startswith(f"/{name}") for name in self.drip):
+            conn.sendall(body)
+            return False
         for i in range(len(body)):
             if self._stopping.wait(self.interval):
                 return False
@@ -203,13 +209,15 @@ class SlowDripServer(_BaseServer):
 class StaleKeepAliveServer(_BaseServer):
     """Each connection gets one answer, advertised keep-alive; the next request on it finds it closed."""
 
-    def __init__(self) -> None:
+    def __init__(self, answers_per_connection: int = 1) -> None:
+        """``answers_per_connection=0``: it never answers, even a fresh connection's first request."""
         super().__init__()
+        self.answers_per_connection = answers_per_connection
         self.image = tiny_png()
         self.reward = dict(REWARD, rewardImageUrl=f"{self.base_url}/images/stale.png")
 
     def _answer(self, conn: socket.socket, method: str, path: str, served: int) -> bool:
-        if served >= 1:
+        if served >= self.answers_per_connection:
             return False  # the request arrived on a connection this server had already let go of
         status, content_type, body = self._content(method, path)
         conn.sendall(self._head(status, content_type, len(body), keep_alive=True) + body)

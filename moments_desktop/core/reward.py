@@ -102,7 +102,8 @@ def parse_reward_payload(payload: Any) -> RewardInfo:
     if not any(payload.get(name) is not None for name in api.RESPONSE_FIELDS):
         # `{}` (or only fields no source knows): not a reward, and not the contract's `[]` either.
         unknown = ", ".join(sorted(payload)[:5])
-        raise EmptyAnswerError(f"it has only {unknown}" if unknown else "it is an empty object")
+        raise EmptyAnswerError(f"the answer holds only {unknown}, none of them a reward field" if unknown
+                               else "the answer is an empty object, {}")
     end_raw = payload.get(api.CAMPAIGN_END_DATE)
     return RewardInfo(
         notification_text=_optional_str(payload, api.REWARD_NOTIFICATION_TEXT),
