@@ -253,3 +253,53 @@ def test_a_profile_deadline_is_used_instead_of_the_default(qtbot, make_harness, 
         in_loop(scenario)
         assert panel.currentWidget() is panel.card_page, panel.error_title.text()
         assert "headphones" in panel.text_label.text()
+
+
+# --- `{}`: no reward fields ----------------------------------------------------------------------
+
+
+def test_window_shows_an_empty_answer_as_an_error_and_the_claim_dialog_warns(qtbot, harness, in_loop, until,
+                                                                             sandbox):
+    sandbox.admin.add_fault("GetRewardInfo", "status", status=200, body={}, times=1)
+    w = harness.window
+    panel = w.preview_panel
+    notes = []
+
+    async def scenario():
+        qtbot.mouseClick(w.preview_button, LEFT)
+        await until(lambda: panel.currentWidget() is panel.error_page and not harness.bridge.busy)
+        qtbot.mouseClick(w.claim_button, LEFT)
+        dialog = w.claim_flow.dialog
+        notes.append((dialog.preview_note.text(), dialog.preview_is_warning))
+        dialog.reject()
+        await until(lambda: w.claim_flow.dialog is None)
+
+    in_loop(scenario)
+    assert panel.error_title.text() == "The answer has no reward fields"
+    assert "It is not a reward" in panel.error_advice.text()
+    assert "HTTP status 200" in panel.error_detail.text()
+    ((note, warning),) = notes
+    assert warning and "returned no reward (the answer has no reward fields: the answer is an empty object" in note
+    assert [e.outcome for e in harness.journal.query()] == ["error"]
+    assert sandbox.admin.ledger() == []  # the dialog was cancelled: nothing was claimed
+
+
+def test_window_claim_answered_with_an_empty_object_is_unknown(qtbot, harness, in_loop, until, sandbox):
+    sandbox.admin.add_fault("GetReward", "status", status=200, body={}, consume=True, times=1)
+    w = harness.window
+    panel = w.preview_panel
+
+    async def scenario():
+        qtbot.mouseClick(w.claim_button, LEFT)
+        qtbot.mouseClick(w.claim_flow.dialog.confirm_button, LEFT)
+        await until(lambda: not harness.bridge.busy)
+
+    in_loop(scenario)
+    view = panel.claim_outcome
+    assert panel.currentWidget() is panel.claim_page
+    assert view.kind is ClaimKind.UNKNOWN and view.title.text() == UNKNOWN_TITLE
+    assert "the answer is an empty object" in view.message.text()
+    (entry,) = harness.journal.query({"endpoint": "GetReward"})
+    assert entry.outcome == "unknown" and entry.reward_url is None
+    (sent,) = sandbox.admin.ledger()  # one getReward reached the service (the demo campaign is test mode)
+    assert sent["status"] == 200
