@@ -32,6 +32,7 @@ import httpx
 
 from ..api_schema import API_KEY_HEADER, JSON_MEDIA_TYPE, REWARD_NOTIFICATION_TEXT, Endpoint, Outcome
 from . import errors
+from .deadlines import Deadlines
 from .exchange import Exchange, redact_headers
 from .request import RewardRequest, is_sendable_key
 from .reward import RewardInfo, decode_json, parse_reward_payload
@@ -47,19 +48,6 @@ INFO_RETRY_STATUSES = frozenset({429, 502, 503, 504})
 # gateway gave up waiting for it): the claim may have been consumed. [assumed]
 REWARD_UNKNOWN_STATUSES = frozenset({502, 504})
 MAX_RETRY_AFTER = 10.0
-# The bounds of a per-profile deadline (Profile.*_deadline_s), in seconds.
-MIN_DEADLINE_S = 5.0
-MAX_DEADLINE_S = 120.0
-
-
-@dataclass(frozen=True)
-class Deadlines:
-    """Overall limits, in seconds, for one whole call: a preview (retries and their waits included),
-    a reward image's download, a claim. The app's defaults; a profile may set its own (5-120 s)."""
-
-    preview: float = 30.0
-    image: float = 20.0
-    claim: float = 30.0
 
 
 def _utc_now() -> datetime:

@@ -21,6 +21,7 @@ from typing import Any
 
 from ..api_schema import BODY_FIELDS, DEFAULT_BASE_URL
 from . import paths
+from .deadlines import MAX_DEADLINE_S, MIN_DEADLINE_S
 from .errors import MomentsError, ValidationError
 from .request import RewardRequest, validate_base_url, validate_field
 
@@ -35,9 +36,8 @@ DEMO_PROFILE_NAME = "Sandbox demo"
 
 MAX_NAME_LENGTH = 100
 MAX_NOTES_LENGTH = 10_000
-# Per-profile overall deadlines (seconds); None: the app's default (core/client.py Deadlines).
+# Per-profile overall deadlines (seconds); None: the app's default (core/deadlines.py).
 DEADLINE_FIELDS = ("preview_deadline_s", "image_deadline_s", "claim_deadline_s")
-MIN_DEADLINE_S, MAX_DEADLINE_S = 5, 120
 # An export of even thousands of profiles is far smaller; a bigger file was picked by mistake.
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 # Keys an import file might carry by mistake; never stored, reported instead.

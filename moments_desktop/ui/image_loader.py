@@ -13,11 +13,13 @@ from urllib.parse import urlsplit
 import httpx
 from PySide6.QtGui import QImage
 
+from moments_desktop.core.deadlines import Deadlines
+
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 IMAGE_TIMEOUT = httpx.Timeout(10.0, connect=5.0)  # per connect / read
 # For the whole download (the app's default; a profile may set its own, see Session.image_deadline):
 # a server that drips a byte every few seconds never trips a read timeout.
-IMAGE_DEADLINE_S = 20.0
+IMAGE_DEADLINE_S = Deadlines().image
 
 
 class ImageLoadError(Exception):

@@ -207,3 +207,73 @@ def test_the_deadline_cancels_inside_the_calling_task():
     during, call, result = run(scenario())
     assert during == {call}
     assert type(result.error) is errors.PreviewDeadlineError
+
+
+# --- per profile -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["preview_deadline_s", "image_deadline_s", "claim_deadline_s"])
+@pytest.mark.parametrize(("value", "problem"), [
+    (None, None), (5, None), (120, None), (42.5, None),
+    (4.9, "Between 5 and 120 seconds."), (121, "Between 5 and 120 seconds."), (0, "Between 5 and 120 seconds."),
+    (True, "Enter a number of seconds."), ("30", "Enter a number of seconds."),
+    (float("nan"), "Enter a number of seconds."), (float("inf"), "Enter a number of seconds."),
+])
+def test_a_profile_deadline_is_checked_against_its_bounds(name, value, problem):
+    from moments_desktop.core.profiles import Profile
+
+    errors_found = Profile(name="P", **{name: value}).field_errors()
+    assert errors_found.get(name) == problem
+
+
+def test_profile_deadlines_survive_the_file_and_an_export(tmp_path):
+    from moments_desktop.core.profiles import Profile, ProfileStore, parse_profile
+
+    store = ProfileStore(tmp_path / "profiles.json")
+    added = store.add(Profile(name="Slow", base_url="https://moments.example.test/prod", appId="A", momentId="M",
+                              campaignId="C", rewardGroupId="US", preview_deadline_s=12, claim_deadline_s=90))
+    again = ProfileStore(tmp_path / "profiles.json").get(added.id)
+    assert (again.preview_deadline_s, again.image_deadline_s, again.claim_deadline_s) == (12, None, 90)
+    data = again.to_dict()
+    assert data["preview_deadline_s"] == 12 and data["image_deadline_s"] is None
+    parsed, problems = parse_profile(data | {"claim_deadline_s": 500})
+    assert parsed is None and problems == {"claim_deadline_s": "Between 5 and 120 seconds."}
+    parsed, problems = parse_profile({k: v for k, v in data.items() if not k.endswith("_deadline_s")})
+    assert problems == {} and parsed.preview_deadline_s is None  # an older file: the app's defaults
+
+
+def test_the_session_passes_the_profiles_claim_deadline_per_call(tmp_path, monkeypatch):
+    """The client's default is 1 s; the profile's 5 s lets a claim whose answer takes ~2.5 s complete."""
+    from memory_keyring import MemoryKeyring
+
+    from moments_desktop.core.credentials import CredentialStore
+    from moments_desktop.core.http import make_client
+    from moments_desktop.core.journal import Journal
+    from moments_desktop.core.profiles import Profile, ProfileStore
+    from moments_desktop.core.session import Session
+
+    monkeypatch.setenv("MOMENTS_DESKTOP_HOME", str(tmp_path / "home"))
+    with SlowDripServer(interval=0.008, drip=("GetReward",)) as server:
+        async def main():
+            http = make_client()
+            profiles = ProfileStore(tmp_path / "profiles.json")
+            session = Session(profiles, CredentialStore(MemoryKeyring()), Journal(tmp_path / "journal.sqlite3"),
+                              http, client=MomentsClient(http, deadlines=Deadlines(1, 1, 1)))
+            try:
+                own = profiles.add(Profile(name="Slow", base_url=server.base_url, **BODY, claim_deadline_s=5))
+                default = profiles.add(Profile(name="Default", base_url=server.base_url, **BODY))
+                for profile in (own, default):
+                    session.credentials.set_key(profile.id, KEY)
+                claimed = await session.claim(session.plan_claim(own.id), "DEMOCAMP1")
+                started = time.monotonic()
+                cut_off = await session.claim(session.plan_claim(default.id), "DEMOCAMP1")
+                return claimed, cut_off, time.monotonic() - started, session.image_deadline(own.id)
+            finally:
+                await session.aclose()
+
+        claimed, cut_off, elapsed, image_deadline = run(main())
+        assert claimed.call.outcome is Outcome.SUCCESS, claimed.call.error
+        assert claimed.reward_url == "https://rewards.example/redeem/slow-drip-0001"
+        assert type(cut_off.call.error) is errors.ClaimDeadlineError and elapsed < 1 + SLACK
+        assert image_deadline == 1
+        assert server.count("POST", "/GetReward") == 2
