@@ -229,16 +229,19 @@ class MomentsClient:
         body = json.dumps(exchange.request_body, ensure_ascii=False).encode()
         wire = _WireProgress()
         received = bytearray()
+        deadline = asyncio.timeout_at(ends_at)
         try:
             # The overall deadline, in this task (a cancellation at the deadline unwinds the read, the
             # body's iterator and the response, so the connection is closed, not left to a second task).
-            async with asyncio.timeout_at(ends_at), \
+            async with deadline, \
                     self._http.stream("POST", exchange.url, content=body, headers=headers, timeout=self._timeout,
                                       extensions={"trace": wire.trace}) as response:
                 exchange.status = response.status_code
                 exchange.response_headers = dict(response.headers)
                 raw = await self._read_capped(response, exchange, received)
         except TimeoutError:
+            if not deadline.expired():
+                raise  # not ours: reported as unexpected, never mistaken for the deadline
             exchange.duration_ms = (self._clock() - t0) * 1000
             exchange.response_body = received.decode("utf-8", errors="replace")
             exchange.response_truncated = exchange.status is not None
