@@ -130,12 +130,14 @@ class Operations:
 
     # --- preview (free) ------------------------------------------------------------------
 
-    async def preview(self, profile: ProfileRef, request: RewardRequest, api_key: str) -> CallResult:
+    async def preview(self, profile: ProfileRef, request: RewardRequest, api_key: str, *,
+                      deadline: float | None = None) -> CallResult:
         """getRewardInfo, every attempt journaled: each automatic retry is a row of its own, and a
         preview cancelled after it was sent is journaled as cancelled."""
         sent: list[Exchange] = []
         try:
-            result = await self._client.get_reward_info(request, api_key, before_send=sent.append)
+            result = await self._client.get_reward_info(request, api_key, before_send=sent.append,
+                                                           deadline=deadline)
         except asyncio.CancelledError:
             if sent:
                 # shield: the journal must learn of what went out even as we unwind
@@ -174,7 +176,8 @@ class Operations:
 
     # --- claim (billed) ------------------------------------------------------------------
 
-    async def claim(self, profile: ProfileRef, request: RewardRequest, api_key: str) -> ClaimResult:
+    async def claim(self, profile: ProfileRef, request: RewardRequest, api_key: str, *,
+                    deadline: float | None = None) -> ClaimResult:
         # Checked and set with no await in between, so two activations on one event loop
         # (a double-click, a shortcut, a second window) cannot both get past it.
         if self._claim_in_flight:
@@ -194,7 +197,8 @@ class Operations:
 
         try:
             try:
-                result = await self._client.get_reward(request, api_key, before_send=commit_intent)
+                result = await self._client.get_reward(request, api_key, before_send=commit_intent,
+                                                       deadline=deadline)
             except _IntentRefused as refused:
                 return self._not_sent(refused)
             except asyncio.CancelledError:
