@@ -311,6 +311,19 @@ def export_document(profiles: Iterable[Profile]) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
+def _unwritable_fields(profile: Profile) -> dict[str, str]:
+    """Text fields that cannot be written to profiles.json as UTF-8 (a lone surrogate such as an escaped
+    ``\\ud800`` in the file): refused at import, or apply_import would fail writing them."""
+    problems = {}
+    for name, value in profile.to_dict().items():
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                problems[name] = "Contains a broken character (half of an emoji, or a damaged file)."
+    return problems
+
+
 def _timestamp() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
 
@@ -348,7 +361,9 @@ def _unique_name(name: str, taken: set[str]) -> str:
         return name
     n = 2
     while True:
-        candidate = f"{name} ({n})"
+        suffix = f" ({n})"
+        # Shortened to make room for the suffix: a name of the longest length allowed must not become too long.
+        candidate = name[: MAX_NAME_LENGTH - len(suffix)].rstrip() + suffix
         if candidate.casefold() not in taken:
             return candidate
         n += 1
@@ -567,6 +582,12 @@ class ProfileStore:
         except json.JSONDecodeError as exc:
             report.file_error = f"The file is not valid JSON (line {exc.lineno}, column {exc.colno})."
             return report
+        except RecursionError:
+            report.file_error = "The file is nested too deeply to be a profiles export."
+            return report
+        except ValueError:  # a number of more digits than Python reads (4,300): no export has one
+            report.file_error = "The file holds a number too long to read; it is not a profiles export."
+            return report
         if isinstance(data, dict):
             version = data.get("schema_version", SCHEMA_VERSION)
             if isinstance(version, int) and version > SCHEMA_VERSION:
@@ -583,6 +604,8 @@ class ProfileStore:
             label = label.strip() if isinstance(label, str) and label.strip() else f"Profile #{index + 1}"
             # Names are made unique on apply, so a clash is not a problem here.
             profile, problems = parse_profile(entry)
+            if profile is not None:
+                problems = {**_unwritable_fields(profile), **problems}
             candidate = ImportCandidate(index, label, profile, problems)
             if isinstance(entry, dict) and any(k.lower() in _SECRET_KEYS_LOWER for k in entry):
                 candidate.notes.append("The file contains an API key for this profile; it was ignored.")
