@@ -45,6 +45,7 @@ from .errors import (
     UnexpectedError,
     ValidationError,
 )
+from .exchange import redact_echoed_secrets
 from .journal import Journal
 from .operations import ClaimInProgressError, ClaimResult, Operations, ProfileRef
 from .profiles import DEMO_PROFILE_ID, ImportReport, Profile, ProfileError, ProfileStore
@@ -278,6 +279,7 @@ class Session:
         key = await self.api_key(profile)
         try:
             result = await self._ops.preview(ProfileRef(profile.id, profile.name), request, key)
+            redact_echoed_secrets(result.exchange, result.error, (key,))  # before anything shows it
         except MomentsError:
             raise
         except Exception as exc:  # noqa: BLE001
@@ -374,6 +376,7 @@ class Session:
             raise ClaimStoppedError(exc, False) from None
         try:
             result = await self._ops.claim(profile_ref, plan.request, key)
+            redact_echoed_secrets(result.call.exchange, result.call.error, (key,))  # before anything shows it
         except ClaimInProgressError:
             raise
         except MomentsError as exc:
