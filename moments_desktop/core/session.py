@@ -50,7 +50,7 @@ from .journal import Journal
 from .operations import ClaimInProgressError, ClaimResult, Operations, ProfileRef
 from .profiles import DEMO_PROFILE_ID, ImportReport, Profile, ProfileError, ProfileStore
 from .render import Renderer
-from .tasks import ThreadJobs, finish_async_generator_finalizers
+from .tasks import DetachedJobs, ThreadJobs, finish_async_generator_finalizers
 from .request import RewardRequest, is_loopback_url
 
 T = TypeVar("T")
@@ -60,6 +60,9 @@ RunBlocking = Callable[..., Awaitable[Any]]
 CATALOG_FRESH_S = 15.0
 # An endpoint that could not be reached may be a sandbox started later.
 CATALOG_RETRY_S = 30.0
+# Closing waits this long for keychain calls still running (e.g. behind an unanswered unlock prompt),
+# then abandons them: they write nothing of ours, and must not keep the process alive.
+KEYCHAIN_CLOSE_WAIT_S = 1.0
 
 
 class ProfileTransferError(MomentsError):
@@ -191,6 +194,10 @@ class Session:
         # waits for them before it closes the journal they may be writing.
         self._jobs = ThreadJobs()
         self._run_blocking = run_blocking or self._jobs.run
+        # Keychain calls may block for as long as an unlock prompt stays open: daemon threads, not awaited
+        # on close beyond KEYCHAIN_CLOSE_WAIT_S (disk and journal jobs above are always awaited).
+        self._keychain_jobs = DetachedJobs()
+        self._run_keychain = run_blocking or self._keychain_jobs.run
         self._ops = Operations(self._client, journal, run_blocking=self._run_blocking)
         self._clock = clock
         self._previews: dict[tuple, LastPreview] = {}
@@ -255,12 +262,17 @@ class Session:
         return key
 
     async def api_key(self, profile: Profile) -> str:
-        return await self._blocking(self._key_for, profile)
+        return await self._keychain(self._key_for, profile)
 
-    async def _blocking(self, fn: Callable[..., T], *args: Any, context: str = "") -> T:
+    async def _keychain(self, fn: Callable[..., T], *args: Any) -> T:
+        """A keychain call: like ``_blocking``, on a thread that closing does not wait for beyond a bound."""
+        return await self._blocking(fn, *args, runner=self._run_keychain)
+
+    async def _blocking(self, fn: Callable[..., T], *args: Any, context: str = "",
+                        runner: RunBlocking | None = None) -> T:
         """``fn(*args)`` off the caller's thread; a MomentsError passes, anything else becomes UnexpectedError."""
         try:
-            return await self._run_blocking(fn, *args)
+            return await (runner or self._run_blocking)(fn, *args)
         except MomentsError:
             raise
         except Exception as exc:  # noqa: BLE001 - shown as a message, never a traceback
@@ -478,42 +490,40 @@ class Session:
         unless ``even_if_key_remains``, which deletes the profile and warns that the key stayed behind.
         """
         self._check_rule(profile_id, lambda r: r.delete, "deleted")
-
-        def delete() -> str | None:
-            warning = None
-            try:
-                self.credentials.delete_key(profile_id)
-            except KeyringUnavailableError as exc:
-                if not even_if_key_remains:
-                    raise
-                warning = key_left_behind_warning(self.credentials, profile_id, exc)
-            self.profiles.delete(profile_id)
-            return warning
-        return await self._blocking(self._write(delete))
+        warning = None
+        try:
+            await self._keychain(self.credentials.delete_key, profile_id)
+        except KeyringUnavailableError as exc:
+            if not even_if_key_remains:
+                raise
+            warning = key_left_behind_warning(self.credentials, profile_id, exc)
+        await self._blocking(self._write(self.profiles.delete, profile_id))
+        return warning
 
     async def duplicate_profile(self, profile_id: str, new_name: str | None = None) -> tuple[Profile, str | None]:
         """Copy a profile and its key: (the copy, a warning or None). When the keychain fails the copy is
         kept without a key and the warning says so: the copy is what was asked for."""
-        def duplicate() -> tuple[Profile, str | None]:
-            source = self.profiles.get(profile_id)
-            copy = self.profiles.duplicate(profile_id, new_name)
-            if source.uses_embedded_sandbox:  # the embedded sandbox's key is never in the keychain
-                return copy, None
-            try:
-                key = self.credentials.get_key(profile_id)
-                if key is not None:
-                    self.credentials.set_key(copy.id, key)
-                del key
-            except KeyringUnavailableError as exc:
-                return copy, (f"“{copy.name}” was created without the API key: {exc.title.lower()}. "
-                              "Enter the key for the copy.")
+        source = self.profiles.get(profile_id)
+        copy = await self._blocking(self._write(self.profiles.duplicate, profile_id, new_name))
+        if source.uses_embedded_sandbox:  # the embedded sandbox's key is never in the keychain
             return copy, None
-        return await self._blocking(self._write(duplicate))
+
+        def copy_key() -> None:
+            key = self.credentials.get_key(profile_id)
+            if key is not None:
+                self.credentials.set_key(copy.id, key)
+            del key
+        try:
+            await self._keychain(copy_key)
+        except KeyringUnavailableError as exc:
+            return copy, (f"“{copy.name}” was created without the API key: {exc.title.lower()}. "
+                          "Enter the key for the copy.")
+        return copy, None
 
     # --- keys -------------------------------------------------------------------------
 
     async def has_key(self, profile_id: str) -> bool:
-        return await self._blocking(self.credentials.has_key, profile_id)
+        return await self._keychain(self.credentials.has_key, profile_id)
 
     async def store_key(self, profile_id: str, key: str) -> str:
         """Store the key (keychain, or the memory store once chosen); the name of the store that holds it."""
@@ -522,7 +532,7 @@ class Session:
         def store() -> str:
             self.credentials.set_key(profile_id, key)
             return self.credentials.backend_name()
-        return await self._blocking(store)
+        return await self._keychain(store)
 
     def use_memory_fallback(self) -> None:
         """Keys of this run stay in memory only (the user chose it after the keychain failed)."""
@@ -534,7 +544,7 @@ class Session:
                 return self.credentials.backend_name()
             except Exception:  # noqa: BLE001 - a status line must never break anything
                 return "unknown"
-        return await self._run_blocking(name)
+        return await self._run_keychain(name)
 
     # --- import / export --------------------------------------------------------------
 
@@ -629,6 +639,7 @@ class Session:
         await asyncio.sleep(0)
         await finish_async_generator_finalizers()
         await self._jobs.wait_idle()
+        await self._keychain_jobs.wait_idle(KEYCHAIN_CLOSE_WAIT_S)
         self.journal.close()
 
 

@@ -12,12 +12,14 @@ is given up on): locked with a display, locked without one, stopped, hung. And w
 the real exception types of keyring and secretstorage.
 """
 
+import asyncio
 import json
 import os
 import shutil
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import keyring.errors
@@ -34,6 +36,10 @@ from moments_desktop.core.credentials import (
     KeyringLockedError,
     KeyringUnavailableError,
 )
+from moments_desktop.core.http import make_client
+from moments_desktop.core.journal import Journal
+from moments_desktop.core.profiles import Profile, ProfileStore
+from moments_desktop.core.session import Session
 
 REPO = Path(__file__).resolve().parents[2]
 # libdbus's text for a call that got no answer (what a dbus-python backend sees from a hung daemon)
@@ -216,3 +222,104 @@ def test_a_locked_keychain_is_called_locked_where_it_can_ask_for_its_password(ex
     with pytest.raises(KeyringUnavailableError) as caught:
         CredentialStore(RaisingKeyring(exc)).get_key("p")
     assert type(caught.value) is KeyringUnavailableError and caught.value.detail == NO_PROMPT_DETAIL
+
+
+# --- quitting while a keychain call waits on an unanswered unlock prompt ----------------------------------
+
+# A keychain whose every call waits on an unlock prompt nobody answers; the first call asks the app to close
+# its windows (as the user would, while the prompt is still open) and marks that it was reached.
+NEVER_ANSWERED = textwrap.dedent('''
+    import os
+    import threading
+
+    from keyring.backend import KeyringBackend
+    from PySide6.QtCore import QMetaObject, Qt
+    from PySide6.QtWidgets import QApplication
+
+
+    class PromptNeverAnswered(KeyringBackend):
+        priority = 1
+
+        def _wait_forever(self, *args):
+            with open(os.environ["KEYCHAIN_REACHED"], "a") as marker:
+                marker.write(threading.current_thread().name + "\\n")
+            QMetaObject.invokeMethod(QApplication.instance(), "closeAllWindows",
+                                     Qt.ConnectionType.QueuedConnection)
+            threading.Event().wait()  # the unlock prompt stays open
+
+        get_password = set_password = delete_password = _wait_forever
+''')
+
+
+def test_closing_the_window_ends_the_app_while_a_keychain_call_waits_on_an_unlock_prompt(tmp_path):
+    """The real app, started as a person starts it, on a profile with a key in the keychain: the key check
+    blocks on the keychain; the window is closed; the process must end (it used to live on, awaiting the
+    keychain's worker thread, until killed)."""
+    (tmp_path / "never_answered.py").write_text(NEVER_ANSWERED)
+    home = tmp_path / "home"
+    (home / "config").mkdir(parents=True)
+    profile = {"id": "stagingprofile", "name": "Staging", "base_url": "https://moments.example.com/prod",
+               "appId": "APP1", "momentId": "M1", "deviceType": "Android", "campaignId": "C1",
+               "rewardGroupId": "US", "live": True}
+    (home / "config" / "profiles.json").write_text(json.dumps({"schema_version": 1, "profiles": [profile]}))
+    (home / "config" / "window.ini").write_text("[General]\nlastProfile=stagingprofile\n")
+    reached = tmp_path / "reached.txt"
+    env = {**os.environ, "MOMENTS_DESKTOP_HOME": str(home), "QT_QPA_PLATFORM": "offscreen",
+           "PYTHON_KEYRING_BACKEND": "never_answered.PromptNeverAnswered",
+           "PYTHONPATH": os.pathsep.join([str(tmp_path), str(REPO)]), "KEYCHAIN_REACHED": str(reached)}
+    app = subprocess.Popen([sys.executable, "-m", "moments_desktop", "--no-sandbox"], env=env, cwd=tmp_path,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        # A hang detector, not a speed goal: closing takes about KEYCHAIN_CLOSE_WAIT_S; a hang is forever.
+        _out, err = app.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        app.kill()
+        app.communicate()
+        pytest.fail("the app was still running 60 s after its window closed: the keychain call held the exit")
+    assert reached.exists(), f"the keychain was never called: {err[-2000:]}"
+    assert app.returncode == 0, err[-3000:]
+    assert "Traceback" not in err, err[-3000:]
+
+
+class BlockingKeyring(KeyringBackend):
+    priority = 1
+
+    def __init__(self):
+        super().__init__()
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def get_password(self, service, username):
+        self.entered.set()
+        self.release.wait()
+        return None
+
+    set_password = delete_password = get_password
+
+
+def test_a_session_closes_while_a_keychain_call_blocks_and_still_awaits_its_disk_work(tmp_path, monkeypatch):
+    monkeypatch.setenv("MOMENTS_DESKTOP_HOME", str(tmp_path / "home"))
+    backend = BlockingKeyring()
+
+    async def main():
+        profiles = ProfileStore(tmp_path / "profiles.json")
+        journal = Journal(tmp_path / "journal.sqlite3")
+        session = Session(profiles, CredentialStore(backend), journal, make_client())
+        mine = profiles.add(Profile(name="Staging", base_url="https://moments.example.com/prod", appId="A",
+                                    momentId="M", deviceType="Android", campaignId="C", rewardGroupId="US"))
+        check = asyncio.ensure_future(session.has_key(mine.id))
+        await asyncio.to_thread(backend.entered.wait, 10)
+        rename = asyncio.ensure_future(session.rename_profile(mine.id, "Renamed"))  # a disk job, awaited
+        check.cancel()  # what the window's task owner does on close
+        await asyncio.gather(check, return_exceptions=True)
+        try:
+            await asyncio.wait_for(session.aclose(), 30)  # used to wait for the keychain forever
+        finally:
+            backend.release.set()  # only now: what was abandoned may end (and a failure ends the test)
+        assert rename.done() and (await rename).name == "Renamed"
+
+    try:
+        asyncio.run(main())
+        assert ProfileStore(tmp_path / "profiles.json").find_by_name("Renamed") is not None
+    finally:
+        backend.release.set()  # let the abandoned daemon thread end with the test
