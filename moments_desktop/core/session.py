@@ -430,19 +430,19 @@ class Session:
         return write
 
     def new_profile(self, name: str, template_id: str | None = None) -> Profile:
-        """The profile ``create_profile`` would add: body fields from the template (never its key, nor
-        its URL when that is the embedded sandbox); declared live unless it clearly points at a local
-        sandbox, the careful side."""
+        """The profile ``create_profile`` would add: body fields, endpoint and claim settings from the
+        template (never its key). Made from a profile on the embedded sandbox, it stays on the embedded
+        sandbox (in test mode, as the sandbox is), never on production. With no template: the production
+        endpoint, declared live, the careful side."""
         body: dict[str, str] = {}
         base_url = DEFAULT_BASE_URL
         settings: dict[str, Any] = {"live": not is_loopback_url(base_url)}
         if template_id is not None and template_id in self.profiles:
             template = self.profiles.get(template_id)
             body = {name_: getattr(template, name_) for name_ in BODY_FIELDS}
-            if not template.uses_embedded_sandbox:
-                base_url = template.base_url
-                settings = {"live": template.live, "cost_per_action": template.cost_per_action,
-                            "currency": template.currency, "allow_insecure": template.allow_insecure}
+            base_url = template.base_url  # the embedded sandbox's sentinel, not this run's port
+            settings = {"live": template.live, "cost_per_action": template.cost_per_action,
+                        "currency": template.currency, "allow_insecure": template.allow_insecure}
         return Profile(name=name, base_url=base_url, **body, **settings)
 
     async def create_profile(self, name: str, template_id: str | None = None) -> Profile:
