@@ -53,9 +53,12 @@ def _control_chars(value: str) -> bool:
     return any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in value)
 
 
-def is_encodable(value: str) -> bool:
-    """True when the text can be written as UTF-8: a lone surrogate (half of a broken emoji or an
-    escape like ``\\ud800`` in a JSON file) cannot, and would fail later in the request body or a file."""
+def is_intact_text(value: str) -> bool:
+    """False for text with a broken character: a lone surrogate (half of an emoji, or an escape like
+    ``\\ud800`` in a JSON file), which no UTF-8 writer takes and which would fail later in the request
+    body or a file; or U+FFFD, the mark a toolkit puts in place of one (Qt does, in a text field)."""
+    if "\ufffd" in value:
+        return False
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
@@ -75,7 +78,7 @@ def validate_base_url(url: str, *, allow_insecure: bool = False) -> str | None:
         return "Enter the endpoint's base URL."
     if len(url) > MAX_URL_LENGTH:
         return f"The URL is longer than {MAX_URL_LENGTH} characters."
-    if not is_encodable(url):
+    if not is_intact_text(url):
         return UNENCODABLE_MESSAGE
     if _control_chars(url) or any(ch.isspace() for ch in url):
         return "The URL contains spaces or control characters."
@@ -109,7 +112,7 @@ def validate_field(name: str, value: str) -> str | None:
         return f"{name} is required."
     if len(stripped) > MAX_FIELD_LENGTH:
         return f"At most {MAX_FIELD_LENGTH} characters ({len(stripped)} given)."
-    if not is_encodable(stripped):
+    if not is_intact_text(stripped):
         return UNENCODABLE_MESSAGE
     if _control_chars(stripped):
         return "Contains control or invisible formatting characters (often pasted by accident)."

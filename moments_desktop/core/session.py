@@ -476,12 +476,14 @@ class Session:
         return await self._blocking(self._write(save))
 
     async def save_settings(self, profile_id: str, *, live: bool, cost_per_action: Decimal | None,
-                            currency: str, notes: str) -> Profile:
-        """The claim-related settings: test mode or live, cost per claim, notes."""
+                            currency: str, notes: str, is_sandbox: bool | None = None) -> Profile:
+        """The claim-related settings: test mode or live, cost per claim, notes; whether the endpoint is a
+        sandbox (``None``: unchanged)."""
         self._check_rule(profile_id, lambda r: r.edit_settings, "changed")
+        sandbox_flag = {} if is_sandbox is None else {"is_sandbox": is_sandbox}
         return await self._blocking(self._write(
             lambda: self.profiles.edit(profile_id, live=live, cost_per_action=cost_per_action,
-                                       currency=currency, notes=notes)))
+                                       currency=currency, notes=notes, **sandbox_flag)))
 
     async def delete_profile(self, profile_id: str, *, even_if_key_remains: bool = False) -> str | None:
         """Delete a profile together with its API key; a warning for the user, or None.
@@ -575,10 +577,23 @@ class Session:
             return True, cached[1]
         return False, None
 
-    async def catalog(self, base_url: str) -> SandboxCatalog | None:
-        """The endpoint's sandbox catalog, or None when it is no sandbox or cannot be reached now.
-        Cached per URL; one request at a time per URL; no API key is sent."""
+    def may_ask_for_catalog(self, base_url: str) -> bool:
+        """Whether the endpoint may be sent ``GET /__sandbox/catalog``: only a sandbox on this computer
+        (a loopback address: 127.0.0.0/8, ::1, localhost) or an endpoint a saved profile marks as a sandbox.
+        Production and every other endpoint never see the probe; nor does a URL with credentials in it."""
         url = _catalog_key(base_url)
+        if "@" in url.split("//", 1)[-1].split("/", 1)[0]:
+            return False
+        if is_loopback_url(url):
+            return True
+        return any(p.is_sandbox and _catalog_key(self.base_url_for(p)) == url for p in self.profiles.profiles())
+
+    async def catalog(self, base_url: str) -> SandboxCatalog | None:
+        """The endpoint's sandbox catalog, or None when it is no sandbox, cannot be reached now, or may not
+        be asked (``may_ask_for_catalog``). Cached per URL; one request at a time per URL; no API key is sent."""
+        url = _catalog_key(base_url)
+        if not self.may_ask_for_catalog(url):
+            return None
         fresh, catalog = self.cached_catalog(url)
         if fresh:
             return catalog

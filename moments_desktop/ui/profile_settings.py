@@ -13,6 +13,7 @@ from decimal import Decimal
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -26,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from moments_desktop.core.profiles import MAX_NOTES_LENGTH, Profile, parse_cost, validate_currency
-from moments_desktop.core.request import UNENCODABLE_MESSAGE, is_encodable
+from moments_desktop.core.request import UNENCODABLE_MESSAGE, is_intact_text
 
 LIVE_STYLE = "color: #b3261e; font-weight: 600;"
 ERROR_STYLE = "color: #b3261e;"
@@ -38,6 +39,7 @@ class ProfileSettings:
     cost_per_action: Decimal | None
     currency: str
     notes: str
+    is_sandbox: bool = False
 
 
 class ProfileSettingsDialog(QDialog):
@@ -101,6 +103,13 @@ class ProfileSettingsDialog(QDialog):
         self.notes_edit.setPlaceholderText("Anything the team should know about this profile")
         self.notes_edit.setMaximumHeight(96)
         form.addRow("Notes", self.notes_edit)
+
+        self.sandbox_check = QCheckBox("This endpoint is a Moments sandbox: offer its catalog's values", self)
+        self.sandbox_check.setObjectName("isSandboxCheck")
+        self.sandbox_check.setChecked(profile.is_sandbox)
+        self.sandbox_check.setToolTip("The app then asks the endpoint for GET /__sandbox/catalog. It asks a "
+                                      "sandbox on this computer anyway, and never asks any other endpoint.")
+        form.addRow("Sandbox", self.sandbox_check)
         layout.addLayout(form)
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel,
@@ -128,9 +137,10 @@ class ProfileSettingsDialog(QDialog):
         notes = self.notes_edit.toPlainText()
         if len(notes) > MAX_NOTES_LENGTH:
             return None, f"Notes: at most {MAX_NOTES_LENGTH} characters."
-        if not is_encodable(notes):
+        if not is_intact_text(notes):
             return None, f"Notes: {UNENCODABLE_MESSAGE[0].lower()}{UNENCODABLE_MESSAGE[1:]}"
-        return ProfileSettings(self.live_radio.isChecked(), cost, currency, notes), ""
+        return ProfileSettings(self.live_radio.isChecked(), cost, currency, notes,
+                               is_sandbox=self.sandbox_check.isChecked()), ""
 
     def _validate(self, *_args) -> None:
         settings, problem = self.values()

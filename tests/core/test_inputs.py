@@ -72,6 +72,13 @@ def test_a_lone_surrogate_in_a_body_field_is_refused_on_that_field(name):
     assert refused.value.field_errors == {name: UNENCODABLE_MESSAGE}
 
 
+@pytest.mark.parametrize("value", ["DEMO\ufffd", "\ufffdUS"])
+def test_the_mark_of_a_broken_character_is_refused_too(value):
+    """A text field (Qt) keeps a pasted lone surrogate as U+FFFD: an identifier never holds one."""
+    request = RewardRequest(base_url="https://moments.example.com/prod", **{**GOOD, "appId": value})
+    assert request.field_errors() == {"appId": UNENCODABLE_MESSAGE}
+
+
 def test_a_lone_surrogate_in_the_endpoint_is_refused():
     assert validate_base_url("https://moments.example.com/pr\udcffod") == UNENCODABLE_MESSAGE
 
