@@ -571,7 +571,10 @@ class Session:
     # --- sandbox catalog (choices for the form) -------------------------------------------
 
     def cached_catalog(self, base_url: str) -> tuple[bool, SandboxCatalog | None]:
-        """(fresh, catalog): a fresh cached answer needs no request."""
+        """(fresh, catalog): a fresh cached answer needs no request; an endpoint that may not be asked
+        (``may_ask_for_catalog``) has none, and needs none either."""
+        if not self.may_ask_for_catalog(base_url):
+            return True, None
         cached = self._catalogs.get(_catalog_key(base_url))
         if cached is not None and cached[0] > self._clock():
             return True, cached[1]
