@@ -22,7 +22,7 @@ from typing import Any
 from ..api_schema import BODY_FIELDS, DEFAULT_BASE_URL
 from . import paths
 from .errors import MomentsError, ValidationError
-from .request import UNENCODABLE_MESSAGE, RewardRequest, is_intact_text, validate_base_url, validate_field
+from .request import UNENCODABLE_MESSAGE, RewardRequest, is_encodable, validate_base_url, validate_field
 
 SCHEMA_VERSION = 1
 EXPORT_FORMAT = "moments-desktop-profiles"
@@ -133,7 +133,7 @@ class Profile:
             errors["notes"] = "Must be text."
         elif len(self.notes) > MAX_NOTES_LENGTH:
             errors["notes"] = f"At most {MAX_NOTES_LENGTH} characters."
-        elif not is_intact_text(self.notes):
+        elif not is_encodable(self.notes):
             errors["notes"] = UNENCODABLE_MESSAGE
         if not isinstance(self.id, str) or not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", self.id):
             errors["id"] = "The profile id is not valid."
@@ -163,7 +163,7 @@ def validate_name(name: Any, others: Iterable[Profile] = (), own_id: str | None 
         return "Give the profile a name."
     if len(stripped) > MAX_NAME_LENGTH:
         return f"At most {MAX_NAME_LENGTH} characters."
-    if not is_intact_text(stripped):
+    if not is_encodable(stripped):
         return UNENCODABLE_MESSAGE
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in stripped):
         return "Contains control characters."

@@ -53,17 +53,20 @@ def _control_chars(value: str) -> bool:
     return any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in value)
 
 
-def is_intact_text(value: str) -> bool:
-    """False for text with a broken character: a lone surrogate (half of an emoji, or an escape like
-    ``\\ud800`` in a JSON file), which no UTF-8 writer takes and which would fail later in the request
-    body or a file; or U+FFFD, the mark a toolkit puts in place of one (Qt does, in a text field)."""
-    if "\ufffd" in value:
-        return False
+def is_encodable(value: str) -> bool:
+    """False for text holding a lone surrogate (half of an emoji, or an escape like ``\\ud800`` in a JSON
+    file): no UTF-8 writer takes it, so it would fail later, in the request body or in profiles.json."""
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
         return False
     return True
+
+
+def is_intact_text(value: str) -> bool:
+    """An identifier or endpoint with no broken character: encodable, and without U+FFFD, the mark a
+    decoder or a text field puts in place of one (no identifier of the API holds it)."""
+    return "\ufffd" not in value and is_encodable(value)
 
 
 UNENCODABLE_MESSAGE = "Contains a broken character (half of an emoji or a damaged paste); retype the value."

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from moments_desktop.core.profiles import MAX_NOTES_LENGTH, Profile, parse_cost, validate_currency
-from moments_desktop.core.request import UNENCODABLE_MESSAGE, is_intact_text
+from moments_desktop.core.request import UNENCODABLE_MESSAGE, is_encodable
 
 LIVE_STYLE = "color: #b3261e; font-weight: 600;"
 ERROR_STYLE = "color: #b3261e;"
@@ -137,7 +137,7 @@ class ProfileSettingsDialog(QDialog):
         notes = self.notes_edit.toPlainText()
         if len(notes) > MAX_NOTES_LENGTH:
             return None, f"Notes: at most {MAX_NOTES_LENGTH} characters."
-        if not is_intact_text(notes):
+        if not is_encodable(notes):
             return None, f"Notes: {UNENCODABLE_MESSAGE[0].lower()}{UNENCODABLE_MESSAGE[1:]}"
         return ProfileSettings(self.live_radio.isChecked(), cost, currency, notes,
                                is_sandbox=self.sandbox_check.isChecked()), ""

@@ -181,3 +181,15 @@ def test_a_refused_endpoint_with_credentials_never_reaches_the_journal_or_the_sc
         assert PASSWORD not in shown and "qa-user" not in shown
         assert PASSWORD not in renderer.exchange(record_of_exchange(result.exchange))
     assert Renderer().url(CREDENTIAL_URL) == "https://[redacted]@moments.example.com/prod"
+
+
+def test_free_text_may_hold_the_replacement_mark_identifiers_may_not(tmp_path):
+    """U+FFFD is a real character in notes or a name (pasted from a decoded log): only identifiers and
+    the endpoint refuse it, as the sign of a broken paste; a saved profile holding it still loads."""
+    store = ProfileStore(tmp_path / "profiles.json")
+    kept = store.add(Profile(name="Staging \ufffd", base_url="https://moments.example.com/prod", **GOOD,
+                             notes="log said: caf\ufffd"))
+    assert ProfileStore(tmp_path / "profiles.json").get(kept.id).notes == "log said: caf\ufffd"
+    with pytest.raises(ValidationError) as refused:
+        store.add(Profile(name="Other", base_url="https://moments.example.com/prod", **{**GOOD, "appId": "A\ufffd"}))
+    assert refused.value.field_errors == {"appId": UNENCODABLE_MESSAGE}
