@@ -23,7 +23,7 @@ from ..api_schema import BODY_FIELDS, DEFAULT_BASE_URL
 from . import paths
 from .deadlines import MAX_DEADLINE_S, MIN_DEADLINE_S
 from .errors import MomentsError, ValidationError
-from .request import RewardRequest, validate_base_url, validate_field
+from .request import UNENCODABLE_MESSAGE, RewardRequest, is_encodable, validate_base_url, validate_field
 
 SCHEMA_VERSION = 1
 EXPORT_FORMAT = "moments-desktop-profiles"
@@ -72,6 +72,9 @@ class Profile:
     # User-declared: True means real money. Decides the claim confirmation strength.
     live: bool = False
     allow_insecure: bool = False
+    # The user says this endpoint is a sandbox of the Moments API: the app may ask it for its catalog
+    # (GET /__sandbox/catalog), as it does a sandbox on this computer. Never asked of any other endpoint.
+    is_sandbox: bool = False
     cost_per_action: Decimal | None = None
     currency: str = "USD"
     notes: str = ""
@@ -123,7 +126,7 @@ class Profile:
             problem = validate_field(name, getattr(self, name))
             if problem:
                 errors[name] = problem
-        for flag in ("live", "allow_insecure"):
+        for flag in ("live", "allow_insecure", "is_sandbox"):
             if not isinstance(getattr(self, flag), bool):
                 errors[flag] = "Must be true or false."
         cost_problem = validate_cost(self.cost_per_action)
@@ -140,6 +143,8 @@ class Profile:
             errors["notes"] = "Must be text."
         elif len(self.notes) > MAX_NOTES_LENGTH:
             errors["notes"] = f"At most {MAX_NOTES_LENGTH} characters."
+        elif not is_encodable(self.notes):
+            errors["notes"] = UNENCODABLE_MESSAGE
         if not isinstance(self.id, str) or not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", self.id):
             errors["id"] = "The profile id is not valid."
         return errors
@@ -168,6 +173,8 @@ def validate_name(name: Any, others: Iterable[Profile] = (), own_id: str | None 
         return "Give the profile a name."
     if len(stripped) > MAX_NAME_LENGTH:
         return f"At most {MAX_NAME_LENGTH} characters."
+    if not is_encodable(stripped):
+        return UNENCODABLE_MESSAGE
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in stripped):
         return "Contains control characters."
     key = stripped.casefold()
@@ -246,7 +253,7 @@ def parse_profile(data: Any, others: Iterable[Profile] = ()) -> tuple[Profile | 
             problems[name] = "Must be text."
             continue
         values[name] = value
-    for flag in ("live", "allow_insecure"):
+    for flag in ("live", "allow_insecure", "is_sandbox"):
         if flag in data:
             if isinstance(data[flag], bool):
                 values[flag] = data[flag]
