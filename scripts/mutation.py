@@ -47,6 +47,7 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "operations": ("moments_desktop/core/operations.py", (
         "tests/core/test_operations.py",
         "tests/core/test_operations_claims.py",
+        "tests/core/test_journal_failures.py",
     )),
     "client": ("moments_desktop/core/client.py", (
         "tests/core/test_client_contract.py",
@@ -54,14 +55,19 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
         "tests/core/test_client_money_path.py",
         "tests/core/test_client_limits.py",
         "tests/core/test_client_retries.py",
+        "tests/core/test_deadlines.py",
+        "tests/core/test_empty_answer.py",
     )),
     "request": ("moments_desktop/core/request.py", (
         "tests/core/test_request_and_parsing.py",
         "tests/core/test_request_validation.py",
+        "tests/core/test_inputs.py",
     )),
     "journal": ("moments_desktop/core/journal.py", (
         "tests/core/test_journal.py",
         "tests/core/test_journal_integrity.py",
+        "tests/core/test_journal_failures.py",
+        "tests/core/test_rescue.py",
     )),
 }
 
