@@ -482,3 +482,47 @@ def test_an_exception_at_shutdown_is_logged_and_told(home, capsys, monkeypatch):
     assert "RuntimeError: shutdown went wrong" in errorlog.log_path().read_text(encoding="utf-8")
     err = capsys.readouterr().err
     assert str(errorlog.log_path()) in err and "Traceback" not in err
+
+
+def test_a_preview_works_on_the_read_only_history(tmp_path, sandbox, held_journal_at):
+    """Read-only history (the file held by another process): a preview is shown, not failed by the journal."""
+    import asyncio
+
+    from moments_desktop.core.credentials import CredentialStore
+    from moments_desktop.core.http import make_client
+    from moments_desktop.core.session import EmbeddedSandbox, Session
+    from moments_desktop.core.startup import JournalLocked, ReadOnlyJournal, fallback_journal, open_journal
+
+    path = held_journal_at
+    with pytest.raises(JournalLocked):
+        open_journal(path)
+    opened = fallback_journal(JournalLocked(path, "database is locked", readable=True))
+    assert isinstance(opened.journal, ReadOnlyJournal) and opened.claims_disabled_reason
+
+    async def scenario():
+        session = Session(ProfileStore(tmp_path / "p.json"), CredentialStore(), opened.journal, make_client(),
+                          sandbox=EmbeddedSandbox(sandbox.base_url, sandbox.demo_key),
+                          claims_disabled_reason=opened.claims_disabled_reason)
+        try:
+            result = await session.preview("sandbox-demo")
+        finally:
+            await session.aclose()
+        return result
+
+    result = asyncio.run(scenario())
+    assert result.ok and result.reward is not None
+
+
+@pytest.fixture
+def held_journal_at(tmp_path):
+    path = tmp_path / "data" / "journal.sqlite3"
+    with Journal(path) as journal:
+        journal.record(endpoint="GetRewardInfo", url="https://example.com/x", outcome="success")
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(path)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "locked"
+    yield path
+    holder.stdin.write("\n")
+    holder.stdin.close()
+    holder.wait(timeout=10)
+    holder.stdout.close()

@@ -231,10 +231,16 @@ def fallback_journal(problem: JournalProblem) -> OpenedJournal:
         reason = CLAIMS_OFF_READ_ONLY.format(file=problem.path)
     if problem.path.exists() and not isinstance(problem, JournalCorrupt):
         try:
-            return OpenedJournal(ReadOnlyJournal(problem.path), reason, reason)
+            journal = ReadOnlyJournal(problem.path)
         except (sqlite3.Error, OSError):
             pass
-    if not isinstance(problem, JournalUnwritable):
+        else:
+            if isinstance(problem, JournalUnwritable):
+                reason += " The history is shown read-only; previews are not added to it."
+            return OpenedJournal(journal, reason, reason)
+    if isinstance(problem, JournalUnwritable):
+        reason += " This session's previews are kept in a temporary history until you quit."
+    else:
         reason = CLAIMS_OFF_TEMPORARY.format(why=problem.detail)
     return OpenedJournal(TemporaryJournal(), reason, reason)
 
