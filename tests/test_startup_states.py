@@ -432,10 +432,10 @@ def test_folders_are_0700_and_the_log_0600_even_when_they_existed(home):
 
 
 def test_an_exception_at_start_up_is_logged_and_told_with_the_log_file(home, capsys, monkeypatch):
-    async def broken_prepare(self):
+    def broken_make_session(self):
         raise ValueError("start-up went wrong")
 
-    monkeypatch.setattr(desktop_app.DesktopApp, "prepare", broken_prepare)
+    monkeypatch.setattr(desktop_app.DesktopApp, "make_session", broken_make_session)
 
     def read_and_close_the_box(seen: dict) -> bool:
         box = visible("fatalErrorBox")
