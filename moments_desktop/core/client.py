@@ -8,6 +8,10 @@
   reported as UNKNOWN, not as failed.
 - Every call returns a CallResult whose Exchange holds the raw request (key redacted)
   and the raw answer, whatever happened.
+- Every call has an overall deadline (`Deadlines`), not only httpx's timeouts, which count the
+  silence between two bytes: a server that drips one byte every half second would otherwise hold
+  a preview or a claim for minutes. A preview's deadline covers its retries and their waits; a claim
+  past its deadline is abandoned as UNKNOWN (it was sent) and, like any claim, never sent again.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import httpx
 
 from ..api_schema import API_KEY_HEADER, JSON_MEDIA_TYPE, REWARD_NOTIFICATION_TEXT, Endpoint, Outcome
 from . import errors
+from .deadlines import Deadlines
 from .exchange import Exchange, redact_headers
 from .request import RewardRequest, is_sendable_key
 from .reward import RewardInfo, decode_json, parse_reward_payload
@@ -116,9 +121,11 @@ class MomentsClient:
         sleep=asyncio.sleep,
         clock: Callable[[], float] = time.perf_counter,
         now: Callable[[], datetime] = _utc_now,
+        deadlines: Deadlines | None = None,
     ):
         """`sleep` waits between preview retries; `clock` (seconds, monotonic) times each call and `now`
-        (aware UTC) stamps it and dates a Retry-After: tests pass fakes, the app the defaults."""
+        (aware UTC) stamps it and dates a Retry-After: tests pass fakes, the app the defaults.
+        `deadlines` are the overall limits used when a call names none (the event loop's clock)."""
         self._http = http
         self._limiter = limiter or RateLimiter()
         self._timeout = timeout or default_timeout()
@@ -128,29 +135,45 @@ class MomentsClient:
         self._sleep = sleep
         self._clock = clock
         self._now = now
+        self.deadlines = deadlines or Deadlines()
 
     # --- public ---------------------------------------------------------------
 
-    async def get_reward_info(self, request: RewardRequest, api_key: str) -> CallResult:
-        """Free preview. Retries only failures that cannot have had an effect worth avoiding."""
+    async def get_reward_info(self, request: RewardRequest, api_key: str, *,
+                              before_send: BeforeSend | None = None,
+                              deadline: float | None = None) -> CallResult:
+        """Free preview. Retries only failures that cannot have had an effect worth avoiding.
+
+        `before_send` runs before each attempt goes out (the journal keeps a row per attempt).
+        `deadline` (seconds; default `deadlines.preview`) bounds the whole preview: every attempt, the
+        rate limiter and the waits between attempts. A retry whose wait would end past it is not made:
+        the last answer stands."""
+        seconds = self.deadlines.preview if deadline is None else deadline
+        loop = asyncio.get_running_loop()
+        ends_at = loop.time() + seconds
         attempt = 0
         while True:
             attempt += 1
-            result = await self._call(Endpoint.GET_REWARD_INFO, request, api_key)
+            result = await self._call(Endpoint.GET_REWARD_INFO, request, api_key, before_send=before_send,
+                                      ends_at=ends_at, seconds=seconds)
             result.exchange.attempts = attempt
             delay = self._retry_delay(result, attempt)
-            if delay is None:
+            if delay is None or loop.time() + delay >= ends_at:
                 return result
             await self._sleep(delay)
 
     async def get_reward(self, request: RewardRequest, api_key: str, *,
-                         before_send: BeforeSend | None = None) -> CallResult:
+                         before_send: BeforeSend | None = None, deadline: float | None = None) -> CallResult:
         """Billed claim: exactly one request, never retried.
 
         `before_send` runs after validation and rate limiting, immediately before the
-        bytes go out: the journal commits its intent there.
+        bytes go out: the journal commits its intent there. `deadline` (seconds; default
+        `deadlines.claim`) bounds the call; past it the claim is abandoned as UNKNOWN, not re-sent.
         """
-        return await self._call(Endpoint.GET_REWARD, request, api_key, before_send=before_send)
+        seconds = self.deadlines.claim if deadline is None else deadline
+        ends_at = asyncio.get_running_loop().time() + seconds
+        return await self._call(Endpoint.GET_REWARD, request, api_key, before_send=before_send,
+                                ends_at=ends_at, seconds=seconds)
 
     # --- internals ------------------------------------------------------------
 
@@ -167,7 +190,7 @@ class MomentsClient:
         return None
 
     async def _call(self, endpoint: Endpoint, request: RewardRequest, api_key: str,
-                    before_send: BeforeSend | None = None) -> CallResult:
+                    before_send: BeforeSend | None = None, *, ends_at: float, seconds: float) -> CallResult:
         headers = {
             API_KEY_HEADER: api_key,
             "Content-Type": JSON_MEDIA_TYPE,
@@ -193,8 +216,13 @@ class MomentsClient:
         exchange.request_body = valid.body()
         headers[API_KEY_HEADER] = api_key.strip()
 
-        await self._limiter.acquire(api_key.strip())
+        try:
+            async with asyncio.timeout_at(ends_at):
+                await self._limiter.acquire(api_key.strip())
+        except TimeoutError:  # nothing went out (a preview that spent its deadline waiting to retry)
+            return self._finish(exchange, Outcome.NOT_SENT, self._deadline_error(endpoint, seconds))
         if before_send is not None:
+            # Outside the deadline: the intent's write is never cut off half-way (the journal bounds it).
             maybe = before_send(exchange)
             if inspect.isawaitable(maybe):
                 await maybe
@@ -202,12 +230,29 @@ class MomentsClient:
         exchange.started_at = self._now()
         t0 = self._clock()
         body = json.dumps(exchange.request_body, ensure_ascii=False).encode()
+        wire = _WireProgress()
+        received = bytearray()
+        deadline = asyncio.timeout_at(ends_at)
         try:
-            async with self._http.stream("POST", exchange.url, content=body, headers=headers,
-                                         timeout=self._timeout) as response:
+            # The overall deadline, in this task (a cancellation at the deadline unwinds the read, the
+            # body's iterator and the response, so the connection is closed, not left to a second task).
+            async with deadline, \
+                    self._http.stream("POST", exchange.url, content=body, headers=headers, timeout=self._timeout,
+                                      extensions={"trace": wire.trace}) as response:
                 exchange.status = response.status_code
                 exchange.response_headers = dict(response.headers)
-                raw = await self._read_capped(response, exchange)
+                raw = await self._read_capped(response, exchange, received)
+        except TimeoutError:
+            if not deadline.expired():
+                raise  # not ours: reported as unexpected, never mistaken for the deadline
+            exchange.duration_ms = (self._clock() - t0) * 1000
+            exchange.response_body = received.decode("utf-8", errors="replace")
+            exchange.response_truncated = exchange.status is not None
+            if endpoint.billed and wire.nothing_sent:
+                return self._finish(exchange, Outcome.NOT_SENT, errors.NotSentError(
+                    f"the connection could not be made within {seconds:g} s"))
+            outcome = Outcome.UNKNOWN if endpoint.billed else Outcome.ERROR
+            return self._finish(exchange, outcome, self._deadline_error(endpoint, seconds))
         except errors.ResponseTooLargeError as exc:
             exchange.duration_ms = (self._clock() - t0) * 1000
             outcome = Outcome.UNKNOWN if endpoint.billed else Outcome.ERROR
@@ -219,7 +264,11 @@ class MomentsClient:
         exchange.response_body = raw.decode("utf-8", errors="replace")
         return self._interpret(exchange)
 
-    async def _read_capped(self, response: httpx.Response, exchange: Exchange) -> bytes:
+    @staticmethod
+    def _deadline_error(endpoint: Endpoint, seconds: float) -> errors.MomentsError:
+        return errors.ClaimDeadlineError(seconds) if endpoint.billed else errors.PreviewDeadlineError(seconds)
+
+    async def _read_capped(self, response: httpx.Response, exchange: Exchange, received: bytearray) -> bytes:
         declared = response.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > self._max_bytes:
             exchange.response_truncated = True
@@ -236,6 +285,7 @@ class MomentsClient:
                     exchange.response_truncated = True
                     raise errors.ResponseTooLargeError(f"more than {self._max_bytes:,} bytes")
                 chunks.append(chunk)
+                received.extend(chunk)  # what arrived so far, kept if the deadline cuts the read off
         return b"".join(chunks)
 
     def _transport_failure(self, exchange: Exchange, exc: httpx.HTTPError) -> CallResult:
@@ -263,6 +313,12 @@ class MomentsClient:
                 return self._finish(exchange, Outcome.NO_REWARD, exc)
             except errors.InvalidResponseError as exc:
                 exc.status = status
+                if billed and isinstance(exc, errors.EmptyAnswerError):
+                    # Not the documented decline (that carries rewardNotificationText): a 200 with nothing
+                    # in it may still have consumed the reward whose URL it does not show.
+                    exc.advice = ("The claim was answered (HTTP 200) but with none of the reward fields, so "
+                                  "whether a reward was consumed is unknown. Check the campaign (or the sandbox "
+                                  "ledger) before claiming again; see the Raw tab for what came back.")
                 # A 200 for getReward means the claim was processed; if we cannot read
                 # the URL out of it, whether a reward was consumed is unknown.
                 return self._finish(exchange, Outcome.UNKNOWN if billed else Outcome.ERROR, exc)
@@ -317,6 +373,27 @@ class MomentsClient:
         exchange.outcome = outcome
         exchange.error_message = error.message if error else None
         return CallResult(exchange=exchange, reward=reward, error=error)
+
+
+class _WireProgress:
+    """How far one request got, from httpcore's trace events: a claim stopped by its deadline while
+    still connecting sent nothing; once its headers started to go out it may have reached the server."""
+
+    def __init__(self) -> None:
+        self.connecting = False
+        self.sending = False
+
+    async def trace(self, event: str, info: dict) -> None:
+        if event.startswith("connection.connect_tcp.") or event.startswith("connection.start_tls."):
+            self.connecting = True
+        elif ".send_request" in event:
+            self.sending = True
+
+    @property
+    def nothing_sent(self) -> bool:
+        # Only a connect seen in progress with no byte of the request after it proves nothing was sent;
+        # no trace at all (a transport that does not report) counts as maybe sent.
+        return self.connecting and not self.sending
 
 
 def _retry_after(headers: dict[str, str], now: datetime) -> float | None:

@@ -80,6 +80,37 @@ class ConnectionDroppedError(TransportError):
     advice = "The endpoint or a proxy in between dropped the connection. Try again."
 
 
+def _seconds(value: float) -> str:
+    return f"{value:g} s"
+
+
+class PreviewDeadlineError(PreviewTimeoutError):
+    """The free getRewardInfo ran past its overall deadline (retries and their waits included).
+
+    A read timeout only counts silence between bytes: a server that drips its answer a byte at a time
+    never trips one, so every preview also has a limit for the whole call."""
+
+    advice = ("The server kept the connection open but its answer did not arrive in time, so the app "
+              "stopped waiting. Nothing was spent. Try again later; the time limit is in the profile's settings.")
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.title = f"The preview took longer than {_seconds(seconds)}"
+        super().__init__()
+
+
+class ClaimDeadlineError(OutcomeUnknownError):
+    """A sent getReward ran past its overall deadline: abandoned, never sent again; a reward may be gone."""
+
+    advice = ("The claim was sent, but its answer did not arrive in time, so the app stopped waiting and "
+              "will not send it again. A reward may have been consumed: check the campaign (or the sandbox "
+              "ledger) before claiming again.")
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        super().__init__(f"no complete answer arrived within {_seconds(seconds)}")
+
+
 # --- HTTP / API ----------------------------------------------------------------
 
 
@@ -129,6 +160,16 @@ class InvalidResponseError(ApiError):
 class ResponseTooLargeError(InvalidResponseError):
     title = "The server's answer is too large"
     advice = "The answer was cut off to protect the app. The endpoint may be misconfigured or hostile."
+
+
+class EmptyAnswerError(InvalidResponseError):
+    """A JSON object with none of the reward fields (``{}``, or only unknown keys): not a reward, and not
+    the contract's ``[]`` either. Never shown or journaled as a success."""
+
+    title = "The answer has no reward fields"
+    advice = ("The server answered with an object that holds none of the fields a reward has (no text, "
+              "no reward URL, no image, no count). It is not a reward. The endpoint may not be a Moments API, "
+              "or a proxy answered for it: check the profile's endpoint and see the Raw tab for what came back.")
 
 
 class NoRewardError(ApiError):

@@ -8,6 +8,14 @@ Two jobs:
   (complete()) BEFORE the caller shows it. A 'pending' row found by a later run means the
   app stopped in between: recover() marks it 'unknown' and returns it so the user decides.
   Nothing here ever deletes or retries a row.
+* When an answer cannot be committed (the file locked by another process, the disk full, the
+  file gone), it is appended to the rescue file next to the journal (rescue_answer(), see
+  rescue.py) and shown anyway; the next Journal opened on the path merges it (merge_rescue()).
+
+Writes fail loudly rather than vanish: before each one the path is checked to still be the file
+this run opened (a journal deleted or replaced under the app raises JournalReplacedError), and
+every JournalError says why in plain words (``reason``: locked, disk full, read-only).
+The file, its -wal/-shm and its folder are owner-only (POSIX): they hold paid-for reward URLs.
 
 API keys never reach the database: x-api-key / authorization header values are redacted
 on the way in (even if a caller forgot), and any value passed as `secrets` is scrubbed
@@ -16,6 +24,7 @@ from every stored text.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -35,6 +44,7 @@ from . import paths
 from .errors import MomentsError
 from .exchange import REDACTED, redact_headers
 from .render import PLAIN
+from .rescue import RescueFile, rescue_path_for
 
 UNKNOWN_AFTER_RESTART = (
     "The app stopped after this request was sent (or while sending it) and before the answer "
@@ -55,6 +65,46 @@ _SEARCHED = ("summary", "request_url", "request_body", "response_body", "reward_
 class JournalError(MomentsError):
     title = "The history journal could not be updated"
     advice = "Check that the disk is not full and the data folder is writable."
+
+    @property
+    def reason(self) -> str:
+        """Why, in a few plain words (locked, disk full, read-only, ...), from SQLite's own message."""
+        return write_failure_reason(self.detail)
+
+
+class JournalReplacedError(JournalError):
+    """The file at the journal's path is no longer the one this run opened (deleted, moved, replaced):
+    SQLite would go on writing into the old, unlinked file, and everything would be gone at exit."""
+
+    title = "The history file was moved or deleted while the app was running"
+    advice = "Nothing more is written to it. Restart the app to open the history file again."
+
+    @property
+    def reason(self) -> str:
+        return "the history file was moved or deleted while the app was running"
+
+
+def write_failure_reason(detail: str) -> str:
+    text = (detail or "").lower()
+    if "locked" in text or "busy" in text:
+        return "the history file is locked by another program"
+    if "full" in text:
+        return "the disk is full"
+    if "readonly" in text or "read-only" in text or "unable to open" in text or "permission" in text:
+        return "the history file or its folder is read-only"
+    return detail or "the history file could not be written"
+
+
+# Claims wait this long for a lock another process holds on the journal, per try (history writes
+# keep the connection's own timeout): a claim must not hang on a busy file.
+CLAIM_BUSY_TIMEOUT_S = 1.0
+BUSY_TIMEOUT_S = 10.0
+# Merging the rescue file at open: a journal another process holds keeps the file for the next start.
+MERGE_BUSY_TIMEOUT_S = 2.0
+# Owner-only: the journal holds paid-for reward URLs. (POSIX only; Windows profiles are per-user already.)
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+CANCELLED_PREVIEW = "The preview was cancelled after it was sent; its answer was not read."
 
 
 def utc_now_iso() -> str:
@@ -131,6 +181,46 @@ def _pid_alive(pid: int) -> bool:
     except OSError:
         return False
     return True
+
+
+def _identity(path: Path) -> tuple[int, int]:
+    st = os.stat(path)
+    return st.st_dev, st.st_ino
+
+
+def _tighten(path: Path, mode: int) -> None:
+    """Owner-only access (POSIX), if the file or folder is ours and allows more; failing to is no error."""
+    if os.name != "posix":
+        return
+    try:
+        st = os.stat(path)
+        if st.st_uid == os.geteuid() and st.st_mode & 0o777 & ~mode:
+            os.chmod(path, (st.st_mode & 0o777) & mode)
+    except OSError:
+        pass
+
+
+def _private_dir(directory: Path, *, tighten: bool) -> None:
+    """Create the journal's folder owner-only; the app's own data folder (``tighten``) is made so
+    even when an older version created it world-readable. A folder a caller chose is left as it is."""
+    if not directory.exists():
+        directory.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+        tighten = True
+    if tighten:
+        _tighten(directory, DIR_MODE)
+
+
+def _private_file(path: Path) -> None:
+    """Create the journal file owner-only before SQLite does (it would follow the umask, 0644), and
+    tighten one an older version left readable. SQLite gives -wal and -shm the database file's mode."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), FILE_MODE))
+    except FileExistsError:
+        pass
+    except OSError:
+        return  # SQLite will say why it cannot open it
+    if path.is_file():
+        _tighten(path, FILE_MODE)
 
 
 @dataclass
@@ -259,10 +349,14 @@ class Journal:
 
     def __init__(self, path: Path | None = None, *, recover: bool = False):
         self.path = Path(path) if path is not None else paths.journal_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        _private_dir(self.path.parent, tighten=path is None)
         self._lock = threading.RLock()
         self._owner = _owner()
+        _private_file(self.path)
         self._conn = self._connect(self.path)
+        # Which file this run writes to: a journal deleted or replaced under the app is noticed at the
+        # next write (SQLite would go on writing into the unlinked file, lost at exit).
+        self._identity = _identity(self.path)
         self.fts = False
         with self._lock, self._conn:
             self._conn.executescript(_SCHEMA)
@@ -273,14 +367,40 @@ class Journal:
                 self.fts = False  # SQLite without FTS5/trigram: LIKE search
             self._conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
                                (str(SCHEMA_VERSION),))
+        for sidecar in ("-wal", "-shm"):
+            _tighten(Path(f"{self.path}{sidecar}"), FILE_MODE)
+        self._fix_unknown_summaries()
+        self.rescue = RescueFile(rescue_path_for(self.path))
+        # Answers an earlier run could not write (the journal locked, the disk full): merged now, before
+        # recover() would call their rows unknown. A failure keeps the file for the next start.
+        self.rescued: list[JournalEntry] = []
+        self.rescue_error: JournalError | None = None
+        try:
+            self.rescued = self.merge_rescue()
+        except JournalError as exc:
+            self.rescue_error = exc
         self.recovered: list[JournalEntry] = self.recover() if recover else []
+
+    def _fix_unknown_summaries(self) -> None:
+        """Rows an older version recovered kept the summary "... pending" while their outcome says unknown."""
+        with self._lock:
+            rows = self._conn.execute("SELECT id, endpoint, request_body, status, reward_url FROM exchanges "
+                                      "WHERE outcome=? AND summary LIKE '% pending%'",
+                                      (Outcome.UNKNOWN.value,)).fetchall()
+            for row in rows:
+                try:
+                    self._write("UPDATE exchanges SET summary=? WHERE id=?", (_summary(
+                        row["endpoint"], _loads(row["request_body"], None), row["status"], Outcome.UNKNOWN,
+                        row["reward_url"]), row["id"]))
+                except JournalError:
+                    return  # cosmetic: tried again at the next start
 
     @staticmethod
     def _connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
         if readonly:
             conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
         else:
-            conn = sqlite3.connect(path, check_same_thread=False, timeout=10)
+            conn = sqlite3.connect(path, check_same_thread=False, timeout=BUSY_TIMEOUT_S)
             conn.execute("PRAGMA journal_mode=WAL")
             # FULL: an intent is on disk before getReward is sent, a reward URL before it is shown.
             conn.execute("PRAGMA synchronous=FULL")
@@ -298,17 +418,41 @@ class Journal:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def _write(self, sql: str, params: Iterable[Any]) -> sqlite3.Cursor:
+    def _check_same_file(self) -> None:
+        """Raise JournalReplacedError when the path no longer names the file this run opened."""
         try:
-            with self._lock, self._conn:
-                return self._conn.execute(sql, tuple(params))
+            now = _identity(self.path)
+        except OSError:
+            now = None
+        if now != self._identity:
+            raise JournalReplacedError(str(self.path))
+
+    @contextlib.contextmanager
+    def _busy_timeout(self, seconds: float | None) -> Iterator[None]:
+        """Wait at most ``seconds`` for another process's lock (None: the connection's own timeout)."""
+        if seconds is None:
+            yield
+            return
+        self._conn.execute(f"PRAGMA busy_timeout={int(seconds * 1000)}")
+        try:
+            yield
+        finally:
+            self._conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+
+    def _write(self, sql: str, params: Iterable[Any], *, busy_timeout_s: float | None = None) -> sqlite3.Cursor:
+        try:
+            with self._lock:
+                self._check_same_file()
+                with self._busy_timeout(busy_timeout_s), self._conn:
+                    return self._conn.execute(sql, tuple(params))
         except sqlite3.Error as exc:
             raise JournalError(str(exc)) from exc
 
     # --- writing -------------------------------------------------------------------
 
     def _row(self, *, profile_id, profile_name, endpoint, url, headers, body, status, response_headers,
-             response_body, duration_ms, outcome, error_message, reward_url, time, secrets) -> dict[str, Any]:
+             response_body, duration_ms, outcome, error_message, reward_url, time, secrets,
+             summary_outcome: str | None = None) -> dict[str, Any]:
         endpoint = str(_enum_value(endpoint))
         outcome = _outcome(outcome)
         secrets = [s for s in secrets if s]
@@ -327,38 +471,46 @@ class Journal:
             "outcome": outcome.value,
             "error_message": _scrub(error_message, secrets),
             "reward_url": reward_url,
-            "summary": _summary(endpoint, body, status, outcome, reward_url),
+            "summary": _summary(endpoint, body, status, summary_outcome or outcome, reward_url),
             "owner": self._owner,
         }
 
-    def _insert(self, row: dict[str, Any]) -> int:
+    def _insert(self, row: dict[str, Any], *, busy_timeout_s: float | None = None) -> int:
         names = ", ".join(row)
         marks = ", ".join("?" for _ in row)
-        return int(self._write(f"INSERT INTO exchanges ({names}) VALUES ({marks})", row.values()).lastrowid)
+        return int(self._write(f"INSERT INTO exchanges ({names}) VALUES ({marks})", row.values(),
+                               busy_timeout_s=busy_timeout_s).lastrowid)
 
     def record(self, *, endpoint: str, url: str | None, headers: Mapping[str, Any] | None = None,
                body: Any = None, status: int | None = None, response_headers: Mapping[str, Any] | None = None,
                response_body: str | bytes | None = None, duration_ms: float | None = None,
                outcome: Outcome | str, error_message: str | None = None, reward_url: str | None = None,
                profile_id: str | None = None, profile_name: str | None = None,
-               time: datetime | str | None = None, secrets: Iterable[str] = ()) -> int:
-        """Store one finished exchange; returns its id."""
+               time: datetime | str | None = None, secrets: Iterable[str] = (),
+               summary_outcome: str | None = None) -> int:
+        """Store one finished exchange; returns its id. ``summary_outcome`` words the summary's outcome
+        when the stored one says too little (a preview cancelled after sending is stored as an error)."""
         return self._insert(self._row(
             profile_id=profile_id, profile_name=profile_name, endpoint=endpoint, url=url, headers=headers,
             body=body, status=status, response_headers=response_headers, response_body=response_body,
             duration_ms=duration_ms, outcome=outcome, error_message=error_message, reward_url=reward_url,
-            time=time, secrets=secrets))
+            time=time, secrets=secrets, summary_outcome=summary_outcome))
 
     def record_exchange(self, exchange: Any, *, profile_id: str | None = None, profile_name: str | None = None,
-                        reward_url: str | None = None, secrets: Iterable[str] = ()) -> int:
-        """Store a finished client Exchange record (duck-typed: endpoint, url, request_headers, ...)."""
+                        reward_url: str | None = None, secrets: Iterable[str] = (),
+                        outcome: Outcome | str | None = None, error_message: str | None = None,
+                        summary_outcome: str | None = None) -> int:
+        """Store a finished client Exchange record (duck-typed: endpoint, url, request_headers, ...);
+        ``outcome`` / ``error_message`` replace the exchange's own when given."""
         get = lambda *names: next((getattr(exchange, n) for n in names if hasattr(exchange, n)), None)
         return self.record(
             endpoint=get("endpoint"), url=get("url", "request_url"), headers=get("request_headers"),
             body=get("request_body"), status=get("status"), response_headers=get("response_headers"),
-            response_body=get("response_body"), duration_ms=get("duration_ms"), outcome=get("outcome"),
-            error_message=get("error_message", "error"), reward_url=reward_url or get("reward_url"),
-            profile_id=profile_id, profile_name=profile_name, time=get("started_at"), secrets=secrets)
+            response_body=get("response_body"), duration_ms=get("duration_ms"),
+            outcome=outcome if outcome is not None else get("outcome"),
+            error_message=error_message if error_message is not None else get("error_message", "error"),
+            reward_url=reward_url or get("reward_url"), profile_id=profile_id, profile_name=profile_name,
+            time=get("started_at"), secrets=secrets, summary_outcome=summary_outcome)
 
     def record_many(self, rows: Iterable[Mapping[str, Any]]) -> int:
         """Bulk insert (one transaction) of record() keyword dicts; for imports and benchmarks."""
@@ -373,6 +525,7 @@ class Journal:
         bulk_index = self.fts and len(built) >= _BULK_INDEX_MIN
         try:
             with self._lock:
+                self._check_same_file()
                 conn = self._conn
                 # One IMMEDIATE transaction: no other writer can slip a row in while the insert
                 # trigger is away, and a failure leaves neither rows nor a missing trigger behind.
@@ -395,23 +548,26 @@ class Journal:
         return len(built)
 
     def begin_intent(self, profile_id: str | None, profile_name: str | None, endpoint: str, url: str,
-                     headers: Mapping[str, Any] | None, body: Any, *, secrets: Iterable[str] = ()) -> int:
+                     headers: Mapping[str, Any] | None, body: Any, *, secrets: Iterable[str] = (),
+                     busy_timeout_s: float | None = None) -> int:
         """Commit a 'pending' row (fsynced) BEFORE the request is sent. Returns its id."""
         return self._insert(self._row(
             profile_id=profile_id, profile_name=profile_name, endpoint=endpoint, url=url, headers=headers,
             body=body, status=None, response_headers=None, response_body=None, duration_ms=None,
-            outcome=Outcome.PENDING, error_message=None, reward_url=None, time=None, secrets=secrets))
+            outcome=Outcome.PENDING, error_message=None, reward_url=None, time=None, secrets=secrets),
+            busy_timeout_s=busy_timeout_s)
 
     def complete(self, entry_id: int, status: int | None, response_headers: Mapping[str, Any] | None,
                  response_body: str | bytes | None, duration_ms: float | None, outcome: Outcome | str,
                  error_message: str | None = None, reward_url: str | None = None, *,
-                 secrets: Iterable[str] = ()) -> JournalEntry:
+                 secrets: Iterable[str] = (), busy_timeout_s: float | None = None) -> JournalEntry:
         """Commit the answer of an intent. Returns only once it is on disk: show the reward after."""
         outcome = _outcome(outcome)
         if outcome is Outcome.PENDING:
             raise ValueError(f"cannot complete with outcome {outcome.value!r}")
         secrets = [s for s in secrets if s]
         with self._lock:
+            self._check_same_file()  # a replaced file has no such row: say what happened, not "does not exist"
             current = self.get(entry_id)
             if current.outcome not in (Outcome.PENDING, Outcome.UNKNOWN):
                 raise JournalError(f"entry {entry_id} is already complete ({current.outcome})")
@@ -421,7 +577,7 @@ class Journal:
                 (status, _scrub(_dump(redact_headers(response_headers)), secrets),
                  _scrub(_dump(response_body), secrets), duration_ms, outcome.value, _scrub(error_message, secrets),
                  reward_url, _summary(current.endpoint, current.request_body, status, outcome, reward_url),
-                 entry_id))
+                 entry_id), busy_timeout_s=busy_timeout_s)
             return self.get(entry_id)
 
     def resolve(self, entry_id: int, note: str) -> JournalEntry:
@@ -431,6 +587,100 @@ class Journal:
             self._write("UPDATE exchanges SET resolved_note=?, resolved_at=? WHERE id=?",
                         (note, utc_now_iso(), entry_id))
             return self.get(entry_id)
+
+    # --- answers the journal could not take: the rescue file ------------------------------
+
+    def rescue_answer(self, intent_id: int | None, exchange: Any, *, profile_id: str | None,
+                      profile_name: str | None, reward_url: str | None, failure: str,
+                      secrets: Iterable[str] = ()) -> Path:
+        """Append an answer the journal could not commit to the rescue file (fsynced, owner-only), as
+        the row it should have become (the key scrubbed, headers redacted). Raises OSError when even
+        that fails. Takes no journal lock of SQLite's: it must work while another process holds one."""
+        get = lambda *names: next((getattr(exchange, n) for n in names if hasattr(exchange, n)), None)
+        row = self._row(
+            profile_id=profile_id, profile_name=profile_name, endpoint=get("endpoint"), url=get("url"),
+            headers=get("request_headers"), body=get("request_body"), status=get("status"),
+            response_headers=get("response_headers"), response_body=get("response_body"),
+            duration_ms=get("duration_ms"), outcome=get("outcome"), error_message=get("error_message"),
+            reward_url=reward_url, time=get("started_at"), secrets=secrets)
+        record = {"rescue_id": uuid.uuid4().hex, "intent_id": intent_id, "journal": str(self.path),
+                  "rescued_at": utc_now_iso(), "journal_failure": _scrub(failure, [s for s in secrets if s]),
+                  "row": row}
+        return self.rescue.append(record)
+
+    def merge_rescue(self) -> list[JournalEntry]:
+        """Bring the rescue file's answers into the journal: each completes its intent row (when this
+        journal has it, still open) or becomes a row of its own. One transaction; the file is removed
+        only after it committed, and a record already merged (its rescue_id is in meta) is skipped, so
+        merging twice never duplicates. Returns the rows written."""
+        try:
+            return self._merge_rescue()
+        except OSError as exc:  # the rescue file itself cannot be read or removed: it stays, and says so
+            raise JournalError(f"{self.rescue.path}: {exc.strerror or exc}") from exc
+
+    def _merge_rescue(self) -> list[JournalEntry]:
+        with self._lock, self.rescue.reading() as records:
+            if not records:
+                if records is not None:
+                    self.rescue.remove()
+                return []
+            ids: list[int] = []
+            try:
+                self._check_same_file()
+                conn = self._conn
+                with self._busy_timeout(MERGE_BUSY_TIMEOUT_S):
+                    conn.execute("BEGIN IMMEDIATE")
+                try:
+                    for record in records:
+                        entry_id = self._merge_one(conn, record)
+                        if entry_id is not None:
+                            ids.append(entry_id)
+                    conn.commit()
+                except BaseException:
+                    conn.rollback()
+                    raise
+            except sqlite3.Error as exc:
+                raise JournalError(str(exc)) from exc
+            self.rescue.remove()
+        return [self.get(i) for i in ids]
+
+    def _merge_one(self, conn: sqlite3.Connection, record: Mapping[str, Any]) -> int | None:
+        row = record.get("row")
+        rescue_id = str(record.get("rescue_id") or "")
+        if not isinstance(row, dict) or not rescue_id:
+            return None
+        key = f"rescued:{rescue_id}"
+        if conn.execute("SELECT 1 FROM meta WHERE key=?", (key,)).fetchone():
+            return None
+        try:
+            outcome = _outcome(row.get("outcome")).value
+        except ValueError:
+            outcome = Outcome.UNKNOWN.value
+        values = {name: row.get(name) for name in _COLUMNS if name not in ("id", "resolved_note", "resolved_at")}
+        values["outcome"] = outcome
+        values["endpoint"] = str(values.get("endpoint") or "")
+        values["time"] = values.get("time") or utc_now_iso()
+        values["summary"] = _summary(values["endpoint"], _loads(values.get("request_body"), None),
+                                     values.get("status"), outcome, values.get("reward_url"))
+        intent = record.get("intent_id")
+        target = None
+        if isinstance(intent, int):
+            # The same row only: same id, written by the same run (a replaced journal reuses ids).
+            target = conn.execute("SELECT id FROM exchanges WHERE id=? AND owner IS ? AND outcome IN (?, ?)",
+                                  (intent, row.get("owner"), Outcome.PENDING.value, Outcome.UNKNOWN.value)
+                                  ).fetchone()
+        answer = ("status", "response_headers", "response_body", "duration_ms", "outcome", "error_message",
+                  "reward_url", "summary")
+        if target is not None:
+            conn.execute(f"UPDATE exchanges SET {', '.join(f'{n}=?' for n in answer)} WHERE id=?",
+                         [*(values[n] for n in answer), target[0]])
+            entry_id = int(target[0])
+        else:
+            names = list(values)
+            entry_id = int(conn.execute(f"INSERT INTO exchanges ({', '.join(names)}) VALUES "
+                                        f"({', '.join('?' for _ in names)})", [values[n] for n in names]).lastrowid)
+        conn.execute("INSERT INTO meta(key, value) VALUES (?, ?)", (key, str(entry_id)))
+        return entry_id
 
     # --- intents left by an earlier run -------------------------------------------------
 
@@ -459,8 +709,10 @@ class Journal:
         with self._lock:
             orphans = self._orphaned()
             for entry in orphans:
-                self._write("UPDATE exchanges SET outcome=?, error_message=? WHERE id=? AND outcome=?",
-                            (Outcome.UNKNOWN.value, UNKNOWN_AFTER_RESTART, entry.id, Outcome.PENDING.value))
+                self._write("UPDATE exchanges SET outcome=?, error_message=?, summary=? WHERE id=? AND outcome=?",
+                            (Outcome.UNKNOWN.value, UNKNOWN_AFTER_RESTART,
+                             _summary(entry.endpoint, entry.request_body, entry.status, Outcome.UNKNOWN,
+                                      entry.reward_url), entry.id, Outcome.PENDING.value))
             return [self.get(e.id) for e in orphans]
 
     def unresolved(self) -> list[JournalEntry]:

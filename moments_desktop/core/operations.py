@@ -9,6 +9,13 @@ The claim's order is the whole point:
   2. commit the intent (before a single byte goes out),
   3. send exactly one getReward (the client never retries it),
   4. commit the answer, the reward URL included, and only then return it for display.
+
+When the journal cannot take a write (another process holds its lock, the disk is full, the file
+was deleted under the app):
+  - at 2, nothing is sent: the result is "not sent", with the reason;
+  - at 4, the write is tried again a few times, then the answer goes to the rescue file next to the
+    journal (merged into it at the next start) and is returned all the same: a reward that was paid
+    for is shown, never lost behind an error.
 """
 
 from __future__ import annotations
@@ -16,23 +23,71 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ..api_schema import Outcome
+from . import errorlog
 from .client import CallResult, MomentsClient
 from .errors import MomentsError
 from .exchange import Exchange
-from .journal import Journal
+from .journal import (
+    CANCELLED_PREVIEW,
+    CLAIM_BUSY_TIMEOUT_S,
+    Journal,
+    JournalError,
+    JournalReplacedError,
+)
 from .request import RewardRequest
 
 RunBlocking = Callable[..., Awaitable[Any]]
 CANCELLED_AFTER_SEND = ("The claim was cancelled after it was sent; the service may have consumed a reward. "
                         "Check before claiming again.")
+# Committing a claim's answer: tries, and the pauses between them (with CLAIM_BUSY_TIMEOUT_S of waiting
+# for a lock in each try, about four seconds in all before the answer goes to the rescue file).
+COMMIT_TRIES = 3
+COMMIT_PAUSES_S = (0.2, 0.5)
 
 
 class ClaimInProgressError(MomentsError):
     title = "A claim is already in progress"
     advice = "Wait for its outcome before claiming again."
+
+
+class IntentNotWrittenError(MomentsError):
+    """The claim's intent could not be committed, so the claim was not sent (the journal's promise:
+    no getReward leaves without its row on disk first)."""
+
+    title = "The history could not record the claim before sending it"
+
+    def __init__(self, cause: JournalError):
+        self.cause = cause
+        self.reason = cause.reason
+        super().__init__(self.reason, advice=_intent_advice(cause))
+
+
+def _intent_advice(cause: JournalError) -> str:
+    reason = cause.reason
+    if isinstance(cause, JournalReplacedError):
+        fix = "Restart the app to open the history file again"
+    elif "locked" in reason:
+        fix = "Close the other program that is using the history file (or wait for it), then claim again"
+    elif "full" in reason:
+        fix = "Free some disk space, then claim again"
+    elif "read-only" in reason:
+        fix = "Make the data folder writable, then claim again"
+    else:
+        fix = "Check the data folder, then claim again"
+    return f"Nothing was sent and nothing was spent. {fix}."
+
+
+class _IntentRefused(Exception):
+    """Raised from the client's before_send hook: it stops the request before a byte goes out."""
+
+    def __init__(self, cause: JournalError, exchange: Exchange):
+        super().__init__(str(cause))
+        self.cause = cause
+        self.exchange = exchange
 
 
 @dataclass(frozen=True)
@@ -47,26 +102,82 @@ class ProfileRef:
 class ClaimResult:
     call: CallResult
     journal_id: int | None
+    # The answer arrived but the journal could not commit it (after a few tries): why.
+    journal_error: JournalError | None = None
+    # Where the answer is kept instead (the rescue file, merged at the next start), or why even that failed.
+    rescue_path: Path | None = None
+    rescue_error: str | None = None
 
     @property
     def reward_url(self) -> str | None:
         return self.call.reward.reward_url if self.call.ok and self.call.reward else None
 
+    @property
+    def answer_not_journaled(self) -> bool:
+        return self.journal_error is not None
+
 
 class Operations:
-    def __init__(self, client: MomentsClient, journal: Journal, *, run_blocking: RunBlocking = asyncio.to_thread):
+    def __init__(self, client: MomentsClient, journal: Journal, *, run_blocking: RunBlocking = asyncio.to_thread,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep):
         self._client = client
         self._journal = journal
         self._run_blocking = run_blocking
+        self._sleep = sleep
         self._claim_in_flight = False
+        # Claims of this run whose answers the journal could not take: kept for as long as the app runs.
+        self.unjournaled: list[ClaimResult] = []
 
-    async def preview(self, profile: ProfileRef, request: RewardRequest, api_key: str) -> CallResult:
-        result = await self._client.get_reward_info(request, api_key)
-        await self._run_blocking(self._journal.record_exchange, result.exchange, profile_id=profile.id,
-                                 profile_name=profile.name, secrets=(api_key,))
+    # --- preview (free) ------------------------------------------------------------------
+
+    async def preview(self, profile: ProfileRef, request: RewardRequest, api_key: str, *,
+                      deadline: float | None = None) -> CallResult:
+        """getRewardInfo, every attempt journaled: each automatic retry is a row of its own, and a
+        preview cancelled after it was sent is journaled as cancelled."""
+        sent: list[Exchange] = []
+        try:
+            result = await self._client.get_reward_info(request, api_key, before_send=sent.append,
+                                                           deadline=deadline)
+        except asyncio.CancelledError:
+            if sent:
+                # shield: the journal must learn of what went out even as we unwind
+                await asyncio.shield(self._run_blocking(self._record_attempts, profile, sent, None, api_key))
+            raise
+        await self._run_blocking(self._record_attempts, profile, sent, result.exchange, api_key)
         return result
 
-    async def claim(self, profile: ProfileRef, request: RewardRequest, api_key: str) -> ClaimResult:
+    def _record_attempts(self, profile: ProfileRef, sent: list[Exchange], final: Exchange | None,
+                         api_key: str) -> None:
+        """Blocking. ``final`` is the answer returned (None: cancelled); ``sent`` every attempt that got
+        as far as sending, in order (the final one among them, unless it was refused before sending)."""
+        exchanges = list(sent)
+        if final is not None and all(e is not final for e in exchanges):
+            exchanges.append(final)
+        for exchange in exchanges:
+            changes: dict[str, Any] = {}
+            if exchange.outcome is Outcome.PENDING:  # sent, and cancelled before its answer was read
+                changes = dict(outcome=Outcome.ERROR, error_message=CANCELLED_PREVIEW, summary_outcome="cancelled")
+            elif final is not None and exchange is not final:
+                changes = dict(error_message=(exchange.error_message or "") + " Retried automatically.")
+            self._journal.record_exchange(exchange, profile_id=profile.id, profile_name=profile.name,
+                                          secrets=(api_key,), **changes)
+        self._merge_rescued()
+
+    def _merge_rescued(self) -> None:
+        """Blocking. The journal took a write again: bring in what the rescue file holds now rather than
+        at the next start, so the history stops showing those claims as pending. Failing is fine: the
+        next start merges it."""
+        if not self._journal.rescue.exists():
+            return
+        try:
+            self._journal.merge_rescue()
+        except Exception as exc:  # noqa: BLE001 - the call that got here succeeded; this must not undo it
+            errorlog.log_exception(exc, "journal: merging the rescue file")
+
+    # --- claim (billed) ------------------------------------------------------------------
+
+    async def claim(self, profile: ProfileRef, request: RewardRequest, api_key: str, *,
+                    deadline: float | None = None) -> ClaimResult:
         # Checked and set with no await in between, so two activations on one event loop
         # (a double-click, a shortcut, a second window) cannot both get past it.
         if self._claim_in_flight:
@@ -76,31 +187,98 @@ class Operations:
 
         async def commit_intent(exchange: Exchange) -> None:
             nonlocal intent_id
-            intent_id = await self._run_blocking(
-                self._journal.begin_intent, profile.id, profile.name, exchange.endpoint, exchange.url,
-                exchange.request_headers, exchange.request_body, secrets=(api_key,))
+            try:
+                intent_id = await self._run_blocking(
+                    self._journal.begin_intent, profile.id, profile.name, exchange.endpoint, exchange.url,
+                    exchange.request_headers, exchange.request_body, secrets=(api_key,),
+                    busy_timeout_s=CLAIM_BUSY_TIMEOUT_S)
+            except JournalError as exc:
+                raise _IntentRefused(exc, exchange) from exc  # stops the request: nothing goes out
 
         try:
             try:
-                result = await self._client.get_reward(request, api_key, before_send=commit_intent)
+                result = await self._client.get_reward(request, api_key, before_send=commit_intent,
+                                                       deadline=deadline)
+            except _IntentRefused as refused:
+                return self._not_sent(refused)
             except asyncio.CancelledError:
                 if intent_id is not None:
                     # shield: the journal must learn of the cancellation even as we unwind
-                    await asyncio.shield(self._run_blocking(
-                        self._journal.complete, intent_id, None, None, None, None, Outcome.UNKNOWN,
-                        CANCELLED_AFTER_SEND, secrets=(api_key,)))
+                    await asyncio.shield(self._cancelled_after_send(profile, intent_id, api_key))
                 raise
             ex = result.exchange
             reward_url = result.reward.reward_url if result.ok and result.reward else None
             if intent_id is None:  # refused before sending (validation, no key): still journaled
-                journal_id = await self._run_blocking(
-                    self._journal.record_exchange, ex, profile_id=profile.id, profile_name=profile.name,
-                    secrets=(api_key,))
-            else:
-                await self._run_blocking(
-                    self._journal.complete, intent_id, ex.status, ex.response_headers, ex.response_body,
-                    ex.duration_ms, ex.outcome, ex.error_message, reward_url, secrets=(api_key,))
-                journal_id = intent_id
-            return ClaimResult(call=result, journal_id=journal_id)
+                try:
+                    journal_id = await self._run_blocking(
+                        self._journal.record_exchange, ex, profile_id=profile.id, profile_name=profile.name,
+                        secrets=(api_key,))
+                except JournalError as exc:  # nothing was sent: the result says so; the row is only history
+                    errorlog.log_exception(exc, "claim: journaling a claim refused before sending")
+                    journal_id = None
+                return ClaimResult(call=result, journal_id=journal_id)
+            # The answer is in hand: committing it (or rescuing it) must finish even if we are cancelled.
+            committing = asyncio.ensure_future(self._commit_answer(profile, intent_id, result, reward_url, api_key))
+            try:
+                return await asyncio.shield(committing)
+            except asyncio.CancelledError:
+                while not committing.done():
+                    try:
+                        await asyncio.shield(committing)
+                    except asyncio.CancelledError:
+                        pass
+                raise
         finally:
             self._claim_in_flight = False
+
+    @staticmethod
+    def _not_sent(refused: _IntentRefused) -> ClaimResult:
+        error = IntentNotWrittenError(refused.cause)
+        exchange = refused.exchange
+        exchange.outcome = Outcome.NOT_SENT
+        exchange.error_message = error.message
+        return ClaimResult(call=CallResult(exchange=exchange, error=error), journal_id=None)
+
+    async def _commit_answer(self, profile: ProfileRef, intent_id: int, result: CallResult,
+                             reward_url: str | None, api_key: str) -> ClaimResult:
+        """Commit the answer, trying again a few times; failing that, write it to the rescue file.
+        Either way the full answer is returned: the URL is shown whatever the journal did."""
+        ex = result.exchange
+        failure: JournalError | None = None
+        for attempt in range(COMMIT_TRIES):
+            if attempt:
+                await self._sleep(COMMIT_PAUSES_S[min(attempt - 1, len(COMMIT_PAUSES_S) - 1)])
+            try:
+                await self._run_blocking(
+                    self._journal.complete, intent_id, ex.status, ex.response_headers, ex.response_body,
+                    ex.duration_ms, ex.outcome, ex.error_message, reward_url, secrets=(api_key,),
+                    busy_timeout_s=CLAIM_BUSY_TIMEOUT_S)
+            except JournalReplacedError as exc:
+                failure = exc
+                break  # the file is gone: trying again cannot help
+            except JournalError as exc:
+                failure = exc
+            except Exception as exc:  # noqa: BLE001 - whatever it was, the answer must still be kept
+                errorlog.log_exception(exc, "claim: committing the answer")
+                failure = JournalError(f"{type(exc).__name__}: {exc}")
+            else:
+                await self._run_blocking(self._merge_rescued)
+                return ClaimResult(call=result, journal_id=intent_id)
+        claim = ClaimResult(call=result, journal_id=None, journal_error=failure)
+        try:
+            claim.rescue_path = await self._run_blocking(
+                self._journal.rescue_answer, intent_id, ex, profile_id=profile.id, profile_name=profile.name,
+                reward_url=reward_url, failure=failure.message, secrets=(api_key,))
+        except Exception as exc:  # noqa: BLE001 - OSError mostly (the same full disk); the window still has it
+            errorlog.log_exception(exc, "claim: writing the rescue file")
+            claim.rescue_error = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        self.unjournaled.append(claim)
+        return claim
+
+    async def _cancelled_after_send(self, profile: ProfileRef, intent_id: int, api_key: str) -> None:
+        try:
+            await self._run_blocking(self._journal.complete, intent_id, None, None, None, None, Outcome.UNKNOWN,
+                                     CANCELLED_AFTER_SEND, secrets=(api_key,), busy_timeout_s=CLAIM_BUSY_TIMEOUT_S)
+        except JournalError as exc:
+            # The row stays pending: the next start calls it unknown (recover), which is the truth.
+            errorlog.log_exception(exc, "claim: journaling a cancellation after sending")

@@ -22,6 +22,7 @@ from typing import Any
 
 from ..api_schema import BODY_FIELDS, DEFAULT_BASE_URL
 from . import paths
+from .deadlines import MAX_DEADLINE_S, MIN_DEADLINE_S
 from .errors import MomentsError, ValidationError
 from .request import RewardRequest, validate_base_url, validate_field
 
@@ -36,6 +37,8 @@ DEMO_PROFILE_NAME = "Sandbox demo"
 
 MAX_NAME_LENGTH = 100
 MAX_NOTES_LENGTH = 10_000
+# Per-profile overall deadlines (seconds); None: the app's default (core/deadlines.py).
+DEADLINE_FIELDS = ("preview_deadline_s", "image_deadline_s", "claim_deadline_s")
 # An export of even thousands of profiles is far smaller; a bigger file was picked by mistake.
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 # profiles.json itself: 150,000 profiles take about 70 MiB; a bigger file is not one the app wrote.
@@ -76,6 +79,9 @@ class Profile:
     currency: str = "USD"
     notes: str = ""
     id: str = field(default_factory=_new_id)
+    preview_deadline_s: float | None = None
+    image_deadline_s: float | None = None
+    claim_deadline_s: float | None = None
 
     @property
     def is_builtin(self) -> bool:
@@ -129,6 +135,10 @@ class Profile:
         currency_problem = validate_currency(self.currency)
         if currency_problem:
             errors["currency"] = currency_problem
+        for name in DEADLINE_FIELDS:
+            problem = validate_deadline(getattr(self, name))
+            if problem:
+                errors[name] = problem
         if not isinstance(self.notes, str):
             errors["notes"] = "Must be text."
         elif len(self.notes) > MAX_NOTES_LENGTH:
@@ -183,6 +193,16 @@ def validate_cost(cost: Any) -> str | None:
         return "The cost cannot be negative."
     if cost > Decimal(1000000):
         return "The cost is implausibly large."
+    return None
+
+
+def validate_deadline(seconds: Any) -> str | None:
+    if seconds is None:
+        return None
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not math.isfinite(seconds):
+        return "Enter a number of seconds."
+    if not MIN_DEADLINE_S <= seconds <= MAX_DEADLINE_S:
+        return f"Between {MIN_DEADLINE_S} and {MAX_DEADLINE_S} seconds."
     return None
 
 
@@ -242,6 +262,9 @@ def parse_profile(data: Any, others: Iterable[Profile] = ()) -> tuple[Profile | 
     if "live" not in data:
         # [assumed] an import that does not say is treated as live: the stronger confirmation.
         values["live"] = True
+    for name in DEADLINE_FIELDS:
+        if data.get(name) is not None:
+            values[name] = data[name]  # checked by field_errors below
     cost, cost_problem = parse_cost(data.get("cost_per_action"))
     if cost_problem:
         problems["cost_per_action"] = cost_problem

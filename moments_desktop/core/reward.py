@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from .. import api_schema as api
-from .errors import InvalidResponseError, NoRewardError
+from .errors import EmptyAnswerError, InvalidResponseError, NoRewardError
 
 
 @dataclass(frozen=True)
@@ -91,13 +91,19 @@ def _optional_count(data: dict, name: str) -> int | None:
 
 
 def parse_reward_payload(payload: Any) -> RewardInfo:
-    """An already-decoded JSON value → RewardInfo, NoRewardError or InvalidResponseError."""
+    """An already-decoded JSON value → RewardInfo, NoRewardError or InvalidResponseError (EmptyAnswerError
+    for an object with none of the reward fields)."""
     if isinstance(payload, list):
         if not payload:
             raise NoRewardError()  # [partner] "returns an empty list"
         raise InvalidResponseError("expected an object but got a non-empty list")
     if not isinstance(payload, dict):
         raise InvalidResponseError(f"expected a JSON object but got {type(payload).__name__}")
+    if not any(payload.get(name) is not None for name in api.RESPONSE_FIELDS):
+        # `{}` (or only fields no source knows): not a reward, and not the contract's `[]` either.
+        unknown = ", ".join(sorted(payload)[:5])
+        raise EmptyAnswerError(f"the answer holds only {unknown}, none of them a reward field" if unknown
+                               else "the answer is an empty object, {}")
     end_raw = payload.get(api.CAMPAIGN_END_DATE)
     return RewardInfo(
         notification_text=_optional_str(payload, api.REWARD_NOTIFICATION_TEXT),

@@ -39,6 +39,7 @@ from .catalog_choices import NotASandbox, SandboxCatalog, fetch_catalog
 from .client import CallResult, MomentsClient
 from .credentials import CredentialStore, KeyringUnavailableError, key_left_behind_warning
 from .errors import (
+    EmptyAnswerError,
     MissingKeyError,
     MomentsError,
     SandboxNotRunningError,
@@ -284,7 +285,8 @@ class Session:
         request = self.resolve(profile_id, base_url, fields)
         key = await self.api_key(profile)
         try:
-            result = await self._ops.preview(ProfileRef(profile.id, profile.name), request, key)
+            result = await self._ops.preview(ProfileRef(profile.id, profile.name), request, key,
+                                             deadline=profile.preview_deadline_s)
         except MomentsError:
             raise
         except Exception as exc:  # noqa: BLE001
@@ -304,9 +306,16 @@ class Session:
             return exc
         return None if key_works(result) else (result.error or UnexpectedError())
 
+    def image_deadline(self, profile_id: str) -> float:
+        """The overall limit (seconds) for downloading a reward image of this profile."""
+        own = self.profiles.get(profile_id).image_deadline_s if profile_id in self.profiles else None
+        return self._client.deadlines.image if own is None else own
+
     def _remember_preview(self, request: RewardRequest, result: CallResult) -> None:
-        """Keep the newest answered preview per target; a transport failure teaches nothing, so it is skipped."""
-        if result.outcome not in (Outcome.SUCCESS, Outcome.NO_REWARD):
+        """Keep the newest answered preview per target; a transport failure teaches nothing, so it is skipped.
+        An answer with no reward fields is kept: the claim confirmation warns that it was no reward."""
+        if result.outcome not in (Outcome.SUCCESS, Outcome.NO_REWARD) and not isinstance(result.error,
+                                                                                      EmptyAnswerError):
             return
         try:
             target = request.validated().target()
@@ -384,11 +393,12 @@ class Session:
         except MomentsError as exc:
             raise ClaimStoppedError(exc, False) from None
         try:
-            result = await self._ops.claim(profile_ref, plan.request, key)
+            result = await self._ops.claim(profile_ref, plan.request, key, deadline=profile.claim_deadline_s)
         except ClaimInProgressError:
             raise
         except MomentsError as exc:
-            # e.g. the journal failed after the request went out: whether a reward was consumed is unknown.
+            # Operations returns journal failures as results (not sent / rescued); anything else that stops a
+            # claim here may have stopped it after sending: whether a reward was consumed is unknown.
             self._claim_may_have_been_sent(plan.request)
             raise ClaimStoppedError(exc, True) from None
         except Exception as exc:  # noqa: BLE001
@@ -472,12 +482,13 @@ class Session:
         return await self._blocking(self._write(save))
 
     async def save_settings(self, profile_id: str, *, live: bool, cost_per_action: Decimal | None,
-                            currency: str, notes: str) -> Profile:
-        """The claim-related settings: test mode or live, cost per claim, notes."""
+                            currency: str, notes: str, deadlines: dict[str, float | None] | None = None) -> Profile:
+        """The claim-related settings: test mode or live, cost per claim, notes; and the time limits
+        (``deadlines``: Profile.*_deadline_s by name, None for the app's default; left out: unchanged)."""
         self._check_rule(profile_id, lambda r: r.edit_settings, "changed")
         return await self._blocking(self._write(
             lambda: self.profiles.edit(profile_id, live=live, cost_per_action=cost_per_action,
-                                       currency=currency, notes=notes)))
+                                       currency=currency, notes=notes, **(deadlines or {}))))
 
     async def delete_profile(self, profile_id: str, *, even_if_key_remains: bool = False) -> str | None:
         """Delete a profile together with its API key; a warning for the user, or None.

@@ -195,9 +195,9 @@ class SessionBridge(QObject):
                     lambda r: self.profile_saved.emit(profile_id, r), "save profile")
 
     def start_save_settings(self, profile_id: str, live: bool, cost_per_action: Decimal | None, currency: str,
-                            notes: str) -> None:
+                            notes: str, deadlines: dict[str, float | None] | None = None) -> None:
         self._write(lambda: self.session.save_settings(profile_id, live=live, cost_per_action=cost_per_action,
-                                                       currency=currency, notes=notes),
+                                                       currency=currency, notes=notes, deadlines=deadlines),
                     lambda r: self.profile_settings_saved.emit(profile_id, r), "save settings")
 
     def start_delete_profile(self, profile_id: str, *, even_if_key_remains: bool = False) -> None:
@@ -294,7 +294,7 @@ class SessionBridge(QObject):
         self.journal_changed.emit()
         self.preview_finished.emit(result)
         if result.ok:
-            self._show_image(result.reward.image_url)
+            self._show_image(result.reward.image_url, profile_id)
 
     def test_key(self, profile_id: str, base_url: str, fields: dict[str, str]) -> bool:
         """Run getRewardInfo with the stored key → ``key_test_finished`` (refused while busy)."""
@@ -340,20 +340,21 @@ class SessionBridge(QObject):
             return
         self.claim_finished.emit(result)
         if result.reward_url and result.call.outcome is Outcome.SUCCESS:
-            self._show_image(result.call.reward.image_url)
+            self._show_image(result.call.reward.image_url, plan.profile_id)
 
     # --- the reward image ---------------------------------------------------------------
 
-    def _show_image(self, url: str | None) -> None:
+    def _show_image(self, url: str | None, profile_id: str) -> None:
         if not url:
             self.image_failed.emit("The reward has no image.")
             return
-        self._image_task = self._spawn(lambda: self._run_image(url), "image")
+        deadline = self.session.image_deadline(profile_id)
+        self._image_task = self._spawn(lambda: self._run_image(url, deadline), "image")
 
-    async def _run_image(self, url: str) -> None:
+    async def _run_image(self, url: str, deadline: float) -> None:
         self.image_loading.emit()
         try:
-            image = await fetch_image(self.session.http, url)
+            image = await fetch_image(self.session.http, url, deadline=deadline)
         except ImageLoadError as exc:
             self.image_failed.emit(str(exc))
         except asyncio.CancelledError:

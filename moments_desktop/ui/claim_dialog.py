@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from moments_desktop.core.errors import EmptyAnswerError
 from moments_desktop.core.render import Renderer
 from moments_desktop.core.request import BODY_FIELDS
 from moments_desktop.core.session import ClaimPlan, LastPreview, confirmation_ok
@@ -66,6 +67,11 @@ def describe_last_preview(last: LastPreview | None) -> tuple[str, bool]:
     if last.claims_since:
         n = last.claims_since
         since = f"\n{n} claim{'s have' if n > 1 else ' has'} been sent since then, so fewer may be left now."
+    if isinstance(last.error, EmptyAnswerError):
+        return (f"\u26a0 The last preview of these parameters (at {when}) returned no reward ("
+                f"{last.error.title.lower()}: {last.error.detail or 'an object with none of them'}). The endpoint "
+                "may not be a Moments API; a claim there may be answered the same way, and whether it consumed a "
+                f"reward would be unknown.{since}"), True
     if last.reward is None:
         said = getattr(last.error, "notification_text", None) or (last.error.title if last.error else "no reward")
         return (f"\u26a0 The last preview of these parameters (at {when}) returned no reward: {_cut(said)}"

@@ -5,6 +5,9 @@
 - refused: the API answered with an error (403, 429, 4xx, 5xx);
 - not sent: nothing left this machine, nothing was spent;
 - unknown: sent, no complete answer; a reward may have been consumed — check before claiming again.
+
+Whatever the outcome, the detail says where the answer is kept: its journal entry, or the rescue file
+when the journal could not take it (the URL is shown all the same).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from moments_desktop.core.operations import ClaimResult
 
 NOT_SENT_TITLE = "Not sent — nothing was spent"
 UNKNOWN_TITLE = "Outcome unknown: check before claiming again"
+RESCUED_TITLE = "Reward claimed — not yet in the history"
 
 
 class ClaimKind(StrEnum):
@@ -66,6 +70,18 @@ def _journal_note(journal_id: int | None, outcome: str) -> str:
     return f"Recorded in the journal as {outcome} (entry #{journal_id})." if journal_id is not None else ""
 
 
+def _note(result: ClaimResult, outcome: str) -> str:
+    """Where this answer is kept: the journal's entry, or, when the journal could not take it, the rescue file."""
+    if not result.answer_not_journaled:
+        return _journal_note(result.journal_id, outcome)
+    reason = result.journal_error.reason if result.journal_error else "it could not be written"
+    if result.rescue_path is not None:
+        return (f"The history could not record this answer ({reason}). It is kept safe in {result.rescue_path}; "
+                "the history gets it as soon as it can be written again, at the latest the next time the app starts.")
+    return (f"The history could not record this answer ({reason}), and the backup file could not be written "
+            f"either ({result.rescue_error}). Copy what you need now: it is kept only while the app runs.")
+
+
 def present_result(result: ClaimResult) -> ClaimPresentation:
     call = result.call
     outcome = call.exchange.outcome
@@ -73,16 +89,16 @@ def present_result(result: ClaimResult) -> ClaimPresentation:
     status = call.exchange.status
     if result.reward_url:
         return ClaimPresentation(
-            ClaimKind.SUCCESS, "Reward claimed",
+            ClaimKind.SUCCESS, RESCUED_TITLE if result.answer_not_journaled else "Reward claimed",
             "One reward was claimed. Its redemption URL, as the customer would receive it:",
-            _journal_note(result.journal_id, "success"), result.reward_url)
+            _note(result, "success"), result.reward_url)
     if outcome is Outcome.UNKNOWN:
         reason = error.detail if isinstance(error, MomentsError) and error.detail else "no complete answer came back"
         return ClaimPresentation(
             ClaimKind.UNKNOWN, UNKNOWN_TITLE,
             f"The request was sent, but {reason}. A reward may have been consumed and billed. Check the "
             "campaign (or the sandbox ledger) before claiming again; the app never retries a claim.",
-            _journal_note(result.journal_id, "unknown"))
+            _note(result, "unknown"))
     if outcome is Outcome.NOT_SENT:
         return present_not_sent(error or UnexpectedError())
     if outcome is Outcome.NO_REWARD:
@@ -95,14 +111,14 @@ def present_result(result: ClaimResult) -> ClaimPresentation:
         detail = "The service answered" + (f" (HTTP {status})" if status is not None else "") + \
                  " but issued no reward URL."
         return ClaimPresentation(ClaimKind.DECLINED, "No reward was issued", message,
-                                 " ".join(p for p in (detail, _journal_note(result.journal_id, "no reward")) if p))
+                                 " ".join(p for p in (detail, _note(result, "no reward")) if p))
     err = error or UnexpectedError()
     detail_parts = []
     if isinstance(err, ApiError) and err.notification_text:
         detail_parts.append(f"The API said: {err.notification_text}")
     if status is not None:
         detail_parts.append(f"HTTP status {status}.")
-    detail_parts.append(_journal_note(result.journal_id, "error"))
+    detail_parts.append(_note(result, "error"))
     message = err.title + (f": {err.detail}" if err.detail else "") + "." + (f" {err.advice}" if err.advice else "")
     return ClaimPresentation(ClaimKind.REFUSED, "The claim was refused", message.replace("..", "."),
                              "\n".join(p for p in detail_parts if p))

@@ -486,7 +486,8 @@ class MainWindow(QMainWindow):
             return
         dialog = self.make_settings_dialog(self.bridge.profile(profile_id))
         dialog.saved.connect(lambda settings: self.bridge.start_save_settings(
-            profile_id, settings.live, settings.cost_per_action, settings.currency, settings.notes))
+            profile_id, settings.live, settings.cost_per_action, settings.currency, settings.notes,
+            settings.deadlines))
         dialog.finished.connect(dialog.deleteLater)
         self.settings_dialog = dialog
         dialog.open()  # window-modal, no nested event loop

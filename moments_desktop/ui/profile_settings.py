@@ -1,4 +1,4 @@
-"""Profile settings: whether the campaign is live, the cost per claim and notes.
+"""Profile settings: whether the campaign is live, the cost per claim, notes and the time limits.
 
 These decide how strong the claim confirmation is and what it shows, so they get a dialog of
 their own instead of sitting among the request fields: changing them is rare and deliberate.
@@ -7,7 +7,7 @@ The dialog only collects values; the Session writes them (off the UI thread, thr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from PySide6.QtCore import Qt, Signal
@@ -21,10 +21,12 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QRadioButton,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
+from moments_desktop.core.deadlines import MAX_DEADLINE_S, MIN_DEADLINE_S, Deadlines
 from moments_desktop.core.profiles import MAX_NOTES_LENGTH, Profile, parse_cost, validate_currency
 
 LIVE_STYLE = "color: #b3261e; font-weight: 600;"
@@ -37,6 +39,16 @@ class ProfileSettings:
     cost_per_action: Decimal | None
     currency: str
     notes: str
+    # Profile.*_deadline_s by name: seconds, or None for the app's default.
+    deadlines: dict[str, float | None] = field(default_factory=dict)
+
+
+# (Profile field, label, the app's default in seconds)
+DEADLINE_ROWS = (
+    ("preview_deadline_s", "Preview", Deadlines().preview),
+    ("image_deadline_s", "Reward image", Deadlines().image),
+    ("claim_deadline_s", "Claim", Deadlines().claim),
+)
 
 
 class ProfileSettingsDialog(QDialog):
@@ -100,6 +112,31 @@ class ProfileSettingsDialog(QDialog):
         self.notes_edit.setPlaceholderText("Anything the team should know about this profile")
         self.notes_edit.setMaximumHeight(96)
         form.addRow("Notes", self.notes_edit)
+
+        # The spin box's lowest value stands for "the app's default" (Qt shows the special text there).
+        limits = QWidget(self)
+        limits_layout = QHBoxLayout(limits)
+        limits_layout.setContentsMargins(0, 0, 0, 0)
+        self.deadline_spins: dict[str, QSpinBox] = {}
+        for name, label, default in DEADLINE_ROWS:
+            spin = QSpinBox(limits)
+            spin.setObjectName(name)
+            spin.setRange(MIN_DEADLINE_S - 1, MAX_DEADLINE_S)
+            spin.setSpecialValueText(f"default ({default:g} s)")
+            spin.setSuffix(" s")
+            spin.setAccessibleName(f"{label} time limit in seconds")
+            own = getattr(profile, name)
+            spin.setValue(MIN_DEADLINE_S - 1 if own is None else round(own))
+            self.deadline_spins[name] = spin
+            limits_layout.addWidget(QLabel(label, limits))
+            limits_layout.addWidget(spin, 1)
+        form.addRow("Time limits", limits)
+        limits_note = QLabel(f"How long a whole call may take before the app stops waiting "
+                             f"({MIN_DEADLINE_S}–{MAX_DEADLINE_S} s). A claim that runs out of time is not sent "
+                             "again: its outcome is unknown.", self)
+        limits_note.setWordWrap(True)
+        limits_note.setStyleSheet("color: #5f6b7a;")
+        form.addRow("", limits_note)
         layout.addLayout(form)
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel,
@@ -127,7 +164,9 @@ class ProfileSettingsDialog(QDialog):
         notes = self.notes_edit.toPlainText()
         if len(notes) > MAX_NOTES_LENGTH:
             return None, f"Notes: at most {MAX_NOTES_LENGTH} characters."
-        return ProfileSettings(self.live_radio.isChecked(), cost, currency, notes), ""
+        deadlines = {name: (None if spin.value() < MIN_DEADLINE_S else float(spin.value()))
+                     for name, spin in self.deadline_spins.items()}
+        return ProfileSettings(self.live_radio.isChecked(), cost, currency, notes, deadlines), ""
 
     def _validate(self, *_args) -> None:
         settings, problem = self.values()

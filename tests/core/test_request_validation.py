@@ -1,6 +1,8 @@
 """Request validation at its edges: what validated() refuses (a base URL that would carry the key
 in the clear included), which keys an HTTP header can carry, and the exact length limits."""
 
+import dataclasses
+
 import pytest
 
 from moments_desktop.core import errors
@@ -68,6 +70,13 @@ def test_urls_of_both_endpoints():
     assert req.url(Endpoint.GET_REWARD_INFO) == "https://example.com/prod/GetRewardInfo"
     assert req.url(Endpoint.GET_REWARD) == "https://example.com/prod/GetReward"
     assert Endpoint.GET_REWARD.billed and not Endpoint.GET_REWARD_INFO.billed
+
+
+def test_a_request_cannot_be_changed_after_it_was_built():
+    # A ClaimPlan shows the request it will send; nothing may alter it between the confirmation and the send.
+    confirmed = request().validated()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        confirmed.campaignId = "another-campaign"
 
 
 def test_target_names_the_same_reward_for_the_same_parameters():
