@@ -25,7 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from . import paths
-from .journal import Journal, JournalError, _owner
+from .journal import Journal, JournalError, _identity, _owner
+from .rescue import RescueFile, rescue_path_for
 from .profiles import ProfileStore
 
 JOURNAL_FILE_NAME = "journal.sqlite3"  # as paths.journal_path(), which creates the folder
@@ -176,6 +177,11 @@ class ReadOnlyJournal(Journal):
             self._conn = self._checked_connection()
         self.fts = self._conn.execute(
             "SELECT count(*) FROM sqlite_master WHERE name = 'exchanges_fts'").fetchone()[0] > 0
+        self._identity = _identity(self.path)
+        # The rescue file is merged by the next run that can write the journal: it stays where it is.
+        self.rescue = RescueFile(rescue_path_for(self.path))
+        self.rescued = []
+        self.rescue_error = None
         self.recovered = []
 
     def _checked_connection(self) -> sqlite3.Connection:
@@ -194,10 +200,13 @@ class ReadOnlyJournal(Journal):
         conn.row_factory = sqlite3.Row
         return conn
 
-    def _insert(self, row) -> int:  # noqa: ANN001 - Journal's row dict
+X
         return 0  # not recorded: see the class docstring
 
     def recover(self):  # noqa: ANN201 - nothing can be marked unknown in a file we may not write
+        return []
+
+    def merge_rescue(self):  # noqa: ANN201 - nor can a rescued answer be written into it
         return []
 
 
