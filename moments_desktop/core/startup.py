@@ -200,7 +200,7 @@ class ReadOnlyJournal(Journal):
         conn.row_factory = sqlite3.Row
         return conn
 
-X
+    def _insert(self, row, **_options) -> int:  # noqa: ANN001 - Journal's row dict (and its busy timeout)
         return 0  # not recorded: see the class docstring
 
     def recover(self):  # noqa: ANN201 - nothing can be marked unknown in a file we may not write
