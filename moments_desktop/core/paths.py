@@ -51,11 +51,14 @@ def restrict_file(path: Path) -> None:
         pass
 
 
-def _ensure(path: Path) -> Path:
+def ensure_private_dir(path: Path) -> Path:
     """Create ``path`` (and missing parents) as 0700; raises OSError when it cannot be a directory."""
     path.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
     restrict_dir(path)
     return path
+
+
+_ensure = ensure_private_dir
 
 
 def config_location() -> Path:

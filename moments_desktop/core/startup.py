@@ -93,15 +93,17 @@ def probe_journal(path: Path) -> None:
 
     Creates the folder (0700) when missing. A missing file is fine (the journal creates it)."""
     try:
-        paths._ensure(path.parent)
+        paths.ensure_private_dir(path.parent)
     except OSError as exc:
-        raise JournalUnwritable(path, f"the folder {path.parent} cannot be created ({exc.strerror or exc})") from exc
+        raise JournalUnwritable(
+            path, f"the folder {path.parent} cannot be created ({exc.strerror or exc})") from exc
     if not path.exists():
         try:  # can a file be created there? (a read-only folder, a full disk)
             with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".probe-"):
                 pass
         except OSError as exc:
-            raise JournalUnwritable(path, f"the folder {path.parent} cannot be written ({exc.strerror or exc})") from exc
+            raise JournalUnwritable(
+                path, f"the folder {path.parent} cannot be written ({exc.strerror or exc})") from exc
         return
     try:
         conn = sqlite3.connect(path, timeout=PROBE_TIMEOUT_S, check_same_thread=False)
