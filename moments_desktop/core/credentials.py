@@ -10,6 +10,8 @@ keychain is unusable the user may choose a session-only memory store
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 from collections.abc import Callable
 from contextlib import closing
@@ -46,6 +48,63 @@ class KeyringLockedError(KeyringUnavailableError):
         "Unlock your keychain (you may have dismissed its password prompt) and try again, "
         "or keep keys in memory for this session only."
     )
+
+
+LOCKED_DETAIL = "the keychain refused access because it is locked"
+UNREACHABLE_DETAIL = "the keychain service could not be reached"
+NOT_RUNNING_DETAIL = "the keychain service is not running"
+NO_PROMPT_DETAIL = ("the keychain is locked and cannot show its password prompt in this session "
+                    "(there is no display)")
+
+# Said by the D-Bus daemon or secretstorage when nothing (or nothing alive) answers for the keychain:
+# the service is gone, not locked. Checked before any "locked" wording, because the daemon's own
+# timeout text ("... the message bus security policy blocked the reply ...") contains that word.
+_GONE_NAMES = ("org.freedesktop.dbus.error.serviceunknown", "org.freedesktop.dbus.error.noreply",
+               "org.freedesktop.dbus.error.disconnected", "org.freedesktop.dbus.error.spawn",
+               "org.freedesktop.dbus.error.execfailed", "org.freedesktop.dbus.error.namehasnoowner",
+               "secretservicenotavailable", "did not receive a reply", "not provided by any .service",
+               "disconnected from message bus", "is neither running nor activatable")
+_LOCKED_WORDS = re.compile(r"\b(locked|dismissed)\b")
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """The exception and its causes (a backend often wraps the D-Bus error it met)."""
+    seen: list[BaseException] = []
+    while exc is not None and exc not in seen and len(seen) < 8:
+        seen.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return seen
+
+
+def _is_gone(chain: list[BaseException]) -> bool:
+    text = " ".join(f"{type(e).__module__}.{type(e).__name__}: {e} {getattr(e, 'name', '') or ''}"
+                    for e in chain).lower()
+    return any(marker in text for marker in _GONE_NAMES) or any(isinstance(e, (OSError, EOFError)) for e in chain)
+
+
+def prompt_can_be_shown() -> bool:
+    """Whether a keychain could ask for its password here: on Linux a prompt needs a display."""
+    if not sys.platform.startswith("linux"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def classify_backend_failure(exc: BaseException) -> KeyringUnavailableError:
+    """What a backend's own exception (not one of keyring's) means for the user: locked, or not available.
+
+    By type first (secretstorage's and the OS's), words second; "gone" wins over "locked", so a
+    keychain that stopped answering is never reported as one the user could unlock."""
+    chain = _chain(exc)
+    names = {f"{type(e).__module__}.{type(e).__name__}" for e in chain}
+    text = " ".join(f"{type(e).__module__}.{type(e).__name__}: {e}" for e in chain).lower()
+    if _is_gone(chain):
+        return KeyringUnavailableError(UNREACHABLE_DETAIL)
+    if names & {"secretstorage.exceptions.LockedException", "secretstorage.exceptions.PromptDismissedException"} \
+            or _LOCKED_WORDS.search(text):
+        return KeyringLockedError(LOCKED_DETAIL) if prompt_can_be_shown() else KeyringUnavailableError(NO_PROMPT_DETAIL)
+    if "dbus" in text or "d-bus" in text or "secretstorage" in text or "jeepney" in text:
+        return KeyringUnavailableError(UNREACHABLE_DETAIL)
+    return KeyringUnavailableError("the keychain reported an unexpected error")
 
 
 _FRIENDLY_NAMES = {
@@ -164,20 +223,21 @@ class CredentialStore:
         except keyring.errors.PasswordDeleteError:
             raise
         except keyring.errors.KeyringLocked as exc:
-            raise KeyringLockedError("the keychain refused access because it is locked") from exc
+            if not prompt_can_be_shown():
+                # e.g. the keychain daemon stopped and D-Bus started a fresh, locked one: it cannot ask
+                # for its password on a session without a display, so no unlocking will ever succeed.
+                raise KeyringUnavailableError(NO_PROMPT_DETAIL) from exc
+            raise KeyringLockedError(LOCKED_DETAIL) from exc
         except keyring.errors.NoKeyringError as exc:
             raise KeyringUnavailableError("no keychain was found on this computer") from exc
         except keyring.errors.InitError as exc:
+            if _is_gone(_chain(exc)):
+                raise KeyringUnavailableError(NOT_RUNNING_DETAIL) from exc
             raise KeyringUnavailableError("the keychain could not be opened") from exc
         except keyring.errors.KeyringError as exc:
             raise KeyringUnavailableError("the keychain reported an error") from exc
         except Exception as exc:
-            text = f"{exc.__class__.__module__}.{exc.__class__.__name__}: {exc}".lower()
-            if "locked" in text or "dismissed" in text:
-                raise KeyringLockedError("the keychain refused access because it is locked") from exc
-            if "dbus" in text or "d-bus" in text or "secretstorage" in text or "jeepney" in text:
-                raise KeyringUnavailableError("the keychain service could not be reached") from exc
-            raise KeyringUnavailableError("the keychain reported an unexpected error") from exc
+            raise classify_backend_failure(exc) from exc
 
     # --- keys ----------------------------------------------------------------------
 

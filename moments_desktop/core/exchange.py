@@ -1,12 +1,15 @@
 """What one call looked like on the wire, kept for the Raw view and the journal.
 
-The API key never enters an Exchange: headers are redacted when the record is made,
-so nothing downstream (journal, exports, clipboard, logs) can leak it by accident.
+The API key never enters an Exchange: headers are redacted when the record is made, a
+``user:password@`` in the URL is cut out, and a key the server echoes back in its answer is
+replaced by ``redact_echoed_secrets`` before anyone shows the exchange, so nothing downstream
+(journal, exports, clipboard, logs, the error panel) can leak it by accident.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -28,6 +31,52 @@ def redact_headers(headers: Mapping[str, Any] | Iterable[tuple[str, Any]] | None
             for k, v in items}
 
 
+# scheme://userinfo@host...: the userinfo runs to the authority's last "@" (greedy, never past / ? #).
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@")
+# A secret shorter than this is not searched for in free text: replacing every "abc" in an answer
+# would garble it and protect nothing (the journal uses the same bound).
+MIN_SCRUBBED_SECRET = 4
+
+
+def scrub_secrets(text: str | None, secrets: Iterable[str]) -> str | None:
+    """``text`` with every occurrence of each secret replaced by REDACTED."""
+    if not text:
+        return text
+    for secret in secrets:
+        if secret and len(secret) >= MIN_SCRUBBED_SECRET:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+def url_without_credentials(url: str) -> str:
+    """``https://user:secret@host/p`` -> ``https://[redacted]@host/p``; any other URL as it is.
+    Validation refuses such an endpoint; this keeps a refused one out of the journal and the screen."""
+    return _USERINFO.sub(rf"\1{REDACTED}@", url) if isinstance(url, str) else url
+
+
+def _writable(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def redact_echoed_secrets(exchange: Exchange, error: Any, secrets: Iterable[str]) -> None:
+    """Replace, in place, each secret a server echoed back (an error message quoting the x-api-key,
+    a debug header) in the answer of ``exchange`` and in the words of ``error`` (a MomentsError or None)."""
+    secrets = [s for s in secrets if s and len(s) >= MIN_SCRUBBED_SECRET]
+    if not secrets:
+        return
+    exchange.response_body = scrub_secrets(exchange.response_body, secrets) or ""
+    exchange.response_headers = {k: scrub_secrets(v, secrets) or "" for k, v in exchange.response_headers.items()}
+    exchange.error_message = scrub_secrets(exchange.error_message, secrets)
+    exchange.url = scrub_secrets(exchange.url, secrets) or ""
+    if error is not None:
+        for name in ("detail", "advice", "notification_text"):
+            value = getattr(error, name, None)
+            if isinstance(value, str):
+                setattr(error, name, scrub_secrets(value, secrets))
+        if isinstance(getattr(error, "message", None), str):
+            error.args = (error.message,)  # str(error) is what a log would write
+
+
 @dataclass
 class Exchange:
     endpoint: Endpoint
@@ -43,6 +92,13 @@ class Exchange:
     outcome: Outcome = Outcome.PENDING
     error_message: str | None = None
     attempts: int = 1
+
+    def __post_init__(self) -> None:
+        self.url = url_without_credentials(self.url)
+        # A refused request is journaled as typed; a lone surrogate in it (which no UTF-8 writer takes)
+        # is kept as its escape, "\\ud800", so the record can be stored and read.
+        self.url = _writable(self.url)
+        self.request_body = {k: _writable(v) if isinstance(v, str) else v for k, v in self.request_body.items()}
 
     def request_json(self) -> str:
         return json.dumps(self.request_body, ensure_ascii=False, indent=2)

@@ -24,7 +24,7 @@ from ..api_schema import BODY_FIELDS, DEFAULT_BASE_URL
 from . import paths
 from .deadlines import MAX_DEADLINE_S, MIN_DEADLINE_S
 from .errors import MomentsError, ValidationError
-from .request import RewardRequest, validate_base_url, validate_field
+from .request import UNENCODABLE_MESSAGE, RewardRequest, is_encodable, validate_base_url, validate_field
 
 SCHEMA_VERSION = 1
 EXPORT_FORMAT = "moments-desktop-profiles"
@@ -75,6 +75,9 @@ class Profile:
     # User-declared: True means real money. Decides the claim confirmation strength.
     live: bool = False
     allow_insecure: bool = False
+    # The user says this endpoint is a sandbox of the Moments API: the app may ask it for its catalog
+    # (GET /__sandbox/catalog), as it does a sandbox on this computer. Never asked of any other endpoint.
+    is_sandbox: bool = False
     cost_per_action: Decimal | None = None
     currency: str = "USD"
     notes: str = ""
@@ -126,7 +129,7 @@ class Profile:
             problem = validate_field(name, getattr(self, name))
             if problem:
                 errors[name] = problem
-        for flag in ("live", "allow_insecure"):
+        for flag in ("live", "allow_insecure", "is_sandbox"):
             if not isinstance(getattr(self, flag), bool):
                 errors[flag] = "Must be true or false."
         cost_problem = validate_cost(self.cost_per_action)
@@ -143,6 +146,8 @@ class Profile:
             errors["notes"] = "Must be text."
         elif len(self.notes) > MAX_NOTES_LENGTH:
             errors["notes"] = f"At most {MAX_NOTES_LENGTH} characters."
+        elif not is_encodable(self.notes):
+            errors["notes"] = UNENCODABLE_MESSAGE
         if not isinstance(self.id, str) or not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", self.id):
             errors["id"] = "The profile id is not valid."
         return errors
@@ -171,6 +176,8 @@ def validate_name(name: Any, others: Iterable[Profile] = (), own_id: str | None 
         return "Give the profile a name."
     if len(stripped) > MAX_NAME_LENGTH:
         return f"At most {MAX_NAME_LENGTH} characters."
+    if not is_encodable(stripped):
+        return UNENCODABLE_MESSAGE
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in stripped):
         return "Contains control characters."
     key = stripped.casefold()
@@ -253,7 +260,7 @@ def parse_profile(data: Any, others: Iterable[Profile] = ()) -> tuple[Profile | 
             problems[name] = "Must be text."
             continue
         values[name] = value
-    for flag in ("live", "allow_insecure"):
+    for flag in ("live", "allow_insecure", "is_sandbox"):
         if flag in data:
             if isinstance(data[flag], bool):
                 values[flag] = data[flag]
@@ -318,6 +325,19 @@ def export_document(profiles: Iterable[Profile]) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
+def _unwritable_fields(profile: Profile) -> dict[str, str]:
+    """Text fields that cannot be written to profiles.json as UTF-8 (a lone surrogate such as an escaped
+    ``\\ud800`` in the file): refused at import, or apply_import would fail writing them."""
+    problems = {}
+    for name, value in profile.to_dict().items():
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                problems[name] = "Contains a broken character (half of an emoji, or a damaged file)."
+    return problems
+
+
 def _timestamp() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
 
@@ -355,7 +375,9 @@ def _unique_name(name: str, taken: set[str]) -> str:
         return name
     n = 2
     while True:
-        candidate = f"{name} ({n})"
+        suffix = f" ({n})"
+        # Shortened to make room for the suffix: a name of the longest length allowed must not become too long.
+        candidate = name[: MAX_NAME_LENGTH - len(suffix)].rstrip() + suffix
         if candidate.casefold() not in taken:
             return candidate
         n += 1
@@ -634,6 +656,12 @@ class ProfileStore:
         except json.JSONDecodeError as exc:
             report.file_error = f"The file is not valid JSON (line {exc.lineno}, column {exc.colno})."
             return report
+        except RecursionError:
+            report.file_error = "The file is nested too deeply to be a profiles export."
+            return report
+        except ValueError:  # a number of more digits than Python reads (4,300): no export has one
+            report.file_error = "The file holds a number too long to read; it is not a profiles export."
+            return report
         if isinstance(data, dict):
             version = data.get("schema_version", SCHEMA_VERSION)
             if isinstance(version, int) and version > SCHEMA_VERSION:
@@ -650,6 +678,8 @@ class ProfileStore:
             label = label.strip() if isinstance(label, str) and label.strip() else f"Profile #{index + 1}"
             # Names are made unique on apply, so a clash is not a problem here.
             profile, problems = parse_profile(entry)
+            if profile is not None:
+                problems = {**_unwritable_fields(profile), **problems}
             candidate = ImportCandidate(index, label, profile, problems)
             if isinstance(entry, dict) and any(k.lower() in _SECRET_KEYS_LOWER for k in entry):
                 candidate.notes.append("The file contains an API key for this profile; it was ignored.")

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from moments_desktop.api_schema import BODY_FIELDS, Endpoint
+from moments_desktop.core.exchange import url_without_credentials
 
 MASK_CHAR = "\u2022"  # •
 # Shown in place of any secret (the journal and exchanges store this word, never the value).
@@ -110,7 +111,7 @@ class Renderer:
         if not url:
             return ""
         if not self.masked:
-            return url
+            return url_without_credentials(url)  # a user:password@ typed into the endpoint is never shown
         try:
             parts = urlsplit(url)
             host = parts.hostname or ""

@@ -53,6 +53,27 @@ def _control_chars(value: str) -> bool:
     return any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in value)
 
 
+def is_encodable(value: str) -> bool:
+    """False for text holding a lone surrogate (half of an emoji, or an escape like ``\\ud800`` in a JSON
+    file): no UTF-8 writer takes it, so it would fail later, in the request body or in profiles.json."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def is_intact_text(value: str) -> bool:
+    """An identifier or endpoint with no broken character: encodable, and without U+FFFD, the mark a
+    decoder or a text field puts in place of one (no identifier of the API holds it)."""
+    return "\ufffd" not in value and is_encodable(value)
+
+
+UNENCODABLE_MESSAGE = "Contains a broken character (half of an emoji or a damaged paste); retype the value."
+CREDENTIALS_IN_URL_MESSAGE = ("The URL contains a user name or password (user:password@); credentials belong "
+                              "in the API key field, never in the endpoint.")
+
+
 def validate_base_url(url: str, *, allow_insecure: bool = False) -> str | None:
     """Return a message if the endpoint URL is unusable, else None."""
     url = url.strip()
@@ -60,6 +81,8 @@ def validate_base_url(url: str, *, allow_insecure: bool = False) -> str | None:
         return "Enter the endpoint's base URL."
     if len(url) > MAX_URL_LENGTH:
         return f"The URL is longer than {MAX_URL_LENGTH} characters."
+    if not is_intact_text(url):
+        return UNENCODABLE_MESSAGE
     if _control_chars(url) or any(ch.isspace() for ch in url):
         return "The URL contains spaces or control characters."
     try:
@@ -70,6 +93,9 @@ def validate_base_url(url: str, *, allow_insecure: bool = False) -> str | None:
         return "The URL is not valid."
     if parts.scheme not in ("http", "https"):
         return "The URL must start with https:// (or http:// for a local sandbox)."
+    if "@" in parts.netloc:
+        # Checked before the host: "https://user:secret@/" must not be answered with words that echo it.
+        return CREDENTIALS_IN_URL_MESSAGE
     if not host:
         return "The URL has no host name."
     if parts.query or parts.fragment:
@@ -89,6 +115,8 @@ def validate_field(name: str, value: str) -> str | None:
         return f"{name} is required."
     if len(stripped) > MAX_FIELD_LENGTH:
         return f"At most {MAX_FIELD_LENGTH} characters ({len(stripped)} given)."
+    if not is_intact_text(stripped):
+        return UNENCODABLE_MESSAGE
     if _control_chars(stripped):
         return "Contains control or invisible formatting characters (often pasted by accident)."
     return None

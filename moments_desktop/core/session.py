@@ -46,11 +46,12 @@ from .errors import (
     UnexpectedError,
     ValidationError,
 )
+from .exchange import redact_echoed_secrets
 from .journal import Journal
 from .operations import ClaimInProgressError, ClaimResult, Operations, ProfileRef
 from .profiles import DEMO_PROFILE_ID, ImportReport, Profile, ProfileError, ProfileStore
 from .render import Renderer
-from .tasks import ThreadJobs, finish_async_generator_finalizers
+from .tasks import DetachedJobs, ThreadJobs, finish_async_generator_finalizers
 from .request import RewardRequest, is_loopback_url
 
 T = TypeVar("T")
@@ -60,6 +61,9 @@ RunBlocking = Callable[..., Awaitable[Any]]
 CATALOG_FRESH_S = 15.0
 # An endpoint that could not be reached may be a sandbox started later.
 CATALOG_RETRY_S = 30.0
+# Closing waits this long for keychain calls still running (e.g. behind an unanswered unlock prompt),
+# then abandons them: they write nothing of ours, and must not keep the process alive.
+KEYCHAIN_CLOSE_WAIT_S = 1.0
 
 
 class ProfileTransferError(MomentsError):
@@ -198,6 +202,10 @@ class Session:
         # waits for them before it closes the journal they may be writing.
         self._jobs = ThreadJobs()
         self._run_blocking = run_blocking or self._jobs.run
+        # Keychain calls may block for as long as an unlock prompt stays open: daemon threads, not awaited
+        # on close beyond KEYCHAIN_CLOSE_WAIT_S (disk and journal jobs above are always awaited).
+        self._keychain_jobs = DetachedJobs()
+        self._run_keychain = run_blocking or self._keychain_jobs.run
         self._ops = Operations(self._client, journal, run_blocking=self._run_blocking)
         self._clock = clock
         self._previews: dict[tuple, LastPreview] = {}
@@ -262,12 +270,17 @@ class Session:
         return key
 
     async def api_key(self, profile: Profile) -> str:
-        return await self._blocking(self._key_for, profile)
+        return await self._keychain(self._key_for, profile)
 
-    async def _blocking(self, fn: Callable[..., T], *args: Any, context: str = "") -> T:
+    async def _keychain(self, fn: Callable[..., T], *args: Any) -> T:
+        """A keychain call: like ``_blocking``, on a thread that closing does not wait for beyond a bound."""
+        return await self._blocking(fn, *args, runner=self._run_keychain)
+
+    async def _blocking(self, fn: Callable[..., T], *args: Any, context: str = "",
+                        runner: RunBlocking | None = None) -> T:
         """``fn(*args)`` off the caller's thread; a MomentsError passes, anything else becomes UnexpectedError."""
         try:
-            return await self._run_blocking(fn, *args)
+            return await (runner or self._run_blocking)(fn, *args)
         except MomentsError:
             raise
         except Exception as exc:  # noqa: BLE001 - shown as a message, never a traceback
@@ -287,6 +300,7 @@ class Session:
         try:
             result = await self._ops.preview(ProfileRef(profile.id, profile.name), request, key,
                                              deadline=profile.preview_deadline_s)
+            redact_echoed_secrets(result.exchange, result.error, (key,))  # before anything shows it
         except MomentsError:
             raise
         except Exception as exc:  # noqa: BLE001
@@ -394,6 +408,7 @@ class Session:
             raise ClaimStoppedError(exc, False) from None
         try:
             result = await self._ops.claim(profile_ref, plan.request, key, deadline=profile.claim_deadline_s)
+            redact_echoed_secrets(result.call.exchange, result.call.error, (key,))  # before anything shows it
         except ClaimInProgressError:
             raise
         except MomentsError as exc:
@@ -436,19 +451,19 @@ class Session:
         return write
 
     def new_profile(self, name: str, template_id: str | None = None) -> Profile:
-        """The profile ``create_profile`` would add: body fields from the template (never its key, nor
-        its URL when that is the embedded sandbox); declared live unless it clearly points at a local
-        sandbox, the careful side."""
+        """The profile ``create_profile`` would add: body fields, endpoint and claim settings from the
+        template (never its key). Made from a profile on the embedded sandbox, it stays on the embedded
+        sandbox (in test mode, as the sandbox is), never on production. With no template: the production
+        endpoint, declared live, the careful side."""
         body: dict[str, str] = {}
         base_url = DEFAULT_BASE_URL
         settings: dict[str, Any] = {"live": not is_loopback_url(base_url)}
         if template_id is not None and template_id in self.profiles:
             template = self.profiles.get(template_id)
             body = {name_: getattr(template, name_) for name_ in BODY_FIELDS}
-            if not template.uses_embedded_sandbox:
-                base_url = template.base_url
-                settings = {"live": template.live, "cost_per_action": template.cost_per_action,
-                            "currency": template.currency, "allow_insecure": template.allow_insecure}
+            base_url = template.base_url  # the embedded sandbox's sentinel, not this run's port
+            settings = {"live": template.live, "cost_per_action": template.cost_per_action,
+                        "currency": template.currency, "allow_insecure": template.allow_insecure}
         return Profile(name=name, base_url=base_url, **body, **settings)
 
     async def create_profile(self, name: str, template_id: str | None = None) -> Profile:
@@ -482,13 +497,16 @@ class Session:
         return await self._blocking(self._write(save))
 
     async def save_settings(self, profile_id: str, *, live: bool, cost_per_action: Decimal | None,
-                            currency: str, notes: str, deadlines: dict[str, float | None] | None = None) -> Profile:
-        """The claim-related settings: test mode or live, cost per claim, notes; and the time limits
-        (``deadlines``: Profile.*_deadline_s by name, None for the app's default; left out: unchanged)."""
+                            currency: str, notes: str, deadlines: dict[str, float | None] | None = None,
+                            is_sandbox: bool | None = None) -> Profile:
+        """The claim-related settings: test mode or live, cost per claim, notes; the time limits
+        (``deadlines``: Profile.*_deadline_s by name, None for the app's default; left out: unchanged); whether
+        the endpoint is a sandbox (``None``: unchanged)."""
         self._check_rule(profile_id, lambda r: r.edit_settings, "changed")
+        sandbox_flag = {} if is_sandbox is None else {"is_sandbox": is_sandbox}
         return await self._blocking(self._write(
             lambda: self.profiles.edit(profile_id, live=live, cost_per_action=cost_per_action,
-                                       currency=currency, notes=notes, **(deadlines or {}))))
+                                       currency=currency, notes=notes, **(deadlines or {}), **sandbox_flag)))
 
     async def delete_profile(self, profile_id: str, *, even_if_key_remains: bool = False) -> str | None:
         """Delete a profile together with its API key; a warning for the user, or None.
@@ -497,42 +515,40 @@ class Session:
         unless ``even_if_key_remains``, which deletes the profile and warns that the key stayed behind.
         """
         self._check_rule(profile_id, lambda r: r.delete, "deleted")
-
-        def delete() -> str | None:
-            warning = None
-            try:
-                self.credentials.delete_key(profile_id)
-            except KeyringUnavailableError as exc:
-                if not even_if_key_remains:
-                    raise
-                warning = key_left_behind_warning(self.credentials, profile_id, exc)
-            self.profiles.delete(profile_id)
-            return warning
-        return await self._blocking(self._write(delete))
+        warning = None
+        try:
+            await self._keychain(self.credentials.delete_key, profile_id)
+        except KeyringUnavailableError as exc:
+            if not even_if_key_remains:
+                raise
+            warning = key_left_behind_warning(self.credentials, profile_id, exc)
+        await self._blocking(self._write(self.profiles.delete, profile_id))
+        return warning
 
     async def duplicate_profile(self, profile_id: str, new_name: str | None = None) -> tuple[Profile, str | None]:
         """Copy a profile and its key: (the copy, a warning or None). When the keychain fails the copy is
         kept without a key and the warning says so: the copy is what was asked for."""
-        def duplicate() -> tuple[Profile, str | None]:
-            source = self.profiles.get(profile_id)
-            copy = self.profiles.duplicate(profile_id, new_name)
-            if source.uses_embedded_sandbox:  # the embedded sandbox's key is never in the keychain
-                return copy, None
-            try:
-                key = self.credentials.get_key(profile_id)
-                if key is not None:
-                    self.credentials.set_key(copy.id, key)
-                del key
-            except KeyringUnavailableError as exc:
-                return copy, (f"“{copy.name}” was created without the API key: {exc.title.lower()}. "
-                              "Enter the key for the copy.")
+        source = self.profiles.get(profile_id)
+        copy = await self._blocking(self._write(self.profiles.duplicate, profile_id, new_name))
+        if source.uses_embedded_sandbox:  # the embedded sandbox's key is never in the keychain
             return copy, None
-        return await self._blocking(self._write(duplicate))
+
+        def copy_key() -> None:
+            key = self.credentials.get_key(profile_id)
+            if key is not None:
+                self.credentials.set_key(copy.id, key)
+            del key
+        try:
+            await self._keychain(copy_key)
+        except KeyringUnavailableError as exc:
+            return copy, (f"“{copy.name}” was created without the API key: {exc.title.lower()}. "
+                          "Enter the key for the copy.")
+        return copy, None
 
     # --- keys -------------------------------------------------------------------------
 
     async def has_key(self, profile_id: str) -> bool:
-        return await self._blocking(self.credentials.has_key, profile_id)
+        return await self._keychain(self.credentials.has_key, profile_id)
 
     async def store_key(self, profile_id: str, key: str) -> str:
         """Store the key (keychain, or the memory store once chosen); the name of the store that holds it."""
@@ -541,7 +557,7 @@ class Session:
         def store() -> str:
             self.credentials.set_key(profile_id, key)
             return self.credentials.backend_name()
-        return await self._blocking(store)
+        return await self._keychain(store)
 
     def use_memory_fallback(self) -> None:
         """Keys of this run stay in memory only (the user chose it after the keychain failed)."""
@@ -553,7 +569,7 @@ class Session:
                 return self.credentials.backend_name()
             except Exception:  # noqa: BLE001 - a status line must never break anything
                 return "unknown"
-        return await self._run_blocking(name)
+        return await self._run_keychain(name)
 
     # --- import / export --------------------------------------------------------------
 
@@ -578,16 +594,32 @@ class Session:
     # --- sandbox catalog (choices for the form) -------------------------------------------
 
     def cached_catalog(self, base_url: str) -> tuple[bool, SandboxCatalog | None]:
-        """(fresh, catalog): a fresh cached answer needs no request."""
+        """(fresh, catalog): a fresh cached answer needs no request; an endpoint that may not be asked
+        (``may_ask_for_catalog``) has none, and needs none either."""
+        if not self.may_ask_for_catalog(base_url):
+            return True, None
         cached = self._catalogs.get(_catalog_key(base_url))
         if cached is not None and cached[0] > self._clock():
             return True, cached[1]
         return False, None
 
-    async def catalog(self, base_url: str) -> SandboxCatalog | None:
-        """The endpoint's sandbox catalog, or None when it is no sandbox or cannot be reached now.
-        Cached per URL; one request at a time per URL; no API key is sent."""
+    def may_ask_for_catalog(self, base_url: str) -> bool:
+        """Whether the endpoint may be sent ``GET /__sandbox/catalog``: only a sandbox on this computer
+        (a loopback address: 127.0.0.0/8, ::1, localhost) or an endpoint a saved profile marks as a sandbox.
+        Production and every other endpoint never see the probe; nor does a URL with credentials in it."""
         url = _catalog_key(base_url)
+        if "@" in url.split("//", 1)[-1].split("/", 1)[0]:
+            return False
+        if is_loopback_url(url):
+            return True
+        return any(p.is_sandbox and _catalog_key(self.base_url_for(p)) == url for p in self.profiles.profiles())
+
+    async def catalog(self, base_url: str) -> SandboxCatalog | None:
+        """The endpoint's sandbox catalog, or None when it is no sandbox, cannot be reached now, or may not
+        be asked (``may_ask_for_catalog``). Cached per URL; one request at a time per URL; no API key is sent."""
+        url = _catalog_key(base_url)
+        if not self.may_ask_for_catalog(url):
+            return None
         fresh, catalog = self.cached_catalog(url)
         if fresh:
             return catalog
@@ -648,6 +680,7 @@ class Session:
         await asyncio.sleep(0)
         await finish_async_generator_finalizers()
         await self._jobs.wait_idle()
+        await self._keychain_jobs.wait_idle(KEYCHAIN_CLOSE_WAIT_S)
         self.journal.close()
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import gc
+import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -116,6 +117,63 @@ class ThreadJobs:
     async def wait_idle(self) -> None:
         while self._jobs:
             await asyncio.gather(*self._jobs, return_exceptions=True)
+
+
+class DetachedJobs:
+    """Blocking calls that may never return, each on a daemon thread of its own: a keychain call waiting
+    on an unlock prompt nobody answers blocks for as long as the prompt stays open.
+
+    ``wait_idle(timeout)`` waits for them only that long, then abandons the rest. That is safe for what
+    runs here: a keychain call writes nothing of ours (no journal, no file), so leaving it behind loses
+    nothing; and a daemon thread neither holds the interpreter's exit nor the default executor's shutdown,
+    which is what kept the process alive after the window had closed.
+    """
+
+    def __init__(self, name: str = "keychain") -> None:
+        self.name = name
+        self._jobs: set[asyncio.Future] = set()
+
+    def __len__(self) -> int:
+        return len(self._jobs)
+
+    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        loop = asyncio.get_running_loop()
+        job: asyncio.Future = loop.create_future()
+
+        def settle(setter: Callable[[Any], None], value: Any) -> None:
+            if not job.done():  # abandoned (cancelled) meanwhile: the answer is moot
+                setter(value)
+
+        def work() -> None:
+            try:
+                outcome: tuple[Callable[[Any], None], Any] = (job.set_result, fn(*args, **kwargs))
+            except BaseException as exc:  # noqa: BLE001 - handed to the awaiting coroutine
+                outcome = (job.set_exception, exc)
+            try:
+                loop.call_soon_threadsafe(settle, *outcome)
+            except RuntimeError:  # the loop has closed: nobody waits for this answer any more
+                pass
+
+        self._jobs.add(job)
+        job.add_done_callback(self._finished)
+        threading.Thread(target=work, name=f"{self.name}: {getattr(fn, '__name__', 'call')}", daemon=True).start()
+        # Shielded: a cancelled caller stops waiting; the job stays tracked until its thread answers.
+        return await asyncio.shield(job)
+
+    def _finished(self, job: asyncio.Future) -> None:
+        self._jobs.discard(job)
+        if not job.cancelled():
+            job.exception()  # retrieved: the caller (if still waiting) got it; else it is moot
+
+    async def wait_idle(self, timeout: float) -> int:
+        """Wait up to ``timeout`` seconds for the running jobs; abandon the rest. How many were abandoned."""
+        jobs = set(self._jobs)
+        if not jobs:
+            return 0
+        _done, pending = await asyncio.wait(jobs, timeout=timeout)
+        for job in pending:
+            job.cancel()  # its thread runs on, a daemon; its answer finds the job done and is dropped
+        return len(pending)
 
 
 MAX_FINALIZER_ROUNDS = 16

@@ -115,7 +115,7 @@ class _Sandbox:
         else:
             result = self._evaluate(app.id, body, endpoint, str(request.base_url))
 
-        response = self._deliver(result, fault)
+        response = self._deliver(result, fault, api_key)
         if entry is not None:
             entry["reward_url"] = result.reward_url
             entry["consumed"] = result.consumed
@@ -197,7 +197,7 @@ class _Sandbox:
         }
         return Result(200, payload, reward_url=url, consumed=consumed)
 
-    def _deliver(self, result: Result, fault: Fault | None) -> Any:
+    def _deliver(self, result: Result, fault: Fault | None, api_key: str | None = None) -> Any:
         body = _json_bytes(result.payload)
         kind = fault.kind if fault else None
         if kind is None:
@@ -206,7 +206,7 @@ class _Sandbox:
         if kind == F.STATUS:
             # Without consume the backend never saw the request; with it, it did its work and
             # then the gateway failed. Either way the client gets the fault's answer.
-            return status_response(fault)
+            return status_response(fault, api_key)
         if kind == F.LATENCY:
             return Delayed(
                 params["seconds"], json_response(result.payload, result.status, result.headers), self.stopping
@@ -429,10 +429,16 @@ def _raw_for_ledger(raw: bytes) -> Any:
     return text if len(text) <= 4096 else text[:4096] + "…"
 
 
-def status_response(fault: Fault) -> Response:
+def status_response(fault: Fault, api_key: str | None = None) -> Response:
     """A ``status`` fault's answer: its ``body`` as JSON (default ``{"message": <reason>}``) or its raw
-    ``text`` (an HTML gateway page, plain text), with its ``headers`` (Retry-After, Location, ...)."""
+    ``text`` (an HTML gateway page, plain text), with its ``headers`` (Retry-After, Location, ...).
+    With ``echo_key``, the message and an ``x-echoed-key`` header quote the request's key."""
     params = fault.params
+    if params.get("echo_key"):
+        key = api_key or ""
+        headers = {**params.get("headers", {}), "x-echoed-key": key}
+        return json_response({"message": f"{_phrase(fault)}: the API key {key} is not valid for this request"},
+                             params["status"], headers)
     if "text" in params:
         return Response(
             params["text"].encode("utf-8"),

@@ -73,6 +73,8 @@ _PARAMS: dict[str, dict[str, tuple[str, Any]]] = {
         "content_type": (_Text, None),
         "headers": (_Headers, None),
         "consume": (_Bool, False),
+        # A careless gateway that quotes the request's x-api-key back in its error (message and a header).
+        "echo_key": (_Bool, False),
     },
     MALFORMED: {},
     TRUNCATED: {},
@@ -151,6 +153,8 @@ def parse_fault(data: Any, fault_id: str) -> Fault:
             raise FaultError("'status' must be an HTTP status code between 100 and 599")
         if "text" in params and "body" in params:
             raise FaultError("give either 'body' (sent as JSON) or 'text' (sent as it is), not both")
+        if params.get("echo_key") and ("text" in params or "body" in params):
+            raise FaultError("'echo_key' writes the body itself; leave out 'body' and 'text'")
         if "content_type" in params and "text" not in params:
             raise FaultError("'content_type' goes with 'text' ('body' is always application/json)")
     if kind == SLOW_DRIP and not 1 <= params["chunk_bytes"] <= 65536:

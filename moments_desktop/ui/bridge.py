@@ -195,9 +195,11 @@ class SessionBridge(QObject):
                     lambda r: self.profile_saved.emit(profile_id, r), "save profile")
 
     def start_save_settings(self, profile_id: str, live: bool, cost_per_action: Decimal | None, currency: str,
-                            notes: str, deadlines: dict[str, float | None] | None = None) -> None:
+                            notes: str, deadlines: dict[str, float | None] | None = None,
+                            is_sandbox: bool | None = None) -> None:
         self._write(lambda: self.session.save_settings(profile_id, live=live, cost_per_action=cost_per_action,
-                                                       currency=currency, notes=notes, deadlines=deadlines),
+                                                       currency=currency, notes=notes, deadlines=deadlines,
+                                                       is_sandbox=is_sandbox),
                     lambda r: self.profile_settings_saved.emit(profile_id, r), "save settings")
 
     def start_delete_profile(self, profile_id: str, *, even_if_key_remains: bool = False) -> None:

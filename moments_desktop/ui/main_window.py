@@ -266,7 +266,10 @@ class MainWindow(QMainWindow):
         profile_id = self.current_profile_id()
         if profile_id is None or not self.form.is_valid() or self.bridge.busy:
             return
-        self.bridge.preview(profile_id, self.form.base_url(), self.form.fields())
+        if self.bridge.preview(profile_id, self.form.base_url(), self.form.fields()) \
+                and self.tabs.currentWidget() not in (self.preview_panel, self.raw_view):
+            # Pressed with the History tab open, the answer would arrive out of sight: show it.
+            self.tabs.setCurrentWidget(self.preview_panel)
 
     # --- overridable dialogs (tests monkeypatch these instead of driving modal boxes) ---
 
@@ -487,7 +490,7 @@ class MainWindow(QMainWindow):
         dialog = self.make_settings_dialog(self.bridge.profile(profile_id))
         dialog.saved.connect(lambda settings: self.bridge.start_save_settings(
             profile_id, settings.live, settings.cost_per_action, settings.currency, settings.notes,
-            settings.deadlines))
+            settings.deadlines, is_sandbox=settings.is_sandbox))
         dialog.finished.connect(dialog.deleteLater)
         self.settings_dialog = dialog
         dialog.open()  # window-modal, no nested event loop
@@ -725,7 +728,8 @@ class MainWindow(QMainWindow):
     # --- history and unknown claim outcomes ------------------------------------------------
 
     def _add_history(self) -> None:
-        """The History tab, and a banner above everything while claim outcomes are unknown."""
+        """The History tab, and a banner while claim outcomes are unknown: along the bottom, under the form
+        and the tabs, so nothing the user is looking at or about to click moves when it appears."""
         self.history_service = HistoryService(self.bridge.journal, self.renderer, self)
         self.history_view = HistoryView(self.history_service, self.tabs)
         self.tabs.addTab(self.history_view, "History")
@@ -734,8 +738,8 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
-        layout.addWidget(self.unresolved_banner)
         layout.addWidget(self.splitter, 1)
+        layout.addWidget(self.unresolved_banner)
         self.setCentralWidget(central)
         self.bridge.journal_changed.connect(self.history_service.notify_changed)
         self.history_service.unresolved_changed.connect(self.unresolved_banner.set_count)

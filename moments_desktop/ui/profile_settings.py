@@ -13,6 +13,7 @@ from decimal import Decimal
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from moments_desktop.core.deadlines import MAX_DEADLINE_S, MIN_DEADLINE_S, Deadlines
 from moments_desktop.core.profiles import MAX_NOTES_LENGTH, Profile, parse_cost, validate_currency
+from moments_desktop.core.request import UNENCODABLE_MESSAGE, is_encodable
 
 LIVE_STYLE = "color: #b3261e; font-weight: 600;"
 ERROR_STYLE = "color: #b3261e;"
@@ -41,6 +43,7 @@ class ProfileSettings:
     notes: str
     # Profile.*_deadline_s by name: seconds, or None for the app's default.
     deadlines: dict[str, float | None] = field(default_factory=dict)
+    is_sandbox: bool = False
 
 
 # (Profile field, label, the app's default in seconds)
@@ -113,6 +116,12 @@ class ProfileSettingsDialog(QDialog):
         self.notes_edit.setMaximumHeight(96)
         form.addRow("Notes", self.notes_edit)
 
+        self.sandbox_check = QCheckBox("This endpoint is a Moments sandbox: offer its catalog's values", self)
+        self.sandbox_check.setObjectName("isSandboxCheck")
+        self.sandbox_check.setChecked(profile.is_sandbox)
+        self.sandbox_check.setToolTip("The app then asks the endpoint for GET /__sandbox/catalog. It asks a "
+                                      "sandbox on this computer anyway, and never asks any other endpoint.")
+        form.addRow("Sandbox", self.sandbox_check)
         # The spin box's lowest value stands for "the app's default" (Qt shows the special text there).
         limits = QWidget(self)
         limits_layout = QHBoxLayout(limits)
@@ -166,7 +175,10 @@ class ProfileSettingsDialog(QDialog):
             return None, f"Notes: at most {MAX_NOTES_LENGTH} characters."
         deadlines = {name: (None if spin.value() < MIN_DEADLINE_S else float(spin.value()))
                      for name, spin in self.deadline_spins.items()}
-        return ProfileSettings(self.live_radio.isChecked(), cost, currency, notes, deadlines), ""
+        if not is_encodable(notes):
+            return None, f"Notes: {UNENCODABLE_MESSAGE[0].lower()}{UNENCODABLE_MESSAGE[1:]}"
+        return ProfileSettings(self.live_radio.isChecked(), cost, currency, notes, deadlines,
+                               is_sandbox=self.sandbox_check.isChecked()), ""
 
     def _validate(self, *_args) -> None:
         settings, problem = self.values()

@@ -7,11 +7,17 @@ free text either way.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QSignalBlocker, Signal
 from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from moments_desktop.core.catalog_choices import SandboxCatalog, default_choices
-from moments_desktop.core.request import BODY_FIELDS, FIELD_LABELS, validate_base_url, validate_field
+from moments_desktop.core.request import (
+    BODY_FIELDS,
+    FIELD_LABELS,
+    UNENCODABLE_MESSAGE,
+    validate_base_url,
+    validate_field,
+)
 
 from .choice_field import ChoiceLineEdit
 
@@ -19,6 +25,22 @@ from .choice_field import ChoiceLineEdit
 _CHOICE_INPUTS = ("appId", "momentId", "campaignId")
 
 ERROR_STYLE = "color: #b3261e; font-size: 11px;"
+
+
+def holds_hidden_broken_character(editor: QLineEdit) -> bool:
+    """True when the field holds a character Python never sees: a pasted lone surrogate stays in the
+    QString (and shows as a box) but is dropped from ``text()``, so the field shows one value and would
+    send another. The field's own length, in UTF-16 units as Qt counts, gives it away."""
+    text = editor.text()
+    with QSignalBlocker(editor):
+        position, start, length = editor.cursorPosition(), editor.selectionStart(), editor.selectionLength()
+        editor.end(False)
+        held = editor.cursorPosition()
+        if length > 0:
+            editor.setSelection(start, length)
+        else:
+            editor.setCursorPosition(position)
+    return held != len(text.encode("utf-16-le")) // 2
 
 
 class RequestForm(QWidget):
@@ -98,6 +120,9 @@ class RequestForm(QWidget):
             problem = validate_field(name, value)
             if problem:
                 problems[name] = problem
+        for name, editor in self.editors.items():
+            if name not in problems and holds_hidden_broken_character(editor):
+                problems[name] = UNENCODABLE_MESSAGE
         return problems
 
     def is_valid(self) -> bool:

@@ -106,7 +106,8 @@ def test_no_keychain_gives_friendly_error_and_memory_fallback(backend_cls):
     (RuntimeError("org.freedesktop.DBus.Error.ServiceUnknown"), KeyringUnavailableError),
     (Exception("Prompt dismissed"), KeyringLockedError),
 ])
-def test_every_backend_failure_is_wrapped(exc, expected):
+def test_every_backend_failure_is_wrapped(exc, expected, monkeypatch):
+    monkeypatch.setenv("DISPLAY", ":0")  # a session that can show an unlock prompt (tests/core/test_keychain_states.py)
     store = CredentialStore(RaisingKeyring(exc))
     with pytest.raises(expected) as caught:
         store.set_key("p1", "secret-key-123")

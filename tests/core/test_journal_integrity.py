@@ -586,3 +586,43 @@ def test_a_bulk_import_leaves_a_consistent_search_index(tmp_path):
         assert second.count({"text": "before-restart-xyz"}) == 0  # the recovered row's old text is gone
         assert [e.id for e in second.query({"text": "A reward may have been consumed"})] == [recovered.id]
         _check_search_index(path)
+
+
+def test_a_negative_page_size_returns_no_rows_and_a_negative_offset_starts_at_the_newest(journal):
+    # SQLite reads LIMIT -1 as "no limit": a bad page size from a caller must not load the whole journal.
+    ids = [_record(journal, response_body=f'{{"n": {n}}}') for n in range(3)]
+    assert journal.query(limit=-1) == []
+    assert [e.id for e in journal.query(offset=-5, limit=1)] == [ids[-1]]
+
+
+def test_search_works_without_full_text_search(tmp_path, monkeypatch):
+    # Some SQLite builds have no FTS5 (or no trigram tokenizer): the journal falls back to LIKE.
+    monkeypatch.setattr(journal_module, "_FTS_SCHEMA", "CREATE VIRTUAL TABLE nothing USING no_such_module(x);")
+    with Journal(tmp_path / "journal.sqlite3") as plain:
+        assert plain.fts is False
+        wanted = _record(plain, response_body='{"rewardAnnouncementText": "A grape-flavoured prize"}')
+        _record(plain, response_body='{"rewardAnnouncementText": "Something else"}')
+        assert [e.id for e in plain.query(JournalFilter(text="grape-flavoured"))] == [wanted]
+        assert plain.count(JournalFilter(text="grape-flavoured")) == 1
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts open files through /proc")
+def test_an_export_closes_the_connection_it_read_through(journal, tmp_path):
+    # An export reads through a connection of its own; left open, it would hold the file (on Windows, lock it).
+    _record(journal)
+
+    def journal_handles() -> int:
+        names = []
+        for fd in os.listdir("/proc/self/fd"):
+            try:
+                names.append(os.readlink(f"/proc/self/fd/{fd}"))
+            except OSError:
+                pass
+        return sum(1 for name in names if name.startswith(str(journal.path)))
+
+    journal.export_csv(tmp_path / "warm-up.csv")  # SQLite may keep one closed handle for reuse (POSIX locks)
+    before = journal_handles()
+    for n in range(3):
+        journal.export_csv(tmp_path / f"history-{n}.csv")
+        journal.export_json(tmp_path / f"history-{n}.json")
+    assert journal_handles() == before

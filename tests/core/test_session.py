@@ -712,17 +712,19 @@ def test_duplicating_the_demo_does_not_touch_a_failing_keychain(sandbox, tmp_pat
 # --- create from a template ----------------------------------------------------------------------------
 
 
-def test_create_profile_from_the_demo_copies_the_fields_but_never_the_embedded_sandbox(sandbox, tmp_path):
+def test_create_profile_from_the_demo_stays_on_the_embedded_sandbox_never_production(sandbox, tmp_path):
+    """issue 11 finding 13: New… from the demo used to pre-fill the production endpoint."""
     async def scenario(s):
         new = await s.create_profile("From demo", DEMO_PROFILE_ID)
         assert not await s.has_key(new.id)
+        assert s.base_url_for(new) == sandbox.base_url  # what the form shows
         return new
 
     new = run(sandbox, tmp_path, scenario)
     assert new.id != DEMO_PROFILE_ID and fields_of(new) == sandbox.demo_body
-    assert new.base_url == DEFAULT_BASE_URL and not new.uses_embedded_sandbox
-    assert new.live is True and new.cost_per_action is None and new.currency == "USD"
-    assert ProfileStore(tmp_path / "profiles.json").get(new.id).base_url == DEFAULT_BASE_URL
+    assert new.base_url == EMBEDDED_SANDBOX_URL and new.uses_embedded_sandbox and not new.is_builtin
+    assert new.live is False and new.cost_per_action is None and new.currency == "USD"
+    assert ProfileStore(tmp_path / "profiles.json").get(new.id).base_url == EMBEDDED_SANDBOX_URL
 
 
 def test_create_profile_from_a_real_endpoint_copies_its_url_and_claim_settings(sandbox, tmp_path):

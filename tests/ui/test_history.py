@@ -201,10 +201,13 @@ def test_real_preview_appears_and_details_show_the_request_without_the_key(qtbot
         await open_history(harness, until)
         assert view.model.rowCount() == 0
         qtbot.mouseClick(w.preview_button, Qt.MouseButton.LeftButton)  # the demo profile
+        assert w.tabs.currentWidget() is w.preview_panel  # the answer is shown, not hidden behind History
+        w.tabs.setCurrentWidget(view)
         await until(lambda: view.model.rowCount() == 1 and not view.model.loading)
         w.profile_combo.addItem(profile.name, profile.id)
         w.profile_combo.setCurrentIndex(w.profile_combo.count() - 1)
         qtbot.mouseClick(w.preview_button, Qt.MouseButton.LeftButton)
+        w.tabs.setCurrentWidget(view)
         await until(lambda: view.model.rowCount() == 2 and not view.model.loading)
         view.select_row(0)
 

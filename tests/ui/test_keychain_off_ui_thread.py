@@ -11,7 +11,8 @@ import pytest
 from memory_keyring import MemoryKeyring  # tests/memory_keyring.py
 from PySide6.QtCore import QTimer
 
-from moments_desktop.core.profiles import DEMO_PROFILE_ID
+from moments_desktop.api_schema import DEFAULT_BASE_URL
+from moments_desktop.core.profiles import DEMO_PROFILE_ID, Profile
 
 pytestmark = pytest.mark.gui
 
@@ -58,10 +59,17 @@ def test_key_check_save_duplicate_delete_keep_the_window_responsive(harness, in_
     heartbeat.setInterval(20)
     heartbeat.timeout.connect(lambda: tick_times.append(time.monotonic()))
 
+    # New… from the demo would stay on the embedded sandbox (no key to store): start from a production profile
+    template = harness.profiles.add(Profile(name="Production template", base_url=DEFAULT_BASE_URL, live=True,
+                                            appId="DEMO1", momentId="GAME_COMPLETE", campaignId="DEMOCAMP1",
+                                            rewardGroupId="US"))
+    w.refresh_profile_list()
+    w.profile_combo.setCurrentIndex(w.profile_combo.findData(template.id))
+
     async def scenario():
         heartbeat.start()
         w.new_button.click()
-        await until(lambda: w.current_profile_id() != DEMO_PROFILE_ID)  # written off the UI thread too
+        await until(lambda: w.current_profile_id() not in (DEMO_PROFILE_ID, template.id))  # written off the UI thread too
         profile_id = w.current_profile_id()
         assert w.key_status.text() == "Checking the keychain…"
         await until(lambda: w.key_status.text() == "No key stored yet.")

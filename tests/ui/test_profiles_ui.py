@@ -19,7 +19,15 @@ from PySide6.QtWidgets import QLineEdit
 
 from moments_desktop.core import paths
 from moments_desktop.core.credentials import MEMORY_BACKEND_NAME
-from moments_desktop.core.profiles import DEMO_PROFILE_ID, DEMO_PROFILE_NAME, EMBEDDED_SANDBOX_URL, ProfileStore
+from moments_desktop.api_schema import BODY_FIELDS, DEFAULT_BASE_URL
+from moments_desktop.core.profiles import (
+    DEMO_PROFILE_ID,
+    DEMO_PROFILE_NAME,
+    EMBEDDED_SANDBOX_URL,
+    Profile,
+    ProfileStore,
+    demo_profile,
+)
 from moments_desktop.ui.bridge import SessionBridge
 from moments_desktop.ui.main_window import MainWindow
 
@@ -65,14 +73,33 @@ def combo_names(window):
     return [window.profile_combo.itemText(i) for i in range(window.profile_combo.count())]
 
 
+def select_production_template(harness):
+    """Select a profile of the user's own on the production endpoint (made once), so New… makes a profile
+    for a real endpoint: New… from the demo stays on the embedded sandbox (tests/ui/test_small_fixes.py)."""
+    template = harness.profiles.find_by_name("Production template") or harness.profiles.add(
+        Profile(name="Production template", base_url=DEFAULT_BASE_URL, live=True, **demo_profile_body()))
+    w = harness.window
+    w.refresh_profile_list()
+    w.profile_combo.setCurrentIndex(w.profile_combo.findData(template.id))
+    return template
+
+
+def demo_profile_body():
+    demo = demo_profile()
+    return {name: getattr(demo, name) for name in BODY_FIELDS}
+
+
 @pytest.fixture
 def create(ui, in_loop, until):
-    """``create(name)``: press New…, answer ``name``, wait until the profile is written and shown; its id."""
+    """``create(name)``: press New… on a production profile, answer ``name``, wait until the profile is
+    written and shown; its id."""
     harness, dialogs = ui
     w = harness.window
 
     def run(name):
         async def scenario():
+            if w.current_profile_id() == DEMO_PROFILE_ID:
+                select_production_template(harness)
             before = w.current_profile_id()
             dialogs.texts.append(name)
             w.new_button.click()
@@ -93,7 +120,7 @@ def test_new_profile_appears_in_picker_and_store(ui, create):
     assert w.profile_combo.currentText() == "Staging"
     stored = harness.profiles.get(profile_id)
     assert stored.name == "Staging"
-    assert stored.base_url != EMBEDDED_SANDBOX_URL  # never inherits the embedded sandbox
+    assert stored.base_url == DEFAULT_BASE_URL  # its template's; from the demo it would be the sandbox
     assert w.form.fields()["appId"] == stored.appId
     assert w.key_group.isVisible()
     assert w.rename_button.isEnabled() and w.delete_button.isEnabled()
