@@ -6,9 +6,13 @@ This is the only module that knows all of ui/, core/ and the embedded sandbox. S
    file and a short message, never a bare traceback in a terminal the user does not have);
 2. create the QApplication and start the embedded sandbox on its background thread (a
    failure is explained in a message box and the app opens without it);
-3. run the qasync loop; inside it build the core Session, the bridge and the main window, and run
-   until the window closes; then cancel and await every task before the loop stops;
-4. stop the sandbox.
+3. run the qasync loop; inside it open the profiles and the journal off the UI thread (a damaged
+   file is set aside, a locked journal waited for, a read-only one run with claims turned off: each
+   told in a dialog or the window's banner, see core/startup.py), then build the core Session, the
+   bridge and the main window, and run until the window closes; then cancel and await every task
+   before the loop stops;
+4. stop the sandbox. An exception from any of these is logged and told (the crash reporter is
+   uninstalled last).
 """
 
 from __future__ import annotations
@@ -30,16 +34,27 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from moments_desktop import APP_ID, APP_NAME, __version__
-from moments_desktop.core import errorlog
+from moments_desktop.core import errorlog, startup
 from moments_desktop.core.credentials import CredentialStore
 from moments_desktop.core.http import make_client
 from moments_desktop.core.journal import Journal
 from moments_desktop.core.profiles import ProfileStore
 from moments_desktop.core.session import EmbeddedSandbox, Session
+from moments_desktop.core.tasks import ThreadJobs
 from moments_desktop.sandbox.catalog import CatalogError, load_catalog, load_default_catalog
 from moments_desktop.sandbox.server import SandboxServer, SandboxStartError
 from moments_desktop.ui.bridge import SessionBridge
 from moments_desktop.ui.main_window import MainWindow
+from moments_desktop.ui.startup_dialogs import (
+    OPENED,
+    READ_ONLY,
+    SET_ASIDE,
+    LoadingWindow,
+    StartupBanner,
+    StartupDialog,
+    corrupt_journal_dialog,
+    locked_journal_dialog,
+)
 
 # Hidden, for screenshots and demos only: press "Preview reward" once when the window opens.
 AUTOPREVIEW_ENV = "MOMENTS_DESKTOP_AUTOPREVIEW"
@@ -122,14 +137,37 @@ class CrashReporter:
     def _box_closed(self) -> None:
         self._open_box = None
 
+    def report_fatal(self, exc: BaseException) -> None:
+        """An exception that ended start-up or shutdown: logged, said on stderr, and (Qt being up, the loop
+        gone) in a modal box, so a user without a terminal learns where the log is."""
+        written = errorlog.log_exception(exc, "start-up or shutdown")
+        where = f"Details were saved to {written}." if written else "The details could not be saved."
+        summary = type(exc).__name__
+        print(f"{APP_NAME}: could not run ({summary}). {where}", file=sys.stderr)
+        if QApplication.instance() is None or threading.current_thread() is not threading.main_thread():
+            return
+        box = QMessageBox(QMessageBox.Icon.Critical, APP_NAME,
+                          f"{APP_NAME} could not run ({summary}).\n\n{where}")
+        box.setObjectName("fatalErrorBox")
+        self._open_box = box
+        try:
+            box.exec()  # the event loop has ended: nothing else is running
+        finally:
+            self._open_box = None
+
 
 class DesktopApp:
     """The embedded sandbox, the core Session and the main window, with one place that starts and stops them.
 
-    The sandbox (a server on its own thread) starts before the event loop; the Session, the bridge and
-    the window are built inside the running qasync loop (``open_window``), so nothing is scheduled
-    before the loop runs, and ``aclose`` awaits every task before the HTTP client and the journal close.
+    The sandbox (a server on its own thread) starts before the event loop; the profiles and the journal
+    are opened inside the running qasync loop, off the UI thread (``prepare``), asking the user where a
+    start-up state needs a decision (a journal that is not a database, one another process holds); the
+    Session, the bridge and the window are built after (``open_window``), so nothing is scheduled before
+    the loop runs, and ``aclose`` awaits every task before the HTTP client and the journal close.
     """
+
+    # Between two tries to open a journal another process holds (each try waits PROBE_TIMEOUT_S at most).
+    LOCK_RETRY_S = 0.5
 
     def __init__(self, sandbox_catalog: str | None = None, use_sandbox: bool = True):
         self.sandbox_catalog = sandbox_catalog
@@ -137,6 +175,12 @@ class DesktopApp:
         self.sandbox: SandboxServer | None = None
         self.embedded: EmbeddedSandbox | None = None  # its URL and demo key: held in memory, never in the keyring
         self.window: MainWindow | None = None
+        self.profiles: ProfileStore | None = None
+        self.journal: Journal | None = None
+        self.claims_disabled_reason: str | None = None
+        self.notices: list[str] = []  # told in the window's banner: files set aside, claims turned off
+        self.dialog: StartupDialog | None = None  # the start-up question on screen, if any
+        self._jobs = ThreadJobs()  # the blocking opens (profiles, journal), awaited by aclose()
 
     def start_sandbox(self) -> str | None:
         """Start the sandbox; on failure explain it in a message box and return None."""
@@ -162,20 +206,131 @@ class DesktopApp:
         )
         return None
 
+    # --- opening the files (inside the loop, off the UI thread) ---------------------------
+
+    async def prepare(self) -> bool:
+        """Open the profiles and the journal in worker threads; False when the user chose to quit."""
+        loading = LoadingWindow()
+        loading.start()  # shown only if this takes a while (a very large profiles.json)
+        try:
+            self.profiles = await self._jobs.run(startup.load_profiles)
+            self.notices.extend(self.profiles.load_warnings)
+        finally:
+            loading.stop()
+        opened = await self._open_journal()
+        if opened is None:
+            return False
+        self.journal = opened.journal
+        self.claims_disabled_reason = opened.claims_disabled_reason
+        if opened.notice:
+            self.notices.append(opened.notice)
+        return True
+
+    async def _open_journal(self) -> startup.OpenedJournal | None:
+        path = startup.journal_location()
+        while True:
+            try:
+                return startup.OpenedJournal(await self._jobs.run(startup.open_journal, path))
+            except startup.JournalCorrupt as problem:
+                if await self._ask(corrupt_journal_dialog(str(path), problem.detail)) != SET_ASIDE:
+                    return None
+                try:
+                    moved = await self._jobs.run(startup.set_journal_aside, path)
+                except OSError as exc:
+                    return await self._jobs.run(startup.fallback_journal, startup.JournalUnwritable(
+                        path, f"it could not be renamed ({exc.strerror or exc})"))
+                self.notices.append(f"The history file {path} could not be read ({problem.detail}). It was "
+                                    f"renamed to {moved} and a new, empty history was started.")
+            except startup.JournalLocked as problem:
+                waited = await self._wait_for_lock(problem)
+                if not isinstance(waited, startup.JournalProblem):
+                    return waited
+                # no longer locked but something else (e.g. replaced meanwhile): probe and ask again
+
+            except startup.JournalUnwritable as problem:
+                return await self._jobs.run(startup.fallback_journal, problem)
+
+    async def _wait_for_lock(self, problem: startup.JournalLocked
+                             ) -> startup.OpenedJournal | startup.JournalProblem | None:
+        """Try again every LOCK_RETRY_S while the dialog is up; the user may cancel or open it read-only."""
+        dialog = locked_journal_dialog(str(problem.path), problem.readable)
+        self.dialog = dialog
+        answered = dialog.answer_future()
+        tries = 1
+        try:
+            while True:
+                attempt = asyncio.ensure_future(self._try_open(problem.path))
+                done, _pending = await asyncio.wait({answered, attempt}, return_when=asyncio.FIRST_COMPLETED)
+                if answered in done:
+                    opened = await attempt  # at most PROBE_TIMEOUT_S (or the journal's own lock wait)
+                    if isinstance(opened, startup.OpenedJournal):
+                        opened.journal.close()  # the user answered first: go their way
+                    if answered.result() == READ_ONLY:
+                        return await self._jobs.run(startup.fallback_journal, problem)
+                    return None
+                opened = attempt.result()
+                if opened is not None:
+                    dialog.choose(OPENED)
+                    return opened
+                tries += 1
+                dialog.attempts.setText(f"Tried {tries} times; still in use.")
+                sleeping = asyncio.ensure_future(asyncio.sleep(self.LOCK_RETRY_S))
+                await asyncio.wait({answered, sleeping}, return_when=asyncio.FIRST_COMPLETED)
+                sleeping.cancel()
+                await asyncio.gather(sleeping, return_exceptions=True)
+                if answered.done():
+                    if answered.result() == READ_ONLY:
+                        return await self._jobs.run(startup.fallback_journal, problem)
+                    return None
+        finally:
+            self.dialog = None
+            if not answered.done():
+                dialog.choose(OPENED)
+            dialog.deleteLater()
+
+    async def _try_open(self, path: Path) -> startup.OpenedJournal | startup.JournalProblem | None:
+        """The journal; None while it is still locked; another problem as a value (to be asked about)."""
+        try:
+            return startup.OpenedJournal(await self._jobs.run(startup.open_journal, path))
+        except startup.JournalLocked:
+            return None
+        except startup.JournalProblem as other:
+            return other
+
+    async def _ask(self, dialog: StartupDialog) -> str:
+        self.dialog = dialog
+        try:
+            return await dialog.answer()
+        finally:
+            self.dialog = None
+            dialog.deleteLater()
+
+    # --- the session and the window ---------------------------------------------------------
+
     def make_session(self) -> Session:
-        return Session(ProfileStore(), CredentialStore(), Journal(), make_client(), sandbox=self.embedded)
+        """The Session over the prepared files (or, without ``prepare``, the default ones opened here)."""
+        profiles = self.profiles if self.profiles is not None else ProfileStore()
+        journal = self.journal if self.journal is not None else Journal()
+        self.profiles, self.journal = profiles, journal
+        return Session(profiles, CredentialStore(), journal, make_client(), sandbox=self.embedded,
+                       claims_disabled_reason=self.claims_disabled_reason)
 
     def open_window(self) -> MainWindow:
         """Build the Session, its bridge and the window. Call inside the running loop."""
         asyncio.get_running_loop()  # RuntimeError here, not a task that never runs
         self.window = MainWindow(SessionBridge(self.make_session()))
+        if self.notices:
+            self.window.add_notice_banner(StartupBanner(self.notices, self.window))
         self.window.closed.connect(self.stop_sandbox)
         return self.window
 
     async def aclose(self) -> None:
         """Cancel and await everything the window started, then close the Session; stop the sandbox."""
+        await self._jobs.wait_idle()
         if self.window is not None:
             await self.window.aclose()
+        elif self.journal is not None:  # opened, but the window never was (the user quit)
+            self.journal.close()
         self.stop_sandbox()
 
     def stop_sandbox(self) -> None:
@@ -185,8 +340,8 @@ class DesktopApp:
 
 
 async def main_async(desktop: DesktopApp) -> None:
-    """Build the window inside the running loop, show it and run until it closes (or the application
-    is asked to quit); then await every task it started before the loop stops."""
+    """Open the files, build the window inside the running loop, show it and run until it closes (or the
+    application is asked to quit); then await every task it started before the loop stops."""
     closed = asyncio.get_running_loop().create_future()
 
     def finish() -> None:
@@ -196,6 +351,8 @@ async def main_async(desktop: DesktopApp) -> None:
     app = QApplication.instance()
     app.aboutToQuit.connect(finish)
     try:
+        if not await desktop.prepare():
+            return  # the user chose Quit at a start-up question
         window = desktop.open_window()
         window.closed.connect(finish)
         window.show()
@@ -216,6 +373,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     reporter = CrashReporter()
     reporter.install()
+    try:
+        return _run(args, reporter)
+    except Exception as exc:  # noqa: BLE001 - start-up or shutdown: logged and told, never a bare traceback
+        reporter.report_fatal(exc)
+        return 1
+    finally:
+        reporter.uninstall()  # only now: every exception above has reached it
+
+
+def _run(args: argparse.Namespace, reporter: CrashReporter) -> int:
     in_main_thread = threading.current_thread() is threading.main_thread()
     # Qt's loop never returns to Python for a KeyboardInterrupt: let Ctrl+C end the process.
     previous_sigint = signal.signal(signal.SIGINT, signal.SIG_DFL) if in_main_thread else None
@@ -245,7 +412,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         app.setQuitOnLastWindowClosed(quit_on_last)
         if previous_sigint is not None:
             signal.signal(signal.SIGINT, previous_sigint)
-        reporter.uninstall()
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ the client's request headers, and no exception message is built from either.
 from __future__ import annotations
 
 import datetime
+import os
 import traceback
 from pathlib import Path
 
@@ -30,8 +31,11 @@ def write(details: str) -> Path | None:
     try:
         path = log_path()
         stamp = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
-        with path.open("a", encoding="utf-8") as log:
+        # 0600 from its creation: a traceback may quote a profile's endpoint or a reward URL.
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, paths.PRIVATE_FILE_MODE)
+        with os.fdopen(fd, "a", encoding="utf-8", errors="backslashreplace") as log:
             log.write(f"=== {stamp} {APP_NAME} {__version__} ===\n{details}\n")
+        paths.restrict_file(path)  # a log written by an older version may be 0644
     except OSError:
         return None
     return path

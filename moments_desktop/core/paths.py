@@ -2,7 +2,8 @@
 
 platformdirs picks the per-user locations; MOMENTS_DESKTOP_HOME relocates everything
 (config/, data/, logs/ under it) for tests and portable installs. Directories are
-created on first use, never at import.
+created on first use, never at import, and are private to the user (0700 on POSIX; an existing
+one is tightened to 0700): the journal holds paid-for reward URLs.
 """
 
 from __future__ import annotations
@@ -24,24 +25,68 @@ def _home() -> Path | None:
     return Path(value).expanduser() if value else None
 
 
-def _ensure(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+
+
+def restrict_dir(path: Path) -> None:
+    """Make ``path`` (a directory of ours) 0700 on POSIX; a failure to tighten it is not fatal."""
+    if os.name != "posix":
+        return
+    try:
+        if path.stat().st_mode & 0o777 != PRIVATE_DIR_MODE:
+            os.chmod(path, PRIVATE_DIR_MODE)
+    except OSError:
+        pass
+
+
+def restrict_file(path: Path) -> None:
+    """Make ``path`` (a file of ours) 0600 on POSIX; a failure to tighten it is not fatal."""
+    if os.name != "posix":
+        return
+    try:
+        if Path(path).stat().st_mode & 0o777 != PRIVATE_FILE_MODE:
+            os.chmod(path, PRIVATE_FILE_MODE)
+    except OSError:
+        pass
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create ``path`` (and missing parents) as 0700; raises OSError when it cannot be a directory."""
+    path.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    restrict_dir(path)
     return path
 
 
-def config_dir() -> Path:
+_ensure = ensure_private_dir
+
+
+def config_location() -> Path:
+    """Where config_dir() is, without creating it (for messages, and when it cannot be created)."""
     home = _home()
-    return _ensure(home / "config" if home else Path(platformdirs.user_config_dir(APP_NAME, APP_AUTHOR)))
+    return home / "config" if home else Path(platformdirs.user_config_dir(APP_NAME, APP_AUTHOR))
+
+
+def data_location() -> Path:
+    home = _home()
+    return home / "data" if home else Path(platformdirs.user_data_dir(APP_NAME, APP_AUTHOR))
+
+
+def log_location() -> Path:
+    home = _home()
+    return home / "logs" if home else Path(platformdirs.user_log_dir(APP_NAME, APP_AUTHOR))
+
+
+def config_dir() -> Path:
+    return _ensure(config_location())
 
 
 def data_dir() -> Path:
-    home = _home()
-    return _ensure(home / "data" if home else Path(platformdirs.user_data_dir(APP_NAME, APP_AUTHOR)))
+    return _ensure(data_location())
 
 
 def log_dir() -> Path:
-    home = _home()
-    return _ensure(home / "logs" if home else Path(platformdirs.user_log_dir(APP_NAME, APP_AUTHOR)))
+    return _ensure(log_location())
 
 
 def profiles_path() -> Path:

@@ -7,6 +7,7 @@ in this file or in an export.
 
 from __future__ import annotations
 
+import glob
 import json
 import math
 import re
@@ -40,6 +41,8 @@ MAX_NOTES_LENGTH = 10_000
 DEADLINE_FIELDS = ("preview_deadline_s", "image_deadline_s", "claim_deadline_s")
 # An export of even thousands of profiles is far smaller; a bigger file was picked by mistake.
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
+# profiles.json itself: 150,000 profiles take about 70 MiB; a bigger file is not one the app wrote.
+MAX_STORE_BYTES = 512 * 1024 * 1024
 # Keys an import file might carry by mistake; never stored, reported instead.
 _SECRET_KEYS = {"api_key", "apikey", "x-api-key", "key", "secret", "password", "apiKey"}
 _SECRET_KEYS_LOWER = {k.lower() for k in _SECRET_KEYS}
@@ -182,6 +185,10 @@ def validate_name(name: Any, others: Iterable[Profile] = (), own_id: str | None 
         if other.id != own_id and other.name.strip().casefold() == key:
             return f"Another profile is already called “{other.name.strip()}”."
     return None
+
+
+def _name_key(name: str) -> str:
+    return name.strip().casefold()
 
 
 def validate_cost(cost: Any) -> str | None:
@@ -389,7 +396,8 @@ class ProfileStore:
 
     def __init__(self, path: Path | None = None):
         self.path = Path(path) if path is not None else paths.profiles_path()
-        self.load_warnings: list[str] = []
+        self.load_warnings: list[str] = []  # what the user is told about the last load (a banner)
+        self.set_aside_copies: list[Path] = []  # copies of a damaged file kept by the last load
         # Reentrant: rename() and duplicate() hold it across the update()/add() they call.
         self._write_lock = threading.RLock()
         self._profiles: dict[str, Profile] = {}
@@ -400,13 +408,28 @@ class ProfileStore:
     def load(self) -> None:
         with self._write_lock:
             self.load_warnings = []
+            self.set_aside_copies = []
             loaded = {DEMO_PROFILE_ID: demo_profile()}
             self._read_file(loaded)
             self._profiles = loaded
 
     def _read_file(self, loaded: dict[str, Profile]) -> None:
-        """Add the profiles of profiles.json to ``loaded``; set a damaged file or entry aside."""
-        if not self.path.exists():
+        """Add the profiles of profiles.json to ``loaded``; set a damaged file or entry aside.
+
+        Linear in the number of profiles: names are checked for uniqueness against a dict of the
+        names taken so far, not against every other profile. A damaged file is moved aside; a file
+        with some damaged entries is copied aside once and rewritten with the entries that were read,
+        so the next start finds a clean file and makes no new copy."""
+        try:
+            size = self.path.stat().st_size
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            self._set_aside(f"could not be read ({exc.__class__.__name__})")
+            return
+        if size > MAX_STORE_BYTES:
+            self._set_aside(f"is {size // (1024 * 1024)} MiB, far larger than any set of profiles "
+                            f"(the limit is {MAX_STORE_BYTES // (1024 * 1024)} MiB)")
             return
         try:
             raw = self.path.read_text(encoding="utf-8")
@@ -418,6 +441,13 @@ class ProfileStore:
         except json.JSONDecodeError as exc:
             self._set_aside(f"is not valid JSON (line {exc.lineno})")
             return
+        except RecursionError:
+            self._set_aside("is nested too deeply to be a profiles file")
+            return
+        except (ValueError, MemoryError) as exc:  # e.g. an integer of more digits than Python reads
+            self._set_aside(f"cannot be read as JSON ({exc.__class__.__name__})")
+            return
+        del raw
         if not isinstance(data, dict) or not isinstance(data.get("profiles"), list):
             self._set_aside("does not have the expected layout")
             return
@@ -429,31 +459,67 @@ class ProfileStore:
             self._set_aside(f"was written by a newer version of the app (schema {version})")
             return
         damaged: list[str] = []
+        # casefolded name -> id of the profile holding it (the built-in one's name is taken from the start)
+        taken = {_name_key(p.name): p.id for p in loaded.values()}
         for index, entry in enumerate(data["profiles"]):
             entry_id = entry.get("id") if isinstance(entry, dict) else None
-            if entry_id == DEMO_PROFILE_ID:
+            label = entry.get("name") if isinstance(entry, dict) else None
+            described = f"#{index + 1}" + (f" ({label})" if isinstance(label, str) else "")
+            try:
                 profile, problems = parse_profile(entry)
+            except Exception:  # noqa: BLE001 - one odd entry must not keep the others from loading
+                profile, problems = None, {"profile": "could not be read"}
+            if entry_id == DEMO_PROFILE_ID:
                 if profile is not None and not problems:
+                    taken.pop(_name_key(loaded[DEMO_PROFILE_ID].name), None)
+                    taken[_name_key(profile.name)] = DEMO_PROFILE_ID
                     loaded[DEMO_PROFILE_ID] = profile
                 else:
                     damaged.append(f"#{index + 1} ({DEMO_PROFILE_NAME}, reset to its defaults)")
                 continue
-            profile, problems = parse_profile(entry, loaded.values())
+            if profile is not None and not problems and taken.get(_name_key(profile.name), profile.id) != profile.id:
+                problems = {"name": f"Another profile is already called “{profile.name}”."}
             if profile is None or problems or not isinstance(entry_id, str) or entry_id in loaded:
-                label = entry.get("name") if isinstance(entry, dict) else None
-                damaged.append(f"#{index + 1}" + (f" ({label})" if isinstance(label, str) else ""))
+                damaged.append(described)
                 continue
             loaded[profile.id] = profile
+            taken[_name_key(profile.name)] = profile.id
         if damaged:
-            backup = self._backup_path()
-            try:
-                backup.write_bytes(self.path.read_bytes())
-                where = f" A copy of the original file was kept as {backup.name}."
-            except OSError:
-                where = ""
+            self._set_aside_damaged_entries(damaged, loaded)
+
+    def _set_aside_damaged_entries(self, damaged: list[str], loaded: dict[str, Profile]) -> None:
+        """Keep a copy of the file as it was, then rewrite it with what was read: the copy is made once."""
+        shown = ", ".join(damaged[:10]) + (f" and {len(damaged) - 10} more" if len(damaged) > 10 else "")
+        try:
+            original = self.path.read_bytes()
+            backup = self._existing_copy(original) or self._backup_path()
+            if not backup.exists():
+                backup.write_bytes(original)
+                paths.restrict_file(backup)
+        except OSError as exc:
             self.load_warnings.append(
-                f"Some saved profiles could not be read and were left out: {', '.join(damaged)}.{where}"
-            )
+                f"Some saved profiles could not be read and were left out: {shown}. No copy of the file "
+                f"could be kept ({exc.__class__.__name__}), so it was left as it is.")
+            return
+        self.set_aside_copies.append(backup)
+        try:
+            self._write_file(loaded)
+            rewritten = " The profiles that could be read were saved again, without the damaged ones."
+        except OSError:
+            rewritten = ""
+        self.load_warnings.append(
+            f"Some saved profiles could not be read and were left out: {shown}. The original file was "
+            f"kept as {backup}.{rewritten}")
+
+    def _existing_copy(self, original: bytes) -> Path | None:
+        """A copy set aside earlier with exactly these bytes (the file could not be rewritten then)."""
+        for candidate in self.path.parent.glob(f"{glob.escape(self.path.name)}.corrupt-*"):
+            try:
+                if candidate.stat().st_size == len(original) and candidate.read_bytes() == original:
+                    return candidate
+            except OSError:
+                continue
+        return None
 
     def _backup_path(self) -> Path:
         return self.path.with_name(f"{self.path.name}.corrupt-{_timestamp()}")
@@ -462,9 +528,10 @@ class ProfileStore:
         backup = self._backup_path()
         try:
             self.path.replace(backup)
+            self.set_aside_copies.append(backup)
             moved = f"It was moved aside to {backup} so nothing is lost"
-        except OSError:
-            moved = "It could not be moved aside"
+        except OSError as exc:
+            moved = f"It could not be moved aside ({exc.__class__.__name__})"
         self.load_warnings.append(
             f"The saved profiles file {why}. {moved}; the app started with only the built-in "
             f"“{DEMO_PROFILE_NAME}” profile."

@@ -92,6 +92,10 @@ class ClaimStoppedError(MomentsError):
         super().__init__(error.detail)
 
 
+class ClaimsDisabledError(MomentsError):
+    title = "Claims are turned off"
+
+
 @dataclass(frozen=True)
 class EmbeddedSandbox:
     """The sandbox this process runs: its URL and its demo key (held in memory, never in the keyring)."""
@@ -181,9 +185,12 @@ class Session:
     def __init__(self, profiles: ProfileStore, credentials: CredentialStore, journal: Journal,
                  http: httpx.AsyncClient, *, client: MomentsClient | None = None,
                  sandbox: EmbeddedSandbox | None = None, renderer: Renderer | None = None,
-                 run_blocking: RunBlocking | None = None, clock: Callable[[], float] = time.monotonic):
+                 run_blocking: RunBlocking | None = None, clock: Callable[[], float] = time.monotonic,
+                 claims_disabled_reason: str | None = None):
         """``client`` defaults to a MomentsClient over ``http``; tests pass one with short timeouts.
-        The Session owns ``http`` and ``journal``: ``aclose()`` closes both."""
+        The Session owns ``http`` and ``journal``: ``aclose()`` closes both. ``claims_disabled_reason``
+        (e.g. the journal is read-only, so no intent can be written) makes every claim refused with it."""
+        self.claims_disabled_reason = claims_disabled_reason
         self.profiles = profiles
         self.credentials = credentials
         self.journal = journal
@@ -347,6 +354,8 @@ class Session:
                    fields: dict[str, str] | None = None) -> ClaimPlan:
         """What the confirmation shows; raises ValidationError when the values cannot be sent.
         Sends nothing."""
+        if self.claims_disabled_reason:
+            raise ClaimsDisabledError(advice=self.claims_disabled_reason)
         profile = self.profiles.get(profile_id)
         request = self.resolve(profile_id, base_url, fields).validated()
         unsaved_endpoint = self._endpoint_changed(profile, request)
@@ -375,6 +384,8 @@ class Session:
         ClaimInProgressError while another claim is in flight, and ClaimStoppedError when the claim
         ended with no exchange to show (``may_have_been_sent`` tells whether a reward may be gone).
         """
+        if self.claims_disabled_reason:
+            raise ClaimStoppedError(ClaimsDisabledError(advice=self.claims_disabled_reason), False)
         if not confirmation_ok(plan, typed):
             raise ConfirmationError(f"type the campaign ID “{plan.typed_confirmation}” exactly to confirm this "
                                     "claim")
@@ -684,7 +695,7 @@ def _catalog_key(base_url: str) -> str:
 
 
 __all__ = [
-    "BuiltinProfileError", "ClaimPlan", "ClaimResult", "ClaimStoppedError", "ConfirmationError",
+    "BuiltinProfileError", "ClaimPlan", "ClaimsDisabledError", "ClaimResult", "ClaimStoppedError", "ConfirmationError",
     "DEMO_PROFILE_ID", "EmbeddedSandbox", "LastPreview", "ProfileRules", "ProfileTransferError", "Session",
     "confirmation_ok", "key_works", "profile_rules",
 ]

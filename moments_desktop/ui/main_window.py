@@ -366,6 +366,7 @@ class MainWindow(QMainWindow):
             self._loading = False
         self.key_edit.clear()  # never carries a key over to another profile
         self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self._remember_profile(profile_id)
         rules = self.bridge.rules(profile_id)
         self.key_group.setVisible(rules.store_key)
         self._key_status_for = None
@@ -687,6 +688,18 @@ class MainWindow(QMainWindow):
         splitter = settings.value("splitter")
         if splitter is not None:
             self.splitter.restoreState(splitter)
+
+    @staticmethod
+    def _remember_profile(profile_id: str) -> None:
+        """Saved when it changes, not only on a clean exit (a crash or a kill keeps the choice)."""
+        settings = window_settings()
+        if settings.value("lastProfile", None, type=str) != profile_id:
+            settings.setValue("lastProfile", profile_id)
+            settings.sync()
+
+    def add_notice_banner(self, banner: QWidget) -> None:
+        """A banner above everything (e.g. what happened while the app opened its files)."""
+        self.centralWidget().layout().insertWidget(0, banner)
 
     def save_state(self) -> None:
         settings = window_settings()
