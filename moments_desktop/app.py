@@ -224,6 +224,9 @@ class DesktopApp:
         self.claims_disabled_reason = opened.claims_disabled_reason
         if opened.notice:
             self.notices.append(opened.notice)
+        rescued = startup.rescue_notice(self.journal)
+        if rescued:
+            self.notices.append(rescued)
         return True
 
     async def _open_journal(self) -> startup.OpenedJournal | None:

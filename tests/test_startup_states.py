@@ -526,3 +526,37 @@ def held_journal_at(tmp_path):
     holder.stdin.close()
     holder.wait(timeout=10)
     holder.stdout.close()
+
+
+# --- answers the history could not take last time -------------------------------------------------
+
+
+def test_a_reward_answer_kept_in_the_rescue_file_is_added_at_start_and_told(home, capsys):
+    from types import SimpleNamespace
+
+    url = "https://www.amazon.com/moments/redeem/RESCUED-1"
+    with Journal(journal_file(home)) as journal:  # the last run: intent written, answer could not be
+        intent = journal.begin_intent("p1", "QA", "GetReward", "http://127.0.0.1:9/GetReward",
+                                      {"x-api-key": "k"}, {"campaignId": "C1"})
+        answer = SimpleNamespace(endpoint="GetReward", url="http://127.0.0.1:9/GetReward", request_headers={},
+                                 request_body={"campaignId": "C1"}, status=200, response_headers={},
+                                 response_body=json.dumps({"rewardUrl": url}), duration_ms=5.0,
+                                 outcome="success", error_message=None, started_at=None)
+        journal.rescue_answer(intent, answer, profile_id="p1", profile_name="QA", reward_url=url,
+                              failure="database is locked")
+
+    def look_at_history(seen: dict) -> bool:
+        window = main_window()
+        if window is None:
+            return False
+        seen["rows"] = [(e.id, e.outcome, e.reward_url) for e in window.bridge.session.journal.query()]
+        return True
+
+    code, seen = run_main(look_at_history, look_at_window_and_close)
+
+    assert code == 0
+    assert "1 reward answer" in seen["banner"] and "History" in seen["banner"]
+    assert seen["rows"] == [(intent, "success", url)]
+    code, seen = run_main(look_at_window_and_close)  # merged once: the next start says nothing
+    assert code == 0 and seen["banner"] is None
+    no_traceback(capsys)

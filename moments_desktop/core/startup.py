@@ -128,6 +128,22 @@ def open_journal(path: Path, *, recover: bool = False) -> Journal:
         raise _classify(path, exc) from exc
 
 
+def rescue_notice(journal: Journal) -> str | None:
+    """What the banner says when this start brought answers in from the rescue file (claims whose answers
+    the history could not take last time), or could not yet."""
+    if journal.rescue_error is not None:
+        return (f"Some reward answers are still waiting in {journal.rescue.path} to be added to the history "
+                f"({journal.rescue_error.reason}). They are safe there; the app adds them as soon as it can.")
+    rescued = [entry for entry in journal.rescued if entry.endpoint == "GetReward"] or journal.rescued
+    if not rescued:
+        return None
+    count = len(rescued)
+    answers = "1 reward answer" if count == 1 else f"{count} reward answers"
+    return (f"{answers} that the history could not record when {'it' if count == 1 else 'they'} arrived "
+            f"{'was' if count == 1 else 'were'} added to it now. Open the History tab to see "
+            f"{'its' if count == 1 else 'their'} reward URL{'' if count == 1 else 's'}.")
+
+
 def _readable(path: Path) -> bool:
     try:
         journal = ReadOnlyJournal(path)
