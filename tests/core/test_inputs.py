@@ -13,13 +13,10 @@ import asyncio
 import json
 
 import pytest
-from memory_keyring import MemoryKeyring
+from session_helpers import run_session as run
 
 from moments_desktop.api_schema import BODY_FIELDS, Outcome
-from moments_desktop.core.credentials import CredentialStore
 from moments_desktop.core.errors import ValidationError
-from moments_desktop.core.http import make_client
-from moments_desktop.core.journal import Journal
 from moments_desktop.core.profiles import DEMO_PROFILE_ID, Profile, ProfileStore, parse_profile
 from moments_desktop.core.render import Renderer, record_of_exchange
 from moments_desktop.core.request import (
@@ -28,7 +25,7 @@ from moments_desktop.core.request import (
     RewardRequest,
     validate_base_url,
 )
-from moments_desktop.core.session import EmbeddedSandbox, Session
+from moments_desktop.core.session import Session
 
 BROKEN = "DEMO\ud800"  # a lone surrogate: a str Python holds, but no UTF-8 encoder writes
 PASSWORD = "hunter2-secret"
@@ -41,18 +38,6 @@ GOOD = dict(appId="DEMO1", momentId="GAME_COMPLETE", deviceType="Android", campa
 @pytest.fixture(autouse=True)
 def home(tmp_path, monkeypatch):
     monkeypatch.setenv("MOMENTS_DESKTOP_HOME", str(tmp_path / "home"))
-
-
-def run(sandbox, tmp_path, scenario):
-    async def main():
-        session = Session(ProfileStore(tmp_path / "profiles.json"), CredentialStore(MemoryKeyring()),
-                          Journal(tmp_path / "journal.sqlite3"), make_client(),
-                          sandbox=EmbeddedSandbox(sandbox.base_url, sandbox.demo_key))
-        try:
-            return await scenario(session)
-        finally:
-            await session.aclose()
-    return asyncio.run(main())
 
 
 def journal_bytes(tmp_path) -> bytes:

@@ -7,33 +7,18 @@ journal (history details, exports) stores the marker too. The real sandbox does 
 import asyncio
 
 import pytest
-from memory_keyring import MemoryKeyring
+from session_helpers import run_session as run
 
 from moments_desktop.api_schema import Endpoint, Outcome
-from moments_desktop.core.credentials import CredentialStore
 from moments_desktop.core.exchange import REDACTED, Exchange, redact_echoed_secrets
-from moments_desktop.core.http import make_client
-from moments_desktop.core.journal import Journal
-from moments_desktop.core.profiles import DEMO_PROFILE_ID, ProfileStore
+from moments_desktop.core.profiles import DEMO_PROFILE_ID
 from moments_desktop.core.render import Renderer, record_of_entry, record_of_exchange
-from moments_desktop.core.session import EmbeddedSandbox, Session
+from moments_desktop.core.session import Session
 
 
 @pytest.fixture(autouse=True)
 def home(tmp_path, monkeypatch):
     monkeypatch.setenv("MOMENTS_DESKTOP_HOME", str(tmp_path / "home"))
-
-
-def run(sandbox, tmp_path, scenario):
-    async def main():
-        session = Session(ProfileStore(tmp_path / "profiles.json"), CredentialStore(MemoryKeyring()),
-                          Journal(tmp_path / "journal.sqlite3"), make_client(),
-                          sandbox=EmbeddedSandbox(sandbox.base_url, sandbox.demo_key))
-        try:
-            return await scenario(session)
-        finally:
-            await session.aclose()
-    return asyncio.run(main())
 
 
 def everything_shown(result) -> list[str]:

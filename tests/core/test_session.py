@@ -17,12 +17,12 @@ from decimal import Decimal
 import keyring.backends.fail
 import pytest
 from memory_keyring import MemoryKeyring
+from session_helpers import run_session as run
 
 import moments_desktop.core.session as session_module
-from moments_desktop.api_schema import BODY_FIELDS, DEFAULT_BASE_URL, Endpoint, Outcome
+from moments_desktop.api_schema import BODY_FIELDS, Endpoint, Outcome
 from moments_desktop.core.catalog_choices import SandboxCatalog
-from moments_desktop.core.client import MomentsClient
-from moments_desktop.core.credentials import SERVICE, CredentialStore, KeyringUnavailableError
+from moments_desktop.core.credentials import SERVICE, KeyringUnavailableError
 from moments_desktop.core.errors import (
     ConnectionDroppedError,
     ForbiddenError,
@@ -32,8 +32,7 @@ from moments_desktop.core.errors import (
     SandboxNotRunningError,
     ValidationError,
 )
-from moments_desktop.core.http import make_client
-from moments_desktop.core.journal import Journal, JournalError
+from moments_desktop.core.journal import JournalError
 from moments_desktop.core.operations import ClaimInProgressError
 from moments_desktop.core.profiles import DEMO_PROFILE_ID, EMBEDDED_SANDBOX_URL, Profile, ProfileStore
 from moments_desktop.core.session import (
@@ -42,7 +41,6 @@ from moments_desktop.core.session import (
     BuiltinProfileError,
     ClaimStoppedError,
     ConfirmationError,
-    EmbeddedSandbox,
     ProfileRules,
     ProfileTransferError,
     Session,
@@ -56,27 +54,6 @@ OTHER_ENDPOINT = "https://moments.example.test/prod"
 def home(tmp_path, monkeypatch):
     """The error log (written for an UnexpectedError) goes to the test's folder."""
     monkeypatch.setenv("MOMENTS_DESKTOP_HOME", str(tmp_path / "home"))
-
-
-def run(sandbox, tmp_path, scenario, *, keyring_backend=None, embedded=True, clock=None, run_blocking=None,
-        **client_options):
-    """Build a Session in a fresh loop, run ``await scenario(session)``, always close the Session."""
-    async def main():
-        profiles = ProfileStore(tmp_path / "profiles.json")
-        credentials = CredentialStore(keyring_backend if keyring_backend is not None else MemoryKeyring())
-        journal = Journal(tmp_path / "journal.sqlite3")
-        http = make_client()
-        session = Session(
-            profiles, credentials, journal, http,
-            client=MomentsClient(http, **client_options) if client_options else None,
-            sandbox=EmbeddedSandbox(sandbox.base_url, sandbox.demo_key) if embedded else None,
-            run_blocking=run_blocking, clock=clock or time.monotonic)
-        try:
-            return await scenario(session)
-        finally:
-            await session.aclose()
-
-    return asyncio.run(main())
 
 
 def body(sandbox, **changes):
