@@ -48,6 +48,7 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
         "tests/core/test_operations.py",
         "tests/core/test_operations_claims.py",
         "tests/core/test_journal_failures.py",
+        "tests/core/test_claim_commit.py",
     )),
     "client": ("moments_desktop/core/client.py", (
         "tests/core/test_client_contract.py",

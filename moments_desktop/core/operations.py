@@ -125,8 +125,6 @@ class Operations:
         self._run_blocking = run_blocking
         self._sleep = sleep
         self._claim_in_flight = False
-        # Claims of this run whose answers the journal could not take: kept for as long as the app runs.
-        self.unjournaled: list[ClaimResult] = []
 
     # --- preview (free) ------------------------------------------------------------------
 
@@ -272,7 +270,6 @@ class Operations:
         except Exception as exc:  # noqa: BLE001 - OSError mostly (the same full disk); the window still has it
             errorlog.log_exception(exc, "claim: writing the rescue file")
             claim.rescue_error = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-        self.unjournaled.append(claim)
         return claim
 
     async def _cancelled_after_send(self, profile: ProfileRef, intent_id: int, api_key: str) -> None:
