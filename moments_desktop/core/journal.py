@@ -523,29 +523,37 @@ class Journal:
         names = list(built[0])
         sql = f"INSERT INTO exchanges ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
         bulk_index = self.fts and len(built) >= _BULK_INDEX_MIN
+        with self._lock:
+            self._check_same_file()
+            # One IMMEDIATE transaction: no other writer can slip a row in while the insert
+            # trigger is away, and a failure leaves neither rows nor a missing trigger behind.
+            with self._immediate_transaction() as conn:
+                if bulk_index:
+                    conn.execute("DROP TRIGGER exchanges_ai")
+                    last_id = conn.execute("SELECT COALESCE(MAX(id), 0) FROM exchanges").fetchone()[0]
+                conn.executemany(sql, ([r[n] for n in names] for r in built))
+                if bulk_index:
+                    conn.execute(f"INSERT INTO exchanges_fts(rowid, {_FTS_COLS}) "
+                                 f"SELECT id, {_FTS_COLS} FROM exchanges WHERE id > ?", (last_id,))
+                    conn.execute(_FTS_INSERT_TRIGGER)
+        return len(built)
+
+    @contextlib.contextmanager
+    def _immediate_transaction(self, busy_timeout_s: float | None = None) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE (waiting at most ``busy_timeout_s`` for another process's lock), the body, COMMIT;
+        rolled back on any exception. SQLite's errors come out as JournalError. Call with the lock held."""
+        conn = self._conn
         try:
-            with self._lock:
-                self._check_same_file()
-                conn = self._conn
-                # One IMMEDIATE transaction: no other writer can slip a row in while the insert
-                # trigger is away, and a failure leaves neither rows nor a missing trigger behind.
+            with self._busy_timeout(busy_timeout_s):
                 conn.execute("BEGIN IMMEDIATE")
-                try:
-                    if bulk_index:
-                        conn.execute("DROP TRIGGER exchanges_ai")
-                        last_id = conn.execute("SELECT COALESCE(MAX(id), 0) FROM exchanges").fetchone()[0]
-                    conn.executemany(sql, ([r[n] for n in names] for r in built))
-                    if bulk_index:
-                        conn.execute(f"INSERT INTO exchanges_fts(rowid, {_FTS_COLS}) "
-                                     f"SELECT id, {_FTS_COLS} FROM exchanges WHERE id > ?", (last_id,))
-                        conn.execute(_FTS_INSERT_TRIGGER)
-                    conn.commit()
-                except BaseException:
-                    conn.rollback()
-                    raise
+            try:
+                yield conn
+                conn.commit()
+            except BaseException:
+                conn.rollback()
+                raise
         except sqlite3.Error as exc:
             raise JournalError(str(exc)) from exc
-        return len(built)
 
     def begin_intent(self, profile_id: str | None, profile_name: str | None, endpoint: str, url: str,
                      headers: Mapping[str, Any] | None, body: Any, *, secrets: Iterable[str] = (),
@@ -625,22 +633,12 @@ class Journal:
                     self.rescue.remove()
                 return []
             ids: list[int] = []
-            try:
-                self._check_same_file()
-                conn = self._conn
-                with self._busy_timeout(MERGE_BUSY_TIMEOUT_S):
-                    conn.execute("BEGIN IMMEDIATE")
-                try:
-                    for record in records:
-                        entry_id = self._merge_one(conn, record)
-                        if entry_id is not None:
-                            ids.append(entry_id)
-                    conn.commit()
-                except BaseException:
-                    conn.rollback()
-                    raise
-            except sqlite3.Error as exc:
-                raise JournalError(str(exc)) from exc
+            self._check_same_file()
+            with self._immediate_transaction(MERGE_BUSY_TIMEOUT_S) as conn:
+                for record in records:
+                    entry_id = self._merge_one(conn, record)
+                    if entry_id is not None:
+                        ids.append(entry_id)
             self.rescue.remove()
         return [self.get(i) for i in ids]
 
