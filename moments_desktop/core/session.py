@@ -463,7 +463,10 @@ class Session:
             body = {name_: getattr(template, name_) for name_ in BODY_FIELDS}
             base_url = template.base_url  # the embedded sandbox's sentinel, not this run's port
             settings = {"live": template.live, "cost_per_action": template.cost_per_action,
-                        "currency": template.currency, "allow_insecure": template.allow_insecure}
+                        "currency": template.currency, "allow_insecure": template.allow_insecure,
+                        "is_sandbox": template.is_sandbox, "preview_deadline_s": template.preview_deadline_s,
+                        "image_deadline_s": template.image_deadline_s,
+                        "claim_deadline_s": template.claim_deadline_s}
         return Profile(name=name, base_url=base_url, **body, **settings)
 
     async def create_profile(self, name: str, template_id: str | None = None) -> Profile:

@@ -707,7 +707,9 @@ def test_create_profile_from_the_demo_stays_on_the_embedded_sandbox_never_produc
 def test_create_profile_from_a_real_endpoint_copies_its_url_and_claim_settings(sandbox, tmp_path):
     async def scenario(s):
         template = own_profile(s, sandbox, name="Template", base_url=OTHER_ENDPOINT, campaignId="LIVECAMP1",
-                               live=False, cost_per_action=Decimal("0.25"), currency="EUR", notes="not copied")
+                               live=False, cost_per_action=Decimal("0.25"), currency="EUR", notes="not copied",
+                               is_sandbox=True, preview_deadline_s=12.0, image_deadline_s=8.0,
+                               claim_deadline_s=45.0)
         await s.store_key(template.id, "key-of-template-0001")
         insecure = own_profile(s, sandbox, name="Insecure", base_url="http://replica.example.test/prod",
                                allow_insecure=True, live=True)
@@ -720,6 +722,8 @@ def test_create_profile_from_a_real_endpoint_copies_its_url_and_claim_settings(s
     assert new.base_url == OTHER_ENDPOINT and fields_of(new) == fields_of(template)
     assert new.live is False and new.cost_per_action == Decimal("0.25") and new.currency == "EUR"
     assert new.notes == ""
+    assert new.is_sandbox is True  # the endpoint is the same, so is what it is
+    assert (new.preview_deadline_s, new.image_deadline_s, new.claim_deadline_s) == (12.0, 8.0, 45.0)
     assert from_insecure.base_url == "http://replica.example.test/prod"
     assert from_insecure.allow_insecure is True and from_insecure.live is True
 
