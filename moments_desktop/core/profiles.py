@@ -699,7 +699,9 @@ class ProfileStore:
                 if new.id in result or new.id == DEMO_PROFILE_ID:
                     new = replace(new, id=_new_id())
                 new = replace(new, name=_unique_name(new.name.strip(), taken))
-                new = self._checked(new, among=result)
+                # `taken` already makes the name unique: checking it against every profile again would make a
+                # large import quadratic.
+                new = self._checked(new, among={})
                 taken.add(new.name.casefold())
                 result[new.id] = new
                 added.append(new)

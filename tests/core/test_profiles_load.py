@@ -92,19 +92,35 @@ def test_a_copy_already_kept_is_not_made_again_when_the_file_cannot_be_rewritten
     assert str(copy) in second.load_warnings[0] and len(second) == len(first) == 2
 
 
-def test_names_are_checked_against_a_dict_not_every_other_profile(tmp_path, monkeypatch):
-    """The quadratic load of finding 3: each entry was compared with every profile loaded before it."""
-    path = write_profiles_file(tmp_path / "profiles.json", 2000)
-    compared = 0
+def counting_name_comparisons(monkeypatch) -> list[int]:
+    compared = [0]
     original = profiles_module.validate_name
 
     def counting_validate_name(name, others=(), own_id=None):
-        nonlocal compared
         others = list(others)
-        compared += len(others)
+        compared[0] += len(others)
         return original(name, others, own_id)
 
     monkeypatch.setattr(profiles_module, "validate_name", counting_validate_name)
+    return compared
+
+
+def test_a_large_import_makes_names_unique_without_comparing_every_pair(tmp_path, monkeypatch):
+    store = ProfileStore(write_profiles_file(tmp_path / "profiles.json", 500))
+    # The same 500 profiles again (names all taken) and 1,000 new ones.
+    source = write_profiles_file(tmp_path / "import.json", 1500)
+    report = store.parse_import(source)
+    compared = counting_name_comparisons(monkeypatch)
+    added = store.apply_import(report)
+    assert len(added) == 1500 and len(store) == 2001
+    assert len({p.name.casefold() for p in store.profiles()}) == 2001  # every name unique
+    assert compared[0] == 0
+
+
+def test_names_are_checked_against_a_dict_not_every_other_profile(tmp_path, monkeypatch):
+    """The quadratic load of finding 3: each entry was compared with every profile loaded before it."""
+    path = write_profiles_file(tmp_path / "profiles.json", 2000)
+    compared = counting_name_comparisons(monkeypatch)
     store = ProfileStore(path)
     assert len(store) == 2001
-    assert compared == 0  # no profile compared with the others one by one
+    assert compared[0] == 0  # no profile compared with the others one by one
