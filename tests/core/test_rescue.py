@@ -65,3 +65,32 @@ def test_a_merge_removes_the_file_it_read(tmp_path):
 ])
 def test_the_reason_a_write_failed_is_said_in_plain_words(sqlite_says, reason):
     assert write_failure_reason(sqlite_says) == reason
+
+
+# --- merging into the journal ------------------------------------------------------------------------
+
+
+def test_an_empty_rescue_file_is_removed_at_the_merge(journal):
+    journal.rescue.path.write_bytes(b"")
+    assert journal.merge_rescue() == []
+    assert not journal.rescue.exists()
+
+
+def test_a_rescued_row_with_an_unknown_outcome_is_merged_as_unknown_and_keeps_its_endpoint(journal):
+    url = "https://www.amazon.com/moments/redeem/ODD-1"
+    journal.rescue.append({"rescue_id": "odd-1", "intent_id": None,
+                           "row": {"endpoint": "GetReward", "outcome": "not-an-outcome", "reward_url": url}})
+    journal.rescue.append({"rescue_id": "odd-2", "intent_id": None, "row": {"outcome": "success"}})
+    merged = journal.merge_rescue()
+    assert [(e.endpoint, e.outcome, e.reward_url) for e in merged] == [("GetReward", "unknown", url),
+                                                                         ("", "success", None)]
+
+
+def test_a_short_lock_wait_for_a_claim_does_not_shorten_later_writes(journal):
+    def busy_timeout_ms() -> int:
+        return journal._conn.execute("PRAGMA busy_timeout").fetchone()[0]
+
+    usual = busy_timeout_ms()
+    assert usual >= 5000  # the connection's own wait for another process's lock
+    journal.begin_intent("p1", "QA", "GetReward", "http://127.0.0.1:9/GetReward", {}, {}, busy_timeout_s=0.5)
+    assert busy_timeout_ms() == usual
