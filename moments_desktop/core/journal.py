@@ -42,7 +42,8 @@ from typing import Any
 from ..api_schema import Outcome
 from . import paths
 from .errors import MomentsError
-from .exchange import REDACTED, redact_headers
+from .exchange import redact_headers
+from .exchange import scrub_secrets as _scrub  # the one rule for secrets in free text
 from .render import PLAIN
 from .rescue import RescueFile, rescue_path_for
 
@@ -127,15 +128,6 @@ def _time_bound(value: datetime | str | None) -> str | None:
         return _iso(datetime.fromisoformat(text.replace("Z", "+00:00")))
     except ValueError:
         return text
-
-
-def _scrub(text: str | None, secrets: Iterable[str]) -> str | None:
-    if text is None:
-        return None
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, REDACTED)
-    return text
 
 
 def _enum_value(value: Any) -> Any:
