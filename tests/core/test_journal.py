@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from moments_desktop.core.journal import REDACTED, Journal, JournalError, JournalFilter, redact_headers
+from moments_desktop.core.exchange import REDACTED, redact_headers
+from moments_desktop.core.journal import Journal, JournalError, JournalFilter
 
 KEY = "sk-live-SECRET-abcdef123456"
 BODY = {"appId": "DEMO1", "momentId": "GAME_COMPLETE", "deviceType": "Android",

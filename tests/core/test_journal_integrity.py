@@ -15,9 +15,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from moments_desktop.core import journal as journal_module
-from moments_desktop.core.exchange import Outcome
+from moments_desktop.core.exchange import REDACTED, Outcome
 from moments_desktop.core.journal import (
-    REDACTED,
     SCHEMA_VERSION,
     UNKNOWN_AFTER_RESTART,
     Journal,
