@@ -340,10 +340,8 @@ class Journal:
     """One SQLite file (WAL, synchronous=FULL). Thread-safe through one lock."""
 
     def __init__(self, path: Path | None = None, *, recover: bool = False):
-        self.path = Path(path) if path is not None else paths.journal_path()
+        self._init_state(Path(path) if path is not None else paths.journal_path())
         _private_dir(self.path.parent, tighten=path is None)
-        self._lock = threading.RLock()
-        self._owner = _owner()
         _private_file(self.path)
         self._conn = self._connect(self.path)
         # Which file this run writes to: a journal deleted or replaced under the app is noticed at the
@@ -362,16 +360,24 @@ class Journal:
         for sidecar in ("-wal", "-shm"):
             _tighten(Path(f"{self.path}{sidecar}"), FILE_MODE)
         self._fix_unknown_summaries()
-        self.rescue = RescueFile(rescue_path_for(self.path))
         # Answers an earlier run could not write (the journal locked, the disk full): merged now, before
         # recover() would call their rows unknown. A failure keeps the file for the next start.
-        self.rescued: list[JournalEntry] = []
-        self.rescue_error: JournalError | None = None
         try:
             self.rescued = self.merge_rescue()
         except JournalError as exc:
             self.rescue_error = exc
-        self.recovered: list[JournalEntry] = self.recover() if recover else []
+        if recover:
+            self.recovered = self.recover()
+
+    def _init_state(self, path: Path) -> None:
+        """What every journal holds before its connection opens (the read-only one of start-up included)."""
+        self.path = path
+        self._lock = threading.RLock()
+        self._owner = _owner()
+        self.rescue = RescueFile(rescue_path_for(path))
+        self.rescued: list[JournalEntry] = []  # merged from the rescue file when this journal opened
+        self.rescue_error: JournalError | None = None  # why that merge could not be done yet
+        self.recovered: list[JournalEntry] = []  # intents of earlier runs marked unknown (recover=True)
 
     def _fix_unknown_summaries(self) -> None:
         """Rows an older version recovered kept the summary "... pending" while their outcome says unknown."""

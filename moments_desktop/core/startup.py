@@ -19,14 +19,12 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import tempfile
-import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from . import paths
-from .journal import Journal, JournalError, _identity, _owner
-from .rescue import RescueFile, rescue_path_for
+from .journal import Journal, JournalError, _identity
 from .profiles import ProfileStore
 
 JOURNAL_FILE_NAME = "journal.sqlite3"  # as paths.journal_path(), which creates the folder
@@ -183,9 +181,7 @@ class ReadOnlyJournal(Journal):
     read_only = True
 
     def __init__(self, path: Path):
-        self.path = Path(path)
-        self._lock = threading.RLock()
-        self._owner = _owner()
+        self._init_state(Path(path))
         # "ro" first; in a read-only folder a WAL database without its -shm file opens only as immutable.
         self._uri_options = "mode=ro"
         try:
@@ -197,10 +193,6 @@ class ReadOnlyJournal(Journal):
             "SELECT count(*) FROM sqlite_master WHERE name = 'exchanges_fts'").fetchone()[0] > 0
         self._identity = _identity(self.path)
         # The rescue file is merged by the next run that can write the journal: it stays where it is.
-        self.rescue = RescueFile(rescue_path_for(self.path))
-        self.rescued = []
-        self.rescue_error = None
-        self.recovered = []
 
     def _checked_connection(self) -> sqlite3.Connection:
         conn = self._connect(self.path, readonly=True)
