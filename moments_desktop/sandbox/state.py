@@ -14,10 +14,11 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from moments_desktop.sandbox.catalog import Catalog
+from moments_desktop.sandbox.clock import SandboxClock, iso
 from moments_desktop.sandbox.faults import Fault, parse_fault
 
 RATE_WINDOW_SECONDS = 1.0  # sliding window for the 5 calls/second limit [doc]
@@ -35,14 +36,17 @@ class IssuedReward:
     issued_at: str
 
 
-def utc_now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 class SandboxState:
-    def __init__(self, catalog: Catalog, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        catalog: Catalog,
+        clock: Callable[[], float] = time.monotonic,
+        sandbox_clock: SandboxClock | None = None,
+    ):
         self.catalog = catalog
-        self._clock = clock
+        self._clock = clock  # monotonic, for the rate limit only
+        # The dated clock (campaign dates, months, the ledger): real time unless a tester moves it.
+        self.clock = sandbox_clock if sandbox_clock is not None else SandboxClock()
         # Test-mode codes are derived from the campaign and group, so they are the same on
         # every call and survive resets [doc: "every call returns the same reward URL"].
         self.test_codes: dict[str, IssuedReward] = {}
@@ -55,7 +59,15 @@ class SandboxState:
                     )
         self.reset()
 
+    def now(self) -> datetime:
+        """The sandbox's time (aware UTC): what every dated answer and the ledger use."""
+        return self.clock.now()
+
+    def now_iso(self) -> str:
+        return iso(self.clock.now())
+
     def reset(self) -> None:
+        self.clock.real()
         self.remaining: dict[tuple[str, str], int] = {
             (c.id, g.id): g.inventory for c in self.catalog.campaigns for g in c.reward_groups
         }
@@ -101,7 +113,7 @@ class SandboxState:
             code = f"LIVE-{raw[:4]}-{raw[4:8]}-{raw[8:]}"
             if code not in self.issued:
                 break
-        issued = IssuedReward(code, campaign_id, group_id, reward_id, locale, False, utc_now_iso())
+        issued = IssuedReward(code, campaign_id, group_id, reward_id, locale, False, self.now_iso())
         self.issued[code] = issued
         return issued
 
@@ -142,7 +154,7 @@ class SandboxState:
         """Start a ledger entry for a GetReward request; the handler fills in the outcome."""
         entry: dict[str, Any] = {
             "seq": len(self.ledger) + 1,
-            "time": utc_now_iso(),
+            "time": self.now_iso(),
             "request": request_body,
             "app_id": app_id,
             "status": None,
