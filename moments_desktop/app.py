@@ -71,6 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--sandbox-catalog", metavar="FILE", help="catalog JSON file for the embedded sandbox (default: built-in)"
     )
     parser.add_argument("--no-sandbox", action="store_true", help="do not start the embedded sandbox")
+    parser.add_argument(
+        "--sandbox-port", type=int, default=0, metavar="PORT",
+        help="port of the embedded sandbox on 127.0.0.1 (default: 0, a free one)",
+    )
     parser.add_argument("--self-test", action="store_true", help="check the installation without opening a window; exit 0 when it works")
     return parser
 
@@ -169,9 +173,10 @@ class DesktopApp:
     # Between two tries to open a journal another process holds (each try waits PROBE_TIMEOUT_S at most).
     LOCK_RETRY_S = 0.5
 
-    def __init__(self, sandbox_catalog: str | None = None, use_sandbox: bool = True):
+    def __init__(self, sandbox_catalog: str | None = None, use_sandbox: bool = True, sandbox_port: int = 0):
         self.sandbox_catalog = sandbox_catalog
         self.use_sandbox = use_sandbox
+        self.sandbox_port = sandbox_port
         self.sandbox: SandboxServer | None = None
         self.embedded: EmbeddedSandbox | None = None  # its URL and demo key: held in memory, never in the keyring
         self.window: MainWindow | None = None
@@ -188,7 +193,7 @@ class DesktopApp:
             return None
         try:
             catalog = load_catalog(self.sandbox_catalog) if self.sandbox_catalog else load_default_catalog()
-            server = SandboxServer(catalog=catalog)
+            server = SandboxServer(catalog=catalog, port=self.sandbox_port)
             url = server.start()
         except CatalogError as exc:
             problem = f"The sandbox catalog cannot be used:\n\n{exc}"
@@ -394,7 +399,8 @@ def _run(args: argparse.Namespace, reporter: CrashReporter) -> int:
     app.setDesktopFileName(APP_ID)
     quit_on_last = app.quitOnLastWindowClosed()
     app.setQuitOnLastWindowClosed(False)  # main_async ends the loop; Qt must not stop it under asyncio
-    desktop = DesktopApp(sandbox_catalog=args.sandbox_catalog, use_sandbox=not args.no_sandbox)
+    desktop = DesktopApp(sandbox_catalog=args.sandbox_catalog, use_sandbox=not args.no_sandbox,
+                         sandbox_port=args.sandbox_port)
     try:
         desktop.start_sandbox()
         # asyncio.Runner(loop_factory=...) is Python 3.11's spelling of asyncio.run(..., loop_factory=...).

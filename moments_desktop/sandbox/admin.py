@@ -44,6 +44,11 @@ class SandboxAdmin:
         self._call("POST", "/reset")
 
     def ledger(self) -> list[dict[str, Any]]:
+        """The ledger's entries, oldest first (at most its ``limit``; see ledger_page)."""
+        return self.ledger_page()["entries"]
+
+    def ledger_page(self) -> dict[str, Any]:
+        """The whole answer: ``{"entries": [...], "dropped": N, "limit": 10000}``."""
         return self._call("GET", "/ledger")
 
     def add_fault(self, endpoint: str, kind: str, **params: Any) -> dict[str, Any]:

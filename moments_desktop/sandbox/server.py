@@ -5,13 +5,17 @@
 
 The server binds its socket itself (port 0 picks a free port), then runs uvicorn on a
 daemon thread with its own asyncio loop: no signal handlers, lifespan off, access log
-off, and no change to the process's logging configuration.
+off, and no change to the process's logging configuration. Its protocol bounds bodies,
+connections and their idle time (see protocol.py); running out of file handles anyway is
+logged once per interval, not once per failed accept.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
+import functools
 import socket
 import sys
 import threading
@@ -23,12 +27,15 @@ import uvicorn
 
 from moments_desktop.sandbox.app import create_app
 from moments_desktop.sandbox.catalog import Catalog, load_catalog, load_default_catalog
-from moments_desktop.sandbox.protocol import SandboxH11Protocol
+from moments_desktop.sandbox.protocol import Limits, SandboxH11Protocol, ThrottledLog
 
 STARTUP_TIMEOUT = 5.0
 STOP_TIMEOUT = 10.0
 # How long stop() lets in-flight requests (e.g. a latency fault) finish before cancelling them.
 GRACEFUL_SECONDS = 1
+# asyncio logs these from accept() with a traceback, up to a backlog's worth per turn of the loop
+# (75,530 lines in seconds at 256 file handles): the sandbox logs them once per interval.
+RESOURCE_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 
 
 class SandboxStartError(RuntimeError):
@@ -62,12 +69,15 @@ class SandboxServer:
         *,
         catalog: Catalog | None = None,
         startup_timeout: float = STARTUP_TIMEOUT,
+        limits: Limits | None = None,
     ):
         self.catalog_path = Path(catalog_path) if catalog_path is not None else None
         self.host = host
         self.port = port
         self._catalog = catalog
         self.startup_timeout = startup_timeout
+        self.limits = limits if limits is not None else Limits()
+        self.resource_log = ThrottledLog()
         self._thread: threading.Thread | None = None
         self._server: _Server | None = None
         self._base_url: str | None = None
@@ -105,7 +115,7 @@ class SandboxServer:
             create_app(catalog),
             host=host,
             port=port,
-            http=SandboxH11Protocol,
+            http=functools.partial(SandboxH11Protocol, limits=self.limits, resource_log=self.resource_log),
             ws="none",
             lifespan="off",
             access_log=False,
@@ -114,6 +124,7 @@ class SandboxServer:
             proxy_headers=False,
             server_header=False,
             timeout_graceful_shutdown=GRACEFUL_SECONDS,
+            backlog=self.limits.accept_backlog,
         )
         ready = threading.Event()
         self._error = None
@@ -152,6 +163,7 @@ class SandboxServer:
     def _run(self, server: _Server, sock: socket.socket) -> None:
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
+        loop.set_exception_handler(self._loop_exception)
         try:
             loop.run_until_complete(server.serve(sockets=[sock]))
         except BaseException as exc:  # noqa: BLE001 - reported by start(); a thread must not die silently
@@ -164,6 +176,16 @@ class SandboxServer:
                 asyncio.set_event_loop(None)
                 loop.close()
                 sock.close()
+
+    def _loop_exception(self, loop: asyncio.AbstractEventLoop, context: dict) -> None:
+        error = context.get("exception")
+        if isinstance(error, OSError) and error.errno in RESOURCE_ERRNOS:
+            self.resource_log.warning(
+                "resources", f"The sandbox is short of a system resource ({error.strerror or error}): "
+                "new connections wait until some close"
+            )
+            return
+        loop.default_exception_handler(context)
 
     @staticmethod
     def _close_leftovers(loop: asyncio.AbstractEventLoop, server: _Server) -> None:

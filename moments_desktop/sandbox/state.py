@@ -17,12 +17,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from moments_desktop.api_schema import BODY_FIELDS
 from moments_desktop.sandbox.catalog import Catalog
 from moments_desktop.sandbox.clock import SandboxClock, iso
 from moments_desktop.sandbox.faults import Fault, parse_fault
 
 RATE_WINDOW_SECONDS = 1.0  # sliding window for the 5 calls/second limit [doc]
 _CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
+# The ledger keeps the newest entries only, and of each request only what a tester needs to see:
+# a client sending junk must not grow the process (10 x 10 MB bodies once made it 104 MB).
+LEDGER_LIMIT = 10_000
+LEDGER_TEXT_CHARS = 200  # per body field, and for the excerpt of a body that is not a JSON object
+ELLIPSIS = "…"  # marks a cut string
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,7 @@ class SandboxState:
                     self.test_codes[code] = IssuedReward(
                         code, campaign.id, group.id, group.reward_id, group.locale, True, ""
                     )
+        self.clear_ledger()
         self.reset()
 
     def now(self) -> datetime:
@@ -71,7 +78,7 @@ class SandboxState:
         self.remaining: dict[tuple[str, str], int] = {
             (c.id, g.id): g.inventory for c in self.catalog.campaigns for g in c.reward_groups
         }
-        self.ledger: list[dict[str, Any]] = []
+        self.clear_ledger()
         self.rate_windows: dict[str, deque[float]] = {}
         self.faults: list[Fault] = []
         self.issued: dict[str, IssuedReward] = {}
@@ -150,12 +157,29 @@ class SandboxState:
 
     # --- ledger ------------------------------------------------------------------------
 
+    def clear_ledger(self) -> None:
+        self.ledger: deque[dict[str, Any]] = deque(maxlen=LEDGER_LIMIT)
+        self._ledger_seq = 0
+
+    @property
+    def ledger_dropped(self) -> int:
+        """How many of the oldest entries were dropped to keep the ledger within LEDGER_LIMIT."""
+        return self._ledger_seq - len(self.ledger)
+
+    def ledger_page(self) -> dict[str, Any]:
+        return {"entries": list(self.ledger), "dropped": self.ledger_dropped, "limit": LEDGER_LIMIT}
+
     def record(self, request_body: Any, app_id: str | None) -> dict[str, Any]:
-        """Start a ledger entry for a GetReward request; the handler fills in the outcome."""
+        """Start a ledger entry for a GetReward request; the handler fills in the outcome.
+
+        ``request_body`` is the parsed JSON body or the raw bytes; the entry keeps it bounded
+        (see ``ledger_request``). Past LEDGER_LIMIT the oldest entry goes; ``seq`` keeps counting.
+        """
+        self._ledger_seq += 1
         entry: dict[str, Any] = {
-            "seq": len(self.ledger) + 1,
+            "seq": self._ledger_seq,
             "time": self.now_iso(),
-            "request": request_body,
+            "request": ledger_request(request_body),
             "app_id": app_id,
             "status": None,
             "reward_url": None,
@@ -164,6 +188,44 @@ class SandboxState:
         }
         self.ledger.append(entry)
         return entry
+
+
+def ledger_request(body: Any) -> Any:
+    """What the ledger keeps of a request body: of a JSON object the five Moments fields present
+    (strings cut to LEDGER_TEXT_CHARS, other values summarised); of anything else a short excerpt."""
+    if isinstance(body, dict):
+        return {name: _bounded_value(body[name]) for name in BODY_FIELDS if name in body}
+    if isinstance(body, (bytes, bytearray)):
+        # Decode only what can be shown (a UTF-8 character is at most 4 bytes).
+        shown = bytes(body[: LEDGER_TEXT_CHARS * 4]).decode("utf-8", errors="replace")
+        excerpt = _cut(shown)
+        if len(body) > LEDGER_TEXT_CHARS * 4 and not excerpt.endswith(ELLIPSIS):
+            excerpt += ELLIPSIS
+        return excerpt
+    if isinstance(body, str):
+        return _cut(body)
+    return _bounded_value(body)
+
+
+def _cut(text: str) -> str:
+    if len(text) <= LEDGER_TEXT_CHARS:
+        return text
+    return text[:LEDGER_TEXT_CHARS] + ELLIPSIS
+
+
+def _bounded_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return _cut(value)
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        text = repr(value)
+        return value if len(text) <= 40 else f"<number of {len(text)} characters>"
+    if isinstance(value, list):
+        return f"<array of {len(value)} items>"
+    if isinstance(value, dict):
+        return f"<object of {len(value)} members>"
+    return f"<{type(value).__name__}>"
 
 
 def fixed_test_mode_code(campaign_id: str, group_id: str) -> str:
