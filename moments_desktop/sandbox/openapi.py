@@ -11,6 +11,7 @@ from typing import Any
 
 from moments_desktop import api_schema as api
 from moments_desktop.api_schema import API_KEY_HEADER, BODY_FIELDS, DEVICE_TYPES, Endpoint
+from moments_desktop.sandbox.protocol import MAX_BODY_BYTES
 
 
 def _error(description: str, example: str) -> dict[str, Any]:
@@ -53,8 +54,17 @@ def _operation(operation_id: str, summary: str, description: str, example: dict[
                     }
                 },
             },
-            "400": _error("The body is not a JSON object of five strings [assumed].", "Invalid request body"),
+            "400": _error(
+                "The body is not a JSON object of five strings, or is nested too deeply to parse [assumed].",
+                "Invalid request body",
+            ),
             "403": _error("Missing or unknown API key.", "Forbidden"),
+            # [assumed] API Gateway's own payload limit is 10 MB and its 413 text is not public.
+            "413": _error(
+                f"The body is over the sandbox's limit of {MAX_BODY_BYTES:,} bytes [assumed]; a declared "
+                "length over it is refused before the body is read.",
+                "Request Entity Too Large",
+            ),
             "429": {
                 **_error("More than 5 calls per second for this API key.", "Too Many Requests"),
                 "headers": {

@@ -114,6 +114,6 @@ def test_openapi_document(sandbox):
     assert request["required"] == ["appId", "momentId", "deviceType", "campaignId", "rewardGroupId"]
     for path in doc["paths"].values():
         responses = path["post"]["responses"]
-        assert set(responses) == {"200", "400", "403", "429"}
+        assert set(responses) == {"200", "400", "403", "413", "429"}
         assert "Retry-After" in responses["429"]["headers"]
         assert len(responses["200"]["content"]["application/json"]["schema"]["oneOf"]) == 2

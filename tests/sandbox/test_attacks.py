@@ -22,7 +22,8 @@ from sandbox_ids import post
 
 from moments_desktop.sandbox import protocol
 from moments_desktop.sandbox.catalog import load_default_catalog
-from moments_desktop.sandbox.protocol import HEAD_TIMEOUT, MAX_BODY_BYTES
+from moments_desktop.sandbox.admin import SandboxAdmin
+from moments_desktop.sandbox.protocol import HEAD_TIMEOUT, MAX_BODY_BYTES, Limits, ThrottledLog
 from moments_desktop.sandbox.server import SandboxServer
 from moments_desktop.sandbox.state import LEDGER_LIMIT, LEDGER_TEXT_CHARS, SandboxState
 
@@ -286,6 +287,70 @@ def test_a_slow_response_fault_is_not_cut_by_the_deadlines(sandbox):
     assert time.monotonic() - started >= HEAD_TIMEOUT + 1
 
 
+def test_beyond_the_connection_limit_an_idle_connection_makes_room_and_a_busy_one_does_not(caplog):
+    caplog.set_level(logging.WARNING)
+    demo = load_default_catalog().demo()
+    request = json.dumps(demo.body()).encode()
+    head = (b"POST /GetRewardInfo HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: %s\r\n"
+            b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n") % (demo.api_key.encode(), len(request))
+    with SandboxServer(limits=Limits(max_connections=16)) as server:
+        idle = _open(server.base_url, 16)
+        try:
+            assert answers_a_valid_request(server.base_url)  # the longest-idle one was closed for it
+            time.sleep(0.3)
+            assert sum(_closed_by_peer(sock) for sock in idle) == 1
+        finally:
+            for sock in idle:
+                sock.close()
+        with SandboxAdmin(server.base_url) as admin:
+            admin.add_fault("GetRewardInfo", "latency", seconds=3, times=16)
+        busy = _open(server.base_url, 16)
+        try:
+            for sock in busy:
+                sock.sendall(head + request)
+            time.sleep(0.5)  # all 16 are in the latency fault now
+            with socket.create_connection(address(server.base_url), timeout=5) as extra:
+                extra.settimeout(2)
+                assert extra.recv(100) == b""  # closed at once, nothing sent
+            for sock in busy:
+                sock.setblocking(True)
+                sock.settimeout(10)
+                # Answered in full after the latency (200, or 429: 5 calls a second): the busy ones were not cut.
+                assert _read_response(sock).split(b" ")[1] in (b"200", b"429")
+        finally:
+            for sock in busy:
+                sock.close()
+        assert answers_a_valid_request(server.base_url)
+    refusals = [r.getMessage() for r in caplog.records if "refused a connection" in r.getMessage()]
+    assert refusals == ["The sandbox refused a connection: 16 connections are open and none is idle"]
+
+
+def test_the_connection_limit_follows_the_file_handle_limit(monkeypatch):
+    import resource
+
+    for soft, expected in [(256, 96), (1024, 480), (20_000, 4096), (70, 16)]:
+        monkeypatch.setattr(resource, "getrlimit", lambda which, soft=soft: (soft, resource.RLIM_INFINITY))
+        assert protocol.default_max_connections() == expected
+        assert Limits().max_connections == expected
+
+
+def test_the_throttled_log_says_how_many_it_held_back(caplog):
+    now = [0.0]
+    log = ThrottledLog(logging.getLogger("test.throttled"), interval=10, clock=lambda: now[0])
+    caplog.set_level(logging.WARNING, "test.throttled")
+    assert log.warning("accept", "out of handles")
+    for _ in range(1000):
+        now[0] += 0.001
+        assert not log.warning("accept", "out of handles")
+    assert log.warning("other", "another problem")  # each kind has its own interval
+    now[0] = 10.5
+    assert log.warning("accept", "out of handles")
+    assert [r.getMessage() for r in caplog.records] == [
+        "out of handles", "another problem",
+        "out of handles (1000 more like this since the last report, not logged)",
+    ]
+
+
 # --- few file handles -----------------------------------------------------------------------------
 
 LOW_FD_SANDBOX = textwrap.dedent("""
@@ -328,8 +393,57 @@ def test_400_idle_connections_with_256_file_handles_do_not_shut_valid_requests_o
     assert process.returncode == 0, err[-3000:]
     assert "Traceback" not in err, err[-3000:]
     lines = err.splitlines()
-    print(err)
     assert len(lines) <= 4, err[-3000:]  # one line per kind of problem per 10 s at most
+
+
+FD_HOARDING_SANDBOX = textwrap.dedent("""
+    import os, resource, sys
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
+    from moments_desktop.sandbox.server import SandboxServer
+    with SandboxServer() as server:
+        hoard = []  # the rest of the process takes every handle left (as a busy desktop app might)
+        try:
+            while True:
+                hoard.append(os.open(os.devnull, os.O_RDONLY))
+        except OSError:
+            pass
+        print(server.base_url, flush=True)
+        sys.stdin.readline()  # the test has tried to connect for a while
+        for fd in hoard:
+            os.close(fd)
+        print("freed", flush=True)
+        sys.stdin.read()
+""")
+
+
+def test_running_out_of_file_handles_is_logged_once_per_interval_not_per_accept():
+    process = subprocess.Popen([sys.executable, "-c", FD_HOARDING_SANDBOX], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+    sockets: list[socket.socket] = []
+    try:
+        url = process.stdout.readline().strip()
+        for _ in range(100):
+            sock = socket.socket()
+            sockets.append(sock)
+            sock.setblocking(False)
+            sock.connect_ex(address(url))
+        time.sleep(3.5)  # asyncio retries accept() every second: three or four rounds of failures
+        for sock in sockets:
+            sock.close()
+        process.stdin.write("\n")
+        process.stdin.flush()
+        assert process.stdout.readline() == "freed\n"
+        assert answers_a_valid_request(url)
+    finally:
+        for sock in sockets:
+            sock.close()
+        _out, err = process.communicate("", timeout=15)
+    assert process.returncode == 0, err[-3000:]
+    assert "Traceback" not in err, err[-3000:]
+    lines = err.splitlines()
+    assert len(lines) == 1, err[-3000:]
+    assert "short of a system resource (Too many open files)" in lines[0]
 
 
 # --- the ledger -----------------------------------------------------------------------------------
@@ -377,12 +491,14 @@ def rss_mb(pid: int) -> float:
     raise AssertionError("no VmRSS")
 
 
-def _send_ten_10_mb_bodies(base_url: str) -> None:
+def _send_ten_10_mb_bodies(base_url: str) -> tuple[list[int], int]:
+    """The statuses of 10 POSTs of 10 MB with a wrong key, and the size of the ledger's answer after."""
     with http_client(base_url, timeout=30) as client:
-        for path in ["/GetReward", "/GetRewardInfo"] * 5:
-            response = client.post(path, content=b"x" * (10 * 1024 * 1024), headers=WRONG_KEY)
-            assert response.status_code == 413
-        assert len(client.get("/__sandbox/ledger").content) < 1000
+        # A JSON document: the ledger once kept a GetReward's parsed body whole.
+        body = b'{"appId":"' + b"x" * (10 * 1024 * 1024 - 12) + b'"}'
+        statuses = [client.post(path, content=body, headers=WRONG_KEY).status_code
+                    for path in ["/GetReward", "/GetRewardInfo"] * 5]
+        return statuses, len(client.get("/__sandbox/ledger").content)
 
 
 def _wait_until_serving(base_url: str, process: subprocess.Popen, seconds: float = 60) -> None:
@@ -413,10 +529,11 @@ def test_the_standalone_sandbox_memory_stays_bounded_under_10_bodies_of_10_mb():
         url = process.stdout.readline().rsplit(" ", 1)[1].strip()
         _wait_until_serving(url, process)
         before = rss_mb(process.pid)
-        _send_ten_10_mb_bodies(url)
+        statuses, ledger_bytes = _send_ten_10_mb_bodies(url)
         after = rss_mb(process.pid)
         print(f"standalone sandbox RSS {before:.1f} -> {after:.1f} MB")
         assert after - before < MEMORY_GROWTH_BOUND_MB
+        assert statuses == [413] * 10 and ledger_bytes < 1000
         assert answers_a_valid_request(url)
     finally:
         process.terminate()
@@ -440,10 +557,11 @@ def test_the_embedded_sandbox_memory_stays_bounded_under_10_bodies_of_10_mb(tmp_
         _wait_until_serving(url, app)
         time.sleep(1)  # let the window finish starting, so its own growth is not counted
         before = rss_mb(app.pid)
-        _send_ten_10_mb_bodies(url)
+        statuses, ledger_bytes = _send_ten_10_mb_bodies(url)
         after = rss_mb(app.pid)
         print(f"desktop app RSS {before:.1f} -> {after:.1f} MB")
         assert after - before < MEMORY_GROWTH_BOUND_MB
+        assert statuses == [413] * 10 and ledger_bytes < 1000
         assert answers_a_valid_request(url)
     finally:
         app.terminate()
