@@ -25,7 +25,8 @@ from moments_desktop.sandbox.faults import Fault, parse_fault
 RATE_WINDOW_SECONDS = 1.0  # sliding window for the 5 calls/second limit [doc]
 _CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
 # The ledger keeps the newest entries only, and of each request only what a tester needs to see:
-# a client sending junk must not grow the process (10 x 10 MB bodies once made it 104 MB).
+# a client sending junk must not grow the process (10 x 10 MB bodies once made /__sandbox/ledger
+# answer 104 MB).
 LEDGER_LIMIT = 10_000
 LEDGER_TEXT_CHARS = 200  # per body field, and for the excerpt of a body that is not a JSON object
 ELLIPSIS = "…"  # marks a cut string
