@@ -42,6 +42,9 @@ def test_catalog_lists_what_the_form_needs(sandbox):
         "reward_id": "headphones",
         "inventory": 100,
         "remaining": 100,
+        "monthly_allowance": None,
+        "claimed_this_month": 0,
+        "available_this_month": 100,
     }
     fit = next(c for c in catalog["campaigns"] if c["id"] == "FITLIVE1")
     assert fit["device_types"] == ["Android", "iOS", "FireOS"]
