@@ -534,7 +534,8 @@ class _Parser:
                 )
             if ends_at is not None and starts_at >= ends_at:
                 raise self.fail(
-                    f"the campaign would start ({_iso(starts_at)}) after it ends ({_iso(ends_at)})",
+                    f"the campaign would go Live at {_iso(starts_at)} but be Finished from {_iso(ends_at)}: "
+                    "the start must come before the end",
                     _child(path, "start_date"),
                 )
         budget = self.budget(obj["budget"], _child(path, "budget")) if obj.get("budget") is not None else None
