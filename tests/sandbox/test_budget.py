@@ -58,7 +58,8 @@ def test_the_account_cap_stops_every_campaign_of_the_catalog():
     budget = {"monthly_usd": 80, "cost_per_action_usd": 30}
     data = catalog_with(
         account_monthly_budget_usd=100,
-        campaigns=[_campaign("A", "Live", budget=budget), _campaign("B", "Live", budget=budget), _campaign("FREE", "Live")],
+        campaigns=[_campaign("A", "Live", budget=budget), _campaign("B", "Live", budget=budget), _campaign("FREE", "Live"),
+                   _campaign("TRIAL", "Approved", budget=budget)],
     )
     with serve(data) as sandbox:
         assert "rewardNotificationUrl" in sandbox.claim("A")
@@ -69,7 +70,10 @@ def test_the_account_cap_stops_every_campaign_of_the_catalog():
         assert sandbox.claim("A")["rewardNotificationText"] == OVER_BUDGET
         # A campaign without a budget costs nothing in the sandbox [assumed] and is not stopped.
         assert "rewardNotificationUrl" in sandbox.claim("FREE")
+        # Test mode costs nothing [doc], so an account over its cap still serves it (and its info).
+        assert "/redeem/TEST-" in sandbox.claim("TRIAL")["rewardNotificationUrl"]
+        assert sandbox.info("TRIAL")["remainingRewardCount"] == 10
         billing = sandbox.admin.catalog()["billing"]
         assert (billing["account_spent_usd"], billing["account_cap_usd"]) == (90, 100)
-        assert [e["consumed"] for e in sandbox.admin.ledger()] == [True, True, True, False, False, True]
+        assert [e["consumed"] for e in sandbox.admin.ledger()] == [True, True, True, False, False, True, False]
         assert sandbox.group("B")["remaining"] == 9
