@@ -33,6 +33,8 @@ def test_catalog_lists_what_the_form_needs(sandbox):
         "FITPEND1": "Pending Approval",
         "FITDRAFT1": "Draft",
         "FITREJ1": "Rejected",
+        "FITSPRING1": "Approved",
+        "FITBUDGET1": "Live",
     }
     demo = next(c for c in catalog["campaigns"] if c["id"] == "DEMOCAMP1")
     assert demo["test_mode"] is True

@@ -4,6 +4,7 @@
 from dated_catalog import dated  # noqa: F401  (fixtures)
 from dated_catalog import _dated_server  # noqa: F401
 from dated_catalog import _campaign, catalog_with, serve
+from sandbox_ids import FIT_APP, FIT_KEY
 
 from moments_desktop.sandbox.messages import BUDGET_EXHAUSTED, state_message
 
@@ -77,3 +78,12 @@ def test_the_account_cap_stops_every_campaign_of_the_catalog():
         assert (billing["account_spent_usd"], billing["account_cap_usd"]) == (90, 100)
         assert [e["consumed"] for e in sandbox.admin.ledger()] == [True, True, True, False, False, True, False]
         assert sandbox.group("B")["remaining"] == 9
+
+
+def test_the_shipped_budget_demo_allows_four_claims_a_month(api, sandbox):
+    fields = {"appId": FIT_APP, "momentId": "WORKOUT_DONE", "campaignId": "FITBUDGET1", "rewardGroupId": "US"}
+    claims = [api.claim(key=FIT_KEY, **fields).json() for _ in range(5)]  # $12.50 each of $50
+    assert [("rewardNotificationUrl" in c) for c in claims] == [True, True, True, True, False]
+    assert claims[-1]["rewardNotificationText"] == OVER_BUDGET
+    campaign = next(c for c in sandbox.admin.catalog()["campaigns"] if c["id"] == "FITBUDGET1")
+    assert campaign["budget"] == {"monthly_usd": 50, "cost_per_action_usd": 12.5, "spent_this_month_usd": 50}

@@ -3,6 +3,7 @@ start date turns Live on that day, Live turns Finished after the end date."""
 
 from dated_catalog import dated  # noqa: F401  (fixtures)
 from dated_catalog import _dated_server  # noqa: F401
+from sandbox_ids import FIT_APP, FIT_KEY
 
 from moments_desktop.sandbox.messages import state_message
 
@@ -103,3 +104,13 @@ def test_a_suspended_campaign_ignores_its_dates(dated):
         dated.admin.set_clock(moment)
         assert dated.claim("PAUSED")["rewardNotificationText"] == state_message("Suspended", "en-US")
         assert dated.campaign("PAUSED")["next_transition"] is None
+
+
+def test_the_shipped_dated_demo_goes_live_on_its_start_day(api, sandbox):
+    fields = {"appId": FIT_APP, "momentId": "WORKOUT_DONE", "campaignId": "FITSPRING1", "rewardGroupId": "US"}
+    assert _is_test_url(api.claim(key=FIT_KEY, **fields).json()["rewardNotificationUrl"])  # real time: test mode
+    sandbox.admin.set_clock("2035-03-01")
+    live = api.claim(key=FIT_KEY, **fields).json()
+    assert not _is_test_url(live["rewardNotificationUrl"]) and live["remainingRewardCount"] == 4  # 5 a month
+    sandbox.admin.set_clock("2035-06-01")
+    assert api.claim(key=FIT_KEY, **fields).json()["rewardNotificationText"] == ENDED
