@@ -12,6 +12,8 @@ Behaviour and its sources (see /work/shared/moments-api.md):
 - Approved = test mode: nothing consumed, the same URL every time. Live: one consumed per
   GetReward, a unique URL each time [doc]. Other states and zero inventory: HTTP 200 with an
   explanatory rewardNotificationText and no URL [assumed].
+- Dates, monthly allowances and budgets read the sandbox clock (GET/POST /__sandbox/clock): the
+  state a request meets is the campaign's effective state at that time (CATALOG.md, "Dates ...").
 
 Sandbox-only extras: GET /images/<file>, GET /redeem/<code>, and the admin API under
 /__sandbox/ (catalog, reset, ledger, faults, openapi.json).
