@@ -43,6 +43,22 @@ class SandboxAdmin:
         """Restore inventory; clear the ledger, rate-limit windows, issued codes and faults."""
         self._call("POST", "/reset")
 
+    def clock(self) -> dict[str, Any]:
+        """The sandbox clock: ``{"now": ISO, "frozen": bool, "real": bool, "month": "YYYY-MM"}``."""
+        return self._call("GET", "/clock")
+
+    def set_clock(self, iso: str, frozen: bool = True) -> dict[str, Any]:
+        """Set the clock to ``iso``, frozen there (or, with ``frozen=False``, running on from it)."""
+        return self._call("POST", "/clock", json={"set": iso, "frozen": frozen})
+
+    def advance_clock(self, duration: str) -> dict[str, Any]:
+        """Move the clock by an ISO-8601 duration such as ``"P1D"``, ``"PT2H"``, ``"P1M"``."""
+        return self._call("POST", "/clock", json={"advance": duration})
+
+    def real_clock(self) -> dict[str, Any]:
+        """Return the clock to real time."""
+        return self._call("POST", "/clock", json={"real": True})
+
     def ledger(self) -> list[dict[str, Any]]:
         """The ledger's entries, oldest first (at most its ``limit``; see ledger_page)."""
         return self.ledger_page()["entries"]

@@ -12,6 +12,8 @@ Behaviour and its sources (see /work/shared/moments-api.md):
 - Approved = test mode: nothing consumed, the same URL every time. Live: one consumed per
   GetReward, a unique URL each time [doc]. Other states and zero inventory: HTTP 200 with an
   explanatory rewardNotificationText and no URL [assumed].
+- Dates, monthly allowances and budgets read the sandbox clock (GET/POST /__sandbox/clock): the
+  state a request meets is the campaign's effective state at that time (CATALOG.md, "Dates ...").
 
 Sandbox-only extras: GET /images/<file>, GET /redeem/<code>, and the admin API under
 /__sandbox/ (catalog, reset, ledger, faults, openapi.json).
@@ -36,11 +38,20 @@ from moments_desktop.sandbox import faults as F
 from moments_desktop.sandbox.catalog import (
     CAMPAIGN_STATES,
     SERVING_STATES,
+    STATE_APPROVED,
+    Campaign,
     Catalog,
     load_default_catalog,
 )
+from moments_desktop.sandbox.clock import ClockError, apply_request, iso
 from moments_desktop.sandbox.faults import Fault, FaultError
-from moments_desktop.sandbox.messages import OUT_OF_STOCK, page_texts, state_message
+from moments_desktop.sandbox.messages import (
+    BUDGET_EXHAUSTED,
+    MONTH_EXHAUSTED,
+    OUT_OF_STOCK,
+    page_texts,
+    state_message,
+)
 from moments_desktop.sandbox.openapi import build_openapi
 from moments_desktop.sandbox.pages import not_found_page, redeem_page
 from moments_desktop.sandbox.state import SandboxState, fixed_test_mode_code
@@ -143,21 +154,41 @@ class _Sandbox:
         ):
             return nothing  # [assumed] an unsupported device gets no reward, like an unknown one
 
+        state = self.state
+        # The effective state: the configured one moved on by the campaign's dates at the sandbox
+        # clock's time, computed per request (no timers) [doc, create-campaign].
+        effective = campaign.state_at(state.now())
         common: dict[str, Any] = {}
         if campaign.end_date is not None:
             common[api.CAMPAIGN_END_DATE] = campaign.end_date
-        if campaign.state not in SERVING_STATES:
+        if effective not in SERVING_STATES:
             # [assumed] undocumented: explain in the customer's language, no URL.
             return Result(
-                200, {api.REWARD_NOTIFICATION_TEXT: state_message(campaign.state, group.locale), **common}
+                200, {api.REWARD_NOTIFICATION_TEXT: state_message(effective, group.locale), **common}
             )
-        remaining = self.state.remaining_for(campaign.id, group.id)
+        test_mode = effective == STATE_APPROVED
+        remaining = state.available(campaign.id, group)
         if remaining <= 0:
-            # [assumed] out of stock: explain, report the count, no URL.
+            # [assumed] out of stock, or this month's allowance used up [partner: "in the current
+            # month"]: explain, report the count, no URL.
+            reason = MONTH_EXHAUSTED if state.remaining_for(campaign.id, group.id) > 0 else OUT_OF_STOCK
             return Result(
                 200,
                 {
-                    api.REWARD_NOTIFICATION_TEXT: state_message(OUT_OF_STOCK, group.locale),
+                    api.REWARD_NOTIFICATION_TEXT: state_message(reason, group.locale),
+                    api.REMAINING_REWARD_COUNT: 0,
+                    **common,
+                },
+            )
+        if not test_mode and state.over_budget(campaign):
+            # [assumed] One more claim would go over the campaign's or the account's monthly cap
+            # [doc, config-billing]: nothing consumed, no URL, and getRewardInfo says the same, so it
+            # never announces a reward getReward would refuse; the count is 0 "in the current month".
+            # Test mode costs nothing [doc], so a budget never stops it.
+            return Result(
+                200,
+                {
+                    api.REWARD_NOTIFICATION_TEXT: state_message(BUDGET_EXHAUSTED, group.locale),
                     api.REMAINING_REWARD_COUNT: 0,
                     **common,
                 },
@@ -179,12 +210,12 @@ class _Sandbox:
             }
             return Result(200, payload)
 
-        if campaign.test_mode:
+        if test_mode:
             code = fixed_test_mode_code(campaign.id, group.id)
             consumed = False
         else:
-            remaining = self.state.consume(campaign.id, group.id)
-            code = self.state.issue_live_code(campaign.id, group.id, reward.id, group.locale).code
+            remaining = state.claim(campaign, group)
+            code = state.issue_live_code(campaign.id, group.id, reward.id, group.locale).code
             consumed = True
         url = f"{base_url}redeem/{code}"
         payload = {
@@ -300,12 +331,19 @@ class _Sandbox:
     def catalog_json(self, base_url: str) -> dict[str, Any]:
         catalog = self.catalog
         demo = catalog.demo()
+        now = self.state.now()
         return {
             "schema_version": 1,
             "source": catalog.source,
             "rate_limit_per_second": catalog.rate_limit_per_second,
             "device_types": list(DEVICE_TYPES),
             "campaign_states": list(CAMPAIGN_STATES),
+            "clock": self.state.clock.to_json(),
+            "billing": {
+                "month": self.state.month(),
+                "account_spent_usd": _usd(self.state.account_spent_cents()),
+                "account_cap_usd": _usd(catalog.account_monthly_budget_cents),
+            },
             "demo": {
                 "app_id": demo.app_id,
                 "api_key": demo.api_key,
@@ -328,9 +366,12 @@ class _Sandbox:
                     "id": c.id,
                     "app_id": c.app_id,
                     "name": c.name,
-                    "state": c.state,
-                    "test_mode": c.test_mode,
+                    "state": c.state_at(now),
+                    "configured_state": c.state,
+                    "test_mode": c.state_at(now) == STATE_APPROVED,
+                    "start_date": c.start_date,
                     "end_date": c.end_date,
+                    **self._dates_json(c, now),
                     "moments": list(c.moments),
                     "device_types": list(c.device_types)
                     if c.device_types is not None
@@ -342,6 +383,9 @@ class _Sandbox:
                             "reward_id": g.reward_id,
                             "inventory": g.inventory,
                             "remaining": self.state.remaining_for(c.id, g.id),
+                            "monthly_allowance": g.monthly_allowance,
+                            "claimed_this_month": self.state.claimed_this_month(c.id, g.id),
+                            "available_this_month": self.state.available(c.id, g),
                         }
                         for g in c.reward_groups
                     ],
@@ -360,6 +404,33 @@ class _Sandbox:
                 for r in catalog.rewards
             ],
         }
+
+    def _dates_json(self, campaign: Campaign, now: Any) -> dict[str, Any]:
+        """When the dates take effect (null: no date, or an end date the sandbox cannot read), the next
+        transition they schedule, and the campaign's budget with this month's spend."""
+        transition = campaign.next_transition(now)
+        budget = campaign.budget
+        return {
+            "live_from": iso(campaign.starts_at) if campaign.starts_at else None,
+            "finished_from": iso(campaign.ends_at) if campaign.ends_at else None,
+            "next_transition": {"state": transition.state, "at": iso(transition.at)} if transition else None,
+            "budget": {
+                "monthly_usd": _usd(budget.monthly_cents),
+                "cost_per_action_usd": _usd(budget.cost_per_action_cents),
+                "spent_this_month_usd": _usd(self.state.campaign_spent_cents(campaign.id)),
+            }
+            if budget
+            else None,
+        }
+
+    async def admin_clock(self, request: Request) -> Response:
+        """GET: the sandbox clock. POST: set, advance or return it to real time (see clock.apply_request)."""
+        if request.method == "POST":
+            try:
+                apply_request(self.state.clock, _parse_json(await request.body()))
+            except ClockError as exc:
+                return json_response({"message": str(exc)}, 400)
+        return json_response({**self.state.clock.to_json(), "month": self.state.month()})
 
     async def admin_reset(self, request: Request) -> Response:
         self.state.reset()
@@ -423,6 +494,11 @@ def _parse_body(raw: bytes) -> dict[str, str] | None:
     return data
 
 
+def _usd(cents: int) -> int | float:
+    """Integer cents as a JSON number of dollars, for display only (arithmetic stays in cents)."""
+    return cents // 100 if cents % 100 == 0 else cents / 100
+
+
 def _raw_for_ledger(raw: bytes) -> Any:
     """The body as the ledger takes it (state.ledger_request bounds it): a JSON object, else the bytes."""
     data = _parse_json(raw)
@@ -484,6 +560,7 @@ def create_app(catalog: Catalog | None = None) -> Starlette:
         Route("/redeem/{code}", sandbox.redeem, methods=["GET"]),
         Route(api.SANDBOX_CATALOG_PATH, sandbox.admin_catalog, methods=["GET"]),
         Route("/__sandbox/reset", sandbox.admin_reset, methods=["POST"]),
+        Route("/__sandbox/clock", sandbox.admin_clock, methods=["GET", "POST"]),
         Route("/__sandbox/ledger", sandbox.admin_ledger, methods=["GET"]),
         Route("/__sandbox/faults", sandbox.admin_faults, methods=["GET", "POST", "DELETE"]),
         Route("/__sandbox/faults/{fault_id}", sandbox.admin_fault, methods=["DELETE"]),

@@ -12,11 +12,14 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 from moments_desktop.api_schema import DEVICE_TYPES
 from moments_desktop.core.resources import resources_dir
+from moments_desktop.sandbox.clock import MAX_TIME, MIN_TIME, ClockError, parse_instant
 
 SCHEMA_VERSION = 1
 
@@ -49,6 +52,13 @@ IMAGE_TYPES = {
 }
 
 DEFAULT_RATE_LIMIT = 5  # calls per second per API key, both endpoints together [doc]
+# Budgets, in integer cents (money never goes through floats). "Minimum $50 per campaign" [partner];
+# at most $5,000 a month per campaign and $15,000 a month per Moments account [doc, config-billing].
+CAMPAIGN_BUDGET_MIN_CENTS = 50_00
+CAMPAIGN_BUDGET_MAX_CENTS = 5_000_00
+ACCOUNT_BUDGET_MAX_CENTS = 15_000_00
+# Epoch numbers above this are milliseconds [assumed: the same rule as the app's reader, core/reward.py].
+_EPOCH_MILLIS_ABOVE = 100_000_000_000
 _SAFE_FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
@@ -114,6 +124,25 @@ class RewardGroup:
     locale: str
     reward_id: str
     inventory: int  # initial inventory; the live count is in SandboxState
+    # Rewards that may be handed out per calendar month (UTC [assumed]); None: no monthly limit.
+    # remainingRewardCount is "in the current month" [partner].
+    monthly_allowance: int | None = None
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A campaign's monthly budget and its cost per action, in integer cents [doc, config-billing]."""
+
+    monthly_cents: int
+    cost_per_action_cents: int
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A change of a campaign's effective state that its dates schedule."""
+
+    state: str
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -126,10 +155,42 @@ class Campaign:
     moments: tuple[str, ...]
     device_types: tuple[str, ...] | None  # None: every device type
     reward_groups: tuple[RewardGroup, ...]
+    start_date: str | int | float | None = None  # as written in the catalog
+    # The instants the dates mean (None: no date, or an end_date the sandbox cannot read):
+    # Live from ``starts_at`` (an Approved campaign), Finished from ``ends_at`` (a Live one).
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    budget: Budget | None = None
 
     @property
     def test_mode(self) -> bool:
+        """Configured in test mode; ``state_at`` says whether it still is at a given time."""
         return self.state == STATE_APPROVED
+
+    def state_at(self, now: datetime) -> str:
+        """The effective state at ``now``: the configured state moved on by the dates.
+
+        "On the start day that you configured, the campaign transitions to the Live state";
+        "On the end day ... Finished state" [doc, create-campaign]. Only an Approved campaign with a
+        start date goes Live by date (without one a person sets it live [doc, testing]); only a Live
+        one (configured, or Approved-turned-Live) finishes by date. Draft, Pending Approval,
+        Rejected, Suspended and Finished are a person's decision and ignore the dates [assumed].
+        """
+        state = self.state
+        if state == STATE_APPROVED and self.starts_at is not None and now >= self.starts_at:
+            state = STATE_LIVE
+        if state == STATE_LIVE and self.ends_at is not None and now >= self.ends_at:
+            state = STATE_FINISHED
+        return state
+
+    def next_transition(self, now: datetime) -> Transition | None:
+        """The next change the dates will make after ``now``, if any."""
+        state = self.state_at(now)
+        if state == STATE_APPROVED and self.starts_at is not None:
+            return Transition(STATE_LIVE, self.starts_at)
+        if state == STATE_LIVE and self.ends_at is not None:
+            return Transition(STATE_FINISHED, self.ends_at)
+        return None
 
     def group(self, group_id: str) -> RewardGroup | None:
         return next((g for g in self.reward_groups if g.id == group_id), None)
@@ -163,6 +224,8 @@ class Catalog:
     campaigns: tuple[Campaign, ...]
     rate_limit_per_second: int = DEFAULT_RATE_LIMIT
     source: str | None = None
+    # One catalog is one Moments account [assumed]: its campaigns' spend shares this monthly cap.
+    account_monthly_budget_cents: int = ACCOUNT_BUDGET_MAX_CENTS
     _keys: dict[str, App] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -312,7 +375,7 @@ class _Parser:
             data,
             "$",
             ("schema_version", "apps", "rewards", "campaigns"),
-            ("rate_limit_per_second", "images_dir"),
+            ("rate_limit_per_second", "images_dir", "account_monthly_budget_usd"),
         )
         version = root["schema_version"]
         if version != SCHEMA_VERSION or isinstance(version, bool):
@@ -327,6 +390,11 @@ class _Parser:
             )
         if "images_dir" in root:
             self.string(root["images_dir"], "$.images_dir")
+        account_cents = ACCOUNT_BUDGET_MAX_CENTS
+        if "account_monthly_budget_usd" in root:
+            account_cents = self.money(
+                root["account_monthly_budget_usd"], "$.account_monthly_budget_usd", 1, ACCOUNT_BUDGET_MAX_CENTS
+            )
 
         apps = [self.app(a, _child("$.apps", i)) for i, a in enumerate(self.array(root["apps"], "$.apps"))]
         self.unique([a.id for a in apps], "$.apps", "app id")
@@ -359,6 +427,7 @@ class _Parser:
             campaigns=tuple(campaigns),
             rate_limit_per_second=rate,
             source=self.source,
+            account_monthly_budget_cents=account_cents,
         )
 
     def app(self, value: Any, path: str) -> App:
@@ -427,7 +496,7 @@ class _Parser:
             value,
             path,
             ("id", "app_id", "state", "moments", "reward_groups"),
-            ("name", "end_date", "device_types"),
+            ("name", "start_date", "end_date", "device_types", "budget"),
         )
         campaign_id = self.string(obj["id"], _child(path, "id"))
         app_id = self.string(obj["app_id"], _child(path, "app_id"))
@@ -448,6 +517,28 @@ class _Parser:
                 f"expected a date string, an epoch number or null, found {_kind(end_date)}",
                 _child(path, "end_date"),
             )
+        # campaignEndDate's format is unknown [doc], so an end_date the sandbox cannot read as a date
+        # is still served unchanged (a tester may want to see how a client copes with it); it only
+        # drives no transition (``ends_at`` None, shown in the admin catalog) [assumed].
+        ends_at = _end_instant(end_date)
+        start_date = obj.get("start_date")
+        starts_at = None
+        if start_date is not None:
+            # The start date is the sandbox's own (no response field carries it): it must be readable.
+            starts_at = _start_instant(start_date)
+            if starts_at is None:
+                raise self.fail(
+                    "expected an ISO-8601 date ('2027-03-01') or date-time ('2027-03-01T09:00:00Z') string, "
+                    f"or epoch seconds, between 1970 and 8999; found {_kind(start_date)}",
+                    _child(path, "start_date"),
+                )
+            if ends_at is not None and starts_at >= ends_at:
+                raise self.fail(
+                    f"the campaign would go Live at {_iso(starts_at)} but be Finished from {_iso(ends_at)}: "
+                    "the start must come before the end",
+                    _child(path, "start_date"),
+                )
+        budget = self.budget(obj["budget"], _child(path, "budget")) if obj.get("budget") is not None else None
         moments_path = _child(path, "moments")
         moments = [
             self.string(m, _child(moments_path, i))
@@ -476,7 +567,7 @@ class _Parser:
         groups = []
         for i, g in enumerate(self.array(obj["reward_groups"], groups_path)):
             gpath = _child(groups_path, i)
-            gobj = self.obj(g, gpath, ("id", "locale", "reward", "inventory"))
+            gobj = self.obj(g, gpath, ("id", "locale", "reward", "inventory"), ("monthly_allowance",))
             gid = self.string(gobj["id"], _child(gpath, "id"))
             locale = self.string(gobj["locale"], _child(gpath, "locale"))
             if not _looks_like_locale(locale):
@@ -492,7 +583,15 @@ class _Parser:
                     f"expected a whole number of rewards (0 or more), found {json.dumps(inventory)}",
                     _child(gpath, "inventory"),
                 )
-            groups.append(RewardGroup(gid, locale, reward_id, inventory))
+            allowance = gobj.get("monthly_allowance")
+            if allowance is not None and (
+                isinstance(allowance, bool) or not isinstance(allowance, int) or allowance < 0
+            ):
+                raise self.fail(
+                    f"expected a whole number of rewards per month (0 or more) or null, found {json.dumps(allowance)}",
+                    _child(gpath, "monthly_allowance"),
+                )
+            groups.append(RewardGroup(gid, locale, reward_id, inventory, allowance))
         self.unique([g.id for g in groups], groups_path, "reward group id")
         name = self.string(obj["name"], _child(path, "name")) if "name" in obj else campaign_id
         return Campaign(
@@ -504,7 +603,99 @@ class _Parser:
             moments=tuple(moments),
             device_types=device_types,
             reward_groups=tuple(groups),
+            start_date=start_date,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            budget=budget,
         )
+
+    def budget(self, value: Any, path: str) -> Budget:
+        obj = self.obj(value, path, ("monthly_usd", "cost_per_action_usd"))
+        monthly = self.money(
+            obj["monthly_usd"], _child(path, "monthly_usd"), CAMPAIGN_BUDGET_MIN_CENTS, CAMPAIGN_BUDGET_MAX_CENTS
+        )
+        cost_path = _child(path, "cost_per_action_usd")
+        cost = self.money(obj["cost_per_action_usd"], cost_path, 1, CAMPAIGN_BUDGET_MAX_CENTS)
+        if cost > monthly:
+            raise self.fail(
+                f"a cost per action of {_usd_text(cost)} is more than the monthly budget of {_usd_text(monthly)}: "
+                "no reward could ever be handed out",
+                cost_path,
+            )
+        return Budget(monthly, cost)
+
+    def money(self, value: Any, path: str, least_cents: int, most_cents: int) -> int:
+        """A dollar amount (a JSON number, at most two decimals) → integer cents within the bounds."""
+        bounds = f"between {_usd_text(least_cents)} and {_usd_text(most_cents)}"
+        if least_cents == 1:
+            bounds = f"more than $0 and at most {_usd_text(most_cents)}"
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.fail(f"expected an amount in US dollars {bounds}, found {_kind(value)}", path)
+        try:
+            cents = Decimal(str(value)) * 100
+        except InvalidOperation:
+            raise self.fail(f"expected an amount in US dollars {bounds}, found {_kind(value)}", path) from None
+        if not cents.is_finite() or cents != cents.to_integral_value():
+            raise self.fail(f"expected whole cents (at most two decimals), found {_kind(value)}", path)
+        if not least_cents <= cents <= most_cents:
+            raise self.fail(f"expected an amount in US dollars {bounds}, found {_kind(value)}", path)
+        return int(cents)
+
+
+def _instant(value: Any) -> tuple[datetime, bool] | None:
+    """A catalog date → (instant, is_plain_date), or None if the sandbox cannot read it.
+
+    ISO-8601 dates (``2030-12-31``) and date-times (offset optional, UTC if none), epoch seconds
+    (numbers or digit strings; above 1e11 they are milliseconds [assumed, as the app reads them]).
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, (int, float)):
+        seconds = value / 1000 if value > _EPOCH_MILLIS_ABOVE else value
+        try:
+            moment = datetime.fromtimestamp(seconds, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+        return (moment, False) if MIN_TIME <= moment < MAX_TIME else None
+    if not isinstance(value, str):
+        return None
+    try:
+        day = date.fromisoformat(value.strip())
+    except ValueError:
+        pass
+    else:
+        moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        return (moment, True) if MIN_TIME <= moment < MAX_TIME else None
+    try:
+        return parse_instant(value), False
+    except ClockError:
+        return None
+
+
+def _start_instant(value: Any) -> datetime | None:
+    """Live from here: a plain date from its midnight UTC [assumed], a date-time or epoch from that instant."""
+    read = _instant(value)
+    return read[0] if read else None
+
+
+def _end_instant(value: Any) -> datetime | None:
+    """Finished from here: a plain date runs through that whole UTC day [assumed: "On the end day …
+    Finished" read as "after the end day"]; a date-time or an epoch number ends at that instant."""
+    read = _instant(value)
+    if read is None:
+        return None
+    moment, plain_date = read
+    return moment + timedelta(days=1) if plain_date else moment
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def _usd_text(cents: int) -> str:
+    return f"${cents // 100:,}" if cents % 100 == 0 else f"${cents // 100:,}.{cents % 100:02d}"
 
 
 def _looks_like_locale(value: str) -> bool:

@@ -149,3 +149,40 @@ class SandboxClock:
 
     def to_json(self) -> dict[str, object]:
         return {"now": iso(self.now()), "frozen": self.frozen, "real": self.is_real}
+
+
+# --- the admin API's requests (POST /__sandbox/clock) ----------------------------------------
+
+_CLOCK_ACTIONS = ("set", "advance", "real")
+
+
+def apply_request(clock: SandboxClock, data: object) -> None:
+    """Follow one ``POST /__sandbox/clock`` body: exactly one of ``{"set": ISO}`` (with an optional
+    ``"frozen": false`` to let the clock run on from there), ``{"advance": "P1D"}``, ``{"real": true}``.
+    ClockError, saying what is wrong, for anything else; the clock is then unchanged."""
+    example = '{"set": "2027-03-01T09:00:00Z"}, {"advance": "P1D"} or {"real": true}'
+    if not isinstance(data, dict):
+        raise ClockError(f"expected a JSON object such as {example}")
+    unknown = sorted(str(key) for key in data if key not in (*_CLOCK_ACTIONS, "frozen"))
+    if unknown:
+        raise ClockError(
+            f"unknown field {', '.join(map(repr, unknown))}; use one of 'set' (with optional 'frozen'), 'advance', 'real'"
+        )
+    actions = [key for key in _CLOCK_ACTIONS if key in data]
+    if len(actions) != 1:
+        given = f" (found {', '.join(map(repr, actions))})" if actions else ""
+        raise ClockError(f"give exactly one of 'set', 'advance' or 'real'{given}, e.g. {example}")
+    action = actions[0]
+    if "frozen" in data and action != "set":
+        raise ClockError("'frozen' goes only with 'set'")
+    if action == "set":
+        frozen = data.get("frozen", True)
+        if not isinstance(frozen, bool):
+            raise ClockError("'frozen' must be true or false")
+        clock.set(parse_instant(data["set"]), frozen=frozen)
+    elif action == "advance":
+        clock.advance(parse_duration(data["advance"]))
+    else:
+        if data["real"] is not True:
+            raise ClockError("'real' must be true (it returns the clock to real time)")
+        clock.real()

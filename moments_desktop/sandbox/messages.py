@@ -18,6 +18,12 @@ from moments_desktop.sandbox.catalog import (
 )
 
 OUT_OF_STOCK = "out_of_stock"
+# [assumed] A reward group's monthly allowance is used up ("remainingRewardCount ... in the current
+# month" [partner]); the answer has the out-of-stock shape, with this text.
+MONTH_EXHAUSTED = "month_exhausted"
+# [assumed] One more claim would take the campaign's or the account's spend this month over its cap
+# [doc, config-billing]; no public source says what the API then answers.
+BUDGET_EXHAUSTED = "budget_exhausted"
 
 STATE_MESSAGES: dict[str, dict[str, str]] = {
     "en-US": {
@@ -27,6 +33,8 @@ STATE_MESSAGES: dict[str, dict[str, str]] = {
         STATE_DRAFT: "This reward campaign is not available yet.",
         STATE_PENDING: "This reward campaign is waiting for approval and is not available yet.",
         STATE_REJECTED: "This reward campaign is not available.",
+        MONTH_EXHAUSTED: "Sorry, all rewards for this month have been claimed. Please check back next month.",
+        BUDGET_EXHAUSTED: "Sorry, this reward campaign has reached its budget for this month. Please check back next month.",
     },
     "ja-JP": {
         OUT_OF_STOCK: "申し訳ありません。このキャンペーンの特典はすべて受け取られました。後でもう一度お試しください。",
@@ -35,6 +43,8 @@ STATE_MESSAGES: dict[str, dict[str, str]] = {
         STATE_DRAFT: "この特典キャンペーンはまだご利用いただけません。",
         STATE_PENDING: "この特典キャンペーンは承認待ちのため、まだご利用いただけません。",
         STATE_REJECTED: "この特典キャンペーンはご利用いただけません。",
+        MONTH_EXHAUSTED: "申し訳ありません。今月の特典はすべて受け取られました。来月もう一度お試しください。",
+        BUDGET_EXHAUSTED: "申し訳ありません。この特典キャンペーンは今月の予算に達しました。来月もう一度お試しください。",
     },
     "de-DE": {
         OUT_OF_STOCK: "Leider wurden alle Prämien dieser Kampagne bereits eingelöst. Bitte schau später wieder vorbei.",
@@ -43,6 +53,8 @@ STATE_MESSAGES: dict[str, dict[str, str]] = {
         STATE_DRAFT: "Diese Prämienkampagne ist noch nicht verfügbar.",
         STATE_PENDING: "Diese Prämienkampagne wartet auf Freigabe und ist noch nicht verfügbar.",
         STATE_REJECTED: "Diese Prämienkampagne ist nicht verfügbar.",
+        MONTH_EXHAUSTED: "Leider wurden alle Prämien für diesen Monat bereits eingelöst. Bitte schau nächsten Monat wieder vorbei.",
+        BUDGET_EXHAUSTED: "Diese Prämienkampagne hat ihr Budget für diesen Monat erreicht. Bitte schau nächsten Monat wieder vorbei.",
     },
 }
 

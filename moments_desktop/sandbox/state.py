@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from moments_desktop.api_schema import BODY_FIELDS
-from moments_desktop.sandbox.catalog import Catalog
+from moments_desktop.sandbox.catalog import Campaign, Catalog, RewardGroup
 from moments_desktop.sandbox.clock import SandboxClock, iso
 from moments_desktop.sandbox.faults import Fault, parse_fault
 
@@ -80,6 +80,10 @@ class SandboxState:
             (c.id, g.id): g.inventory for c in self.catalog.campaigns for g in c.reward_groups
         }
         self.clear_ledger()
+        # Rewards handed out per (campaign, group, "YYYY-MM") and spend in cents per (campaign, "YYYY-MM"):
+        # a new month of the sandbox clock simply has no counter yet, so nothing needs a timer.
+        self.claimed: dict[tuple[str, str, str], int] = {}
+        self.spent: dict[tuple[str, str], int] = {}
         self.rate_windows: dict[str, deque[float]] = {}
         self.faults: list[Fault] = []
         self.issued: dict[str, IssuedReward] = {}
@@ -114,6 +118,56 @@ class SandboxState:
             raise RuntimeError("consume() called with no inventory left")
         self.remaining[key] -= 1
         return self.remaining[key]
+
+    def month(self) -> str:
+        """The sandbox clock's calendar month, ``"2027-03"`` (UTC [assumed])."""
+        return self.now().strftime("%Y-%m")
+
+    def claimed_this_month(self, campaign_id: str, group_id: str) -> int:
+        return self.claimed.get((campaign_id, group_id, self.month()), 0)
+
+    def allowance_left(self, campaign_id: str, group: RewardGroup) -> int | None:
+        """Rewards the group may still hand out this month; None when it has no monthly allowance."""
+        if group.monthly_allowance is None:
+            return None
+        return max(0, group.monthly_allowance - self.claimed_this_month(campaign_id, group.id))
+
+    def available(self, campaign_id: str, group: RewardGroup) -> int:
+        """remainingRewardCount: the inventory left, and no more than this month's allowance left [partner]."""
+        left = self.remaining_for(campaign_id, group.id)
+        allowance = self.allowance_left(campaign_id, group)
+        return left if allowance is None else min(left, allowance)
+
+    def claim(self, campaign: Campaign, group: RewardGroup) -> int:
+        """Consume one reward (inventory, this month's allowance, and the campaign's cost per action);
+        returns the new remainingRewardCount."""
+        self.consume(campaign.id, group.id)
+        month = self.month()
+        key = (campaign.id, group.id, month)
+        self.claimed[key] = self.claimed.get(key, 0) + 1
+        if campaign.budget is not None:
+            spend_key = (campaign.id, month)
+            self.spent[spend_key] = self.spent.get(spend_key, 0) + campaign.budget.cost_per_action_cents
+        return self.available(campaign.id, group)
+
+    # --- budget (integer cents) ------------------------------------------------------------
+
+    def campaign_spent_cents(self, campaign_id: str) -> int:
+        return self.spent.get((campaign_id, self.month()), 0)
+
+    def account_spent_cents(self) -> int:
+        month = self.month()
+        return sum(cents for (_, spent_month), cents in self.spent.items() if spent_month == month)
+
+    def over_budget(self, campaign: Campaign) -> bool:
+        """Whether one more Live claim would take the campaign's or the account's spend this month over
+        its cap [doc, config-billing]. A campaign without a budget costs nothing here [assumed]."""
+        if campaign.budget is None:
+            return False
+        cost = campaign.budget.cost_per_action_cents
+        if self.campaign_spent_cents(campaign.id) + cost > campaign.budget.monthly_cents:
+            return True
+        return self.account_spent_cents() + cost > self.catalog.account_monthly_budget_cents
 
     def issue_live_code(self, campaign_id: str, group_id: str, reward_id: str, locale: str) -> IssuedReward:
         while True:

@@ -47,7 +47,7 @@ def test_campaigns_follow_app_and_moment(catalog):
     assert "not for" not in labels["DEMOCAMP1"]
     # an unknown app: every campaign, each naming its app
     unknown = {c.value: c.label for c in catalog.campaign_choices("NOPE")}
-    assert len(unknown) == 8 and unknown["FITLIVE1"].endswith("· Fit Quest")
+    assert len(unknown) == 10 and unknown["FITLIVE1"].endswith("· Fit Quest")
 
 
 def test_reward_groups_show_stock_after_a_claim(catalog, sandbox):

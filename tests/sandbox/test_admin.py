@@ -33,6 +33,8 @@ def test_catalog_lists_what_the_form_needs(sandbox):
         "FITPEND1": "Pending Approval",
         "FITDRAFT1": "Draft",
         "FITREJ1": "Rejected",
+        "FITSPRING1": "Approved",
+        "FITBUDGET1": "Live",
     }
     demo = next(c for c in catalog["campaigns"] if c["id"] == "DEMOCAMP1")
     assert demo["test_mode"] is True
@@ -42,6 +44,9 @@ def test_catalog_lists_what_the_form_needs(sandbox):
         "reward_id": "headphones",
         "inventory": 100,
         "remaining": 100,
+        "monthly_allowance": None,
+        "claimed_this_month": 0,
+        "available_this_month": 100,
     }
     fit = next(c for c in catalog["campaigns"] if c["id"] == "FITLIVE1")
     assert fit["device_types"] == ["Android", "iOS", "FireOS"]

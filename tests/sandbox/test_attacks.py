@@ -123,9 +123,9 @@ def test_a_body_nested_10000_deep_is_an_invalid_body_and_logs_nothing(sandbox, c
     for endpoint in ("/GetRewardInfo", "/GetReward"):
         response = post(sandbox.base_url + endpoint, content=body, headers=key)
         assert (response.status_code, response.json()) == (400, INVALID_BODY)
-    fault = post(sandbox.base_url + "/__sandbox/faults", content=body,
-                 headers={"content-type": "application/json"})
-    assert fault.status_code == 400 and "message" in fault.json()
+    for admin_write in ("/__sandbox/faults", "/__sandbox/clock"):
+        response = post(sandbox.base_url + admin_write, content=body, headers={"content-type": "application/json"})
+        assert response.status_code == 400 and "message" in response.json(), admin_write
     (entry,) = sandbox.admin.ledger()  # the ledger can still be read, and holds an excerpt
     assert entry["status"] == 400 and entry["request"] == body[:LEDGER_TEXT_CHARS].decode() + "…"
     assert answers_a_valid_request(sandbox.base_url)

@@ -101,7 +101,7 @@ def test_reward_groups_follow_a_typed_campaign_and_moments_follow_the_app(harnes
     in_loop(scenario)
     form.editors["appId"].setText(FIT_APP)
     assert form.choices("momentId") == ["WORKOUT_DONE", "MomentsReward"]
-    assert form.choices("campaignId") == ["FITLIVE1", "FITPEND1", "FITDRAFT1", "FITREJ1"]
+    assert form.choices("campaignId") == ["FITLIVE1", "FITPEND1", "FITDRAFT1", "FITREJ1", "FITSPRING1", "FITBUDGET1"]
     form.editors["campaignId"].setText("FITLIVE1")
     assert form.choices("rewardGroupId") == ["amz1yprime", "DE"]
     # a device type the campaign does not take stays choosable, and says what will happen
