@@ -19,8 +19,10 @@ from moments_desktop.sandbox.catalog import (
 
 OUT_OF_STOCK = "out_of_stock"
 
+# [assumed] Every text below: the docs' table of error texts ("Error Messages") is preserved nowhere
+# public, so none of these is the real API's wording; each locale's texts are the sandbox's own.
 STATE_MESSAGES: dict[str, dict[str, str]] = {
-    "en-US": {
+    "en-US": {  # [assumed] error texts, not the real API's
         OUT_OF_STOCK: "Sorry, all rewards for this campaign have been claimed. Please check back later.",
         STATE_FINISHED: "This reward campaign has ended. Thanks for playing!",
         STATE_SUSPENDED: "This reward campaign is paused right now. Please try again later.",
@@ -28,7 +30,7 @@ STATE_MESSAGES: dict[str, dict[str, str]] = {
         STATE_PENDING: "This reward campaign is waiting for approval and is not available yet.",
         STATE_REJECTED: "This reward campaign is not available.",
     },
-    "ja-JP": {
+    "ja-JP": {  # [assumed] error texts, not the real API's
         OUT_OF_STOCK: "申し訳ありません。このキャンペーンの特典はすべて受け取られました。後でもう一度お試しください。",
         STATE_FINISHED: "この特典キャンペーンは終了しました。ご参加ありがとうございました。",
         STATE_SUSPENDED: "この特典キャンペーンは現在一時停止中です。後でもう一度お試しください。",
@@ -36,7 +38,7 @@ STATE_MESSAGES: dict[str, dict[str, str]] = {
         STATE_PENDING: "この特典キャンペーンは承認待ちのため、まだご利用いただけません。",
         STATE_REJECTED: "この特典キャンペーンはご利用いただけません。",
     },
-    "de-DE": {
+    "de-DE": {  # [assumed] error texts, not the real API's
         OUT_OF_STOCK: "Leider wurden alle Prämien dieser Kampagne bereits eingelöst. Bitte schau später wieder vorbei.",
         STATE_FINISHED: "Diese Prämienkampagne ist beendet. Danke fürs Mitmachen!",
         STATE_SUSPENDED: "Diese Prämienkampagne ist derzeit pausiert. Bitte versuche es später erneut.",
@@ -46,7 +48,7 @@ STATE_MESSAGES: dict[str, dict[str, str]] = {
     },
 }
 
-# Chrome of the sandbox's own redemption page (not API messages).
+# Chrome of the sandbox's own redemption page (not API messages) [assumed: the sandbox's own page].
 PAGE_TEXTS: dict[str, dict[str, str]] = {
     "en-US": {
         "heading": "Your reward is on its way",

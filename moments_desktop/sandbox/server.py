@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import socket
 import sys
 import threading
@@ -62,12 +63,16 @@ class SandboxServer:
         *,
         catalog: Catalog | None = None,
         startup_timeout: float = STARTUP_TIMEOUT,
+        admin_token: str | None = None,
     ):
         self.catalog_path = Path(catalog_path) if catalog_path is not None else None
         self.host = host
         self.port = port
         self._catalog = catalog
         self.startup_timeout = startup_timeout
+        # The local admin token: whoever presents it (x-sandbox-admin-token) sees the catalog's API keys.
+        # Made here, fresh for each server unless given; printed by moments-sandbox, held by the app.
+        self.admin_token = admin_token if admin_token is not None else secrets.token_urlsafe(24)
         self._thread: threading.Thread | None = None
         self._server: _Server | None = None
         self._base_url: str | None = None
@@ -102,7 +107,7 @@ class SandboxServer:
             url_host = "127.0.0.1" if host == "0.0.0.0" else "[::1]"
 
         config = uvicorn.Config(
-            create_app(catalog),
+            create_app(catalog, admin_token=self.admin_token, bind_host=host),
             host=host,
             port=port,
             http=SandboxH11Protocol,
