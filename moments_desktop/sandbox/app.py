@@ -615,10 +615,10 @@ class AdminGuard:
         return address.is_loopback or self.wildcard
 
     def local_origin(self, origin: str) -> bool:
-        parts = urlsplit(origin.strip())
         try:
+            parts = urlsplit(origin.strip())
             parts.port  # noqa: B018 - raises ValueError for a malformed port
-        except ValueError:
+        except ValueError:  # e.g. "http://[::1" or a port out of range
             return False
         return parts.scheme in ("http", "https") and self.local_name(parts.hostname)
 
