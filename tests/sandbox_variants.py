@@ -8,18 +8,30 @@ session_helpers.run_session and the GUI harness take them as they are.
 from __future__ import annotations
 
 import json
+import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
+import httpx
 import leak_guard  # tests/leak_guard.py
 
 from moments_desktop.sandbox.admin import SandboxAdmin
 from moments_desktop.sandbox.catalog import default_catalog_path, parse_catalog
 from moments_desktop.sandbox.clock import parse_instant
 from moments_desktop.sandbox.server import SandboxServer
+
+
+# One TLS context for every throwaway httpx call (building one costs ~50 ms), as in sandbox/sandbox_ids.py.
+TLS = ssl.create_default_context()
+get = partial(httpx.get, verify=TLS)
+
+
+def http_client(base_url: str, **kwargs: Any) -> httpx.Client:
+    return httpx.Client(base_url=base_url, verify=TLS, **kwargs)
 
 
 @dataclass(frozen=True)
