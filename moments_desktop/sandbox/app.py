@@ -344,7 +344,6 @@ class _Sandbox:
         a page that reached the port by DNS rebinding must not read them."""
         catalog = self.catalog
         demo = catalog.demo()
-        keys = (lambda values: {"api_keys": list(values)}) if with_keys else (lambda values: {})
         return {
             "schema_version": 1,
             "source": catalog.source,
@@ -367,7 +366,7 @@ class _Sandbox:
                 {
                     "id": a.id,
                     "name": a.name,
-                    **keys(a.api_keys),
+                    **({"api_keys": list(a.api_keys)} if with_keys else {}),
                     **({"quota": a.quota.to_json()} if a.quota is not None else {}),
                     "moments": [{"id": m.id, "name": m.name} for m in a.moments],
                 }
@@ -632,21 +631,19 @@ def create_app(
     state = SandboxState(catalog if catalog is not None else load_default_catalog())
     sandbox = _Sandbox(state, admin_token)
     routes = [
-        Route(prefix + path, handler, methods=methods)
-        for prefix in ("", STAGE_PREFIX)
-        for path, handler, methods in (
-            (Endpoint.GET_REWARD_INFO.path, sandbox.get_reward_info, ["POST"]),
-            (Endpoint.GET_REWARD.path, sandbox.get_reward, ["POST"]),
-            ("/images/{file}", sandbox.image, ["GET"]),
-            ("/redeem/{code}", sandbox.redeem, ["GET"]),
-            (api.SANDBOX_CATALOG_PATH, sandbox.admin_catalog, ["GET"]),
-            ("/__sandbox/reset", sandbox.admin_reset, ["POST"]),
-            ("/__sandbox/ledger", sandbox.admin_ledger, ["GET"]),
-            ("/__sandbox/faults", sandbox.admin_faults, ["GET", "POST", "DELETE"]),
-            ("/__sandbox/faults/{fault_id}", sandbox.admin_fault, ["DELETE"]),
-            ("/__sandbox/openapi.json", sandbox.admin_openapi, ["GET"]),
-        )
+        Route(Endpoint.GET_REWARD_INFO.path, sandbox.get_reward_info, methods=["POST"]),
+        Route(Endpoint.GET_REWARD.path, sandbox.get_reward, methods=["POST"]),
+        Route("/images/{file}", sandbox.image, methods=["GET"]),
+        Route("/redeem/{code}", sandbox.redeem, methods=["GET"]),
+        Route(api.SANDBOX_CATALOG_PATH, sandbox.admin_catalog, methods=["GET"]),
+        Route("/__sandbox/reset", sandbox.admin_reset, methods=["POST"]),
+        Route("/__sandbox/ledger", sandbox.admin_ledger, methods=["GET"]),
+        Route("/__sandbox/faults", sandbox.admin_faults, methods=["GET", "POST", "DELETE"]),
+        Route("/__sandbox/faults/{fault_id}", sandbox.admin_fault, methods=["DELETE"]),
+        Route("/__sandbox/openapi.json", sandbox.admin_openapi, methods=["GET"]),
     ]
+    # Every route again under the stage prefix: a production-shaped endpoint (…/prod) works as it is.
+    routes += [Route(STAGE_PREFIX + r.path, r.endpoint, methods=r.methods) for r in list(routes)]
     app = Starlette(
         routes=routes,
         middleware=[Middleware(AdminGuard, bind_host=bind_host)],
