@@ -16,6 +16,9 @@ from enum import StrEnum
 # [partner, code] the only base URL public callers ever used; kept so an imported
 # profile from the old days still means something.
 DEFAULT_BASE_URL = "https://dnxr7vm27d.execute-api.us-east-1.amazonaws.com/prod"
+# The API Gateway stage that URL ends in: the sandbox serves the API at / and under it, so a
+# production-shaped URL with only the host changed works.
+STAGE_PREFIX = "/prod"
 
 
 class Endpoint(StrEnum):
@@ -78,6 +81,15 @@ RESPONSE_FIELDS: tuple[str, ...] = (
 
 # The sandbox's catalog, which the request form reads to offer ids as choices [sandbox only].
 SANDBOX_CATALOG_PATH = "/__sandbox/catalog"
+# The header that carries the sandbox's local admin token; with it the catalog shows the API keys.
+SANDBOX_ADMIN_TOKEN_HEADER = "x-sandbox-admin-token"
+
+# Response fields only the sandbox sends (x-sandbox-extension in its OpenAPI document): no public
+# source shows them, the catalog's "sandbox_extensions": false leaves them out, and the app must
+# work the same without them (it keeps them as extra fields, like any unknown field).
+REWARD_TITLE = "rewardTitle"  # the reward's title in the locale used
+REWARD_LOCALE = "rewardLocale"  # the locale whose texts were used
+SANDBOX_EXTENSION_FIELDS: tuple[str, ...] = (REWARD_TITLE, REWARD_LOCALE)
 
 
 # --- what happened to one call --------------------------------------------------------------

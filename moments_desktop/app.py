@@ -204,7 +204,8 @@ class DesktopApp:
             problem = f"The built-in sandbox could not start:\n\n{exc}"
         else:
             self.sandbox = server
-            self.embedded = EmbeddedSandbox(url, catalog.demo().api_key)
+            # The demo key straight from the catalog object (never over HTTP); the token the server made.
+            self.embedded = EmbeddedSandbox(url, catalog.demo().api_key, admin_token=server.admin_token)
             return url
         QMessageBox.warning(
             None, APP_NAME, f"{problem}\n\n{APP_NAME} will open without the sandbox."

@@ -62,14 +62,15 @@ def sandbox_server():
 @pytest.fixture(scope="session")
 def _sandbox_session(sandbox_server):
     demo = load_default_catalog().demo()
-    with leak_guard.outlives_tests(SandboxAdmin(sandbox_server.base_url)) as admin:
+    # With the server's admin token: the catalog it reads shows the API keys.
+    with leak_guard.outlives_tests(SandboxAdmin(sandbox_server.base_url, sandbox_server.admin_token)) as admin:
         yield Sandbox(sandbox_server.base_url, admin, demo.api_key, demo.body())
 
 
 @pytest.fixture
 def sandbox(_sandbox_session):
-    """The session's sandbox, reset (inventory, ledger, rate limits, faults) before the test."""
-    _sandbox_session.admin.reset()
+    """The session's sandbox, reset (inventory, ledger, rate limits, quotas, faults) before the test."""
+    _sandbox_session.admin.reset(ledger=True)  # a reset keeps the ledger unless asked: every test starts empty
     return _sandbox_session
 
 

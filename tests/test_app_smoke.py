@@ -53,6 +53,11 @@ def test_window_shows_sandbox_url_and_close_stops_it(qtbot, qapp):
         assert window.findChild(QLabel, "sandboxStatus").text() == f"Sandbox: {url}"
         async with httpx.AsyncClient() as http:
             assert (await http.get(url + "/__sandbox/catalog", timeout=5)).status_code == 200
+            # The app holds the embedded sandbox's admin token (and its demo key, from the catalog object).
+            token = desktop.embedded.admin_token
+            assert token and token == desktop.sandbox.admin_token
+            shown = await http.get(url + "/__sandbox/catalog", headers={"x-sandbox-admin-token": token}, timeout=5)
+            assert desktop.embedded.api_key in shown.json()["demo"]["api_key"]
         window.close()
         assert desktop.sandbox is None
         await desktop.aclose()

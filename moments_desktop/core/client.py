@@ -48,6 +48,9 @@ INFO_RETRY_STATUSES = frozenset({429, 502, 503, 504})
 # gateway gave up waiting for it): the claim may have been consumed. [assumed]
 REWARD_UNKNOWN_STATUSES = frozenset({502, 504})
 MAX_RETRY_AFTER = 10.0
+# [AWS docs, gateway response types] the body of API Gateway's 429 QUOTA_EXCEEDED, compared lower-case;
+# its THROTTLED 429 says "Too Many Requests".
+QUOTA_EXCEEDED_MESSAGE = "limit exceeded"
 
 
 def _utc_now() -> datetime:
@@ -183,6 +186,8 @@ class MomentsClient:
         err = result.error
         if isinstance(err, errors.NotSentError):
             return self._backoff * attempt
+        if isinstance(err, errors.QuotaExceededError):
+            return None  # a quota is counted per day or month: a retry in seconds only spends a call
         if isinstance(err, errors.ApiError) and err.status in INFO_RETRY_STATUSES:
             if isinstance(err, errors.ThrottledError) and err.retry_after is not None:
                 return min(err.retry_after, MAX_RETRY_AFTER)
@@ -337,7 +342,12 @@ class MomentsClient:
                            "(it usually ends in /prod) and the path spelling.")
             else:
                 err = errors.ForbiddenError(message or "", status=status, notification_text=notification)
+        elif status == 429 and message and message.strip().lower() == QUOTA_EXCEEDED_MESSAGE:
+            # API Gateway's QUOTA_EXCEEDED [AWS docs]: the day's or month's calls are spent; never retried.
+            err = errors.QuotaExceededError(status=status,
+                                            retry_after=_retry_after(exchange.response_headers, self._now()))
         elif status == 429:
+            # Retry-After is optional [assumed: not in API Gateway's defaults]: without it a preview backs off.
             err = errors.ThrottledError(message or "", status=status,
                                         retry_after=_retry_after(exchange.response_headers, self._now()))
         elif status >= 500:

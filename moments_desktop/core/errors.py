@@ -138,6 +138,38 @@ class ThrottledError(ApiError):
         super().__init__(detail, **kw)
 
 
+class QuotaExceededError(ApiError):
+    """429 ``{"message": "Limit Exceeded"}``: API Gateway's answer when the key's usage-plan quota (calls
+    per day or month) is used up [AWS docs]. Not throttling: waiting seconds will not help, so it is never
+    retried automatically. ``retry_after`` (seconds) is the endpoint's Retry-After, if it sent one."""
+
+    title = "This API key's quota is used up (429 Limit Exceeded)"
+    advice = ("The key has made every call its usage plan allows for the day or the month. Waiting a few "
+              "seconds will not help and the app will not retry. Try again after the quota resets, or use "
+              "a key with quota left.")
+
+    def __init__(self, detail: str = "", *, retry_after: float | None = None, **kw):
+        self.retry_after = retry_after
+        if not detail and retry_after is not None:
+            detail = f"the endpoint says it resets in {_duration(retry_after)}"
+        super().__init__(detail, **kw)
+
+
+def _duration(seconds: float) -> str:
+    """E.g. ``3 h 12 min``, ``45 s``: a wait a person reads at a glance."""
+    seconds = max(0, round(seconds))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
+    return f"{secs} s"
+
+
 class ServerError(ApiError):
     title = "The server reported an error"
     advice = "This is a problem on the server side (or a gateway in between). Try again later."

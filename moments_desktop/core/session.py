@@ -24,7 +24,7 @@ import asyncio
 import math
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -98,10 +98,13 @@ class ClaimsDisabledError(MomentsError):
 
 @dataclass(frozen=True)
 class EmbeddedSandbox:
-    """The sandbox this process runs: its URL and its demo key (held in memory, never in the keyring)."""
+    """The sandbox this process runs: its URL, its demo key and its admin token (held in memory, never in
+    the keyring). The demo key comes from the catalog object, not over HTTP (the admin catalog shows keys
+    only to the admin token's holder); the token is what a tool of the app would present to see them."""
 
     url: str
     api_key: str
+    admin_token: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import signal
 import sys
 import threading
 
+from moments_desktop.api_schema import SANDBOX_ADMIN_TOKEN_HEADER
 from moments_desktop.sandbox.catalog import CatalogError
 from moments_desktop.sandbox.server import SandboxServer, SandboxStartError
 
@@ -47,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"Admin API and OpenAPI document: {base_url}/__sandbox/openapi.json (Ctrl+C to stop)", flush=True
         )
+        # Only this process's user sees its output: the token shows the API keys in /__sandbox/catalog.
+        print(f"Admin token (header {SANDBOX_ADMIN_TOKEN_HEADER}): {server.admin_token}", flush=True)
         while not stop.wait(0.5):  # a timed wait keeps Ctrl+C responsive on Windows
             if not server.running:
                 print("moments-sandbox: the server stopped unexpectedly", file=sys.stderr)

@@ -8,6 +8,8 @@ from typing import Any, Self
 
 import httpx
 
+from moments_desktop.api_schema import JSON_MEDIA_TYPE, SANDBOX_ADMIN_TOKEN_HEADER
+
 
 @cache
 def _tls_context() -> ssl.SSLContext:
@@ -16,19 +18,27 @@ def _tls_context() -> ssl.SSLContext:
 
 
 class SandboxAdmin:
-    def __init__(self, base_url: str, *, timeout: float = 10.0):
+    """``admin_token`` (``SandboxServer.admin_token``, printed by ``moments-sandbox``) lets ``catalog()``
+    show the API keys; without it they are left out."""
+
+    def __init__(self, base_url: str, admin_token: str | None = None, *, timeout: float = 10.0):
         self.base_url = base_url.rstrip("/")
+        headers = {SANDBOX_ADMIN_TOKEN_HEADER: admin_token} if admin_token is not None else {}
         self._http = httpx.Client(
-            base_url=self.base_url + "/__sandbox", timeout=timeout, verify=_tls_context()
+            base_url=self.base_url + "/__sandbox", timeout=timeout, verify=_tls_context(), headers=headers
         )
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        if method in ("POST", "DELETE"):
+            # The sandbox refuses admin writes of any other type (a web page's "simple request").
+            kwargs.setdefault("headers", {})["Content-Type"] = JSON_MEDIA_TYPE
         response = self._http.request(method, path, **kwargs)
         response.raise_for_status()
         return response.json()
 
     def catalog(self) -> dict[str, Any]:
-        """The loaded catalog, with each reward group's current ``remaining`` inventory."""
+        """The loaded catalog, with each reward group's current ``remaining`` inventory (and the API
+        keys if this admin holds the admin token)."""
         return self._call("GET", "/catalog")
 
     def remaining(self, campaign_id: str, reward_group_id: str) -> int:
@@ -39,9 +49,10 @@ class SandboxAdmin:
                         return group["remaining"]
         raise KeyError(f"{campaign_id}/{reward_group_id}")
 
-    def reset(self) -> None:
-        """Restore inventory; clear the ledger, rate-limit windows, issued codes and faults."""
-        self._call("POST", "/reset")
+    def reset(self, ledger: bool = False) -> None:
+        """Restore inventory; clear rate-limit windows, quota counters, issued codes and faults; the
+        ledger only with ``ledger=True``."""
+        self._call("POST", "/reset", json={"ledger": ledger})
 
     def clock(self) -> dict[str, Any]:
         """The sandbox clock: ``{"now": ISO, "frozen": bool, "real": bool, "month": "YYYY-MM"}``."""

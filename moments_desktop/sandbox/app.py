@@ -3,11 +3,17 @@
 Behaviour and its sources (see /work/shared/moments-api.md):
 - POST /GetRewardInfo and POST /GetReward, paths case-sensitive [doc].
 - Request: ``x-api-key`` header [doc], JSON body of five strings [code, partner].
-- Missing/unknown key: 403 {"message":"Forbidden"}; unknown path or wrong method:
-  403 {"message":"Missing Authentication Token"} -- what API Gateway does [assumed].
+- Served at ``/`` and under the stage prefix ``/prod/`` (the production base URL ends in /prod
+  [partner, code]), so a production-shaped URL with only the host changed works.
+- Missing/unknown key: 403 {"message":"Forbidden"}; unknown path or wrong method (under the stage
+  prefix too, trailing slash included): 403 {"message":"Missing Authentication Token"} -- API
+  Gateway's default gateway responses [AWS docs, "Gateway response types"].
 - Body not a JSON object of the five strings: 400 {"message":"Invalid request body"} [assumed].
-- More than 5 calls/second per key, both endpoints together: 429 with Retry-After [doc for the
-  limit; status, body and header assumed from API Gateway].
+- More than 5 calls/second per key, both endpoints together: 429 {"message":"Too Many Requests"}
+  [doc for the limit; body from API Gateway's defaults]; a key's quota (catalog ``quota``: calls per
+  UTC day / month) used up: 429 {"message":"Limit Exceeded"} [AWS docs]. Both with a Retry-After
+  header [assumed: not in API Gateway's defaults], unless the catalog sets ``retry_after_header``
+  false.
 - Reward that does not exist for this key's app: HTTP 200 ``[]`` [partner; status assumed].
 - Approved = test mode: nothing consumed, the same URL every time. Live: one consumed per
   GetReward, a unique URL each time [doc]. Other states and zero inventory: HTTP 200 with an
@@ -16,24 +22,40 @@ Behaviour and its sources (see /work/shared/moments-api.md):
   state a request meets is the campaign's effective state at that time (CATALOG.md, "Dates ...").
 
 Sandbox-only extras: GET /images/<file>, GET /redeem/<code>, and the admin API under
-/__sandbox/ (catalog, reset, ledger, faults, openapi.json).
+/__sandbox/ (catalog, reset, ledger, faults, openapi.json). The admin API answers only a loopback
+(or the bound address's) Host, refuses a foreign Origin and wants JSON writes (AdminGuard): a web
+page in the user's browser must not drive it. The catalog's API keys need the admin token.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
+import secrets
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from moments_desktop import api_schema as api
-from moments_desktop.api_schema import API_KEY_HEADER, BODY_FIELDS, DEVICE_TYPES, JSON_MEDIA_TYPE, Endpoint
+from moments_desktop.api_schema import (
+    API_KEY_HEADER,
+    BODY_FIELDS,
+    DEVICE_TYPES,
+    JSON_MEDIA_TYPE,
+    REWARD_LOCALE,
+    REWARD_TITLE,
+    SANDBOX_ADMIN_TOKEN_HEADER,
+    STAGE_PREFIX,
+    Endpoint,
+)
 from moments_desktop.sandbox import faults as F
 from moments_desktop.sandbox.catalog import (
     CAMPAIGN_STATES,
@@ -58,10 +80,13 @@ from moments_desktop.sandbox.state import SandboxState, fixed_test_mode_code
 
 
 FORBIDDEN = {"message": "Forbidden"}
-# [assumed] API Gateway answers an unknown resource or method with this 403.
+# [AWS docs, gateway response types] API Gateway answers an unknown resource or method with this 403.
 MISSING_TOKEN = {"message": "Missing Authentication Token"}
 INVALID_BODY = {"message": "Invalid request body"}  # [assumed]
-TOO_MANY = {"message": "Too Many Requests"}  # [assumed] API Gateway's throttling body
+TOO_MANY = {"message": "Too Many Requests"}  # [AWS docs] API Gateway's THROTTLED body (429)
+LIMIT_EXCEEDED = {"message": "Limit Exceeded"}  # [AWS docs] API Gateway's QUOTA_EXCEEDED body (429)
+# Every route is served at / and under STAGE_PREFIX (/prod, where the production base URL ends).
+ADMIN_PREFIX = "/__sandbox"
 
 
 def _json_bytes(payload: Any) -> bytes:
@@ -84,9 +109,10 @@ class Result:
 
 
 class _Sandbox:
-    def __init__(self, state: SandboxState):
+    def __init__(self, state: SandboxState, admin_token: str | None = None):
         self.state = state
         self.catalog = state.catalog
+        self.admin_token = admin_token  # shows the API keys in the admin catalog; None: never shown
         self._images: dict[str, bytes] = {}
         # Set by SandboxServer when it stops: deliberately slow responses give up at once.
         self.stopping = asyncio.Event()
@@ -120,7 +146,10 @@ class _Sandbox:
         elif app is None:
             result = Result(403, FORBIDDEN)
         elif (retry_after := state.throttle(api_key or "")) is not None:
-            result = Result(429, TOO_MANY, headers={"Retry-After": str(retry_after)})
+            result = Result(429, TOO_MANY, headers=self._retry_after(retry_after))
+        # [assumed] the rate limit is checked before the quota, so a throttled call uses none of it.
+        elif (quota_wait := state.use_quota(api_key or "", app)) is not None:
+            result = Result(429, LIMIT_EXCEEDED, headers=self._retry_after(quota_wait))
         elif body is None:
             result = Result(400, INVALID_BODY)
         else:
@@ -133,6 +162,10 @@ class _Sandbox:
             entry["fault"] = fault.kind if fault else None
             entry["status"] = _status_sent(result, fault)
         return response
+
+    def _retry_after(self, seconds: int) -> dict[str, str] | None:
+        # [assumed] API Gateway's default 429s carry no Retry-After; the catalog can leave it out.
+        return {"Retry-After": str(seconds)} if self.catalog.retry_after_header else None
 
     def _evaluate(self, app_id: str, body: dict[str, str], endpoint: Endpoint, base_url: str) -> Result:
         catalog = self.catalog
@@ -197,8 +230,11 @@ class _Sandbox:
         reward = catalog.reward(group.reward_id)
         assert reward is not None  # the catalog loader checked the reference
         locale_used, text = reward.text_for(group.locale)
-        # Sandbox extensions: no public source shows these fields; the app never depends on them.
-        extras = {"rewardTitle": text.title or reward.title, "rewardLocale": locale_used}
+        # x-sandbox-extension: no public source shows these fields; the app never depends on them,
+        # and the catalog's "sandbox_extensions": false leaves them out.
+        extras = {REWARD_TITLE: text.title or reward.title, REWARD_LOCALE: locale_used}
+        if not catalog.sandbox_extensions:
+            extras = {}
         image_url = f"{base_url}images/{reward.image}"
         if endpoint is Endpoint.GET_REWARD_INFO:
             payload = {
@@ -326,9 +362,17 @@ class _Sandbox:
     # --- admin ----------------------------------------------------------------------------------
 
     async def admin_catalog(self, request: Request) -> Response:
-        return json_response(self.catalog_json(str(request.base_url)))
+        return json_response(self.catalog_json(str(request.base_url), with_keys=self._has_admin_token(request)))
 
-    def catalog_json(self, base_url: str) -> dict[str, Any]:
+    def _has_admin_token(self, request: Request) -> bool:
+        presented = request.headers.get(SANDBOX_ADMIN_TOKEN_HEADER)
+        if self.admin_token is None or presented is None:
+            return False
+        return secrets.compare_digest(presented.encode(), self.admin_token.encode())
+
+    def catalog_json(self, base_url: str, *, with_keys: bool = False) -> dict[str, Any]:
+        """The catalog as the admin API shows it; the API keys only ``with_keys`` (the admin token):
+        a page that reached the port by DNS rebinding must not read them."""
         catalog = self.catalog
         demo = catalog.demo()
         now = self.state.now()
@@ -336,6 +380,10 @@ class _Sandbox:
             "schema_version": 1,
             "source": catalog.source,
             "rate_limit_per_second": catalog.rate_limit_per_second,
+            "quota": catalog.quota.to_json() if catalog.quota is not None else None,
+            "retry_after_header": catalog.retry_after_header,
+            "sandbox_extensions": catalog.sandbox_extensions,
+            "api_keys_shown": with_keys,
             "device_types": list(DEVICE_TYPES),
             "campaign_states": list(CAMPAIGN_STATES),
             "clock": self.state.clock.to_json(),
@@ -346,7 +394,7 @@ class _Sandbox:
             },
             "demo": {
                 "app_id": demo.app_id,
-                "api_key": demo.api_key,
+                **({"api_key": demo.api_key} if with_keys else {}),
                 "moment_id": demo.moment_id,
                 "campaign_id": demo.campaign_id,
                 "reward_group_id": demo.reward_group_id,
@@ -356,7 +404,8 @@ class _Sandbox:
                 {
                     "id": a.id,
                     "name": a.name,
-                    "api_keys": list(a.api_keys),
+                    **({"api_keys": list(a.api_keys)} if with_keys else {}),
+                    **({"quota": a.quota.to_json()} if a.quota is not None else {}),
                     "moments": [{"id": m.id, "name": m.name} for m in a.moments],
                 }
                 for a in catalog.apps
@@ -433,8 +482,14 @@ class _Sandbox:
         return json_response({**self.state.clock.to_json(), "month": self.state.month()})
 
     async def admin_reset(self, request: Request) -> Response:
-        self.state.reset()
-        return json_response({"reset": True})
+        # The ledger is what the README tells users to consult: a reset keeps it unless asked.
+        raw = await request.body()
+        data = _parse_json(raw) if raw.strip() else {}
+        if not isinstance(data, dict) or not isinstance(data.get("ledger", False), bool):
+            return json_response({"message": 'Expected an empty body or {"ledger": true|false}'}, 400)
+        clear_ledger = data.get("ledger", False)
+        self.state.reset(ledger=clear_ledger)
+        return json_response({"reset": True, "ledger_cleared": clear_ledger})
 
     async def admin_ledger(self, request: Request) -> Response:
         return json_response(self.state.ledger_page())
@@ -549,10 +604,108 @@ async def _missing_token(request: Request, exc: Exception) -> Response:
     return json_response(MISSING_TOKEN, 403)
 
 
-def create_app(catalog: Catalog | None = None) -> Starlette:
-    """The sandbox as an ASGI app; ``None`` serves the shipped catalog."""
+# --- the admin API's guard against web pages -------------------------------------------------
+
+MISDIRECTED = {
+    "message": "Misdirected Request: the sandbox's admin API answers only requests addressed to "
+    "localhost, 127.0.0.1, [::1] or the address it listens on"
+}
+FOREIGN_ORIGIN = {"message": "Forbidden: the sandbox's admin API does not accept requests from web pages"}
+NOT_JSON = {"message": "Unsupported Media Type: admin writes need Content-Type: application/json"}
+_WILDCARD_HOSTS = ("", "0.0.0.0", "::")
+_WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def is_admin_path(path: str) -> bool:
+    if path.startswith(STAGE_PREFIX + "/"):
+        path = path[len(STAGE_PREFIX):]
+    return path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/")
+
+
+def _host_name(value: str) -> str | None:
+    """The name in a Host header (``[::1]:8080`` -> ``::1``, ``LocalHost`` -> ``localhost``)."""
+    value = value.strip().lower()
+    if value.startswith("["):
+        end = value.find("]")
+        name, rest = value[1:end], value[end + 1 :]
+        if end < 0 or (rest and not (rest.startswith(":") and rest[1:].isdigit())):
+            return None
+        return name
+    name, colon, port = value.partition(":")
+    if ":" in port or (colon and not port.isdigit()):
+        return None
+    return name
+
+
+class AdminGuard:
+    """ASGI middleware in front of every ``/__sandbox/`` route (at / and under the stage prefix).
+
+    A web page the user opens can make their browser send "simple requests" (POST text/plain,
+    no preflight) to the sandbox's port, and with DNS rebinding (evil.example resolving to
+    127.0.0.1) read the answers. So: a Host that is not loopback or the bound address -> 421
+    (rebinding needs a name; for a wildcard bind any IP literal is fine); an Origin header that is
+    not a loopback or bound origin (``null`` included: sandboxed frames send it) -> 403; an admin
+    write without ``Content-Type: application/json`` (which a page cannot send without a CORS
+    preflight the sandbox never answers) -> 415. The Moments endpoints are not guarded: a tunnel
+    for Braze testing must reach them with any Host, and they need an API key anyway."""
+
+    def __init__(self, app: Any, bind_host: str = "127.0.0.1"):
+        self.app = app
+        self.bind_host = bind_host.strip("[]").lower()
+        self.wildcard = self.bind_host in _WILDCARD_HOSTS
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and is_admin_path(scope["path"]):
+            refusal = self.refusal(scope)
+            if refusal is not None:
+                await refusal(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    def refusal(self, scope: dict) -> Response | None:
+        headers: dict[str, list[str]] = {}
+        for name, value in scope.get("headers", []):
+            headers.setdefault(name.decode("latin-1").lower(), []).append(value.decode("latin-1"))
+        hosts = headers.get("host", [])
+        if len(hosts) != 1 or not self.local_name(_host_name(hosts[0])):
+            return json_response(MISDIRECTED, 421)
+        origins = headers.get("origin", [])
+        if origins and not all(self.local_origin(o) for o in origins):
+            return json_response(FOREIGN_ORIGIN, 403)
+        if scope["method"] in _WRITE_METHODS:
+            types = headers.get("content-type", [])
+            if len(types) != 1 or types[0].split(";", 1)[0].strip().lower() != JSON_MEDIA_TYPE:
+                return json_response(NOT_JSON, 415)
+        return None
+
+    def local_name(self, name: str | None) -> bool:
+        if not name:
+            return False
+        if name == "localhost" or name == self.bind_host:
+            return True
+        try:
+            address = ipaddress.ip_address(name)
+        except ValueError:
+            return False  # a name other than localhost: what DNS rebinding uses
+        return address.is_loopback or self.wildcard
+
+    def local_origin(self, origin: str) -> bool:
+        try:
+            parts = urlsplit(origin.strip())
+            parts.port  # noqa: B018 - raises ValueError for a malformed port
+        except ValueError:  # e.g. "http://[::1" or a port out of range
+            return False
+        return parts.scheme in ("http", "https") and self.local_name(parts.hostname)
+
+
+def create_app(
+    catalog: Catalog | None = None, *, admin_token: str | None = None, bind_host: str = "127.0.0.1"
+) -> Starlette:
+    """The sandbox as an ASGI app; ``None`` serves the shipped catalog. ``admin_token`` shows the API
+    keys in ``/__sandbox/catalog`` to whoever presents it (None: to nobody); ``bind_host`` is the
+    address the server listens on, an acceptable Host for the admin API besides loopback."""
     state = SandboxState(catalog if catalog is not None else load_default_catalog())
-    sandbox = _Sandbox(state)
+    sandbox = _Sandbox(state, admin_token)
     routes = [
         Route(Endpoint.GET_REWARD_INFO.path, sandbox.get_reward_info, methods=["POST"]),
         Route(Endpoint.GET_REWARD.path, sandbox.get_reward, methods=["POST"]),
@@ -566,8 +719,11 @@ def create_app(catalog: Catalog | None = None) -> Starlette:
         Route("/__sandbox/faults/{fault_id}", sandbox.admin_fault, methods=["DELETE"]),
         Route("/__sandbox/openapi.json", sandbox.admin_openapi, methods=["GET"]),
     ]
+    # Every route again under the stage prefix: a production-shaped endpoint (…/prod) works as it is.
+    routes += [Route(STAGE_PREFIX + r.path, r.endpoint, methods=r.methods) for r in list(routes)]
     app = Starlette(
         routes=routes,
+        middleware=[Middleware(AdminGuard, bind_host=bind_host)],
         exception_handlers={404: _missing_token, 405: _missing_token},
     )
     # API Gateway does not redirect /GetReward/ to /GetReward; it answers 403 [assumed].

@@ -59,6 +59,10 @@ CAMPAIGN_BUDGET_MAX_CENTS = 5_000_00
 ACCOUNT_BUDGET_MAX_CENTS = 15_000_00
 # Epoch numbers above this are milliseconds [assumed: the same rule as the app's reader, core/reward.py].
 _EPOCH_MILLIS_ABOVE = 100_000_000_000
+# Root fields that model API Gateway in front of the API, and the sandbox-extension switch:
+# ``quota`` (a usage plan's calls per key per day/month), ``retry_after_header`` (send Retry-After
+# on 429 [assumed]), ``sandbox_extensions`` (add rewardTitle/rewardLocale, which no public source shows).
+GATEWAY_FIELDS = ("quota", "retry_after_header", "sandbox_extensions")
 _SAFE_FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
@@ -83,11 +87,24 @@ class Moment:
 
 
 @dataclass(frozen=True)
+class Quota:
+    """A usage plan's quota for one API key [AWS API Gateway usage plans]: calls per UTC day and per
+    UTC month [assumed: API Gateway counts in UTC]; ``None`` means no limit for that period."""
+
+    per_day: int | None = None
+    per_month: int | None = None
+
+    def to_json(self) -> dict[str, int | None]:
+        return {"per_day": self.per_day, "per_month": self.per_month}
+
+
+@dataclass(frozen=True)
 class App:
     id: str
     name: str
     api_keys: tuple[str, ...]
     moments: tuple[Moment, ...]
+    quota: Quota | None = None  # overrides the catalog's quota for this app's keys
 
     def moment_ids(self) -> tuple[str, ...]:
         return tuple(m.id for m in self.moments)
@@ -226,6 +243,9 @@ class Catalog:
     source: str | None = None
     # One catalog is one Moments account [assumed]: its campaigns' spend shares this monthly cap.
     account_monthly_budget_cents: int = ACCOUNT_BUDGET_MAX_CENTS
+    quota: Quota | None = None  # per API key; an app's own quota overrides it
+    retry_after_header: bool = True  # [assumed] Retry-After on both 429s; false models API Gateway's defaults
+    sandbox_extensions: bool = True  # rewardTitle/rewardLocale in answers (no public source shows them)
     _keys: dict[str, App] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -238,6 +258,9 @@ class Catalog:
 
     def app(self, app_id: str) -> App | None:
         return next((a for a in self.apps if a.id == app_id), None)
+
+    def quota_for(self, app: App) -> Quota | None:
+        return app.quota if app.quota is not None else self.quota
 
     def campaign(self, campaign_id: str) -> Campaign | None:
         return next((c for c in self.campaigns if c.id == campaign_id), None)
@@ -375,7 +398,7 @@ class _Parser:
             data,
             "$",
             ("schema_version", "apps", "rewards", "campaigns"),
-            ("rate_limit_per_second", "images_dir", "account_monthly_budget_usd"),
+            ("rate_limit_per_second", "images_dir", "account_monthly_budget_usd", *GATEWAY_FIELDS),
         )
         version = root["schema_version"]
         if version != SCHEMA_VERSION or isinstance(version, bool):
@@ -428,10 +451,37 @@ class _Parser:
             rate_limit_per_second=rate,
             source=self.source,
             account_monthly_budget_cents=account_cents,
+            **self.gateway(root),
         )
 
+    def gateway(self, root: dict) -> dict[str, Any]:
+        """The root's GATEWAY_FIELDS, validated, as Catalog keyword arguments."""
+        return {
+            "quota": self.quota(root["quota"], "$.quota") if "quota" in root else None,
+            "retry_after_header": self.boolean(root.get("retry_after_header", True), "$.retry_after_header"),
+            "sandbox_extensions": self.boolean(root.get("sandbox_extensions", True), "$.sandbox_extensions"),
+        }
+
+    def boolean(self, value: Any, path: str) -> bool:
+        if not isinstance(value, bool):
+            raise self.fail(f"expected true or false, found {_kind(value)}", path)
+        return value
+
+    def quota(self, value: Any, path: str) -> Quota:
+        obj = self.obj(value, path, (), ("per_day", "per_month"))
+        limits: dict[str, int | None] = {}
+        for name in ("per_day", "per_month"):
+            limit = obj.get(name)
+            if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+                raise self.fail(
+                    f"expected a whole number of calls, at least 1 (or null for no limit), found {_kind(limit)}",
+                    _child(path, name),
+                )
+            limits[name] = limit
+        return Quota(**limits)
+
     def app(self, value: Any, path: str) -> App:
-        obj = self.obj(value, path, ("id", "api_keys", "moments"), ("name",))
+        obj = self.obj(value, path, ("id", "api_keys", "moments"), ("name", "quota"))
         app_id = self.string(obj["id"], _child(path, "id"))
         keys_path = _child(path, "api_keys")
         keys = [
@@ -448,7 +498,8 @@ class _Parser:
             moments.append(Moment(mid, name))
         self.unique([m.id for m in moments], moments_path, "moment id")
         name = self.string(obj["name"], _child(path, "name")) if "name" in obj else app_id
-        return App(app_id, name, tuple(keys), tuple(moments))
+        quota = self.quota(obj["quota"], _child(path, "quota")) if "quota" in obj else None
+        return App(app_id, name, tuple(keys), tuple(moments), quota)
 
     def reward(self, value: Any, path: str) -> Reward:
         obj = self.obj(value, path, ("id", "title", "image", "messages"))

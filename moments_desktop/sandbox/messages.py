@@ -25,8 +25,10 @@ MONTH_EXHAUSTED = "month_exhausted"
 # [doc, config-billing]; no public source says what the API then answers.
 BUDGET_EXHAUSTED = "budget_exhausted"
 
+# [assumed] Every text below: the docs' table of error texts ("Error Messages") is preserved nowhere
+# public, so none of these is the real API's wording; each locale's texts are the sandbox's own.
 STATE_MESSAGES: dict[str, dict[str, str]] = {
-    "en-US": {
+    "en-US": {  # [assumed] error texts, not the real API's
         OUT_OF_STOCK: "Sorry, all rewards for this campaign have been claimed. Please check back later.",
         STATE_FINISHED: "This reward campaign has ended. Thanks for playing!",
         STATE_SUSPENDED: "This reward campaign is paused right now. Please try again later.",
@@ -36,7 +38,7 @@ STATE_MESSAGES: dict[str, dict[str, str]] = {
         MONTH_EXHAUSTED: "Sorry, all rewards for this month have been claimed. Please check back next month.",
         BUDGET_EXHAUSTED: "Sorry, this reward campaign has reached its budget for this month. Please check back next month.",
     },
-    "ja-JP": {
+    "ja-JP": {  # [assumed] error texts, not the real API's
         OUT_OF_STOCK: "申し訳ありません。このキャンペーンの特典はすべて受け取られました。後でもう一度お試しください。",
         STATE_FINISHED: "この特典キャンペーンは終了しました。ご参加ありがとうございました。",
         STATE_SUSPENDED: "この特典キャンペーンは現在一時停止中です。後でもう一度お試しください。",
@@ -46,7 +48,7 @@ STATE_MESSAGES: dict[str, dict[str, str]] = {
         MONTH_EXHAUSTED: "申し訳ありません。今月の特典はすべて受け取られました。来月もう一度お試しください。",
         BUDGET_EXHAUSTED: "申し訳ありません。この特典キャンペーンは今月の予算に達しました。来月もう一度お試しください。",
     },
-    "de-DE": {
+    "de-DE": {  # [assumed] error texts, not the real API's
         OUT_OF_STOCK: "Leider wurden alle Prämien dieser Kampagne bereits eingelöst. Bitte schau später wieder vorbei.",
         STATE_FINISHED: "Diese Prämienkampagne ist beendet. Danke fürs Mitmachen!",
         STATE_SUSPENDED: "Diese Prämienkampagne ist derzeit pausiert. Bitte versuche es später erneut.",
@@ -58,7 +60,7 @@ STATE_MESSAGES: dict[str, dict[str, str]] = {
     },
 }
 
-# Chrome of the sandbox's own redemption page (not API messages).
+# Chrome of the sandbox's own redemption page (not API messages) [assumed: the sandbox's own page].
 PAGE_TEXTS: dict[str, dict[str, str]] = {
     "en-US": {
         "heading": "Your reward is on its way",

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import errno
 import functools
+import secrets
 import socket
 import sys
 import threading
@@ -70,6 +71,7 @@ class SandboxServer:
         catalog: Catalog | None = None,
         startup_timeout: float = STARTUP_TIMEOUT,
         limits: Limits | None = None,
+        admin_token: str | None = None,
     ):
         self.catalog_path = Path(catalog_path) if catalog_path is not None else None
         self.host = host
@@ -78,6 +80,9 @@ class SandboxServer:
         self.startup_timeout = startup_timeout
         self.limits = limits if limits is not None else Limits()
         self.resource_log = ThrottledLog()
+        # The local admin token: whoever presents it (x-sandbox-admin-token) sees the catalog's API keys.
+        # Made here, fresh for each server unless given; printed by moments-sandbox, held by the app.
+        self.admin_token = admin_token if admin_token is not None else secrets.token_urlsafe(24)
         self._thread: threading.Thread | None = None
         self._server: _Server | None = None
         self._base_url: str | None = None
@@ -112,7 +117,7 @@ class SandboxServer:
             url_host = "127.0.0.1" if host == "0.0.0.0" else "[::1]"
 
         config = uvicorn.Config(
-            create_app(catalog),
+            create_app(catalog, admin_token=self.admin_token, bind_host=host),
             host=host,
             port=port,
             http=functools.partial(SandboxH11Protocol, limits=self.limits, resource_log=self.resource_log),

@@ -14,11 +14,11 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from moments_desktop.api_schema import BODY_FIELDS
-from moments_desktop.sandbox.catalog import Campaign, Catalog, RewardGroup
+from moments_desktop.sandbox.catalog import App, Campaign, Catalog, RewardGroup
 from moments_desktop.sandbox.clock import SandboxClock, iso
 from moments_desktop.sandbox.faults import Fault, parse_fault
 
@@ -74,17 +74,21 @@ class SandboxState:
     def now_iso(self) -> str:
         return iso(self.clock.now())
 
-    def reset(self) -> None:
+    def reset(self, *, ledger: bool = True) -> None:
+        """Back to the catalog's start; the ledger (the record of what was claimed) only with ``ledger``."""
         self.clock.real()
         self.remaining: dict[tuple[str, str], int] = {
             (c.id, g.id): g.inventory for c in self.catalog.campaigns for g in c.reward_groups
         }
-        self.clear_ledger()
+        if ledger:
+            self.clear_ledger()
         # Rewards handed out per (campaign, group, "YYYY-MM") and spend in cents per (campaign, "YYYY-MM"):
         # a new month of the sandbox clock simply has no counter yet, so nothing needs a timer.
         self.claimed: dict[tuple[str, str, str], int] = {}
         self.spent: dict[tuple[str, str], int] = {}
         self.rate_windows: dict[str, deque[float]] = {}
+        # Calls counted against each key's quota: (api key, "2026-12-01" or "2026-12") -> calls.
+        self.quota_used: dict[tuple[str, str], int] = {}
         self.faults: list[Fault] = []
         self.issued: dict[str, IssuedReward] = {}
         self._fault_seq = 0
@@ -105,6 +109,33 @@ class SandboxState:
             wait = window[0] + RATE_WINDOW_SECONDS - now
             return max(1, math.ceil(wait))
         window.append(now)
+        return None
+
+    # --- quota (API Gateway usage plans) ---------------------------------------------
+
+    def use_quota(self, api_key: str, app: App) -> int | None:
+        """Count a call against ``api_key``'s quota; if a period's quota is used up, count nothing and
+        return the seconds until the latest exhausted period ends (UTC day / month of ``now()``).
+
+        [assumed] Only calls the quota lets through count: a call refused for the quota, a throttled
+        call (checked first) and a refused key (403, no usage plan to charge) use none of it; a call
+        with a bad body (400) does, since the gateway passed it on. Periods are UTC [assumed]."""
+        quota = self.catalog.quota_for(app)
+        if quota is None:
+            return None
+        now = self.now()
+        day_end = datetime(now.year, now.month, now.day, tzinfo=now.tzinfo) + timedelta(days=1)
+        month_end = datetime(now.year + now.month // 12, now.month % 12 + 1, 1, tzinfo=now.tzinfo)
+        periods = [
+            ((api_key, now.strftime("%Y-%m-%d")), quota.per_day, day_end),
+            ((api_key, now.strftime("%Y-%m")), quota.per_month, month_end),
+        ]
+        exhausted = [end for key, limit, end in periods if limit is not None and self.quota_used.get(key, 0) >= limit]
+        if exhausted:
+            return max(1, math.ceil((max(exhausted) - now).total_seconds()))
+        for key, limit, _ in periods:
+            if limit is not None:
+                self.quota_used[key] = self.quota_used.get(key, 0) + 1
         return None
 
     # --- inventory ---------------------------------------------------------------------

@@ -68,7 +68,12 @@ def test_moments_of_an_unknown_app_are_all_listed_with_their_app(catalog):
 
 def test_endpoint_without_a_catalog_is_not_a_sandbox(sandbox):
     with pytest.raises(NotASandbox):
-        fetch(sandbox.base_url + "/prod")  # answers 404
+        fetch(sandbox.base_url + "/beta")  # answers 403 Missing Authentication Token
+
+
+def test_the_stage_prefix_serves_the_catalog_too(sandbox):
+    # A production-shaped endpoint (…/prod) on the sandbox still gets the form's choices.
+    assert values(fetch(sandbox.base_url + "/prod").app_choices())[0] == "DEMO1"
 
 
 def test_unreachable_endpoint_raises_a_transport_error():

@@ -93,7 +93,8 @@ def test_unknown_campaign_is_no_reward(sandbox):
 
 
 def test_wrong_path_case_is_explained(sandbox):
-    result = info(sandbox, demo_request(sandbox, base_url=sandbox.base_url + "/prod"))
+    # /prod is served (the stage prefix); a stage that does not exist answers Missing Authentication Token.
+    result = info(sandbox, demo_request(sandbox, base_url=sandbox.base_url + "/beta"))
     assert isinstance(result.error, errors.RequestRejectedError)
     assert "base URL" in result.error.message
 

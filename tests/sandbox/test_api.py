@@ -39,7 +39,7 @@ def test_missing_or_unknown_key_is_forbidden(api, sandbox, endpoint, key):
         ("POST", "/getreward"),
         ("POST", "/GETREWARDINFO"),
         ("POST", "/GetReward/"),
-        ("POST", "/prod/GetReward"),
+        ("POST", "/PROD/GetReward"),  # /prod/GetReward is the stage prefix: served (test_gateway.py)
         ("POST", "/"),
         ("GET", "/GetReward"),
         ("PUT", "/GetRewardInfo"),

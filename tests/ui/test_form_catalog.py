@@ -139,7 +139,8 @@ def test_a_wrong_value_can_still_be_typed_and_is_validated_as_typed(qtbot, harne
 def test_non_sandbox_endpoint_keeps_free_text_without_noise(harness, in_loop, until, sandbox, monkeypatch, kind):
     errors = []
     monkeypatch.setattr(harness.window, "show_error", errors.append)
-    url = f"{sandbox.base_url}/prod" if kind == "answers_404" else f"http://127.0.0.1:{_unused_port()}"
+    # (/prod is the sandbox's stage prefix, served; /beta is not: it answers 403 Missing Authentication Token.)
+    url = f"{sandbox.base_url}/beta" if kind == "answers_404" else f"http://127.0.0.1:{_unused_port()}"
     profile = harness.profiles.add(Profile(name="Not a sandbox", base_url=url, **sandbox.demo_body))
     answers = record_catalog_answers(harness)
     w = harness.window
