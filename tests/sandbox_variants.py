@@ -43,13 +43,11 @@ class VariantSandbox:
     server: SandboxServer
 
     def freeze_clock(self, instant: str) -> None:
-        """Freeze the sandbox clock at ``instant`` (ISO-8601). Set on the server's own state, between
-        requests; once ``POST /__sandbox/clock`` is in SandboxAdmin, that is the way to do it over HTTP."""
-        state = self.server._server.config.app.state.sandbox  # noqa: SLF001 - see the docstring
-        state.clock.set(parse_instant(instant))
+        """Freeze the sandbox clock at ``instant`` (ISO-8601), over HTTP as a tester would."""
+        self.admin.set_clock(instant)
 
     def now(self) -> datetime:
-        return self.server._server.config.app.state.sandbox.now()  # noqa: SLF001
+        return parse_instant(self.admin.clock()["now"])
 
 
 def shipped_catalog_json(**root_fields: Any) -> dict[str, Any]:
