@@ -520,6 +520,18 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+def _assert_ten_10_mb_bodies_leave_memory_alone(url: str, pid: int, what: str) -> None:
+    """Ten 10 MB bodies to the sandbox at ``url``: each refused 413, the process (``pid``) grows by less
+    than the bound, the ledger stays small, and a valid request is still answered."""
+    before = rss_mb(pid)
+    statuses, ledger_bytes = _send_ten_10_mb_bodies(url)
+    after = rss_mb(pid)
+    print(f"{what} RSS {before:.1f} -> {after:.1f} MB")
+    assert after - before < MEMORY_GROWTH_BOUND_MB
+    assert statuses == [413] * 10 and ledger_bytes < 1000
+    assert answers_a_valid_request(url)
+
+
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads RSS from /proc")
 def test_the_standalone_sandbox_memory_stays_bounded_under_10_bodies_of_10_mb():
     process = subprocess.Popen([sys.executable, "-m", "moments_desktop.sandbox", "--port", "0"],
@@ -528,13 +540,7 @@ def test_the_standalone_sandbox_memory_stays_bounded_under_10_bodies_of_10_mb():
     try:
         url = process.stdout.readline().rsplit(" ", 1)[1].strip()
         _wait_until_serving(url, process)
-        before = rss_mb(process.pid)
-        statuses, ledger_bytes = _send_ten_10_mb_bodies(url)
-        after = rss_mb(process.pid)
-        print(f"standalone sandbox RSS {before:.1f} -> {after:.1f} MB")
-        assert after - before < MEMORY_GROWTH_BOUND_MB
-        assert statuses == [413] * 10 and ledger_bytes < 1000
-        assert answers_a_valid_request(url)
+        _assert_ten_10_mb_bodies_leave_memory_alone(url, process.pid, "standalone sandbox")
     finally:
         process.terminate()
         process.communicate(timeout=15)
@@ -556,13 +562,7 @@ def test_the_embedded_sandbox_memory_stays_bounded_under_10_bodies_of_10_mb(tmp_
         url = f"http://127.0.0.1:{port}"
         _wait_until_serving(url, app)
         time.sleep(1)  # let the window finish starting, so its own growth is not counted
-        before = rss_mb(app.pid)
-        statuses, ledger_bytes = _send_ten_10_mb_bodies(url)
-        after = rss_mb(app.pid)
-        print(f"desktop app RSS {before:.1f} -> {after:.1f} MB")
-        assert after - before < MEMORY_GROWTH_BOUND_MB
-        assert statuses == [413] * 10 and ledger_bytes < 1000
-        assert answers_a_valid_request(url)
+        _assert_ten_10_mb_bodies_leave_memory_alone(url, app.pid, "desktop app")
     finally:
         app.terminate()
         _out, err = app.communicate(timeout=30)
