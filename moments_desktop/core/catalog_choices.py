@@ -92,6 +92,12 @@ def _remaining(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def _available(group: dict) -> Any:
+    """The count a customer would be told: this month's (``available_this_month``: inventory, monthly
+    allowance and budget together) when the sandbox reports it, else the inventory left."""
+    return group["available_this_month"] if "available_this_month" in group else group.get("remaining")
+
+
 def _plural_left(count: int | None) -> str:
     if count is None:
         return ""
@@ -134,7 +140,7 @@ class SandboxCatalog:
             for group in _objects(campaign.get("reward_groups", []), f"campaigns[{i}].reward_groups"):
                 groups.append(CatalogRewardGroup(_text(group.get("id"), "reward group id"),
                                                  _text(group.get("locale"), "locale", optional=True),
-                                                 _remaining(group.get("remaining"))))
+                                                 _remaining(_available(group))))
             devices = campaign.get("device_types") or list(DEVICE_TYPES)
             campaigns.append(CatalogCampaign(
                 id=_text(campaign.get("id"), "campaign id"),

@@ -61,6 +61,7 @@ from moments_desktop.sandbox.catalog import (
     CAMPAIGN_STATES,
     SERVING_STATES,
     STATE_APPROVED,
+    STATE_LIVE,
     Campaign,
     Catalog,
     load_default_catalog,
@@ -434,7 +435,11 @@ class _Sandbox:
                             "remaining": self.state.remaining_for(c.id, g.id),
                             "monthly_allowance": g.monthly_allowance,
                             "claimed_this_month": self.state.claimed_this_month(c.id, g.id),
-                            "available_this_month": self.state.available(c.id, g),
+                            # What getRewardInfo's remainingRewardCount says now: 0 once the budget
+                            # cannot pay one more Live claim (the answer then is the budget text).
+                            "available_this_month": 0
+                            if c.state_at(now) == STATE_LIVE and self.state.over_budget(c)
+                            else self.state.available(c.id, g),
                         }
                         for g in c.reward_groups
                     ],
@@ -485,7 +490,8 @@ class _Sandbox:
         # The ledger is what the README tells users to consult: a reset keeps it unless asked.
         raw = await request.body()
         data = _parse_json(raw) if raw.strip() else {}
-        if not isinstance(data, dict) or not isinstance(data.get("ledger", False), bool):
+        # Strict: a typo such as {"legder": true} must not answer 200 and quietly keep the ledger.
+        if not isinstance(data, dict) or set(data) - {"ledger"} or not isinstance(data.get("ledger", False), bool):
             return json_response({"message": 'Expected an empty body or {"ledger": true|false}'}, 400)
         clear_ledger = data.get("ledger", False)
         self.state.reset(ledger=clear_ledger)

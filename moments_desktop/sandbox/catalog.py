@@ -329,6 +329,8 @@ def load_catalog(path: str | Path) -> Catalog:
         raise CatalogError(
             f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}", "$", source
         ) from None
+    except (ValueError, RecursionError) as exc:  # a number of 5,000 digits, nesting too deep to parse
+        raise CatalogError(f"not valid JSON: {exc}", "$", source) from None
     image_dirs = [path.parent / "rewards", resources_dir() / "rewards"]
     if isinstance(data, dict) and isinstance(data.get("images_dir"), str):
         image_dirs.insert(0, path.parent / data["images_dir"])
@@ -457,7 +459,7 @@ class _Parser:
     def gateway(self, root: dict) -> dict[str, Any]:
         """The root's GATEWAY_FIELDS, validated, as Catalog keyword arguments."""
         return {
-            "quota": self.quota(root["quota"], "$.quota") if "quota" in root else None,
+            "quota": self.quota(root["quota"], "$.quota") if root.get("quota") is not None else None,
             "retry_after_header": self.boolean(root.get("retry_after_header", True), "$.retry_after_header"),
             "sandbox_extensions": self.boolean(root.get("sandbox_extensions", True), "$.sandbox_extensions"),
         }
@@ -498,7 +500,7 @@ class _Parser:
             moments.append(Moment(mid, name))
         self.unique([m.id for m in moments], moments_path, "moment id")
         name = self.string(obj["name"], _child(path, "name")) if "name" in obj else app_id
-        quota = self.quota(obj["quota"], _child(path, "quota")) if "quota" in obj else None
+        quota = self.quota(obj["quota"], _child(path, "quota")) if obj.get("quota") is not None else None
         return App(app_id, name, tuple(keys), tuple(moments), quota)
 
     def reward(self, value: Any, path: str) -> Reward:
@@ -701,8 +703,12 @@ def _instant(value: Any) -> tuple[datetime, bool] | None:
     """
     if isinstance(value, bool):
         return None
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
+    if isinstance(value, str):
+        text = value.strip()
+        # Eight digits are an ISO basic date (20350301), not epoch seconds of 1970 [assumed]; other
+        # ASCII digit strings are epoch seconds or milliseconds ("²" and 5,000 digits are no number).
+        if re.fullmatch(r"[0-9]{1,20}", text) and len(text) != 8:
+            value = int(text)
     if isinstance(value, (int, float)):
         seconds = value / 1000 if value > _EPOCH_MILLIS_ABOVE else value
         try:

@@ -19,10 +19,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 # ISO-8601 durations: PnYnMnWnDTnHnMnS (weeks may mix with the rest, as most parsers allow).
+# At most nine digits a number: enough for any span the clock can hold, and never the 4,300-digit
+# strings int() refuses.
 _DURATION = re.compile(
-    r"^(?P<sign>-)?P(?!$)(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
-    r"(?:T(?=\d)(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+(?:[.,]\d+)?)S)?)?$"
+    r"^(?P<sign>-)?P(?!$)(?:(?P<years>[0-9]{1,9})Y)?(?:(?P<months>[0-9]{1,9})M)?(?:(?P<weeks>[0-9]{1,9})W)?"
+    r"(?:(?P<days>[0-9]{1,9})D)?"
+    r"(?:T(?=[0-9])(?:(?P<hours>[0-9]{1,9})H)?(?:(?P<minutes>[0-9]{1,9})M)?"
+    r"(?:(?P<seconds>[0-9]{1,9}(?:[.,][0-9]{1,9})?)S)?)?$"
 )
+# A refused value is quoted back to this length at most (a request body may be 64 KiB).
+_QUOTE_CHARS = 60
 # Far enough for any campaign, near enough that datetime arithmetic never overflows.
 MIN_TIME = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_TIME = datetime(9000, 1, 1, tzinfo=UTC)
@@ -30,6 +36,11 @@ MAX_TIME = datetime(9000, 1, 1, tzinfo=UTC)
 
 class ClockError(ValueError):
     """A clock request the sandbox cannot follow; the message says why."""
+
+
+def _quoted(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= _QUOTE_CHARS else text[: _QUOTE_CHARS - 1] + "…"
 
 
 @dataclass(frozen=True)
@@ -59,7 +70,7 @@ def parse_duration(text: str) -> Duration:
     """``"P1D"``, ``"PT90M"``, ``"P1M"``, ``"-P1W"`` → Duration; ClockError for anything else."""
     match = _DURATION.fullmatch(text.strip()) if isinstance(text, str) else None
     if match is None:
-        raise ClockError(f"{text!r} is not an ISO-8601 duration such as 'P1D', 'PT2H' or 'P1M'")
+        raise ClockError(f"{_quoted(text)} is not an ISO-8601 duration such as 'P1D', 'PT2H' or 'P1M'")
     parts = match.groupdict()
     number = {k: int(v) for k, v in parts.items() if v is not None and k not in ("sign", "seconds")}
     seconds = float(parts["seconds"].replace(",", ".")) if parts["seconds"] else 0.0
@@ -73,7 +84,7 @@ def parse_duration(text: str) -> Duration:
             seconds=seconds,
         )
     except OverflowError:
-        raise ClockError(f"{text!r} is too long a duration") from None
+        raise ClockError(f"{_quoted(text)} is too long a duration") from None
     months = number.get("years", 0) * 12 + number.get("months", 0)
     return Duration(sign * months, sign * span)
 
@@ -86,7 +97,7 @@ def parse_instant(text: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise ClockError(f"{text!r} is not an ISO-8601 date or date-time such as '2027-03-01T09:00:00Z'") from None
+        raise ClockError(f"{_quoted(text)} is not an ISO-8601 date or date-time such as '2027-03-01T09:00:00Z'") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     moment = moment.astimezone(UTC)
@@ -166,7 +177,7 @@ def apply_request(clock: SandboxClock, data: object) -> None:
     unknown = sorted(str(key) for key in data if key not in (*_CLOCK_ACTIONS, "frozen"))
     if unknown:
         raise ClockError(
-            f"unknown field {', '.join(map(repr, unknown))}; use one of 'set' (with optional 'frozen'), 'advance', 'real'"
+            f"unknown field {', '.join(_quoted(key) for key in unknown[:5])}; use one of 'set' (with optional 'frozen'), 'advance', 'real'"
         )
     actions = [key for key in _CLOCK_ACTIONS if key in data]
     if len(actions) != 1:

@@ -28,6 +28,10 @@ _CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
 # a client sending junk must not grow the process (10 x 10 MB bodies once made /__sandbox/ledger
 # answer 104 MB).
 LEDGER_LIMIT = 10_000
+# GetRewards with a key the catalog does not know are kept apart, in a ring of their own: anyone who
+# can reach the port can send them without limit (the rate limit counts per known key), and they must
+# never push the claims made with a real key out of the ledger [assumed limit].
+UNKNOWN_KEY_LEDGER_LIMIT = 1_000
 LEDGER_TEXT_CHARS = 200  # per body field, and for the excerpt of a body that is not a JSON object
 ELLIPSIS = "…"  # marks a cut string
 
@@ -65,7 +69,7 @@ class SandboxState:
                         code, campaign.id, group.id, group.reward_id, group.locale, True, ""
                     )
         self.clear_ledger()
-        self.reset()
+        self._restart()
 
     def now(self) -> datetime:
         """The sandbox's time (aware UTC): what every dated answer and the ledger use."""
@@ -75,13 +79,20 @@ class SandboxState:
         return iso(self.clock.now())
 
     def reset(self, *, ledger: bool = True) -> None:
-        """Back to the catalog's start; the ledger (the record of what was claimed) only with ``ledger``."""
+        """Back to the catalog's start and real time; the ledger (the record of what was claimed) only
+        with ``ledger``, and with it the live codes its reward URLs lead to (a kept ledger keeps working
+        links)."""
         self.clock.real()
+        if ledger:
+            self.clear_ledger()
+        self._restart()
+
+    def _restart(self) -> None:
+        """Inventory, counters, rate windows and faults as the catalog starts them (not the clock: a
+        SandboxState built with a clock already set keeps it)."""
         self.remaining: dict[tuple[str, str], int] = {
             (c.id, g.id): g.inventory for c in self.catalog.campaigns for g in c.reward_groups
         }
-        if ledger:
-            self.clear_ledger()
         # Rewards handed out per (campaign, group, "YYYY-MM") and spend in cents per (campaign, "YYYY-MM"):
         # a new month of the sandbox clock simply has no counter yet, so nothing needs a timer.
         self.claimed: dict[tuple[str, str, str], int] = {}
@@ -90,7 +101,6 @@ class SandboxState:
         # Calls counted against each key's quota: (api key, "2026-12-01" or "2026-12") -> calls.
         self.quota_used: dict[tuple[str, str], int] = {}
         self.faults: list[Fault] = []
-        self.issued: dict[str, IssuedReward] = {}
         self._fault_seq = 0
 
     # --- rate limiting ---------------------------------------------------------------
@@ -244,22 +254,34 @@ class SandboxState:
     # --- ledger ------------------------------------------------------------------------
 
     def clear_ledger(self) -> None:
+        """An empty ledger, and no live codes: the URLs it listed lead nowhere any more."""
         self.ledger: deque[dict[str, Any]] = deque(maxlen=LEDGER_LIMIT)
+        self.unknown_key_ledger: deque[dict[str, Any]] = deque(maxlen=UNKNOWN_KEY_LEDGER_LIMIT)
         self._ledger_seq = 0
+        self.issued: dict[str, IssuedReward] = {}
 
     @property
     def ledger_dropped(self) -> int:
-        """How many of the oldest entries were dropped to keep the ledger within LEDGER_LIMIT."""
-        return self._ledger_seq - len(self.ledger)
+        """How many of the oldest entries were dropped to keep the ledger within its limits."""
+        return self._ledger_seq - len(self.ledger) - len(self.unknown_key_ledger)
 
     def ledger_page(self) -> dict[str, Any]:
-        return {"entries": list(self.ledger), "dropped": self.ledger_dropped, "limit": LEDGER_LIMIT}
+        """Every kept entry in ``seq`` order: those of known keys and those of unknown ones together."""
+        entries = sorted((*self.ledger, *self.unknown_key_ledger), key=lambda entry: entry["seq"])
+        return {
+            "entries": entries,
+            "dropped": self.ledger_dropped,
+            "limit": LEDGER_LIMIT,
+            "unknown_key_limit": UNKNOWN_KEY_LEDGER_LIMIT,
+        }
 
     def record(self, request_body: Any, app_id: str | None) -> dict[str, Any]:
         """Start a ledger entry for a GetReward request; the handler fills in the outcome.
 
         ``request_body`` is the parsed JSON body or the raw bytes; the entry keeps it bounded
         (see ``ledger_request``). Past LEDGER_LIMIT the oldest entry goes; ``seq`` keeps counting.
+        An unknown key (``app_id`` None) goes to a smaller ring of its own, so a flood of them never
+        displaces a claim made with a real key.
         """
         self._ledger_seq += 1
         entry: dict[str, Any] = {
@@ -272,7 +294,7 @@ class SandboxState:
             "consumed": False,
             "fault": None,
         }
-        self.ledger.append(entry)
+        (self.ledger if app_id is not None else self.unknown_key_ledger).append(entry)
         return entry
 
 

@@ -11,7 +11,7 @@ from moments_desktop.core.catalog_choices import fetch_catalog
 from moments_desktop.core.errors import BusinessError
 from moments_desktop.core.profiles import Profile
 
-# LIVECAMP1's end_date in the shipped catalog is 1924991999, 2030-12-31T23:59:59Z.
+# LIVECAMP1's end_date in the shipped catalog is 4102444799, 2099-12-31T23:59:59Z.
 ENDED_TEXT = "This reward campaign has ended. Thanks for playing!"
 
 
@@ -21,7 +21,7 @@ def _live_profile(session, sandbox) -> Profile:
 
 
 def test_a_campaign_the_clock_finished_shows_the_sandbox_text_and_no_url(sandbox, tmp_path):
-    sandbox.admin.set_clock("2030-12-31T23:59:58Z")
+    sandbox.admin.set_clock("2099-12-31T23:59:58Z")
 
     async def scenario(s):
         live = _live_profile(s, sandbox)
@@ -42,7 +42,7 @@ def test_a_campaign_the_clock_finished_shows_the_sandbox_text_and_no_url(sandbox
 
     run(sandbox, tmp_path, scenario)
     [sent] = sandbox.admin.ledger()
-    assert (sent["consumed"], sent["reward_url"], sent["time"]) == (False, None, "2030-12-31T23:59:59.000Z")
+    assert (sent["consumed"], sent["reward_url"], sent["time"]) == (False, None, "2099-12-31T23:59:59.000Z")
     assert sandbox.admin.remaining("LIVECAMP1", "US") == 25
 
 
@@ -53,5 +53,29 @@ def test_the_forms_catalog_shows_the_state_the_clock_gives(sandbox):
         return {c.value: c.label for c in catalog.campaign_choices("DEMO1")}
 
     assert asyncio.run(labels())["LIVECAMP1"].startswith("LIVECAMP1 — Live")
-    sandbox.admin.set_clock("2031-01-01")
+    sandbox.admin.set_clock("2100-01-01")
     assert asyncio.run(labels())["LIVECAMP1"].startswith("LIVECAMP1 — Finished")
+
+
+def test_the_forms_counts_are_what_a_customer_would_be_told_this_month(sandbox):
+    """The monthly allowance and the budget cap the count, as getRewardInfo's remainingRewardCount
+    does, not the inventory alone."""
+    fit_app, fit_key = "3f6c2a8e-5b1d-4e7f-9a0c-7d2e4b6f8a10", "sandbox-fit-key-0001"
+
+    async def group_labels(campaign_id):
+        async with httpx.AsyncClient() as http:
+            catalog = await fetch_catalog(http, sandbox.base_url, timeout=2)
+        return [c.label for c in catalog.reward_group_choices(fit_app, campaign_id)]
+
+    def claim(campaign_id, moment):
+        body = {"appId": fit_app, "momentId": moment, "deviceType": "Android", "campaignId": campaign_id,
+                "rewardGroupId": "US"}
+        return httpx.post(f"{sandbox.base_url}/GetReward", json=body, headers={"x-api-key": fit_key})
+
+    assert asyncio.run(group_labels("FITBUDGET1")) == ["US — en-US, 30 left"]
+    for _ in range(4):  # $50 at $12.50: the fifth would go over the budget
+        assert claim("FITBUDGET1", "WORKOUT_DONE").json()["rewardNotificationUrl"]
+    assert asyncio.run(group_labels("FITBUDGET1")) == ["US — en-US, none left"]
+
+    sandbox.admin.set_clock("2035-03-01T12:00:00Z")  # FITSPRING1 is Live, 5 rewards a month
+    assert asyncio.run(group_labels("FITSPRING1"))[0].endswith(", 5 left")

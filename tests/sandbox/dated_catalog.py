@@ -137,5 +137,5 @@ def _dated_server():
 @pytest.fixture
 def dated(_dated_server):
     """The dated catalog's sandbox, reset (clock back to real time, counters and spend cleared)."""
-    _dated_server.admin.reset()
+    _dated_server.admin.reset(ledger=True)
     return _dated_server

@@ -25,7 +25,7 @@ from moments_desktop.sandbox.catalog import load_default_catalog
 from moments_desktop.sandbox.admin import SandboxAdmin
 from moments_desktop.sandbox.protocol import HEAD_TIMEOUT, MAX_BODY_BYTES, Limits, ThrottledLog
 from moments_desktop.sandbox.server import SandboxServer
-from moments_desktop.sandbox.state import LEDGER_LIMIT, LEDGER_TEXT_CHARS, SandboxState
+from moments_desktop.sandbox.state import LEDGER_LIMIT, LEDGER_TEXT_CHARS, UNKNOWN_KEY_LEDGER_LIMIT, SandboxState
 
 REPO = Path(__file__).resolve().parents[2]
 WRONG_KEY = {"x-api-key": "not-a-key"}
@@ -107,7 +107,8 @@ def test_ten_bodies_of_10_mb_are_answered_quickly_without_being_kept(sandbox):
         for _ in range(10):
             response = client.post("/GetReward", content=b"x" * (10 * 1024 * 1024), headers=WRONG_KEY)
             assert response.status_code == 413
-    assert sandbox.admin.ledger_page() == {"entries": [], "dropped": 0, "limit": LEDGER_LIMIT}
+    assert sandbox.admin.ledger_page() == {"entries": [], "dropped": 0, "limit": LEDGER_LIMIT,
+                                           "unknown_key_limit": UNKNOWN_KEY_LEDGER_LIMIT}
     print(f"10 x 10 MB refused in {time.monotonic() - started:.2f} s")
     assert answers_a_valid_request(sandbox.base_url)
 
@@ -452,7 +453,7 @@ def test_running_out_of_file_handles_is_logged_once_per_interval_not_per_accept(
 def test_the_ledger_keeps_the_newest_10000_entries_and_counts_the_dropped_ones():
     state = SandboxState(load_default_catalog())
     for number in range(LEDGER_LIMIT + 50):
-        state.record({"appId": f"A{number}"}, None)
+        state.record({"appId": f"A{number}"}, "DEMO1")
     page = state.ledger_page()
     assert page["limit"] == LEDGER_LIMIT and page["dropped"] == 50
     entries = page["entries"]

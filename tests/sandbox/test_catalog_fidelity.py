@@ -99,4 +99,4 @@ def test_budgets_are_kept_in_cents_and_the_account_cap_defaults_to_15000_dollars
 def test_the_shipped_catalog_still_loads_with_its_dates():
     campaigns = {c.id: c for c in load_default_catalog().campaigns}
     assert campaigns["DEMOCAMP1"].starts_at is None  # Approved without a start date: a person sets it live
-    assert campaigns["LIVECAMP1"].ends_at == datetime(2030, 12, 31, 23, 59, 59, tzinfo=UTC)
+    assert campaigns["LIVECAMP1"].ends_at == datetime(2099, 12, 31, 23, 59, 59, tzinfo=UTC)
