@@ -70,6 +70,23 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
         "tests/core/test_journal_failures.py",
         "tests/core/test_rescue.py",
     )),
+    # The sandbox's memory (inventory, months, spend, quota, ledger) and its clock: what makes the
+    # simulation faithful, so what its contract tests must notice.
+    "sandbox_state": ("moments_desktop/sandbox/state.py", (
+        "tests/sandbox/test_allowance.py",
+        "tests/sandbox/test_budget.py",
+        "tests/sandbox/test_gateway.py",
+        "tests/sandbox/test_attacks.py",
+        "tests/sandbox/test_odd_inputs_and_reset.py",
+        "tests/sandbox/test_admin.py",
+        "tests/sandbox/test_api.py",
+    )),
+    "sandbox_clock": ("moments_desktop/sandbox/clock.py", (
+        "tests/sandbox/test_clock_unit.py",
+        "tests/sandbox/test_clock_api.py",
+        "tests/sandbox/test_campaign_dates.py",
+        "tests/sandbox/test_odd_inputs_and_reset.py",
+    )),
 }
 
 # What the copy needs to import the package and run the tests with the project's pytest settings.
