@@ -98,3 +98,46 @@ def test_advance_past_the_supported_years_is_refused_and_changes_nothing():
     with pytest.raises(ClockError):
         clock.advance(parse_duration("P400000D"))
     assert clock.now() == at("8999-12-01")
+
+
+def test_the_clock_holds_from_the_first_instant_of_1970_and_not_before():
+    assert parse_instant("1970-01-01T00:00:00Z") == datetime(1970, 1, 1, tzinfo=UTC)
+    assert parse_instant("1970-06-01") == datetime(1970, 6, 1, tzinfo=UTC)
+    with pytest.raises(ClockError):
+        parse_instant("1969-12-31T23:59:59Z")
+
+
+def test_advancing_past_9000_or_before_1970_is_refused_even_when_datetime_could_hold_it():
+    clock = SandboxClock(FakeSystem(1_800_000_000.0))
+    clock.set(at("8999-12-01"))
+    with pytest.raises(ClockError):
+        clock.advance(parse_duration("P100D"))  # 9000-03: a datetime, but beyond the clock's years
+    clock.set(at("1970-01-02"))
+    with pytest.raises(ClockError):
+        clock.advance(parse_duration("-P2D"))
+    assert clock.now() == at("1970-01-02")
+
+
+def test_a_frozen_clock_set_running_runs_and_real_drops_an_advance():
+    system = FakeSystem(1_800_000_000.0)
+    clock = SandboxClock(system)
+    clock.set(at("2027-03-01"))
+    clock.set(at("2027-04-01"), frozen=False)
+    system.t += 60
+    assert not clock.frozen and clock.now() == at("2027-04-01T00:01:00Z")
+    clock.real()
+    clock.advance(parse_duration("P1D"))  # running: an offset from real time
+    clock.real()
+    assert clock.is_real and clock.now() == datetime.fromtimestamp(system.t, UTC)
+
+
+def test_a_refused_value_is_quoted_back_60_characters_at_most_and_five_unknown_fields_at_most():
+    from moments_desktop.sandbox.clock import apply_request
+
+    with pytest.raises(ClockError) as caught:
+        parse_duration("P" + "x" * 1000)
+    quoted = str(caught.value).split(" is not")[0]
+    assert len(quoted) == 60 and quoted.endswith("…")
+    with pytest.raises(ClockError) as caught:
+        apply_request(SandboxClock(), {f"field{n}": 1 for n in range(10)})
+    assert "'field4'" in str(caught.value) and "'field5'" not in str(caught.value)
