@@ -73,6 +73,9 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
     # The sandbox's memory (inventory, months, spend, quota, ledger) and its clock: what makes the
     # simulation faithful, so what its contract tests must notice.
     "sandbox_state": ("moments_desktop/sandbox/state.py", (
+        "tests/sandbox/test_state_unit.py",
+        "tests/sandbox/test_media.py",
+        "tests/sandbox/test_faults.py",
         "tests/sandbox/test_allowance.py",
         "tests/sandbox/test_budget.py",
         "tests/sandbox/test_gateway.py",
