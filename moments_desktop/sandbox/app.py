@@ -628,19 +628,16 @@ def is_admin_path(path: str) -> bool:
     return path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/")
 
 
-def _host_name(value: str) -> str | None:
-    """The name in a Host header (``[::1]:8080`` -> ``::1``, ``LocalHost`` -> ``localhost``)."""
-    value = value.strip().lower()
-    if value.startswith("["):
-        end = value.find("]")
-        name, rest = value[1:end], value[end + 1 :]
-        if end < 0 or (rest and not (rest.startswith(":") and rest[1:].isdigit())):
-            return None
-        return name
-    name, colon, port = value.partition(":")
-    if ":" in port or (colon and not port.isdigit()):
-        return None
-    return name
+def _url_host(url: str) -> tuple[str, str | None]:
+    """The scheme and the lower-case host name of a URL (``http://[::1]:8080`` -> ``("http", "::1")``);
+    no name when it is malformed (a bad port, an unclosed bracket). A Host header is read as ``//`` +
+    its value."""
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 - raises ValueError for a malformed port
+    except ValueError:
+        return "", None
+    return parts.scheme, parts.hostname
 
 
 class AdminGuard:
@@ -673,7 +670,7 @@ class AdminGuard:
         for name, value in scope.get("headers", []):
             headers.setdefault(name.decode("latin-1").lower(), []).append(value.decode("latin-1"))
         hosts = headers.get("host", [])
-        if len(hosts) != 1 or not self.local_name(_host_name(hosts[0])):
+        if len(hosts) != 1 or not self.local_name(_url_host("//" + hosts[0])[1]):
             return json_response(MISDIRECTED, 421)
         origins = headers.get("origin", [])
         if origins and not all(self.local_origin(o) for o in origins):
@@ -696,12 +693,8 @@ class AdminGuard:
         return address.is_loopback or self.wildcard
 
     def local_origin(self, origin: str) -> bool:
-        try:
-            parts = urlsplit(origin.strip())
-            parts.port  # noqa: B018 - raises ValueError for a malformed port
-        except ValueError:  # e.g. "http://[::1" or a port out of range
-            return False
-        return parts.scheme in ("http", "https") and self.local_name(parts.hostname)
+        scheme, name = _url_host(origin)
+        return scheme in ("http", "https") and self.local_name(name)
 
 
 def create_app(
