@@ -24,7 +24,7 @@ import asyncio
 import math
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -458,19 +458,15 @@ class Session:
         template (never its key). Made from a profile on the embedded sandbox, it stays on the embedded
         sandbox (in test mode, as the sandbox is), never on production. With no template: the production
         endpoint, declared live, the careful side."""
-        body: dict[str, str] = {}
-        base_url = DEFAULT_BASE_URL
-        settings: dict[str, Any] = {"live": not is_loopback_url(base_url)}
         if template_id is not None and template_id in self.profiles:
             template = self.profiles.get(template_id)
-            body = {name_: getattr(template, name_) for name_ in BODY_FIELDS}
-            base_url = template.base_url  # the embedded sandbox's sentinel, not this run's port
-            settings = {"live": template.live, "cost_per_action": template.cost_per_action,
-                        "currency": template.currency, "allow_insecure": template.allow_insecure,
-                        "is_sandbox": template.is_sandbox, "preview_deadline_s": template.preview_deadline_s,
-                        "image_deadline_s": template.image_deadline_s,
-                        "claim_deadline_s": template.claim_deadline_s}
-        return Profile(name=name, base_url=base_url, **body, **settings)
+            # Every setting of the template (its base URL is the embedded sandbox's sentinel, not this
+            # run's port), so a field added to Profile is inherited too; not its identity, under which
+            # its key is stored, nor its notes.
+            inherited = {f.name: getattr(template, f.name) for f in fields(Profile)
+                         if f.name not in ("id", "name", "notes")}
+            return Profile(name=name, **inherited)
+        return Profile(name=name, base_url=DEFAULT_BASE_URL, live=not is_loopback_url(DEFAULT_BASE_URL))
 
     async def create_profile(self, name: str, template_id: str | None = None) -> Profile:
         new = self.new_profile(name, template_id)
