@@ -30,15 +30,15 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
-from ..api_schema import API_KEY_HEADER, JSON_MEDIA_TYPE, REWARD_NOTIFICATION_TEXT, Endpoint, Outcome
+from ..api_schema import REWARD_NOTIFICATION_TEXT, Endpoint, Outcome
 from . import errors
 from .deadlines import Deadlines
 from .exchange import Exchange, redact_headers
 from .request import RewardRequest, is_sendable_key
 from .reward import RewardInfo, decode_json, parse_reward_payload
+from .wire import USER_AGENT, build_request, request_headers  # noqa: F401 - USER_AGENT: re-exported
 
 MAX_RESPONSE_BYTES = 1024 * 1024
-USER_AGENT = "MomentsDesktop/0.1"
 RATE_LIMIT_CALLS = 5  # [doc] 5 calls per second per API key, both endpoints together
 # The server counts arrivals, we count departures: a 100 ms margin absorbs the jitter
 # between the two so a burst never trips the server's window.
@@ -196,16 +196,10 @@ class MomentsClient:
 
     async def _call(self, endpoint: Endpoint, request: RewardRequest, api_key: str,
                     before_send: BeforeSend | None = None, *, ends_at: float, seconds: float) -> CallResult:
-        headers = {
-            API_KEY_HEADER: api_key,
-            "Content-Type": JSON_MEDIA_TYPE,
-            "Accept": JSON_MEDIA_TYPE,
-            "User-Agent": USER_AGENT,
-        }
         exchange = Exchange(
             endpoint=endpoint,
             url=request.url(endpoint),
-            request_headers=redact_headers(headers),
+            request_headers=redact_headers(request_headers(api_key)),
             request_body=request.body(),
         )
         try:
@@ -217,9 +211,10 @@ class MomentsClient:
                 "no API key is set for this profile", advice="Enter the API key in the profile, then try again."))
         if not is_sendable_key(api_key.strip()):
             return self._finish(exchange, Outcome.NOT_SENT, errors.UnsendableKeyError())
-        exchange.url = valid.url(endpoint)
+        # What goes out is built by core/wire.py, the builder the exports use too: an export is this request.
+        wire_request = build_request(valid, endpoint, api_key.strip())
+        exchange.url = wire_request.url
         exchange.request_body = valid.body()
-        headers[API_KEY_HEADER] = api_key.strip()
 
         try:
             async with asyncio.timeout_at(ends_at):
@@ -234,7 +229,6 @@ class MomentsClient:
 
         exchange.started_at = self._now()
         t0 = self._clock()
-        body = json.dumps(exchange.request_body, ensure_ascii=False).encode()
         wire = _WireProgress()
         received = bytearray()
         deadline = asyncio.timeout_at(ends_at)
@@ -242,7 +236,8 @@ class MomentsClient:
             # The overall deadline, in this task (a cancellation at the deadline unwinds the read, the
             # body's iterator and the response, so the connection is closed, not left to a second task).
             async with deadline, \
-                    self._http.stream("POST", exchange.url, content=body, headers=headers, timeout=self._timeout,
+                    self._http.stream(wire_request.method, wire_request.url, content=wire_request.body,
+                                      headers=list(wire_request.headers), timeout=self._timeout,
                                       extensions={"trace": wire.trace}) as response:
                 exchange.status = response.status_code
                 exchange.response_headers = dict(response.headers)
