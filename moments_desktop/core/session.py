@@ -44,15 +44,18 @@ from .errors import (
     MomentsError,
     SandboxNotRunningError,
     UnexpectedError,
+    UnsendableKeyError,
     ValidationError,
 )
 from .exchange import redact_echoed_secrets
+from .exports import Export, ExportFormat, ExportRefusedError, export_request
 from .journal import Journal
 from .operations import ClaimInProgressError, ClaimResult, Operations, ProfileRef
 from .profiles import DEMO_PROFILE_ID, ImportReport, Profile, ProfileError, ProfileStore
 from .render import Renderer
 from .tasks import DetachedJobs, ThreadJobs, finish_async_generator_finalizers
-from .request import RewardRequest, is_loopback_url
+from .request import RewardRequest, is_loopback_url, is_sendable_key
+from .wire import build_request
 
 T = TypeVar("T")
 RunBlocking = Callable[..., Awaitable[Any]]
@@ -346,6 +349,55 @@ class Session:
             return self._previews.get(request.validated().target())
         except ValidationError:
             return None
+
+    # --- exports (copy as cURL, HTTPie, Python, PowerShell, Braze) -----------------------------
+
+    async def export(self, profile_id: str, endpoint: Endpoint, fmt: ExportFormat, *, base_url: str | None = None,
+                     fields: dict[str, str] | None = None, include_key: bool = False,
+                     cache_max_age: int | None = None) -> Export:
+        """The request ``preview`` or ``claim`` would send for the profile and the form's values, as a snippet
+        (core/exports.py), built by the client's own request builder. Sends nothing, journals nothing.
+
+        Raises ValidationError (per field) for values the client would refuse, ExportRefusedError for a cache
+        the export must not carry. The key is a placeholder unless ``include_key``; then it is read from the
+        keychain off the caller's thread (MissingKeyError, KeyringUnavailableError as for a preview) and
+        lives only in the returned Export."""
+        endpoint, fmt = Endpoint(endpoint), ExportFormat(fmt)
+        profile = self.profiles.get(profile_id)
+        request = self.resolve(profile_id, base_url, fields).validated()
+        key = ""
+        try:
+            if include_key:
+                key = (await self.api_key(profile)).strip()
+                if not is_sendable_key(key):
+                    raise UnsendableKeyError()
+            return export_request(build_request(request, endpoint, key), fmt, include_key=include_key,
+                                  cost_per_action=profile.cost_per_action, currency=profile.currency,
+                                  cache_max_age=cache_max_age, renderer=self.renderer)
+        finally:
+            del key
+
+    def export_entry(self, entry: Any, fmt: ExportFormat) -> Export:
+        """The request of a journal row (History) as a snippet. The journal stores the key redacted, so the
+        key is always the placeholder. A row whose request the client refused (NOT_SENT for invalid values)
+        raises ValidationError, as the client would."""
+        fmt = ExportFormat(fmt)
+        try:
+            endpoint = Endpoint(entry.endpoint)
+        except ValueError:
+            raise ExportRefusedError(f"the entry's endpoint {entry.endpoint!r} is not a Moments endpoint") from None
+        url = entry.request_url or ""
+        body = entry.request_body if isinstance(entry.request_body, dict) else None
+        if not url.endswith(endpoint.path) or body is None:
+            raise ExportRefusedError("the entry does not hold a complete request (its URL or body is missing)")
+        profile = self.profiles.get(entry.profile_id) if entry.profile_id in self.profiles else None
+        request = RewardRequest(
+            base_url=url[: -len(endpoint.path)], allow_insecure=bool(profile and profile.allow_insecure),
+            **{name: body.get(name, "") if isinstance(body.get(name, ""), str) else "" for name in BODY_FIELDS},
+        ).validated()
+        return export_request(build_request(request, endpoint, ""), fmt,
+                              cost_per_action=profile.cost_per_action if profile else None,
+                              currency=profile.currency if profile else "USD", renderer=self.renderer)
 
     # --- claim (billed) -----------------------------------------------------------------
 
