@@ -61,6 +61,7 @@ class SessionBridge(QObject):
     import_read = Signal(object)  # ImportReport, or the error
     import_applied = Signal(object)  # list of the added Profiles, or the error
     profiles_exported = Signal(str, object)  # path, number of profiles written or the error
+    copy_as_ready = Signal(object, object)  # the caller's token, the Export (core/exports.py) or the error
 
     def __init__(self, session: Session, parent: QObject | None = None):
         """Build inside the running qasync loop: the task owner binds to it."""
@@ -227,6 +228,19 @@ class SessionBridge(QObject):
     def start_export(self, path: str | Path) -> None:
         self._run(lambda: self.session.export_profiles(path), lambda r: self.profiles_exported.emit(str(path), r),
                   "export profiles")
+
+    def start_copy_as(self, token: object, profile_id: str, endpoint: Any, fmt: Any, base_url: str,
+                      fields: dict[str, str], *, include_key: bool = False) -> None:
+        """The request as a snippet (Session.export) → ``copy_as_ready``; the key, if asked for, is read
+        from the keychain off the UI thread."""
+        fields = dict(fields)
+        self._run(lambda: self.session.export(profile_id, endpoint, fmt, base_url=base_url, fields=fields,
+                                              include_key=include_key),
+                  lambda r: self.copy_as_ready.emit(token, r), "copy as")
+
+    def export_entry(self, entry: Any, fmt: Any) -> Any:
+        """A History entry's request as a snippet (Session.export_entry: in memory, no key, no I/O)."""
+        return self.session.export_entry(entry, fmt)
 
     def start_import_read(self, path: str | Path) -> None:
         self._run(lambda: self.session.read_import(path), self.import_read.emit, "read import")

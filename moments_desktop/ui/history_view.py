@@ -41,6 +41,7 @@ from moments_desktop.api_schema import Outcome
 from moments_desktop.core.journal import JournalEntry, JournalFilter
 from moments_desktop.core.render import Renderer
 
+from .copy_as import CopyAsController
 from .history_format import OUTCOME_COLOURS, OUTCOME_LABELS, detail_text, is_unresolved, outcome_text
 from .history_model import COLUMNS, ENDPOINT, OUTCOME, PROFILE, SUMMARY, TIME, HistoryModel
 from .history_service import HistoryService
@@ -102,6 +103,7 @@ class HistoryDetail(QWidget):
     """The selected exchange: request, response, outcome, resolution; copy and resolve actions."""
 
     resolve_requested = Signal(object)  # JournalEntry
+    copy_as_requested = Signal(object, object)  # JournalEntry, ExportFormat: its request as a snippet
 
     def __init__(self, renderer: Renderer, parent: QWidget | None = None):
         super().__init__(parent)
@@ -118,6 +120,11 @@ class HistoryDetail(QWidget):
         self.resolve_button.setToolTip("Record what you found out about this claim (kept with the entry)")
         self.copy_reward_button = self._button("Copy reward URL", "copyRewardUrlButton", bar)
         self.copy_details_button = self._button("Copy details", "copyDetailsButton", bar)
+        self.copy_as_button = self._button("Copy as", "historyCopyAsButton", bar)
+        self.copy_as_button.setToolTip("Copy this entry's request as cURL, HTTPie, Python, PowerShell or Braze "
+                                       "(the API key as a placeholder)")
+        self.copy_as_button.setMenu(CopyAsController.make_entry_menu(
+            self.copy_as_button, lambda fmt: self.entry and self.copy_as_requested.emit(self.entry, fmt)))
         layout.addLayout(bar)
         self.text = QPlainTextEdit(self)
         self.text.setObjectName("historyDetailText")
@@ -148,6 +155,7 @@ class HistoryDetail(QWidget):
             self.text.setPlainText(detail_text(entry, self.renderer))
         self.copy_reward_button.setEnabled(bool(entry and entry.reward_url))
         self.copy_details_button.setEnabled(entry is not None)
+        self.copy_as_button.setEnabled(entry is not None)
         self.resolve_button.setVisible(bool(entry and entry.outcome == Outcome.UNKNOWN))
         self.resolve_button.setEnabled(bool(entry and is_unresolved(entry)))
 

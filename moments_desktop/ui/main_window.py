@@ -33,6 +33,7 @@ from moments_desktop.core.profiles import DEMO_PROFILE_ID
 
 from .bridge import SessionBridge
 from .claim_flow import ClaimFlow, make_claim_button
+from .copy_as import CopyAsController
 from .form_catalog import FormCatalog
 from .history_service import HistoryService
 from .history_view import HistoryView, UnresolvedBanner
@@ -144,6 +145,12 @@ class MainWindow(QMainWindow):
         actions.addWidget(self.preview_button)
         self.claim_button = make_claim_button(left)  # the billed action; wired by ClaimFlow below
         actions.addWidget(self.claim_button)
+        self.copy_as = CopyAsController(
+            bridge, self, self.statusBar(),
+            current_request=lambda: (self.current_profile_id(), self.form.base_url(), self.form.fields()),
+            show_error=lambda error: self.show_error(error))
+        self.copy_as_button = self.copy_as.make_button(left)
+        actions.addWidget(self.copy_as_button)
         actions.addWidget(self.cancel_button)
         actions.addStretch(1)
         left_layout.addLayout(actions)
@@ -744,6 +751,7 @@ class MainWindow(QMainWindow):
         self.bridge.journal_changed.connect(self.history_service.notify_changed)
         self.history_service.unresolved_changed.connect(self.unresolved_banner.set_count)
         self.unresolved_banner.review_requested.connect(self.review_unresolved)
+        self.history_view.detail.copy_as_requested.connect(self.copy_as.copy_entry)
         # An earlier run's claims left pending become 'unknown' (never retried) and are counted.
         self.history_service.recover_and_check()
 
@@ -779,6 +787,7 @@ class MainWindow(QMainWindow):
     async def aclose(self) -> None:
         """Stop and await every task the window started (history reads, calls, images, keychain and profile
         writes), then close the Session's HTTP client and journal. Idempotent."""
+        self.copy_as.clipboard.clear_now()  # a real API key still on the clipboard does not outlive the window
         self.history_service.shutdown()
         self.bridge.shutdown()
         await self.history_service.aclose()
