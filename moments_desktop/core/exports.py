@@ -119,8 +119,8 @@ def duplicate_call_statement(cost_per_action: Decimal | None, currency: str) -> 
             "Each GetReward call consumes one reward and is billed: ")
     if cost_per_action is None:
         counts = ", ".join(f"{n} calls are {n} billed claims" for n in DUPLICATE_CALLS)
-        return rule + (f"one recipient's {counts}. The profile's cost per claim is not set, so the cost in money cannot be "
-                       "stated; set it in the profile's settings.")
+        return rule + (f"one recipient's {counts}. The profile's cost per claim is not set, so the cost in money "
+                       "cannot be stated; set it in the profile's settings.")
     per_claim = money(cost_per_action, currency)
     counts = ", ".join(f"{n} calls cost {money(cost_per_action * n, currency)}" for n in DUPLICATE_CALLS)
     return rule + f"at {per_claim} per claim, one recipient's {counts}, instead of {per_claim}."

@@ -49,7 +49,7 @@ from .errors import (
 )
 from .exchange import redact_echoed_secrets
 from .exports import Export, ExportFormat, ExportRefusedError, export_request
-from .journal import Journal
+from .journal import Journal, JournalEntry
 from .operations import ClaimInProgressError, ClaimResult, Operations, ProfileRef
 from .profiles import DEMO_PROFILE_ID, ImportReport, Profile, ProfileError, ProfileStore
 from .render import Renderer
@@ -377,7 +377,7 @@ class Session:
         finally:
             del key
 
-    def export_entry(self, entry: Any, fmt: ExportFormat) -> Export:
+    def export_entry(self, entry: JournalEntry, fmt: ExportFormat) -> Export:
         """The request of a journal row (History) as a snippet. The journal stores the key redacted, so the
         key is always the placeholder. A row whose request the client refused (NOT_SENT for invalid values)
         raises ValidationError, as the client would."""

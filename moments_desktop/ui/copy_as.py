@@ -17,7 +17,6 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMenu, QMessageBox, QPushButton, QStatusBar, QWidget
 
-from moments_desktop import APP_NAME
 from moments_desktop.api_schema import Endpoint
 from moments_desktop.core import errorlog
 from moments_desktop.core.errors import MomentsError
