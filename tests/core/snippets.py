@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -42,7 +43,12 @@ def run_snippet(fmt: ExportFormat, text: str, key: str | None) -> subprocess.Com
         command = [sys.executable, "-c", text]
     else:
         raise ValueError(f"{fmt} cannot be run here")
-    result = subprocess.run(command, env=env, capture_output=True, timeout=SNIPPET_TIMEOUT_S)
+    with tempfile.TemporaryDirectory(prefix="moments-httpie-") as config_dir:
+        # HTTPie's own configuration, not the user's: without it HTTPie starts a background process that
+        # asks packages.httpie.io for a newer version, which outlives the test.
+        (Path(config_dir) / "config.json").write_text('{"disable_update_warnings": true}', encoding="utf-8")
+        env["HTTPIE_CONFIG_DIR"] = config_dir
+        result = subprocess.run(command, env=env, capture_output=True, timeout=SNIPPET_TIMEOUT_S)
     assert result.returncode == 0, (fmt, result.returncode, result.stderr.decode(errors="replace"))
     return result
 
