@@ -441,3 +441,20 @@ def test_export_entry_of_a_refused_request_is_refused_like_the_client(sandbox, t
         return caught.value
     error = run_session(sandbox, tmp_path, scenario)
     assert set(error.field_errors) == {"appId"}
+
+
+def test_real_key_export_with_the_keychain_unavailable_is_refused_in_words(sandbox, tmp_path):
+    import keyring.backends.fail
+
+    from moments_desktop.core.credentials import KeyringUnavailableError
+
+    async def scenario(session):
+        profile = Profile(name="Keychain off", base_url=sandbox.base_url, **sandbox.demo_body)
+        await asyncio.to_thread(session.profiles.add, profile)
+        with pytest.raises(KeyringUnavailableError) as caught:
+            await session.export(profile.id, Endpoint.GET_REWARD_INFO, ExportFormat.CURL, include_key=True)
+        placeholder = await session.export(profile.id, Endpoint.GET_REWARD_INFO, ExportFormat.CURL)
+        return caught.value, placeholder
+    error, placeholder = run_session(sandbox, tmp_path, scenario, keyring_backend=keyring.backends.fail.Keyring())
+    assert "keychain" in error.message.lower()
+    assert not placeholder.contains_key  # the placeholder needs no keychain at all
