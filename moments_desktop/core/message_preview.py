@@ -91,6 +91,8 @@ FIELD_LABELS: dict[tuple[Channel, str], str] = {
 
 # Longest template a field may hold; a longer one is refused with a message, not rendered.
 MAX_TEMPLATE_CHARS = 50_000
+# Problems listed per field: past this many, one more line says how many follow.
+MAX_PROBLEMS_PER_FIELD = 100
 # Most sample attributes, and the longest name / value, a profile keeps.
 MAX_ATTRIBUTES = 100
 MAX_ATTRIBUTE_CHARS = 1_000
@@ -303,26 +305,13 @@ DEFAULT_TEMPLATES = MessageTemplates(
 
 # --- Braze attribute syntax ----------------------------------------------------------------
 
-_ATTRIBUTE = re.compile(r"\$\{([^{}\n]*)\}")
-_OPENERS = re.compile(r"\{\{|\{%")
-_CLOSERS = re.compile(r"\}\}|%\}")
+# One pass over the text: Liquid's delimiters, quotes, and ${…} attribute references.
+_SCAN = re.compile(r"""\{\{|\{%|\}\}|%\}|\$\{(?P<attribute>[^{}\n]*)\}|['"]""")
 
 
 def _attribute_identifier(name: str) -> str:
     """``${name}`` as an identifier of the same length: ``__name_`` (odd characters → ``_``)."""
     return "__" + re.sub(r"[^A-Za-z0-9_]", "_", name) + "_"
-
-
-def _inside_markup(text: str, index: int) -> bool:
-    """True when ``index`` is inside a ``{{ … }}`` or ``{% … %}`` opened before it, and not
-    inside a quoted string there (``'${x}'`` is text)."""
-    before = text[:index]
-    last_open = max((m.end() for m in _OPENERS.finditer(before)), default=-1)
-    last_close = max((m.end() for m in _CLOSERS.finditer(before)), default=-1)
-    if last_open <= last_close:
-        return False
-    markup = before[last_open:]
-    return markup.count("'") % 2 == 0 and markup.count('"') % 2 == 0
 
 
 @dataclass(frozen=True)
@@ -332,18 +321,29 @@ class _Prepared:
 
 
 def _prepare(text: str) -> _Prepared:
+    """Rewrite each ``${name}`` inside ``{{ … }}`` / ``{% … %}`` (not in a quoted string there: ``'${x}'``
+    is text, and so is ``${x}`` outside Liquid) to its same-length identifier."""
     out: list[str] = []
     attributes: dict[str, tuple[str, int]] = {}
     last = 0
-    for match in _ATTRIBUTE.finditer(text):
-        if not _inside_markup(text, match.start()):
-            continue
-        name = match.group(1)
-        ident = _attribute_identifier(name)
-        attributes.setdefault(ident, (name, match.start()))
-        out.append(text[last : match.start()])
-        out.append(ident)
-        last = match.end()
+    in_markup = False
+    quote: str | None = None
+    for match in _SCAN.finditer(text):
+        token = match.group()
+        if token in ("{{", "{%"):
+            in_markup, quote = True, None
+        elif token in ("}}", "%}"):
+            in_markup, quote = False, None  # Liquid ends the markup at its delimiter, quoted or not
+        elif token in ("'", '"'):
+            if in_markup:
+                quote = token if quote is None else (None if token == quote else quote)
+        elif in_markup and quote is None:
+            name = match.group("attribute")
+            ident = _attribute_identifier(name)
+            attributes.setdefault(ident, (name, match.start()))
+            out.append(text[last : match.start()])
+            out.append(ident)
+            last = match.end()
     out.append(text[last:])
     source = "".join(out)
     assert len(source) == len(text)
@@ -952,6 +952,12 @@ def _check_text(text: str, attribute_pairs: tuple[tuple[str, str], ...], channel
                        "shows a marker in its place", span.index)
 
     problems.sort(key=lambda p: (p.line, p.column))
+    if len(problems) > MAX_PROBLEMS_PER_FIELD:
+        rest = len(problems) - MAX_PROBLEMS_PER_FIELD
+        last = problems[MAX_PROBLEMS_PER_FIELD]
+        problems = problems[:MAX_PROBLEMS_PER_FIELD] + [TemplateProblem(
+            last.kind, f"and {rest:,} more problems after this point", channel, name, last.line, last.column,
+            "fix the ones above first")]
     return _FieldCheck(problems, marked, parsed=True)
 
 

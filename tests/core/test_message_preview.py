@@ -296,6 +296,16 @@ def test_an_over_long_template_is_refused_with_a_message():
         MessageTemplates.from_dict({**DEFAULT_TEMPLATES.to_dict(), "push_body": "x" * (MAX_TEMPLATE_CHARS + 1)})
 
 
+def test_many_mistakes_are_listed_up_to_a_bound_then_counted():
+    problems = push_body("{{moment.x}} " * 150).problems
+    assert len(problems) == 101 and problems[-1].message == "and 50 more problems after this point"
+
+
+def test_attribute_syntax_is_read_in_one_pass_even_when_repeated_thousands_of_times():
+    rendered = push_body("{{${first_name}}}" * 2500)
+    assert rendered.fields["body"] == "Ana" * 2500 and rendered.problems == ()
+
+
 def test_a_failing_filter_is_a_problem_not_an_exception():
     rendered = push_body("{{ 1 | divided_by: 0 }}")
     assert "divide by 0" in only(rendered.problems).message
