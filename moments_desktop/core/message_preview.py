@@ -1060,3 +1060,87 @@ def render_message(templates: MessageTemplates, channel: Channel,
 def render_all(templates: MessageTemplates, outcomes: Iterable[PreviewOutcome]) -> list[RenderedMessage]:
     """Every channel against every outcome: outcome by outcome, channels in CHANNEL_FIELDS order."""
     return [render_message(templates, channel, outcome) for outcome in outcomes for channel in Channel]
+
+
+# --- what a template's connected_content tags would cost ----------------------------------------
+
+_GET_REWARD_URL = re.compile(r"/GetReward(?![A-Za-z0-9_])")
+
+
+@dataclass(frozen=True)
+class PlacedCall:
+    """A connected_content tag and where it stands."""
+
+    channel: Channel
+    field: str
+    call: ConnectedContentCall
+    line: int
+    column: int
+
+    @property
+    def calls_get_reward(self) -> bool:
+        return bool(_GET_REWARD_URL.search(self.call.url))
+
+
+def connected_content_calls(templates: MessageTemplates) -> list[PlacedCall]:
+    """Every connected_content tag of the templates, in channel and field order (a field that does
+    not parse is skipped: its syntax error is reported by check_templates)."""
+    placed: list[PlacedCall] = []
+    for channel, names in CHANNEL_FIELDS.items():
+        for name in names:
+            text = templates.field(channel, name)
+            if len(text) > MAX_TEMPLATE_CHARS:
+                continue
+            try:
+                nodes = _parse(_prepare(text).source).nodes
+            except LiquidError:
+                continue
+            for call in _calls_in(nodes):
+                line, column = _line_column(text, call.index)
+                placed.append(PlacedCall(channel, name, call, line, column))
+    return placed
+
+
+def _calls_in(nodes: Iterable[Any]) -> Iterable[ConnectedContentCall]:
+    for node in nodes:
+        if isinstance(node, _ConnectedContentNode):
+            yield node.call
+        try:
+            # Static walk: the built-in nodes list their children without a render context.
+            children = list(node.children(None, include_partials=False))  # type: ignore[arg-type]
+        except Exception:  # noqa: BLE001 — a node that needs one has no tag of ours inside
+            children = []
+        yield from _calls_in(children)
+
+
+def billing_warnings(templates: MessageTemplates) -> list[TemplateProblem]:
+    """Problems of kind "billing" for GetReward tags, which the preview never calls: Braze may call
+    the same Connected Content URL more than once per recipient, and every GetReward call is a
+    billed, consumed reward [shared notes, "Braze Connected Content facts"]."""
+    warnings: list[TemplateProblem] = []
+    per_channel: dict[Channel, list[PlacedCall]] = {}
+    for placed in connected_content_calls(templates):
+        if not placed.calls_get_reward:
+            continue
+        per_channel.setdefault(placed.channel, []).append(placed)
+
+        def warn(message: str, suggestion: str | None, placed: PlacedCall = placed) -> None:
+            warnings.append(TemplateProblem("billing", message, placed.channel, placed.field,
+                                            placed.line, placed.column, suggestion))
+
+        warn("this tag calls GetReward: each call is a billed reward, and Braze may call it more than "
+             "once per recipient; the preview never calls it", "call GetRewardInfo to show a reward, "
+             "and GetReward only where the reward URL is handed out")
+        if "retry" in placed.call.options:
+            warn(":retry on GetReward can consume a reward on every attempt", "remove :retry")
+        if "cache_max_age" in placed.call.options:
+            warn(":cache_max_age on GetReward hands one reward URL to many customers",
+                 "remove :cache_max_age")
+    for channel, calls in per_channel.items():
+        if len(calls) > 1:
+            first = calls[0]
+            warnings.append(TemplateProblem(
+                "billing", f"{len(calls)} fields of this message call GetReward: at least {len(calls)} "
+                "billed rewards per recipient", channel, first.field, first.line, first.column,
+                "call GetReward in one field only"))
+    return warnings

@@ -326,3 +326,29 @@ def test_templates_round_trip_through_a_dict_and_validate():
     ]:
         with pytest.raises(ValueError, match=fragment.replace("[", r"\[").replace("]", r"\]")):
             MessageTemplates.from_dict(bad)
+
+
+# --- GetReward tags: what they would cost ------------------------------------------------------
+
+
+def test_get_reward_tags_are_found_where_they_stand_and_their_cost_said():
+    from moments_desktop.core.message_preview import billing_warnings, connected_content_calls
+
+    t = templates(
+        push_title="{% connected_content https://h/prod/GetReward :cache_max_age 900 %}",
+        push_body="x\n{% if a %}{% for i in (1..2) %}{% connected_content https://h/prod/GetReward :retry %}"
+                  "{% endfor %}{% endif %}",
+        email_html="{% connected_content https://h/prod/GetRewardInfo :save m %}",
+    )
+    placed = [(c.channel, c.field, c.line, c.column, c.calls_get_reward) for c in connected_content_calls(t)]
+    assert placed == [(Channel.PUSH, "title", 1, 4, True), (Channel.PUSH, "body", 2, 30, True),
+                      (Channel.EMAIL, "html", 1, 4, False)]
+    warnings = [(w.field, w.line, w.column, w.message.split(":")[0] if w.message.startswith(":") else w.message[:20])
+                for w in billing_warnings(t)]
+    assert all(w.kind == "billing" for w in billing_warnings(t))
+    messages = [w.message for w in billing_warnings(t)]
+    assert sum("this tag calls GetReward" in m for m in messages) == 2
+    assert any(m.startswith(":retry on GetReward") for m in messages)
+    assert any(m.startswith(":cache_max_age on GetReward") for m in messages)
+    assert any(m.startswith("2 fields of this message call GetReward") for m in messages)
+    assert billing_warnings(DEFAULT_TEMPLATES) == [] and warnings
