@@ -341,7 +341,7 @@ def test_get_reward_tags_are_found_where_they_stand_and_their_cost_said():
         email_html="{% connected_content https://h/prod/GetRewardInfo :save m %}",
     )
     placed = [(c.channel, c.field, c.line, c.column, c.calls_get_reward) for c in connected_content_calls(t)]
-    assert placed == [(Channel.PUSH, "title", 1, 4, True), (Channel.PUSH, "body", 2, 30, True),
+    assert placed == [(Channel.PUSH, "title", 1, 4, True), (Channel.PUSH, "body", 2, 35, True),
                       (Channel.EMAIL, "html", 1, 4, False)]
     warnings = [(w.field, w.line, w.column, w.message.split(":")[0] if w.message.startswith(":") else w.message[:20])
                 for w in billing_warnings(t)]
