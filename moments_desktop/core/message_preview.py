@@ -43,12 +43,11 @@ from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
-from liquid import Environment, Undefined
+from liquid import Environment, Undefined, is_undefined
 from liquid.ast import Node
-from liquid import is_undefined
 from liquid.builtin.expressions import Identifier
-from liquid.builtin.expressions.primitive import Blank, RangeLiteral
 from liquid.builtin.expressions import logical as _logical
+from liquid.builtin.expressions.primitive import Blank, RangeLiteral
 from liquid.exceptions import (
     LiquidError,
     LiquidSyntaxError,
@@ -364,8 +363,14 @@ _STATE: contextvars.ContextVar[_RenderState | None] = contextvars.ContextVar(
 )
 
 
+# Around every piece of text the preview writes itself into a rendering (a mistake, a part not
+# simulated): the UI may style what stands between them.
+MARKER_OPEN = "⟦"
+MARKER_CLOSE = "⟧"
+
+
 def _marker(text: str) -> str:
-    return f"⟦{text}⟧"
+    return f"{MARKER_OPEN}{text}{MARKER_CLOSE}"
 
 
 class _PreviewUndefined(Undefined):
@@ -380,11 +385,6 @@ class _PreviewUndefined(Undefined):
             return ""
         # The static pass keys its markers by where the name starts, as python-liquid's tokens do.
         return state.marked.get(self.token.start_index, "")
-        path = self._path()
-        for prefix, marker in state.marked.items():
-            if path == prefix or path.startswith(prefix + ".") or path.startswith(prefix + "["):
-                return marker
-        return ""
 
 
 # Braze renders Liquid in Ruby with Rails loaded, where ``nil.blank?`` is true: a missing field
