@@ -1,0 +1,1147 @@
+"""The Braze message preview: what a campaign's push, email and in-app messages really say.
+
+A Braze user writes each message field as a Liquid template that reads the Moments answer
+through a ``{% connected_content … :save NAME %}`` tag. This module renders those templates
+with python-liquid 2 against each outcome a customer can meet (a reward, ``[]``, an error
+text, Braze's own failure cases), with Braze's flavour where it changes what is shown:
+
+- ``{% connected_content URL … :save NAME %}`` is parsed and never fetched: on render it
+  assigns the outcome's answer to NAME (Braze's default name is ``connected``). Braze keeps a
+  saved variable inside the field that holds the tag; a channel with no tag at all gets the
+  answer as ``moments`` in every field (the issue's simplification, so a template pasted
+  without its tag still previews).
+- ``{{${first_name}}}`` and ``{{custom_attribute.${name}}}`` read the sample attributes. They
+  are rewritten to plain identifiers *of the same length* before parsing, so every position
+  python-liquid reports still points at the user's own text.
+- ``{% abort_message('reason') %}`` stops the message: RenderedMessage.aborted.
+- Braze filters that are cheap to reproduce are reproduced; any other Braze filter or tag is
+  named "not simulated" (a problem of kind "unsupported", and a visible marker in the text).
+- Mistakes are caught, not rendered empty: a static pass (python-liquid's template analysis,
+  with spans) finds undefined names and misspelled answer fields with a suggestion, stray
+  braces and syntax errors, each with its 1-based line and column in the user's text; the
+  rendering shows a visible marker where such a mistake would have printed nothing.
+
+Rendering is bounded (template size, loop iterations, output size, local namespace, context
+depth) and ``render_message`` never raises. No Qt here; nothing here touches the network.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextvars
+import difflib
+import functools
+import hashlib
+import hmac
+import json
+import re
+import urllib.parse
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields
+from enum import StrEnum
+from typing import Any
+
+from liquid import Environment, Undefined, is_undefined
+from liquid.ast import Node
+from liquid.builtin.expressions import Identifier
+from liquid.builtin.expressions import logical as _logical
+from liquid.builtin.expressions.primitive import Blank, RangeLiteral
+from liquid.exceptions import (
+    LiquidError,
+    LiquidSyntaxError,
+    LoopIterationLimitError,
+    ResourceLimitError,
+)
+from liquid.stream import TokenStream
+from liquid.tag import Tag
+from liquid.token import TOKEN_EXPRESSION, TOKEN_TAG, Token
+
+from moments_desktop import api_schema
+
+# --- the fixed interface ------------------------------------------------------------------
+
+
+class Channel(StrEnum):
+    PUSH = "push"
+    EMAIL = "email"
+    IN_APP = "in_app"
+
+
+CHANNEL_FIELDS: dict[Channel, tuple[str, ...]] = {
+    Channel.PUSH: ("title", "body", "image_url"),
+    Channel.EMAIL: ("subject", "html"),
+    Channel.IN_APP: ("header", "body", "image_url", "button"),
+}
+
+# What a person calls each field, for messages ("push body", "email HTML body").
+FIELD_LABELS: dict[tuple[Channel, str], str] = {
+    (Channel.PUSH, "title"): "push title",
+    (Channel.PUSH, "body"): "push body",
+    (Channel.PUSH, "image_url"): "push image URL",
+    (Channel.EMAIL, "subject"): "email subject",
+    (Channel.EMAIL, "html"): "email HTML body",
+    (Channel.IN_APP, "header"): "in-app header",
+    (Channel.IN_APP, "body"): "in-app body",
+    (Channel.IN_APP, "image_url"): "in-app image URL",
+    (Channel.IN_APP, "button"): "in-app button",
+}
+
+# Longest template a field may hold; a longer one is refused with a message, not rendered.
+MAX_TEMPLATE_CHARS = 50_000
+# Problems listed per field: past this many, one more line says how many follow.
+MAX_PROBLEMS_PER_FIELD = 100
+# Most sample attributes, and the longest name / value, a profile keeps.
+MAX_ATTRIBUTES = 100
+MAX_ATTRIBUTE_CHARS = 1_000
+
+# The variable that holds the answer when no connected_content tag names one [issue 13].
+DEFAULT_VARIABLE = "moments"
+# The variable Braze saves a JSON answer to when a tag has no :save [Braze docs,
+# "Local Connected Content variables"].
+BRAZE_DEFAULT_SAVE = "connected"
+
+# The Braze reward outcome's URL when the preview has no real claim to show: the preview never
+# calls GetReward (it is billed), so this address is labelled as a placeholder wherever shown.
+PLACEHOLDER_REWARD_URL = "https://reward-url.preview.invalid/placeholder"
+
+
+def _template_field_name(channel: Channel, name: str) -> str:
+    return f"{channel.value}_{name}"
+
+
+@dataclass(frozen=True)
+class MessageTemplates:
+    """The message templates of one profile, and the sample user attributes they read."""
+
+    push_title: str
+    push_body: str
+    push_image_url: str
+    email_subject: str
+    email_html: str
+    in_app_header: str
+    in_app_body: str
+    in_app_image_url: str
+    in_app_button: str
+    attributes: tuple[tuple[str, str], ...] = ()
+
+    def field(self, channel: Channel, name: str) -> str:
+        if name not in CHANNEL_FIELDS[Channel(channel)]:
+            raise KeyError(f"{channel} has no field {name!r}")
+        return getattr(self, _template_field_name(Channel(channel), name))
+
+    def to_dict(self) -> dict:
+        data: dict[str, Any] = {
+            f.name: getattr(self, f.name) for f in fields(self) if f.name != "attributes"
+        }
+        data["attributes"] = [[name, value] for name, value in self.attributes]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Any) -> MessageTemplates:
+        """Build from a saved / imported dict; raises ValueError naming what is wrong."""
+        if not isinstance(data, Mapping):
+            raise ValueError("message templates must be an object")
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name == "attributes":
+                continue
+            value = data.get(f.name)
+            if not isinstance(value, str):
+                raise ValueError(f"message template {f.name!r} must be text")
+            if len(value) > MAX_TEMPLATE_CHARS:
+                raise ValueError(
+                    f"message template {f.name!r} is longer than {MAX_TEMPLATE_CHARS:,} characters"
+                )
+            values[f.name] = value
+        raw_attributes = data.get("attributes", [])
+        if not isinstance(raw_attributes, list | tuple):
+            raise ValueError("sample attributes must be a list of [name, value] pairs")
+        if len(raw_attributes) > MAX_ATTRIBUTES:
+            raise ValueError(f"more than {MAX_ATTRIBUTES} sample attributes")
+        attributes: list[tuple[str, str]] = []
+        for pair in raw_attributes:
+            if (
+                not isinstance(pair, list | tuple)
+                or len(pair) != 2
+                or not all(isinstance(part, str) for part in pair)
+            ):
+                raise ValueError("each sample attribute must be a [name, value] pair of texts")
+            name, value = pair
+            if not name.strip() or len(name) > MAX_ATTRIBUTE_CHARS or len(value) > MAX_ATTRIBUTE_CHARS:
+                raise ValueError("a sample attribute has an empty or over-long name or value")
+            attributes.append((name, value))
+        return cls(**values, attributes=tuple(attributes))
+
+    @classmethod
+    def defaults(cls) -> MessageTemplates:
+        return DEFAULT_TEMPLATES
+
+
+class OutcomeKind(StrEnum):
+    REWARD = "reward"
+    NO_REWARD = "no_reward"
+    ERROR_TEXT = "error_text"
+    TIMEOUT = "timeout"
+    NOT_FOUND = "not_found"
+
+
+@dataclass(frozen=True)
+class PreviewOutcome:
+    kind: OutcomeKind
+    label: str
+    explanation: str
+    response: Any
+    # Where the answer came from, in plain words ("the sandbox's real answer", "the documented
+    # shape: this endpoint was not asked"), and any value the preview filled in itself.
+    source: str = ""
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TemplateProblem:
+    kind: str  # "undefined" | "stray_brace" | "syntax" | "unsupported"
+    message: str
+    channel: Channel
+    field: str
+    line: int
+    column: int
+    suggestion: str | None
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    channel: Channel
+    outcome: PreviewOutcome
+    fields: dict[str, str]
+    aborted: str | None
+    problems: tuple[TemplateProblem, ...]
+
+
+# --- outcomes in their documented shapes ---------------------------------------------------
+
+OUTCOME_LABELS: dict[OutcomeKind, str] = {
+    OutcomeKind.REWARD: "Reward",
+    OutcomeKind.NO_REWARD: "No reward ([])",
+    OutcomeKind.ERROR_TEXT: "Error text",
+    OutcomeKind.TIMEOUT: "No answer within 2 s",
+    OutcomeKind.NOT_FOUND: "404",
+}
+
+OUTCOME_EXPLANATIONS: dict[OutcomeKind, str] = {
+    OutcomeKind.REWARD: "The customer gets the reward: the answer's fields fill the message.",
+    OutcomeKind.NO_REWARD: (
+        "The API answers an empty list: every reward field is blank, so the message must test "
+        "a field (e.g. moments.rewardNotificationUrl == blank) and abort."
+    ),
+    OutcomeKind.ERROR_TEXT: (
+        "The API answers an error text in rewardNotificationText and no reward URL: without a "
+        "guard the customer reads the error."
+    ),
+    OutcomeKind.TIMEOUT: (
+        "Braze waits at most 2 s: with no answer by then the content is not inserted and the "
+        "saved variable stays blank."
+    ),
+    OutcomeKind.NOT_FOUND: (
+        "The URL answers 404: Braze renders an empty string and saves nothing, so every field "
+        "is blank."
+    ),
+}
+
+# [assumed] the sandbox's and the docs' error texts are not public; this one is only the shape.
+DOCUMENTED_ERROR_TEXT = "This reward is not available right now."
+
+
+def documented_outcome(kind: OutcomeKind, reward: Mapping[str, Any] | None = None) -> PreviewOutcome:
+    """An outcome in the shape the docs give, for endpoints the preview cannot steer."""
+    response: Any
+    if kind is OutcomeKind.REWARD:
+        response = dict(reward or {})
+    elif kind is OutcomeKind.NO_REWARD:
+        response = []
+    elif kind is OutcomeKind.ERROR_TEXT:
+        response = {api_schema.REWARD_NOTIFICATION_TEXT: DOCUMENTED_ERROR_TEXT}
+    else:
+        response = None
+    return PreviewOutcome(
+        kind=kind,
+        label=OUTCOME_LABELS[kind],
+        explanation=OUTCOME_EXPLANATIONS[kind],
+        response=response,
+        source="the documented shape (this endpoint was not asked)",
+    )
+
+
+# --- default templates ---------------------------------------------------------------------
+
+_GUARD = (
+    "{% if moments.rewardNotificationUrl == blank %}"
+    "{% abort_message('no Moments reward') %}{% endif %}"
+)
+
+DEFAULT_TEMPLATES = MessageTemplates(
+    push_title="{{${first_name} | default: 'Hello'}}, you earned a reward!",
+    push_body=_GUARD + "{{moments.rewardNotificationText}}",
+    push_image_url="{{moments.rewardImageUrl}}",
+    email_subject="{{${first_name} | default: 'Hello'}}, a reward is waiting for you",
+    email_html=(
+        _GUARD + "\n"
+        "<p>Hi {{${first_name} | default: 'there'}},</p>\n"
+        "<p>{{moments.rewardNotificationText}}</p>\n"
+        '<img src="{{moments.rewardImageUrl}}" width="600" height="120" alt="Your reward">\n'
+        '<p><a href="{{moments.rewardNotificationUrl}}">Redeem now</a></p>\n'
+        "{% if moments.remainingRewardCount %}"
+        "<p>Only {{moments.remainingRewardCount}} rewards left.</p>{% endif %}"
+    ),
+    in_app_header=_GUARD + "A reward for you",
+    in_app_body="{{moments.rewardNotificationText}}",
+    in_app_image_url="{{moments.rewardImageUrl}}",
+    in_app_button="Redeem now",
+    attributes=(("first_name", "Ana"),),
+)
+
+
+# --- Braze attribute syntax ----------------------------------------------------------------
+
+# One pass over the text: Liquid's delimiters, quotes, and ${…} attribute references.
+_SCAN = re.compile(r"""\{\{|\{%|\}\}|%\}|\$\{(?P<attribute>[^{}\n]*)\}|['"]""")
+
+
+def _attribute_identifier(name: str) -> str:
+    """``${name}`` as an identifier of the same length: ``__name_`` (odd characters → ``_``)."""
+    return "__" + re.sub(r"[^A-Za-z0-9_]", "_", name) + "_"
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    source: str  # same length as the user's text
+    attributes: dict[str, tuple[str, int]]  # identifier → (attribute name, first index)
+
+
+def _prepare(text: str) -> _Prepared:
+    """Rewrite each ``${name}`` inside ``{{ … }}`` / ``{% … %}`` (not in a quoted string there: ``'${x}'``
+    is text, and so is ``${x}`` outside Liquid) to its same-length identifier."""
+    out: list[str] = []
+    attributes: dict[str, tuple[str, int]] = {}
+    last = 0
+    in_markup = False
+    quote: str | None = None
+    for match in _SCAN.finditer(text):
+        token = match.group()
+        if token in ("{{", "{%"):
+            in_markup, quote = True, None
+        elif token in ("}}", "%}"):
+            in_markup, quote = False, None  # Liquid ends the markup at its delimiter, quoted or not
+        elif token in ("'", '"'):
+            if in_markup:
+                quote = token if quote is None else (None if token == quote else quote)
+        elif in_markup and quote is None:
+            name = match.group("attribute")
+            ident = _attribute_identifier(name)
+            attributes.setdefault(ident, (name, match.start()))
+            out.append(text[last : match.start()])
+            out.append(ident)
+            last = match.end()
+    out.append(text[last:])
+    source = "".join(out)
+    assert len(source) == len(text)
+    return _Prepared(source, attributes)
+
+
+# --- rendering context shared with the tags, filters and undefined values ------------------
+
+
+@dataclass
+class _RenderState:
+    outcome: PreviewOutcome | None
+    marked: dict[int, str] = field(default_factory=dict)  # index of a mistaken name → its marker
+
+
+_STATE: contextvars.ContextVar[_RenderState | None] = contextvars.ContextVar(
+    "message_preview_state", default=None
+)
+
+
+# Around every piece of text the preview writes itself into a rendering (a mistake, a part not
+# simulated): the UI may style what stands between them.
+MARKER_OPEN = "⟦"
+MARKER_CLOSE = "⟧"
+
+
+def _marker(text: str) -> str:
+    return f"{MARKER_OPEN}{text}{MARKER_CLOSE}"
+
+
+class _PreviewUndefined(Undefined):
+    """Blank, as Liquid prints it, unless the static pass marked the name a mistake: then a
+    visible marker, so a typo never renders as an innocent empty string."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        state = _STATE.get()
+        if state is None or self.token is None:
+            return ""
+        # The static pass keys its markers by where the name starts, as python-liquid's tokens do.
+        return state.marked.get(self.token.start_index, "")
+
+
+# Braze renders Liquid in Ruby with Rails loaded, where ``nil.blank?`` is true: a missing field
+# (the ``[]`` answer, no answer at all) equals ``blank``, which is what the abort guard
+# ``moments.rewardNotificationUrl == blank`` relies on. python-liquid follows plain Shopify
+# Liquid (nil is not blank), so its equality is wrapped, for the preview's renders only.
+_PLAIN_EQ = _logical._eq
+
+
+def _braze_eq(left: object, right: object) -> bool:
+    if _STATE.get() is not None:
+        for one, other in ((left, right), (right, left)):
+            if isinstance(one, Blank) and (other is None or is_undefined(other)):
+                return True
+    return _PLAIN_EQ(left, right)
+
+
+_logical._eq = _braze_eq
+
+# A range literal is a lazy Python range that filters (join, map, sort…) walk in full, outside
+# the loop-iteration limit: ``{{ (1..100000000) | join }}`` would take minutes. In the preview's
+# renders a range longer than the loop limit stops the render like a loop over it would.
+_PLAIN_MAKE_RANGE = RangeLiteral._make_range
+
+
+def _bounded_range(self: RangeLiteral, start: Any, stop: Any) -> range:
+    made = _PLAIN_MAKE_RANGE(self, start, stop)
+    limit = _PreviewEnvironment.loop_iteration_limit
+    if _STATE.get() is not None and limit is not None and made.stop - made.start > limit:
+        raise LoopIterationLimitError("range too long", token=self.token)
+    return made
+
+
+RangeLiteral._make_range = _bounded_range  # type: ignore[method-assign]
+
+
+class _AbortMessage(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+# --- Braze tags -----------------------------------------------------------------------------
+
+def _tag_expression(stream: TokenStream) -> tuple[Token, str]:
+    """The tag's token and its raw expression text, leaving the stream on the tag's last token
+    (the parser steps past it)."""
+    token = stream.expect(TOKEN_TAG)
+    if stream.peek.kind == TOKEN_EXPRESSION:
+        next(stream)
+        return token, stream.current.value
+    return token, ""
+
+
+_OPTION = re.compile(r"(?:^|\s):([A-Za-z_]+)")
+
+
+@dataclass(frozen=True)
+class ConnectedContentCall:
+    """One parsed ``{% connected_content %}`` tag: never fetched, only described."""
+
+    url: str
+    save: str
+    options: dict[str, str]
+    index: int  # where the tag's name starts in the field's text
+
+
+def parse_connected_content(expression: str, index: int = 0) -> ConnectedContentCall:
+    matches = list(_OPTION.finditer(expression))
+    url_end = matches[0].start() if matches else len(expression)
+    url = expression[:url_end].strip()
+    options: dict[str, str] = {}
+    for i, match in enumerate(matches):
+        end = matches[i + 1].start() if i + 1 < len(matches) else len(expression)
+        options[match.group(1)] = expression[match.end() : end].strip()
+    save = options.get("save", "").split()[0] if options.get("save", "").split() else ""
+    return ConnectedContentCall(url=url, save=save or BRAZE_DEFAULT_SAVE, options=options, index=index)
+
+
+class _ConnectedContentNode(Node):
+    __slots__ = ("call",)
+
+    def __init__(self, token: Token, call: ConnectedContentCall) -> None:
+        super().__init__(token)
+        self.call = call
+        self.blank = True
+
+    def __str__(self) -> str:
+        return f"{{% connected_content {self.call.url} :save {self.call.save} %}}"
+
+    def render_to_output(self, context: Any, buffer: Any) -> int:
+        state = _STATE.get()
+        if state is not None and state.outcome is not None and state.outcome.response is not None:
+            context.assign(self.call.save, _copy_json(state.outcome.response))
+        # Braze inserts nothing where the tag stands when the answer is JSON, and nothing when
+        # there is no answer (timeout, 404).
+        return 0
+
+    def template_scope(self) -> Iterable[Identifier]:
+        yield Identifier(self.call.save, token=self.token)
+
+
+class _ConnectedContentTag(Tag):
+    name = "connected_content"
+    block = False
+
+    def parse(self, stream: TokenStream) -> Node:
+        token, expression = _tag_expression(stream)
+        if not expression.strip():
+            raise LiquidSyntaxError("connected_content needs a URL", token=token)
+        return _ConnectedContentNode(token, parse_connected_content(expression, token.start_index))
+
+
+_ABORT_ARGUMENT = re.compile(r"""^\(\s*(?:(?P<q>['"])(?P<reason>.*?)(?P=q))?\s*\)$""", re.DOTALL)
+
+
+class _AbortNode(Node):
+    __slots__ = ("reason",)
+
+    def __init__(self, token: Token, reason: str) -> None:
+        super().__init__(token)
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"{{% abort_message({self.reason!r}) %}}"
+
+    def render_to_output(self, context: Any, buffer: Any) -> int:
+        raise _AbortMessage(self.reason)
+
+
+class _AbortTag(Tag):
+    name = "abort_message"
+    block = False
+
+    def parse(self, stream: TokenStream) -> Node:
+        token, expression = _tag_expression(stream)
+        match = _ABORT_ARGUMENT.match(expression.strip()) if expression.strip() else None
+        if expression.strip() and match is None:
+            raise LiquidSyntaxError(
+                "abort_message takes one quoted reason, e.g. abort_message('no reward')",
+                token=token,
+            )
+        reason = (match.group("reason") if match else None) or "(no reason given)"
+        return _AbortNode(token, reason)
+
+
+# Braze tags the preview does not simulate [Braze docs]: named, never rendered empty.
+UNSIMULATED_TAGS: tuple[str, ...] = (
+    "catalog_items",
+    "catalog_selection_items",
+    "content_blocks",
+    "promotion",
+    "message_extras",
+    # Liquid's own partial templates: Braze has content blocks instead, and the preview has no files.
+    "include",
+    "render",
+)
+# Braze variables the preview has no data for [Braze docs, "Supported personalization tags"].
+UNSIMULATED_VARIABLES: tuple[str, ...] = (
+    "content_blocks",
+    "campaign",
+    "canvas",
+    "event_properties",
+    "api_trigger_properties",
+    "canvas_entry_properties",
+    "context",
+    "subscribed_state",
+    "targeted_device",
+    "most_recently_used_device",
+    "most_engaged_channel",
+    "ab_test",
+)
+
+
+class _UnsimulatedNode(Node):
+    __slots__ = ("tag_name",)
+
+    def __init__(self, token: Token, tag_name: str) -> None:
+        super().__init__(token)
+        self.tag_name = tag_name
+
+    def __str__(self) -> str:
+        return f"{{% {self.tag_name} %}}"
+
+    def render_to_output(self, context: Any, buffer: Any) -> int:
+        return buffer.write(_marker(f"{{% {self.tag_name} %}} not simulated"))
+
+
+def _unsimulated_tag(tag_name: str) -> type[Tag]:
+    class _Unsimulated(Tag):
+        name = tag_name
+        block = False
+
+        def parse(self, stream: TokenStream) -> Node:
+            token, _expression = _tag_expression(stream)
+            return _UnsimulatedNode(token, tag_name)
+
+    return _Unsimulated
+
+
+# --- Braze filters --------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, Undefined):
+        return ""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _number_with_delimiter(value: Any) -> str:
+    try:
+        number = float(_text(value)) if not isinstance(value, int | float) else value
+    except ValueError:
+        return _text(value)
+    if isinstance(number, float) and number.is_integer():
+        number = int(number)
+    return f"{number:,}"
+
+
+def _property_accessor(value: Any, key: Any) -> Any:
+    if isinstance(value, Mapping):
+        return value.get(_text(key), "")
+    return ""
+
+
+def _json_escape(value: Any) -> str:
+    return json.dumps(_text(value), ensure_ascii=False)[1:-1]
+
+
+BRAZE_FILTERS: dict[str, Any] = {
+    "md5": lambda v: hashlib.md5(_text(v).encode()).hexdigest(),  # noqa: S324 (Braze's filter)
+    "sha1": lambda v: hashlib.sha1(_text(v).encode()).hexdigest(),  # noqa: S324
+    "sha2": lambda v: hashlib.sha256(_text(v).encode()).hexdigest(),
+    "base64_encode": lambda v: base64.b64encode(_text(v).encode()).decode(),
+    "hmac_sha1_hex": lambda v, k="": hmac.new(_text(k).encode(), _text(v).encode(), "sha1").hexdigest(),
+    "hmac_sha1": lambda v, k="": hmac.new(_text(k).encode(), _text(v).encode(), "sha1").hexdigest(),
+    "hmac_sha1_base64": lambda v, k="": base64.b64encode(
+        hmac.new(_text(k).encode(), _text(v).encode(), "sha1").digest()
+    ).decode(),
+    "hmac_sha256_hex": lambda v, k="": hmac.new(
+        _text(k).encode(), _text(v).encode(), "sha256"
+    ).hexdigest(),
+    "hmac_sha256_base64": lambda v, k="": base64.b64encode(
+        hmac.new(_text(k).encode(), _text(v).encode(), "sha256").digest()
+    ).decode(),
+    "url_escape": lambda v: urllib.parse.quote(_text(v), safe="/:?=&#@!$'()*+,;~"),
+    "url_param_escape": lambda v: urllib.parse.quote(_text(v), safe=""),
+    "json_escape": _json_escape,
+    "property_accessor": _property_accessor,
+    "number_with_delimiter": _number_with_delimiter,
+}
+
+def _time_zone(value: Any, zone: Any = "UTC") -> Any:
+    """Braze's ``time_zone``: the time in another zone, for ``date`` to format."""
+    if isinstance(value, str) and value.strip().lower() in ("now", "today"):
+        moment = datetime.now(UTC)
+    elif isinstance(value, datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        moment = datetime.fromtimestamp(value, UTC)
+    else:
+        try:
+            moment = datetime.fromisoformat(_text(value))
+        except ValueError:
+            return value
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(ZoneInfo(_text(zone)))
+    except (ZoneInfoNotFoundError, ValueError):
+        return _marker(f"unknown time zone {_text(zone)!r}")
+
+
+BRAZE_FILTERS["time_zone"] = _time_zone
+
+# Braze filters the preview does not reproduce [Braze docs, recalled, not reproduced here]:
+# named as such where they appear, never applied silently.
+UNSIMULATED_FILTERS: tuple[str, ...] = ("as_json_string", "json_parse")
+
+
+def _unsimulated_filter(name: str) -> Any:
+    def _filter(_value: Any, *_args: Any, **_kwargs: Any) -> str:
+        if name in UNSIMULATED_FILTERS:
+            return _marker(f"| {name} not simulated")
+        return _marker(f"| {name}: unknown filter")
+
+    return _filter
+
+
+class _FilterTable(dict):
+    """Every filter the preview knows; an unknown name gives a visible marker, never blank."""
+
+    def __missing__(self, key: str) -> Any:
+        return _unsimulated_filter(key)
+
+
+class _PreviewEnvironment(Environment):
+    # Bounds on rendering work, so no template can freeze the app [python-liquid limits].
+    loop_iteration_limit = 10_000
+    output_stream_limit = 200_000
+    local_namespace_limit = 2_000_000
+    context_depth_limit = 30
+
+    def setup_tags_and_filters(self, *, extra: bool = False) -> None:
+        super().setup_tags_and_filters(extra=extra)
+        self.filters = _FilterTable(self.filters)
+        self.filters.update(BRAZE_FILTERS)
+        self.add_tag(_ConnectedContentTag)
+        self.add_tag(_AbortTag)
+        for name in UNSIMULATED_TAGS:
+            self.add_tag(_unsimulated_tag(name))
+
+
+_ENVIRONMENT = _PreviewEnvironment(undefined=_PreviewUndefined)
+
+
+# The same templates are checked and rendered once per outcome and channel, and again on every
+# keystroke of the editor: parse and analyse each distinct text once. Bound templates are not
+# changed by rendering.
+@functools.lru_cache(maxsize=256)
+def _parse(source: str) -> Any:
+    return _ENVIRONMENT.from_string(source)
+
+
+@functools.lru_cache(maxsize=256)
+def _analyze(source: str) -> Any:
+    return _parse(source).analyze(include_partials=False)
+
+
+# --- the static pass and the rendering ------------------------------------------------------
+
+
+def _line_column(text: str, index: int) -> tuple[int, int]:
+    index = max(0, min(index, len(text)))
+    line = text.count("\n", 0, index) + 1
+    column = index - (text.rfind("\n", 0, index) + 1) + 1
+    return line, column
+
+
+def _copy_json(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _copy_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_copy_json(v) for v in value]
+    return value
+
+
+def _problem(kind: str, message: str, channel: Channel, name: str, text: str, index: int,
+             suggestion: str | None = None) -> TemplateProblem:
+    line, column = _line_column(text, index)
+    return TemplateProblem(kind, message, channel, name, line, column, suggestion)
+
+
+_MARKUP = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
+_OUTPUT = re.compile(r"\{\{-?(?P<inner>.*?)-?\}\}", re.DOTALL)
+
+# The answer's fields a template may read: every field a public source shows, Liquid's own
+# properties of a list or object, and Braze's status code. Any other field is known from the real
+# answers (render_message, check_templates' known_fields): the sandbox's own extras included, so
+# nothing here depends on them.
+ANSWER_FIELDS: tuple[str, ...] = (
+    *api_schema.RESPONSE_FIELDS,
+    "__http_status_code__",
+    "size",
+    "first",
+    "last",
+)
+
+
+def _syntax_index(source: str, exc: LiquidError) -> int:
+    """Where a syntax error is: python-liquid gives -1 for an error at the end of an
+    expression, so the markup that fails on its own is found instead."""
+    if exc.token is not None and exc.token.start_index >= 0:
+        return exc.token.start_index
+    for match in _MARKUP.finditer(source):
+        try:
+            _ENVIRONMENT.from_string(match.group())
+        except LiquidError as inner:
+            if inner.token is None or inner.token.start_index < 0:
+                return match.start()
+    return 0
+
+
+def _closest(word: str, candidates: Iterable[str]) -> str | None:
+    found = difflib.get_close_matches(word, list(dict.fromkeys(candidates)), n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def _channel_saves(templates: MessageTemplates, channel: Channel) -> dict[str, list[str]]:
+    """The save names of every connected_content tag, per field of a channel (a field that
+    does not parse is left out: its error is reported on its own)."""
+    saves: dict[str, list[str]] = {}
+    for name in CHANNEL_FIELDS[channel]:
+        text = templates.field(channel, name)
+        if len(text) > MAX_TEMPLATE_CHARS:
+            continue
+        try:
+            analysis = _analyze(_prepare(text).source)
+        except Exception:  # noqa: BLE001 — reported by the field's own check
+            continue
+        tag_indexes = {span.index for span in analysis.tags.get("connected_content", [])}
+        saves[name] = [
+            local for local, variables in analysis.locals.items()
+            if any(v.span.index in tag_indexes for v in variables)
+        ]
+    return saves
+
+
+@dataclass(frozen=True)
+class _FieldCheck:
+    """Shared by every caller (cached): never changed after it is made."""
+
+    problems: list[TemplateProblem]
+    marked: dict[int, str]
+    parsed: bool
+
+
+def _check_field(templates: MessageTemplates, channel: Channel, name: str,
+                 channel_saves: Mapping[str, list[str]],
+                 known_fields: Iterable[str] = ()) -> _FieldCheck:
+    """The static problems of one field, and the marker per mistaken path for the render."""
+    return _check_text(
+        templates.field(channel, name), templates.attributes, channel, name,
+        tuple((k, tuple(v)) for k, v in channel_saves.items()), tuple(sorted(set(known_fields))),
+    )
+
+
+@functools.lru_cache(maxsize=512)
+def _check_text(text: str, attribute_pairs: tuple[tuple[str, str], ...], channel: Channel, name: str,
+                saves: tuple[tuple[str, tuple[str, ...]], ...], known_fields: tuple[str, ...]) -> _FieldCheck:
+    channel_saves = {k: list(v) for k, v in saves}
+    label = FIELD_LABELS[(channel, name)]
+    problems: list[TemplateProblem] = []
+    marked: dict[int, str] = {}
+
+    def report(kind: str, message: str, index: int, suggestion: str | None = None) -> None:
+        problems.append(_problem(kind, message, channel, name, text, index, suggestion))
+
+    if len(text) > MAX_TEMPLATE_CHARS:
+        report("syntax", f"the {label} is {len(text):,} characters long; the preview takes at most "
+               f"{MAX_TEMPLATE_CHARS:,}: shorten it", 0)
+        return _FieldCheck(problems, marked, parsed=False)
+    prepared = _prepare(text)
+    source = prepared.source
+
+    # Stray braces first: they are what the partner page got wrong, and Liquid takes the extra
+    # brace for text, so nothing else would say so.
+    for match in _OUTPUT.finditer(source):
+        if match.group("inner").startswith("{"):
+            report("stray_brace", "stray '{' — an output is written {{ … }} with two braces",
+                   match.start() + 2, "remove the third '{'")
+        if source.startswith("}", match.end()):
+            report("stray_brace", "stray '}' after '}}' — it would be sent as text",
+                   match.end(), "remove the third '}'")
+
+    try:
+        _parse(source)
+    except LiquidError as exc:
+        message = str(exc.message)
+        suggestion = None
+        tag = re.match(r"unexpected tag '(\w+)'", message)
+        if tag:
+            tag_name = tag.group(1)
+            if tag_name in ("raw", "doc", "comment"):
+                message = f"{{% {tag_name} %}} is never closed with {{% end{tag_name} %}}"
+            elif tag_name.startswith(("end", "else", "elsif", "when")):
+                message = f"{{% {tag_name} %}} has no opening tag it belongs to"
+            else:
+                close = _closest(tag_name, _ENVIRONMENT.tags)
+                suggestion = f"did you mean {{% {close} %}}?" if close else None
+                message = f"{tag_name} is not a Liquid or Braze tag"
+        report("syntax", f"syntax error: {message}", _syntax_index(source, exc), suggestion)
+        return _FieldCheck(problems, marked, parsed=True)
+
+    try:
+        analysis = _analyze(source)
+    except Exception:  # noqa: BLE001 — analysis is a help, the render still runs
+        return _FieldCheck(problems, marked, parsed=True)
+
+    attributes = dict(attribute_pairs)
+    attribute_names = list(attributes)
+    own_saves = channel_saves.get(name, [])
+    any_tag = any(channel_saves.values())
+    answer_names = set(own_saves) if any_tag else {DEFAULT_VARIABLE}
+    fields_known = set(ANSWER_FIELDS) | set(known_fields)
+    answer_paths = [f"{n}.{f}" for n in sorted(answer_names) for f in fields_known if not f.startswith("_")]
+    local_names = set(analysis.locals)
+
+    def attribute_problem(ident: str, index: int) -> None:
+        attr_name, _first = prepared.attributes.get(ident, (ident, index))
+        if attr_name in attributes:
+            return
+        close = _closest(attr_name, attribute_names)
+        suggestion = (f"did you mean ${{{close}}}?" if close
+                      else f"add {attr_name!r} to the sample attributes")
+        report("undefined", f"${{{attr_name}}} has no value in the sample attributes", index, suggestion)
+        marked[index] = _marker(f"${{{attr_name}}} has no sample value")
+
+    for root, references in analysis.variables.items():
+        for var in references:
+            index = var.span.index
+            segments = var.segments
+            path = str(var)
+            if root in prepared.attributes:
+                attribute_problem(root, index)
+                continue
+            if root == "custom_attribute":
+                if len(segments) > 1 and isinstance(segments[1], str) and segments[1] in prepared.attributes:
+                    attribute_problem(segments[1], index)
+                continue
+            if root in answer_names and root not in local_names - set(own_saves):
+                if len(segments) > 1 and isinstance(segments[1], str) and segments[1] not in fields_known:
+                    close = _closest(segments[1], fields_known)
+                    wrong = f"{root}.{segments[1]}"
+                    suggestion = f"did you mean {root}.{close}?" if close else None
+                    report("undefined", f"{wrong} is not a field of the answer"
+                           + (f" — {suggestion}" if suggestion else ""), index, suggestion)
+                    marked[index] = _marker(f"{wrong} is undefined")
+                continue
+            if root not in analysis.globals or var not in analysis.globals[root]:
+                continue  # assigned, captured or a loop variable
+            if root in UNSIMULATED_VARIABLES:
+                report("unsupported", f"{root} is a Braze variable the preview does not simulate", index,
+                       None)
+                marked[index] = _marker(f"{root} not simulated")
+                continue
+            other_fields = [f for f, saves in channel_saves.items() if root in saves and f != name]
+            if other_fields:
+                where = FIELD_LABELS[(channel, other_fields[0])]
+                message = (f"{root} is not defined in the {label}: it is saved by the "
+                           f"connected_content tag of the {where}, and Braze keeps a saved "
+                           f"variable inside its own field")
+                report("undefined", message, index, "repeat the connected_content tag in this field")
+                marked[index] = _marker(f"{root} is undefined here")
+                continue
+            candidates = [*answer_paths, *sorted(answer_names), *sorted(local_names),
+                          *(f"${{{a}}}" for a in attribute_names)]
+            close = _closest(path, candidates) or _closest(root, candidates)
+            if close is None and root in attributes:
+                close = f"${{{root}}}"
+            suggestion = f"did you mean {close}?" if close else None
+            report("undefined", f"{root} is not defined" + (f" — {suggestion}" if suggestion else ""),
+                   index, suggestion)
+            marked[index] = _marker(f"{path} is undefined")
+
+    for filter_name, spans in analysis.filters.items():
+        if filter_name in _ENVIRONMENT.filters:
+            continue
+        for span in spans:
+            if filter_name in UNSIMULATED_FILTERS:
+                report("unsupported", f"the Braze filter {filter_name} is not simulated: the preview "
+                       "shows a marker where its result would be", span.index)
+            else:
+                close = _closest(filter_name, _ENVIRONMENT.filters)
+                suggestion = f"did you mean {close}?" if close else None
+                report("undefined", f"{filter_name} is not a Liquid or Braze filter"
+                       + (f" — {suggestion}" if suggestion else ""), span.index, suggestion)
+
+    for tag_name, spans in analysis.tags.items():
+        if tag_name in UNSIMULATED_TAGS:
+            for span in spans:
+                report("unsupported", f"the tag {tag_name} is not simulated: the preview "
+                       "shows a marker in its place", span.index)
+
+    problems.sort(key=lambda p: (p.line, p.column))
+    if len(problems) > MAX_PROBLEMS_PER_FIELD:
+        rest = len(problems) - MAX_PROBLEMS_PER_FIELD
+        last = problems[MAX_PROBLEMS_PER_FIELD]
+        problems = problems[:MAX_PROBLEMS_PER_FIELD] + [TemplateProblem(
+            last.kind, f"and {rest:,} more problems after this point", channel, name, last.line, last.column,
+            "fix the ones above first")]
+    return _FieldCheck(problems, marked, parsed=True)
+
+
+def _answer_fields(outcome: PreviewOutcome | None) -> tuple[str, ...]:
+    """The field names of a real answer: a field the sandbox or a replica sends is no typo."""
+    response = outcome.response if outcome is not None else None
+    return tuple(str(k) for k in response) if isinstance(response, Mapping) else ()
+
+
+def check_templates(templates: MessageTemplates, known_fields: Iterable[str] = ()) -> list[TemplateProblem]:
+    """Static problems of every field: syntax, braces, undefined names, unsupported parts.
+    ``known_fields``: answer fields seen in real answers, besides the documented ones."""
+    known = tuple(known_fields)
+    problems: list[TemplateProblem] = []
+    for channel, names in CHANNEL_FIELDS.items():
+        saves = _channel_saves(templates, channel)
+        for name in names:
+            try:
+                problems.extend(_check_field(templates, channel, name, saves, known).problems)
+            except Exception as exc:  # noqa: BLE001 — a check must not take the preview down
+                problems.append(TemplateProblem("syntax", f"this template cannot be checked: {exc}",
+                                                channel, name, 1, 1, None))
+    return problems
+
+
+def _render_field(templates: MessageTemplates, channel: Channel, name: str,
+                  outcome: PreviewOutcome, channel_has_tag: bool, marked: dict[int, str]) -> str:
+    text = templates.field(channel, name)
+    prepared = _prepare(text)
+    template = _parse(prepared.source)
+    attributes = dict(templates.attributes)
+    data: dict[str, Any] = {}
+    for ident, (attr_name, _index) in prepared.attributes.items():
+        if attr_name in attributes:
+            data[ident] = attributes[attr_name]
+    data["custom_attribute"] = {_attribute_identifier(k): v for k, v in attributes.items()}
+    if not channel_has_tag and outcome.response is not None:
+        # No connected_content tag anywhere in the channel: the answer is `moments` [issue 13].
+        data[DEFAULT_VARIABLE] = _copy_json(outcome.response)
+    token = _STATE.set(_RenderState(outcome=outcome, marked=marked))
+    try:
+        return template.render(**data)
+    finally:
+        _STATE.reset(token)
+
+
+def render_message(templates: MessageTemplates, channel: Channel,
+                   outcome: PreviewOutcome) -> RenderedMessage:
+    """Render one channel's fields against one outcome, with the static problems of its fields.
+    Never raises: a field that cannot be rendered shows a marker and a problem says why."""
+    rendered: dict[str, str] = {}
+    problems: list[TemplateProblem] = []
+    aborted: str | None = None
+    try:
+        channel = Channel(channel)
+        saves = _channel_saves(templates, channel)
+    except Exception as exc:  # noqa: BLE001 — the preview must never raise
+        return RenderedMessage(Channel.PUSH if not isinstance(channel, Channel) else channel, outcome, {},
+                               None, (TemplateProblem("syntax", f"nothing could be rendered: {exc}",
+                                                      Channel.PUSH, "", 1, 1, None),))
+    channel_has_tag = any(saves.values())
+    known = _answer_fields(outcome)
+    for name in CHANNEL_FIELDS[channel]:
+        try:
+            check = _check_field(templates, channel, name, saves, known)
+            problems.extend(check.problems)
+            if any(p.kind == "syntax" for p in check.problems):
+                rendered[name] = _marker("not rendered: fix the syntax error first")
+                continue
+            rendered[name] = _render_field(templates, channel, name, outcome, channel_has_tag, check.marked)
+        except _AbortMessage as abort:
+            # Braze stops the whole message at the first abort_message [Braze docs].
+            aborted = aborted or abort.reason
+            rendered[name] = ""
+        except ResourceLimitError as exc:
+            rendered[name] = _marker("not rendered: the template does too much work")
+            text = templates.field(channel, name)
+            index = exc.token.start_index if exc.token is not None and exc.token.start_index >= 0 else 0
+            problems.append(_problem(
+                "syntax", f"rendering stopped ({exc.message}): the preview allows loops and ranges of "
+                f"{_ENVIRONMENT.loop_iteration_limit:,} turns and {_ENVIRONMENT.output_stream_limit:,} "
+                "characters of output", channel, name, text, index,
+                "make loops shorter and output smaller",
+            ))
+        except LiquidError as exc:
+            rendered[name] = _marker("not rendered")
+            text = templates.field(channel, name)
+            index = exc.token.start_index if exc.token is not None and exc.token.start_index >= 0 else 0
+            problems.append(_problem("syntax", f"this template fails when rendered: {exc.message}",
+                                     channel, name, text, index))
+        except Exception as exc:  # noqa: BLE001 — the preview must never raise
+            rendered[name] = _marker("not rendered")
+            problems.append(TemplateProblem(
+                "syntax", f"this template cannot be rendered: {type(exc).__name__}: {exc}",
+                channel, name, 1, 1, None,
+            ))
+    return RenderedMessage(channel, outcome, rendered, aborted, tuple(problems))
+
+
+def render_all(templates: MessageTemplates, outcomes: Iterable[PreviewOutcome]) -> list[RenderedMessage]:
+    """Every channel against every outcome: outcome by outcome, channels in CHANNEL_FIELDS order."""
+    return [render_message(templates, channel, outcome) for outcome in outcomes for channel in Channel]
+
+
+# --- what a template's connected_content tags would cost ----------------------------------------
+
+_GET_REWARD_URL = re.compile(r"/GetReward(?![A-Za-z0-9_])")
+
+
+@dataclass(frozen=True)
+class PlacedCall:
+    """A connected_content tag and where it stands."""
+
+    channel: Channel
+    field: str
+    call: ConnectedContentCall
+    line: int
+    column: int
+
+    @property
+    def calls_get_reward(self) -> bool:
+        return bool(_GET_REWARD_URL.search(self.call.url))
+
+
+def connected_content_calls(templates: MessageTemplates) -> list[PlacedCall]:
+    """Every connected_content tag of the templates, in channel and field order (a field that does
+    not parse is skipped: its syntax error is reported by check_templates)."""
+    placed: list[PlacedCall] = []
+    for channel, names in CHANNEL_FIELDS.items():
+        for name in names:
+            text = templates.field(channel, name)
+            if len(text) > MAX_TEMPLATE_CHARS:
+                continue
+            try:
+                nodes = _parse(_prepare(text).source).nodes
+            except LiquidError:
+                continue
+            for call in _calls_in(nodes):
+                line, column = _line_column(text, call.index)
+                placed.append(PlacedCall(channel, name, call, line, column))
+    return placed
+
+
+def _calls_in(nodes: Iterable[Any]) -> Iterable[ConnectedContentCall]:
+    for node in nodes:
+        if isinstance(node, _ConnectedContentNode):
+            yield node.call
+        try:
+            # Static walk: the built-in nodes list their children without a render context.
+            children = list(node.children(None, include_partials=False))  # type: ignore[arg-type]
+        except Exception:  # noqa: BLE001 — a node that needs one has no tag of ours inside
+            children = []
+        yield from _calls_in(children)
+
+
+def billing_warnings(templates: MessageTemplates) -> list[TemplateProblem]:
+    """Problems of kind "billing" for GetReward tags, which the preview never calls: Braze may call
+    the same Connected Content URL more than once per recipient, and every GetReward call is a
+    billed, consumed reward [shared notes, "Braze Connected Content facts"]."""
+    warnings: list[TemplateProblem] = []
+    per_channel: dict[Channel, list[PlacedCall]] = {}
+    for placed in connected_content_calls(templates):
+        if not placed.calls_get_reward:
+            continue
+        per_channel.setdefault(placed.channel, []).append(placed)
+
+        def warn(message: str, suggestion: str | None, placed: PlacedCall = placed) -> None:
+            warnings.append(TemplateProblem("billing", message, placed.channel, placed.field,
+                                            placed.line, placed.column, suggestion))
+
+        warn("this tag calls GetReward: each call is a billed reward, and Braze may call it more than "
+             "once per recipient; the preview never calls it", "call GetRewardInfo to show a reward, "
+             "and GetReward only where the reward URL is handed out")
+        if "retry" in placed.call.options:
+            warn(":retry on GetReward can consume a reward on every attempt", "remove :retry")
+        if "cache_max_age" in placed.call.options:
+            warn(":cache_max_age on GetReward hands one reward URL to many customers",
+                 "remove :cache_max_age")
+    for channel, calls in per_channel.items():
+        if len(calls) > 1:
+            first = calls[0]
+            warnings.append(TemplateProblem(
+                "billing", f"{len(calls)} fields of this message call GetReward: at least {len(calls)} "
+                "billed rewards per recipient", channel, first.field, first.line, first.column,
+                "call GetReward in one field only"))
+    return warnings
