@@ -51,3 +51,15 @@ def test_widgets_open_no_socket_file_store_or_keyring():
         found = imports(path)
         for name in forbidden:
             assert name not in found, f"{path.name} imports {name}"
+
+
+def test_loading_profiles_and_the_session_does_not_import_liquid():
+    """python-liquid costs about 100 ms to import: start-up (profiles, the Session) must not pay it;
+    the first message rendering does."""
+    import subprocess
+    import sys
+
+    code = ("import sys, moments_desktop.core.session, moments_desktop.core.profiles; "
+            "print(sorted(m for m in sys.modules if m == 'liquid' or m.startswith('liquid.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.strip() == "[]"

@@ -45,7 +45,7 @@ from .catalog_choices import SandboxCatalog
 from .client import CallResult
 from .errors import BusinessError, MomentsError, NoRewardError, PreviewTimeoutError
 from .journal import Journal, JournalFilter
-from .message_preview import (
+from .message_templates import (
     OUTCOME_EXPLANATIONS,
     OUTCOME_LABELS,
     PLACEHOLDER_REWARD_URL,

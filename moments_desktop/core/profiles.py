@@ -24,7 +24,7 @@ from ..api_schema import BODY_FIELDS, DEFAULT_BASE_URL
 from . import paths
 from .deadlines import MAX_DEADLINE_S, MIN_DEADLINE_S
 from .errors import MomentsError, ValidationError
-from .message_preview import MessageTemplates
+from .message_templates import MessageTemplates
 from .request import UNENCODABLE_MESSAGE, RewardRequest, is_encodable, validate_base_url, validate_field
 
 # 2: each profile carries its Braze message templates (``message_templates``); a version-1 file

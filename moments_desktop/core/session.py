@@ -51,7 +51,7 @@ from .exchange import redact_echoed_secrets
 from .exports import Export, ExportFormat, ExportRefusedError, export_request
 from .journal import Journal, JournalEntry
 from .message_outcomes import OutcomeGatherer
-from .message_preview import MessageTemplates, PreviewOutcome, RenderedMessage, render_all
+from .message_templates import MessageTemplates, PreviewOutcome, RenderedMessage
 from .operations import ClaimInProgressError, ClaimResult, Operations, ProfileRef
 from .profiles import DEMO_PROFILE_ID, ImportReport, Profile, ProfileError, ProfileStore
 from .render import Renderer
@@ -364,6 +364,9 @@ class Session:
 
     def render_messages(self, templates: MessageTemplates, outcomes: list[PreviewOutcome]) -> list[RenderedMessage]:
         """Every channel against every outcome (outcome by outcome, channels in order). Never raises."""
+        # Imported here: python-liquid costs about 100 ms to import, paid on the first rendering, not at start-up.
+        from .message_preview import render_all
+
         return render_all(templates, outcomes)
 
     async def save_message_templates(self, profile_id: str, templates: MessageTemplates) -> Profile:
