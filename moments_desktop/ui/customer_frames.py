@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from PySide6.QtCore import QSize, Qt, QUrl
-from PySide6.QtGui import QFont, QImage, QPainter, QPalette, QPixmap, QResizeEvent, QTextCursor, QTextDocument
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPalette, QPixmap, QResizeEvent, QTextCursor, QTextDocument
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -43,8 +43,6 @@ QFrame#emailHeader { border: none; border-bottom: 1px solid palette(midlight); b
 QTextBrowser#emailBody { border: none; background: palette(base); }
 QLabel#frameNotice { color: palette(placeholder-text); }
 QFrame#notSentPanel { background: palette(alternate-base); border: 2px dashed palette(mid); border-radius: 10px; }
-QLabel#imagePlaceholder { background: palette(alternate-base); color: palette(placeholder-text);
-                          border: 1px dashed palette(mid); border-radius: 6px; }
 QPushButton#inAppButton { background: palette(highlight); color: palette(highlighted-text); border: none;
                           border-radius: 6px; padding: 6px 12px; font-weight: bold; }
 """
@@ -87,23 +85,44 @@ def _set_field(label: QLabel, text: str) -> None:
     label.setForegroundRole(QPalette.ColorRole.PlaceholderText if not text.strip() else QPalette.ColorRole.Text)
 
 
-class ScaledImage(QWidget):
-    """An image drawn at the widget's width with its aspect ratio kept (a 3000×600 banner becomes a strip),
-    never wider than the image itself. The scaled pixmap is kept per width: a repaint does not rescale."""
+class ImageSlot(QWidget):
+    """Where a message's image goes: the image drawn at the slot's width with its aspect ratio kept (a
+    3000×600 banner becomes a strip, never wider than the image itself), a line saying why there is none
+    (loading, failed), or nothing at all when the message has no image.
 
-    def __init__(self, parent: QWidget | None = None):
+    It paints itself and sets its own height from its width: layouts do not always honour
+    height-for-width (a top-level frame, a scroll area's widget), and the width never depends on the
+    height, so this settles. The scaled pixmap is kept per size: a repaint does not rescale."""
+
+    def __init__(self, parent: QWidget | None = None, name: str = "messageImage"):
         super().__init__(parent)
-        self.setObjectName("scaledImage")
+        self.setObjectName(name)
         self._image = QImage()
+        self._note = ""
         self._scaled: QPixmap | None = None
-        policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         policy.setHeightForWidth(True)
         self.setSizePolicy(policy)
+        self.hide()
 
-    def set_image(self, image: QImage | None) -> None:
-        self._image = QImage(image) if image is not None else QImage()
+    # --- what it shows ------------------------------------------------------------------
+
+    def set_image(self, image: QImage | str | None) -> None:
+        """A QImage to draw, a str to say why there is none, None for a message without an image."""
         self._scaled = None
-        self.updateGeometry()
+        if image is None or (isinstance(image, QImage) and image.isNull()):
+            self._image, self._note = QImage(), ""
+            self.setAccessibleName("")
+            self.hide()
+            return
+        if isinstance(image, QImage):
+            self._image, self._note = QImage(image), ""
+            self.setAccessibleName("Message image")
+        else:
+            self._image, self._note = QImage(), image
+            self.setAccessibleName(f"No image: {image}")
+        self.show()
+        self._fit_height()
         self.update()
 
     def image(self) -> QImage:
@@ -112,22 +131,39 @@ class ScaledImage(QWidget):
     def has_image(self) -> bool:
         return not self._image.isNull()
 
+    def note(self) -> str:
+        """Why there is no image (empty when one is drawn, or when the message has none)."""
+        return self._note
+
     def drawn_size(self, width: int | None = None) -> QSize:
-        """The size the image is drawn at for ``width`` (the widget's own by default)."""
+        """The size the image is drawn at for ``width`` (the slot's own by default)."""
         if self._image.isNull():
             return QSize(0, 0)
         width = self.width() if width is None else width
         width = max(1, min(width, self._image.width()))
         return QSize(width, max(1, round(width * self._image.height() / self._image.width())))
 
+    # --- size ---------------------------------------------------------------------------
+
+    def _fit_height(self) -> None:
+        height = self.heightForWidth(self.width())
+        if self.minimumHeight() != height or self.maximumHeight() != height:
+            self.setFixedHeight(height)
+
     def hasHeightForWidth(self) -> bool:  # noqa: N802 - Qt override
         return True
 
     def heightForWidth(self, width: int) -> int:  # noqa: N802 - Qt override
-        return self.drawn_size(width).height()
+        if self.has_image():
+            return self.drawn_size(width).height()
+        if not self._note:
+            return 0
+        lines = self.fontMetrics().boundingRect(0, 0, max(1, width - 16), 10_000,
+                                                int(Qt.TextFlag.TextWordWrap), self._note).height()
+        return max(IMAGE_PLACEHOLDER_HEIGHT, lines + 16)
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
-        return self.drawn_size(PHONE_WIDTH_HINT) if self.has_image() else QSize(0, 0)
+        return QSize(PHONE_WIDTH_HINT, self.heightForWidth(self.width() if self.width() > 0 else PHONE_WIDTH_HINT))
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
         return QSize(0, 0)
@@ -135,71 +171,28 @@ class ScaledImage(QWidget):
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
         self._scaled = None
         super().resizeEvent(event)
+        self._fit_height()
 
     def paintEvent(self, _event) -> None:  # noqa: N802 - Qt override
-        if self._image.isNull():
-            return
-        size = self.drawn_size()
-        if self._scaled is None or self._scaled.size() != size:
-            self._scaled = QPixmap.fromImage(self._image.scaled(
-                size, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation))
         painter = QPainter(self)
-        x = (self.width() - size.width()) // 2
-        painter.drawPixmap(x, 0, self._scaled)
-        painter.end()
-
-
-class ImageSlot(QStackedWidget):
-    """Where a message's image goes: the image scaled to the width, a line saying why there is none yet
-    (loading, failed), or nothing at all when the message has no image."""
-
-    def __init__(self, parent: QWidget | None = None, name: str = "messageImage"):
-        super().__init__(parent)
-        self.setObjectName(name)
-        self.picture = ScaledImage(self)
-        self.placeholder = QLabel(self)
-        self.placeholder.setObjectName("imagePlaceholder")
-        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.placeholder.setWordWrap(True)
-        self.placeholder.setTextFormat(Qt.TextFormat.PlainText)
-        self.placeholder.setMinimumHeight(IMAGE_PLACEHOLDER_HEIGHT)
-        self.placeholder.setContentsMargins(8, 8, 8, 8)
-        self.addWidget(self.picture)
-        self.addWidget(self.placeholder)
-        policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        policy.setHeightForWidth(True)
-        self.setSizePolicy(policy)
-        self.hide()
-
-    def set_image(self, image: QImage | str | None) -> None:
-        """A QImage to draw, a str to say why there is none, None for a message without an image."""
-        if image is None or (isinstance(image, QImage) and image.isNull()):
-            self.picture.set_image(None)
-            self.hide()
-        elif isinstance(image, QImage):
-            self.picture.set_image(image)
-            self.setCurrentWidget(self.picture)
-            self.show()
-        else:
-            self.picture.set_image(None)
-            self.placeholder.setText(image)
-            self.setCurrentWidget(self.placeholder)
-            self.show()
-        self.updateGeometry()
-
-    def hasHeightForWidth(self) -> bool:  # noqa: N802 - Qt override
-        return True
-
-    def heightForWidth(self, width: int) -> int:  # noqa: N802 - Qt override
-        if self.currentWidget() is self.picture:
-            return self.picture.heightForWidth(width)
-        return max(IMAGE_PLACEHOLDER_HEIGHT, self.placeholder.heightForWidth(width))
-
-    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
-        return self.currentWidget().sizeHint()
-
-    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
-        return QSize(0, 0)
+        try:
+            if self.has_image():
+                size = self.drawn_size()
+                if self._scaled is None or self._scaled.size() != size:
+                    self._scaled = QPixmap.fromImage(self._image.scaled(
+                        size, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation))
+                painter.drawPixmap((self.width() - size.width()) // 2, 0, self._scaled)
+            elif self._note:
+                palette = QPalette(self.palette())
+                box = self.rect().adjusted(0, 0, -1, -1)
+                painter.setPen(QPen(QColor(palette.color(QPalette.ColorRole.Mid)), 1, Qt.PenStyle.DashLine))
+                painter.setBrush(QColor(palette.color(QPalette.ColorRole.AlternateBase)))
+                painter.drawRoundedRect(box, 6, 6)
+                painter.setPen(QColor(palette.color(QPalette.ColorRole.PlaceholderText)))
+                painter.drawText(self.rect().adjusted(8, 8, -8, -8),
+                                 int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap), self._note)
+        finally:
+            painter.end()
 
 
 class MessageFrame(QFrame):
@@ -213,11 +206,12 @@ class MessageFrame(QFrame):
         self.setObjectName(self.frame_name)
         self.setStyleSheet(FRAME_STYLE)
         self.setAccessibleName(f"{self.channel_title} preview")
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Maximum)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)  # never squeezed
         outer = QVBoxLayout(self)
         outer.setContentsMargins(12, 12, 12, 12)
         self.pages = QStackedWidget(self)
         outer.addWidget(self.pages)
+        outer.addStretch(1)  # a frame taller than its message (a row's taller neighbour) keeps it at the top
 
         self.empty_label = QLabel(EMPTY_TEXT, self)
         _muted(self.empty_label)
@@ -280,6 +274,7 @@ class MessageFrame(QFrame):
             parts.insert(0, page.text())
         parts += [button.text() for button in page.findChildren(QPushButton) if button.isVisibleTo(self)]
         parts += [browser.toPlainText() for browser in page.findChildren(QTextBrowser)]
+        parts += [slot.note() for slot in page.findChildren(ImageSlot) if slot.isVisibleTo(self)]
         return "\n".join(part for part in parts if part)
 
 
@@ -345,6 +340,15 @@ class PushFrame(MessageFrame):
         self.image.set_image(image)
 
 
+def _transparent_pixel() -> QImage:
+    image = QImage(1, 1, QImage.Format.Format_ARGB32)
+    image.fill(0)
+    return image
+
+
+_NOTHING_IMAGE = _transparent_pixel()
+
+
 class SafeTextBrowser(QTextBrowser):
     """Rich text that reaches nothing: no link is followed, and the only resources are the images handed
     in (by their address as the HTML writes it); a template's ``<img src="file:…">`` or a stylesheet link
@@ -379,11 +383,13 @@ class SafeTextBrowser(QTextBrowser):
     def loadResource(self, kind: int, url: QUrl):  # noqa: N802 - Qt override
         address = url.toString()
         self.requested.append(address)
-        if kind == QTextDocument.ResourceType.ImageResource.value or kind == QTextDocument.ResourceType.ImageResource:
+        if kind in (QTextDocument.ResourceType.ImageResource, QTextDocument.ResourceType.ImageResource.value):
             image = self._images.get(address)
             if image is not None:
                 return image
-        return None  # nothing else is ever loaded: no file, no network, no stylesheet
+            # Never None: for a null answer QTextDocument reads a local or relative path itself.
+            return _NOTHING_IMAGE
+        return ""  # no stylesheet, no file, no network
 
     def _available_width(self) -> int:
         return max(40, self.viewport().width() - int(2 * self.document().documentMargin()) - 2)
