@@ -1,0 +1,764 @@
+"""The Braze message preview: what a campaign's push, email and in-app messages really say.
+
+A Braze user writes each message field as a Liquid template that reads the Moments answer
+through a ``{% connected_content … :save NAME %}`` tag. This module renders those templates
+with python-liquid 2 against each outcome a customer can meet (a reward, ``[]``, an error
+text, Braze's own failure cases), with Braze's flavour where it changes what is shown:
+
+- ``{% connected_content URL … :save NAME %}`` is parsed and never fetched: on render it
+  assigns the outcome's answer to NAME (Braze's default name is ``connected``). Braze keeps a
+  saved variable inside the field that holds the tag; a channel with no tag at all gets the
+  answer as ``moments`` in every field (the issue's simplification, so a template pasted
+  without its tag still previews).
+- ``{{${first_name}}}`` and ``{{custom_attribute.${name}}}`` read the sample attributes. They
+  are rewritten to plain identifiers *of the same length* before parsing, so every position
+  python-liquid reports still points at the user's own text.
+- ``{% abort_message('reason') %}`` stops the message: RenderedMessage.aborted.
+- Braze filters that are cheap to reproduce are reproduced; any other Braze filter or tag is
+  named "not simulated" (a problem of kind "unsupported", and a visible marker in the text).
+- Mistakes are caught, not rendered empty: a static pass (python-liquid's template analysis,
+  with spans) finds undefined names and misspelled answer fields with a suggestion, stray
+  braces and syntax errors, each with its 1-based line and column in the user's text; the
+  rendering shows a visible marker where such a mistake would have printed nothing.
+
+Rendering is bounded (template size, loop iterations, output size, local namespace, context
+depth) and ``render_message`` never raises. No Qt here; nothing here touches the network.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextvars
+import difflib
+import hashlib
+import hmac
+import json
+import re
+import urllib.parse
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields
+from enum import StrEnum
+from typing import Any
+
+from liquid import Environment, Undefined
+from liquid.ast import Node
+from liquid import is_undefined
+from liquid.builtin.expressions import Identifier
+from liquid.builtin.expressions.primitive import Blank
+from liquid.builtin.expressions import logical as _logical
+from liquid.exceptions import LiquidError, LiquidSyntaxError, ResourceLimitError
+from liquid.stream import TokenStream
+from liquid.tag import Tag
+from liquid.token import TOKEN_EXPRESSION, TOKEN_TAG, Token
+
+from moments_desktop import api_schema
+
+# --- the fixed interface ------------------------------------------------------------------
+
+
+class Channel(StrEnum):
+    PUSH = "push"
+    EMAIL = "email"
+    IN_APP = "in_app"
+
+
+CHANNEL_FIELDS: dict[Channel, tuple[str, ...]] = {
+    Channel.PUSH: ("title", "body", "image_url"),
+    Channel.EMAIL: ("subject", "html"),
+    Channel.IN_APP: ("header", "body", "image_url", "button"),
+}
+
+# What a person calls each field, for messages ("push body", "email HTML body").
+FIELD_LABELS: dict[tuple[Channel, str], str] = {
+    (Channel.PUSH, "title"): "push title",
+    (Channel.PUSH, "body"): "push body",
+    (Channel.PUSH, "image_url"): "push image URL",
+    (Channel.EMAIL, "subject"): "email subject",
+    (Channel.EMAIL, "html"): "email HTML body",
+    (Channel.IN_APP, "header"): "in-app header",
+    (Channel.IN_APP, "body"): "in-app body",
+    (Channel.IN_APP, "image_url"): "in-app image URL",
+    (Channel.IN_APP, "button"): "in-app button",
+}
+
+# Longest template a field may hold; a longer one is refused with a message, not rendered.
+MAX_TEMPLATE_CHARS = 50_000
+# Most sample attributes, and the longest name / value, a profile keeps.
+MAX_ATTRIBUTES = 100
+MAX_ATTRIBUTE_CHARS = 1_000
+
+# The variable that holds the answer when no connected_content tag names one [issue 13].
+DEFAULT_VARIABLE = "moments"
+# The variable Braze saves a JSON answer to when a tag has no :save [Braze docs,
+# "Local Connected Content variables"].
+BRAZE_DEFAULT_SAVE = "connected"
+
+# The Braze reward outcome's URL when the preview has no real claim to show: the preview never
+# calls GetReward (it is billed), so this address is labelled as a placeholder wherever shown.
+PLACEHOLDER_REWARD_URL = "https://reward-url.preview.invalid/placeholder"
+
+
+def _template_field_name(channel: Channel, name: str) -> str:
+    return f"{channel.value}_{name}"
+
+
+@dataclass(frozen=True)
+class MessageTemplates:
+    """The message templates of one profile, and the sample user attributes they read."""
+
+    push_title: str
+    push_body: str
+    push_image_url: str
+    email_subject: str
+    email_html: str
+    in_app_header: str
+    in_app_body: str
+    in_app_image_url: str
+    in_app_button: str
+    attributes: tuple[tuple[str, str], ...] = ()
+
+    def field(self, channel: Channel, name: str) -> str:
+        if name not in CHANNEL_FIELDS[Channel(channel)]:
+            raise KeyError(f"{channel} has no field {name!r}")
+        return getattr(self, _template_field_name(Channel(channel), name))
+
+    def to_dict(self) -> dict:
+        data: dict[str, Any] = {
+            f.name: getattr(self, f.name) for f in fields(self) if f.name != "attributes"
+        }
+        data["attributes"] = [[name, value] for name, value in self.attributes]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Any) -> MessageTemplates:
+        """Build from a saved / imported dict; raises ValueError naming what is wrong."""
+        if not isinstance(data, Mapping):
+            raise ValueError("message templates must be an object")
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name == "attributes":
+                continue
+            value = data.get(f.name)
+            if not isinstance(value, str):
+                raise ValueError(f"message template {f.name!r} must be text")
+            if len(value) > MAX_TEMPLATE_CHARS:
+                raise ValueError(
+                    f"message template {f.name!r} is longer than {MAX_TEMPLATE_CHARS:,} characters"
+                )
+            values[f.name] = value
+        raw_attributes = data.get("attributes", [])
+        if not isinstance(raw_attributes, list | tuple):
+            raise ValueError("sample attributes must be a list of [name, value] pairs")
+        if len(raw_attributes) > MAX_ATTRIBUTES:
+            raise ValueError(f"more than {MAX_ATTRIBUTES} sample attributes")
+        attributes: list[tuple[str, str]] = []
+        for pair in raw_attributes:
+            if (
+                not isinstance(pair, list | tuple)
+                or len(pair) != 2
+                or not all(isinstance(part, str) for part in pair)
+            ):
+                raise ValueError("each sample attribute must be a [name, value] pair of texts")
+            name, value = pair
+            if not name.strip() or len(name) > MAX_ATTRIBUTE_CHARS or len(value) > MAX_ATTRIBUTE_CHARS:
+                raise ValueError("a sample attribute has an empty or over-long name or value")
+            attributes.append((name, value))
+        return cls(**values, attributes=tuple(attributes))
+
+    @classmethod
+    def defaults(cls) -> MessageTemplates:
+        return DEFAULT_TEMPLATES
+
+
+class OutcomeKind(StrEnum):
+    REWARD = "reward"
+    NO_REWARD = "no_reward"
+    ERROR_TEXT = "error_text"
+    TIMEOUT = "timeout"
+    NOT_FOUND = "not_found"
+
+
+@dataclass(frozen=True)
+class PreviewOutcome:
+    kind: OutcomeKind
+    label: str
+    explanation: str
+    response: Any
+    # Where the answer came from, in plain words ("the sandbox's real answer", "the documented
+    # shape: this endpoint was not asked"), and any value the preview filled in itself.
+    source: str = ""
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TemplateProblem:
+    kind: str  # "undefined" | "stray_brace" | "syntax" | "unsupported"
+    message: str
+    channel: Channel
+    field: str
+    line: int
+    column: int
+    suggestion: str | None
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    channel: Channel
+    outcome: PreviewOutcome
+    fields: dict[str, str]
+    aborted: str | None
+    problems: tuple[TemplateProblem, ...]
+
+
+# --- outcomes in their documented shapes ---------------------------------------------------
+
+OUTCOME_LABELS: dict[OutcomeKind, str] = {
+    OutcomeKind.REWARD: "Reward",
+    OutcomeKind.NO_REWARD: "No reward ([])",
+    OutcomeKind.ERROR_TEXT: "Error text",
+    OutcomeKind.TIMEOUT: "No answer within 2 s",
+    OutcomeKind.NOT_FOUND: "404",
+}
+
+OUTCOME_EXPLANATIONS: dict[OutcomeKind, str] = {
+    OutcomeKind.REWARD: "The customer gets the reward: the answer's fields fill the message.",
+    OutcomeKind.NO_REWARD: (
+        "The API answers an empty list: every reward field is blank, so the message must test "
+        "a field (e.g. moments.rewardNotificationUrl == blank) and abort."
+    ),
+    OutcomeKind.ERROR_TEXT: (
+        "The API answers an error text in rewardNotificationText and no reward URL: without a "
+        "guard the customer reads the error."
+    ),
+    OutcomeKind.TIMEOUT: (
+        "Braze waits at most 2 s: with no answer by then the content is not inserted and the "
+        "saved variable stays blank."
+    ),
+    OutcomeKind.NOT_FOUND: (
+        "The URL answers 404: Braze renders an empty string and saves nothing, so every field "
+        "is blank."
+    ),
+}
+
+# [assumed] the sandbox's and the docs' error texts are not public; this one is only the shape.
+DOCUMENTED_ERROR_TEXT = "This reward is not available right now."
+
+
+def documented_outcome(kind: OutcomeKind, reward: Mapping[str, Any] | None = None) -> PreviewOutcome:
+    """An outcome in the shape the docs give, for endpoints the preview cannot steer."""
+    response: Any
+    if kind is OutcomeKind.REWARD:
+        response = dict(reward or {})
+    elif kind is OutcomeKind.NO_REWARD:
+        response = []
+    elif kind is OutcomeKind.ERROR_TEXT:
+        response = {api_schema.REWARD_NOTIFICATION_TEXT: DOCUMENTED_ERROR_TEXT}
+    else:
+        response = None
+    return PreviewOutcome(
+        kind=kind,
+        label=OUTCOME_LABELS[kind],
+        explanation=OUTCOME_EXPLANATIONS[kind],
+        response=response,
+        source="the documented shape (this endpoint was not asked)",
+    )
+
+
+# --- default templates ---------------------------------------------------------------------
+
+_GUARD = (
+    "{% if moments.rewardNotificationUrl == blank %}"
+    "{% abort_message('no Moments reward') %}{% endif %}"
+)
+
+DEFAULT_TEMPLATES = MessageTemplates(
+    push_title="{{${first_name} | default: 'Hello'}}, you earned a reward!",
+    push_body=_GUARD + "{{moments.rewardNotificationText}}",
+    push_image_url="{{moments.rewardImageUrl}}",
+    email_subject="{{${first_name} | default: 'Hello'}}, a reward is waiting for you",
+    email_html=(
+        _GUARD + "\n"
+        "<p>Hi {{${first_name} | default: 'there'}},</p>\n"
+        "<p>{{moments.rewardNotificationText}}</p>\n"
+        '<img src="{{moments.rewardImageUrl}}" width="600" height="120" alt="Your reward">\n'
+        '<p><a href="{{moments.rewardNotificationUrl}}">Redeem now</a></p>\n'
+        "{% if moments.remainingRewardCount %}"
+        "<p>Only {{moments.remainingRewardCount}} rewards left.</p>{% endif %}"
+    ),
+    in_app_header=_GUARD + "A reward for you",
+    in_app_body="{{moments.rewardNotificationText}}",
+    in_app_image_url="{{moments.rewardImageUrl}}",
+    in_app_button="Redeem now",
+    attributes=(("first_name", "Ana"),),
+)
+
+
+# --- Braze attribute syntax ----------------------------------------------------------------
+
+_ATTRIBUTE = re.compile(r"\$\{([^{}\n]*)\}")
+_OPENERS = re.compile(r"\{\{|\{%")
+_CLOSERS = re.compile(r"\}\}|%\}")
+
+
+def _attribute_identifier(name: str) -> str:
+    """``${name}`` as an identifier of the same length: ``__name_`` (odd characters → ``_``)."""
+    return "__" + re.sub(r"[^A-Za-z0-9_]", "_", name) + "_"
+
+
+def _inside_markup(text: str, index: int) -> bool:
+    """True when ``index`` is inside a ``{{ … }}`` or ``{% … %}`` opened before it."""
+    before = text[:index]
+    last_open = max((m.end() for m in _OPENERS.finditer(before)), default=-1)
+    last_close = max((m.end() for m in _CLOSERS.finditer(before)), default=-1)
+    return last_open > last_close
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    source: str  # same length as the user's text
+    attributes: dict[str, tuple[str, int]]  # identifier → (attribute name, first index)
+
+
+def _prepare(text: str) -> _Prepared:
+    out: list[str] = []
+    attributes: dict[str, tuple[str, int]] = {}
+    last = 0
+    for match in _ATTRIBUTE.finditer(text):
+        if not _inside_markup(text, match.start()):
+            continue
+        name = match.group(1)
+        ident = _attribute_identifier(name)
+        attributes.setdefault(ident, (name, match.start()))
+        out.append(text[last : match.start()])
+        out.append(ident)
+        last = match.end()
+    out.append(text[last:])
+    source = "".join(out)
+    assert len(source) == len(text)
+    return _Prepared(source, attributes)
+
+
+# --- rendering context shared with the tags, filters and undefined values ------------------
+
+
+@dataclass
+class _RenderState:
+    outcome: PreviewOutcome | None
+    marked: dict[str, str] = field(default_factory=dict)  # undefined path prefix → marker
+
+
+_STATE: contextvars.ContextVar[_RenderState | None] = contextvars.ContextVar(
+    "message_preview_state", default=None
+)
+
+
+def _marker(text: str) -> str:
+    return f"⟦{text}⟧"
+
+
+class _PreviewUndefined(Undefined):
+    """Blank, as Liquid prints it, unless the static pass marked the name a mistake: then a
+    visible marker, so a typo never renders as an innocent empty string."""
+
+    __slots__ = ()
+
+    def _path(self) -> str:
+        hint = self.hint or ""
+        if hint.endswith(" is undefined"):
+            return hint[: -len(" is undefined")].strip("'")
+        return self.name
+
+    def __str__(self) -> str:
+        state = _STATE.get()
+        if state is None:
+            return ""
+        path = self._path()
+        for prefix, marker in state.marked.items():
+            if path == prefix or path.startswith(prefix + ".") or path.startswith(prefix + "["):
+                return marker
+        return ""
+
+
+# Braze renders Liquid in Ruby with Rails loaded, where ``nil.blank?`` is true: a missing field
+# (the ``[]`` answer, no answer at all) equals ``blank``, which is what the abort guard
+# ``moments.rewardNotificationUrl == blank`` relies on. python-liquid follows plain Shopify
+# Liquid (nil is not blank), so its equality is wrapped, for the preview's renders only.
+_PLAIN_EQ = _logical._eq
+
+
+def _braze_eq(left: object, right: object) -> bool:
+    if _STATE.get() is not None:
+        for one, other in ((left, right), (right, left)):
+            if isinstance(one, Blank) and (other is None or is_undefined(other)):
+                return True
+    return _PLAIN_EQ(left, right)
+
+
+_logical._eq = _braze_eq
+
+
+class _AbortMessage(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+# --- Braze tags -----------------------------------------------------------------------------
+
+def _tag_expression(stream: TokenStream) -> tuple[Token, str]:
+    """The tag's token and its raw expression text, leaving the stream on the tag's last token
+    (the parser steps past it)."""
+    token = stream.expect(TOKEN_TAG)
+    if stream.peek.kind == TOKEN_EXPRESSION:
+        next(stream)
+        return token, stream.current.value
+    return token, ""
+
+
+_OPTION = re.compile(r"(?:^|\s):([A-Za-z_]+)")
+
+
+@dataclass(frozen=True)
+class ConnectedContentCall:
+    """One parsed ``{% connected_content %}`` tag: never fetched, only described."""
+
+    url: str
+    save: str
+    options: dict[str, str]
+    index: int  # where the tag's name starts in the field's text
+
+
+def parse_connected_content(expression: str, index: int = 0) -> ConnectedContentCall:
+    matches = list(_OPTION.finditer(expression))
+    url_end = matches[0].start() if matches else len(expression)
+    url = expression[:url_end].strip()
+    options: dict[str, str] = {}
+    for i, match in enumerate(matches):
+        end = matches[i + 1].start() if i + 1 < len(matches) else len(expression)
+        options[match.group(1)] = expression[match.end() : end].strip()
+    save = options.get("save", "").split()[0] if options.get("save", "").split() else ""
+    return ConnectedContentCall(url=url, save=save or BRAZE_DEFAULT_SAVE, options=options, index=index)
+
+
+class _ConnectedContentNode(Node):
+    __slots__ = ("call",)
+
+    def __init__(self, token: Token, call: ConnectedContentCall) -> None:
+        super().__init__(token)
+        self.call = call
+        self.blank = True
+
+    def __str__(self) -> str:
+        return f"{{% connected_content {self.call.url} :save {self.call.save} %}}"
+
+    def render_to_output(self, context: Any, buffer: Any) -> int:
+        state = _STATE.get()
+        if state is not None and state.outcome is not None and state.outcome.response is not None:
+            context.assign(self.call.save, _copy_json(state.outcome.response))
+        # Braze inserts nothing where the tag stands when the answer is JSON, and nothing when
+        # there is no answer (timeout, 404).
+        return 0
+
+    def template_scope(self) -> Iterable[Identifier]:
+        yield Identifier(self.call.save, token=self.token)
+
+
+class _ConnectedContentTag(Tag):
+    name = "connected_content"
+    block = False
+
+    def parse(self, stream: TokenStream) -> Node:
+        token, expression = _tag_expression(stream)
+        if not expression.strip():
+            raise LiquidSyntaxError("connected_content needs a URL", token=token)
+        return _ConnectedContentNode(token, parse_connected_content(expression, token.start_index))
+
+
+_ABORT_ARGUMENT = re.compile(r"""^\(\s*(?:(?P<q>['"])(?P<reason>.*?)(?P=q))?\s*\)$""", re.DOTALL)
+
+
+class _AbortNode(Node):
+    __slots__ = ("reason",)
+
+    def __init__(self, token: Token, reason: str) -> None:
+        super().__init__(token)
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"{{% abort_message({self.reason!r}) %}}"
+
+    def render_to_output(self, context: Any, buffer: Any) -> int:
+        raise _AbortMessage(self.reason)
+
+
+class _AbortTag(Tag):
+    name = "abort_message"
+    block = False
+
+    def parse(self, stream: TokenStream) -> Node:
+        token, expression = _tag_expression(stream)
+        match = _ABORT_ARGUMENT.match(expression.strip()) if expression.strip() else None
+        if expression.strip() and match is None:
+            raise LiquidSyntaxError(
+                "abort_message takes one quoted reason, e.g. abort_message('no reward')",
+                token=token,
+            )
+        reason = (match.group("reason") if match else None) or "(no reason given)"
+        return _AbortNode(token, reason)
+
+
+# Braze tags the preview does not simulate [Braze docs]: named, never rendered empty.
+UNSIMULATED_TAGS: tuple[str, ...] = (
+    "catalog_items",
+    "catalog_selection_items",
+    "content_blocks",
+    "promotion",
+    "message_extras",
+)
+# Braze variables the preview has no data for [Braze docs, "Supported personalization tags"].
+UNSIMULATED_VARIABLES: tuple[str, ...] = (
+    "content_blocks",
+    "campaign",
+    "canvas",
+    "event_properties",
+    "api_trigger_properties",
+    "canvas_entry_properties",
+    "context",
+    "subscribed_state",
+    "targeted_device",
+    "most_recently_used_device",
+    "most_engaged_channel",
+    "ab_test",
+)
+
+
+class _UnsimulatedNode(Node):
+    __slots__ = ("tag_name",)
+
+    def __init__(self, token: Token, tag_name: str) -> None:
+        super().__init__(token)
+        self.tag_name = tag_name
+
+    def __str__(self) -> str:
+        return f"{{% {self.tag_name} %}}"
+
+    def render_to_output(self, context: Any, buffer: Any) -> int:
+        return buffer.write(_marker(f"{{% {self.tag_name} %}} not simulated"))
+
+
+def _unsimulated_tag(tag_name: str) -> type[Tag]:
+    class _Unsimulated(Tag):
+        name = tag_name
+        block = False
+
+        def parse(self, stream: TokenStream) -> Node:
+            token, _expression = _tag_expression(stream)
+            return _UnsimulatedNode(token, tag_name)
+
+    return _Unsimulated
+
+
+# --- Braze filters --------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, Undefined):
+        return ""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _number_with_delimiter(value: Any) -> str:
+    try:
+        number = float(_text(value)) if not isinstance(value, int | float) else value
+    except ValueError:
+        return _text(value)
+    if isinstance(number, float) and number.is_integer():
+        number = int(number)
+    return f"{number:,}"
+
+
+def _property_accessor(value: Any, key: Any) -> Any:
+    if isinstance(value, Mapping):
+        return value.get(_text(key), "")
+    return ""
+
+
+def _json_escape(value: Any) -> str:
+    return json.dumps(_text(value), ensure_ascii=False)[1:-1]
+
+
+BRAZE_FILTERS: dict[str, Any] = {
+    "md5": lambda v: hashlib.md5(_text(v).encode()).hexdigest(),  # noqa: S324 (Braze's filter)
+    "sha1": lambda v: hashlib.sha1(_text(v).encode()).hexdigest(),  # noqa: S324
+    "sha2": lambda v: hashlib.sha256(_text(v).encode()).hexdigest(),
+    "base64_encode": lambda v: base64.b64encode(_text(v).encode()).decode(),
+    "hmac_sha1_hex": lambda v, k="": hmac.new(_text(k).encode(), _text(v).encode(), "sha1").hexdigest(),
+    "hmac_sha1": lambda v, k="": hmac.new(_text(k).encode(), _text(v).encode(), "sha1").hexdigest(),
+    "hmac_sha1_base64": lambda v, k="": base64.b64encode(
+        hmac.new(_text(k).encode(), _text(v).encode(), "sha1").digest()
+    ).decode(),
+    "hmac_sha256_hex": lambda v, k="": hmac.new(
+        _text(k).encode(), _text(v).encode(), "sha256"
+    ).hexdigest(),
+    "hmac_sha256_base64": lambda v, k="": base64.b64encode(
+        hmac.new(_text(k).encode(), _text(v).encode(), "sha256").digest()
+    ).decode(),
+    "url_escape": lambda v: urllib.parse.quote(_text(v), safe="/:?=&#@!$'()*+,;~"),
+    "url_param_escape": lambda v: urllib.parse.quote(_text(v), safe=""),
+    "json_escape": _json_escape,
+    "property_accessor": _property_accessor,
+    "number_with_delimiter": _number_with_delimiter,
+}
+
+# Braze filters the preview does not reproduce [Braze docs, "Advanced filters"]: named as such.
+UNSIMULATED_FILTERS: tuple[str, ...] = ("time_zone", "shopify_money", "to_json", "base64_decode")
+
+
+def _unsimulated_filter(name: str) -> Any:
+    def _filter(_value: Any, *_args: Any, **_kwargs: Any) -> str:
+        return _marker(f"| {name} not simulated")
+
+    return _filter
+
+
+class _FilterTable(dict):
+    """Every filter the preview knows; an unknown name gives a visible marker, never blank."""
+
+    def __missing__(self, key: str) -> Any:
+        return _unsimulated_filter(key)
+
+
+class _PreviewEnvironment(Environment):
+    # Bounds on rendering work, so no template can freeze the app [python-liquid limits].
+    loop_iteration_limit = 10_000
+    output_stream_limit = 200_000
+    local_namespace_limit = 2_000_000
+    context_depth_limit = 30
+
+    def setup_tags_and_filters(self, *, extra: bool = False) -> None:
+        super().setup_tags_and_filters(extra=extra)
+        self.filters = _FilterTable(self.filters)
+        self.filters.update(BRAZE_FILTERS)
+        self.add_tag(_ConnectedContentTag)
+        self.add_tag(_AbortTag)
+        for name in UNSIMULATED_TAGS:
+            self.add_tag(_unsimulated_tag(name))
+
+
+_ENVIRONMENT = _PreviewEnvironment(undefined=_PreviewUndefined)
+
+
+# --- the static pass and the rendering ------------------------------------------------------
+
+
+def _line_column(text: str, index: int) -> tuple[int, int]:
+    index = max(0, min(index, len(text)))
+    line = text.count("\n", 0, index) + 1
+    column = index - (text.rfind("\n", 0, index) + 1) + 1
+    return line, column
+
+
+def _copy_json(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _copy_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_copy_json(v) for v in value]
+    return value
+
+
+def _problem(kind: str, message: str, channel: Channel, name: str, text: str, index: int,
+             suggestion: str | None = None) -> TemplateProblem:
+    line, column = _line_column(text, index)
+    return TemplateProblem(kind, message, channel, name, line, column, suggestion)
+
+
+def _field_problems(templates: MessageTemplates, channel: Channel, name: str,
+                    extra_fields: Iterable[str] = ()) -> tuple[list[TemplateProblem], dict[str, str]]:
+    """The static problems of one field, and the marker per mistaken path for the render."""
+    text = templates.field(channel, name)
+    problems: list[TemplateProblem] = []
+    marked: dict[str, str] = {}
+    if len(text) > MAX_TEMPLATE_CHARS:
+        problems.append(_problem(
+            "syntax",
+            f"this template is longer than {MAX_TEMPLATE_CHARS:,} characters; shorten it",
+            channel, name, text, 0,
+        ))
+        return problems, marked
+    prepared = _prepare(text)
+    try:
+        template = _ENVIRONMENT.from_string(prepared.source)
+    except LiquidError as exc:
+        index = exc.token.start_index if exc.token is not None else 0
+        problems.append(_problem("syntax", f"syntax error: {exc.message}", channel, name, text, index))
+        return problems, marked
+    del template
+    return problems, marked
+
+
+def check_templates(templates: MessageTemplates) -> list[TemplateProblem]:
+    """Static problems of every field: syntax, braces, undefined names, unsupported parts."""
+    problems: list[TemplateProblem] = []
+    for channel, names in CHANNEL_FIELDS.items():
+        for name in names:
+            problems.extend(_field_problems(templates, channel, name)[0])
+    return problems
+
+
+def _render_field(templates: MessageTemplates, channel: Channel, name: str,
+                  outcome: PreviewOutcome, has_tag: bool, marked: dict[str, str]) -> str:
+    text = templates.field(channel, name)
+    prepared = _prepare(text)
+    template = _ENVIRONMENT.from_string(prepared.source)
+    attributes = dict(templates.attributes)
+    data: dict[str, Any] = {}
+    for ident, (attr_name, _index) in prepared.attributes.items():
+        if attr_name in attributes:
+            data[ident] = attributes[attr_name]
+    data["custom_attribute"] = {
+        _attribute_identifier(k): v for k, v in attributes.items()
+    }
+    if not has_tag and outcome.response is not None:
+        data[DEFAULT_VARIABLE] = _copy_json(outcome.response)
+    state = _RenderState(outcome=outcome, marked=marked)
+    token = _STATE.set(state)
+    try:
+        return template.render(**data)
+    finally:
+        _STATE.reset(token)
+
+
+def render_message(templates: MessageTemplates, channel: Channel,
+                   outcome: PreviewOutcome) -> RenderedMessage:
+    """Render one channel's fields against one outcome. Never raises."""
+    channel = Channel(channel)
+    rendered: dict[str, str] = {}
+    problems: list[TemplateProblem] = []
+    aborted: str | None = None
+    for name in CHANNEL_FIELDS[channel]:
+        try:
+            field_problems, marked = _field_problems(templates, channel, name)
+            problems.extend(field_problems)
+            if any(p.kind == "syntax" for p in field_problems):
+                rendered[name] = _marker("not rendered: fix the syntax error first")
+                continue
+            rendered[name] = _render_field(templates, channel, name, outcome, False, marked)
+        except _AbortMessage as abort:
+            aborted = aborted or abort.reason
+            rendered[name] = ""
+        except ResourceLimitError as exc:
+            rendered[name] = _marker("not rendered: the template does too much work")
+            problems.append(TemplateProblem(
+                "syntax", f"rendering stopped: {exc.message}", channel, name, 1, 1,
+                "make loops shorter and output smaller",
+            ))
+        except Exception as exc:  # noqa: BLE001 — the preview must never raise
+            rendered[name] = _marker("not rendered")
+            problems.append(TemplateProblem(
+                "syntax", f"this template cannot be rendered: {exc}", channel, name, 1, 1, None,
+            ))
+    return RenderedMessage(channel, outcome, rendered, aborted, tuple(problems))
