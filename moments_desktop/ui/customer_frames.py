@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSizePolicy,
-    QStackedWidget,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -52,6 +51,7 @@ NOT_SENT_PREFIX = "This message is not sent"
 EMPTY_FIELD = "(empty)"  # a field that rendered to nothing is shown, not hidden: the customer would see a gap
 PHONE_WIDTH_HINT = 280
 IMAGE_PLACEHOLDER_HEIGHT = 72
+MAX_EMAIL_BODY_HEIGHT = 560  # a longer body scrolls inside its frame
 
 
 def not_sent_text(reason: str) -> str:
@@ -209,7 +209,12 @@ class MessageFrame(QFrame):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)  # never squeezed
         outer = QVBoxLayout(self)
         outer.setContentsMargins(12, 12, 12, 12)
-        self.pages = QStackedWidget(self)
+        # The pages share one box layout and only the one in sight is shown: a stacked widget would size
+        # (and height-for-width) to its largest page, making an empty frame as tall as a full email.
+        self.pages = QWidget(self)
+        self.pages.setObjectName("framePages")
+        pages = QVBoxLayout(self.pages)
+        pages.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(self.pages)
         outer.addStretch(1)  # a frame taller than its message (a row's taller neighbour) keeps it at the top
 
@@ -218,7 +223,7 @@ class MessageFrame(QFrame):
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_label.setWordWrap(True)
         self.empty_label.setMinimumHeight(80)
-        self.pages.addWidget(self.empty_label)
+        pages.addWidget(self.empty_label)
 
         self.not_sent_panel = QFrame(self)
         self.not_sent_panel.setObjectName("notSentPanel")
@@ -233,18 +238,19 @@ class MessageFrame(QFrame):
         note.setWordWrap(True)
         note.setAlignment(Qt.AlignmentFlag.AlignCenter)
         not_sent.addWidget(note)
-        self.pages.addWidget(self.not_sent_panel)
+        pages.addWidget(self.not_sent_panel)
 
         self.content = QWidget(self)
         self.content.setObjectName("frameContent")
-        self.pages.addWidget(self.content)
+        pages.addWidget(self.content)
+        self._page: QWidget = self.empty_label
         self.show_empty()
 
     # --- states -----------------------------------------------------------------------
 
     def state(self) -> str:
         """"empty", "not_sent" or "message"."""
-        page = self.pages.currentWidget()
+        page = self._page
         return "empty" if page is self.empty_label else "not_sent" if page is self.not_sent_panel else "message"
 
     def show_empty(self, text: str = EMPTY_TEXT) -> None:
@@ -256,19 +262,14 @@ class MessageFrame(QFrame):
         self._show_page(self.not_sent_panel)
 
     def _show_page(self, page: QWidget) -> None:
-        # A stacked widget sizes to its largest page; only the page in sight may count, or an empty
-        # frame would be as tall as a full email.
-        for index in range(self.pages.count()):
-            other = self.pages.widget(index)
-            other.setSizePolicy(other.sizePolicy().horizontalPolicy(),
-                                QSizePolicy.Policy.Preferred if other is page else QSizePolicy.Policy.Ignored)
-        self.pages.setCurrentWidget(page)
-        self.pages.updateGeometry()
+        self._page = page
+        for other in (self.empty_label, self.not_sent_panel, self.content):
+            other.setVisible(other is page)
         self.updateGeometry()
 
     def visible_text(self) -> str:
         """Every piece of text the frame shows now, for tests and for screen readers' summaries."""
-        page = self.pages.currentWidget()
+        page = self._page
         parts = [label.text() for label in page.findChildren(QLabel) if label.isVisibleTo(self)]
         if isinstance(page, QLabel):
             parts.insert(0, page.text())
@@ -446,8 +447,12 @@ class SafeTextBrowser(QTextBrowser):
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
         # As tall as the body (up to a screenful): the preview column scrolls, not each email.
-        height = int(self.document().size().height()) + 2 * self.frameWidth() + 4
-        return QSize(PHONE_WIDTH_HINT, max(60, min(height, 520)))
+        # (The slack covers the few lines more that the width a vertical scroll bar takes would wrap.)
+        height = int(self.document().size().height()) + 2 * self.frameWidth() + 24
+        return QSize(PHONE_WIDTH_HINT, max(60, min(height, MAX_EMAIL_BODY_HEIGHT)))
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return self.sizeHint()  # a squeezed body would scroll inside a column that scrolls already
 
 
 class EmailFrame(MessageFrame):
