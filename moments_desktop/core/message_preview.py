@@ -30,11 +30,14 @@ from __future__ import annotations
 import base64
 import contextvars
 import difflib
+import functools
 import hashlib
 import hmac
 import json
 import re
 import urllib.parse
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
@@ -44,9 +47,14 @@ from liquid import Environment, Undefined
 from liquid.ast import Node
 from liquid import is_undefined
 from liquid.builtin.expressions import Identifier
-from liquid.builtin.expressions.primitive import Blank
+from liquid.builtin.expressions.primitive import Blank, RangeLiteral
 from liquid.builtin.expressions import logical as _logical
-from liquid.exceptions import LiquidError, LiquidSyntaxError, ResourceLimitError
+from liquid.exceptions import (
+    LiquidError,
+    LiquidSyntaxError,
+    LoopIterationLimitError,
+    ResourceLimitError,
+)
 from liquid.stream import TokenStream
 from liquid.tag import Tag
 from liquid.token import TOKEN_EXPRESSION, TOKEN_TAG, Token
@@ -306,11 +314,15 @@ def _attribute_identifier(name: str) -> str:
 
 
 def _inside_markup(text: str, index: int) -> bool:
-    """True when ``index`` is inside a ``{{ … }}`` or ``{% … %}`` opened before it."""
+    """True when ``index`` is inside a ``{{ … }}`` or ``{% … %}`` opened before it, and not
+    inside a quoted string there (``'${x}'`` is text)."""
     before = text[:index]
     last_open = max((m.end() for m in _OPENERS.finditer(before)), default=-1)
     last_close = max((m.end() for m in _CLOSERS.finditer(before)), default=-1)
-    return last_open > last_close
+    if last_open <= last_close:
+        return False
+    markup = before[last_open:]
+    return markup.count("'") % 2 == 0 and markup.count('"') % 2 == 0
 
 
 @dataclass(frozen=True)
@@ -395,6 +407,22 @@ def _braze_eq(left: object, right: object) -> bool:
 
 
 _logical._eq = _braze_eq
+
+# A range literal is a lazy Python range that filters (join, map, sort…) walk in full, outside
+# the loop-iteration limit: ``{{ (1..100000000) | join }}`` would take minutes. In the preview's
+# renders a range longer than the loop limit stops the render like a loop over it would.
+_PLAIN_MAKE_RANGE = RangeLiteral._make_range
+
+
+def _bounded_range(self: RangeLiteral, start: Any, stop: Any) -> range:
+    made = _PLAIN_MAKE_RANGE(self, start, stop)
+    limit = _PreviewEnvironment.loop_iteration_limit
+    if _STATE.get() is not None and limit is not None and made.stop - made.start > limit:
+        raise LoopIterationLimitError("range too long", token=self.token)
+    return made
+
+
+RangeLiteral._make_range = _bounded_range  # type: ignore[method-assign]
 
 
 class _AbortMessage(Exception):
@@ -514,6 +542,9 @@ UNSIMULATED_TAGS: tuple[str, ...] = (
     "content_blocks",
     "promotion",
     "message_extras",
+    # Liquid's own partial templates: Braze has content blocks instead, and the preview has no files.
+    "include",
+    "render",
 )
 # Braze variables the preview has no data for [Braze docs, "Supported personalization tags"].
 UNSIMULATED_VARIABLES: tuple[str, ...] = (
@@ -614,13 +645,38 @@ BRAZE_FILTERS: dict[str, Any] = {
     "number_with_delimiter": _number_with_delimiter,
 }
 
-# Braze filters the preview does not reproduce [Braze docs, "Advanced filters"]: named as such.
-UNSIMULATED_FILTERS: tuple[str, ...] = ("time_zone", "shopify_money", "to_json", "base64_decode")
+def _time_zone(value: Any, zone: Any = "UTC") -> Any:
+    """Braze's ``time_zone``: the time in another zone, for ``date`` to format."""
+    if isinstance(value, str) and value.strip().lower() in ("now", "today"):
+        moment = datetime.now(UTC)
+    elif isinstance(value, datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        moment = datetime.fromtimestamp(value, UTC)
+    else:
+        try:
+            moment = datetime.fromisoformat(_text(value))
+        except ValueError:
+            return value
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(ZoneInfo(_text(zone)))
+    except (ZoneInfoNotFoundError, ValueError):
+        return _marker(f"unknown time zone {_text(zone)!r}")
+
+
+BRAZE_FILTERS["time_zone"] = _time_zone
+
+# Braze filters the preview does not reproduce [Braze docs, recalled, not reproduced here]:
+# named as such where they appear, never applied silently.
+UNSIMULATED_FILTERS: tuple[str, ...] = ("as_json_string", "json_parse")
 
 
 def _unsimulated_filter(name: str) -> Any:
     def _filter(_value: Any, *_args: Any, **_kwargs: Any) -> str:
-        return _marker(f"| {name} not simulated")
+        if name in UNSIMULATED_FILTERS:
+            return _marker(f"| {name} not simulated")
+        return _marker(f"| {name}: unknown filter")
 
     return _filter
 
@@ -652,6 +708,19 @@ class _PreviewEnvironment(Environment):
 _ENVIRONMENT = _PreviewEnvironment(undefined=_PreviewUndefined)
 
 
+# The same templates are checked and rendered once per outcome and channel, and again on every
+# keystroke of the editor: parse and analyse each distinct text once. Bound templates are not
+# changed by rendering.
+@functools.lru_cache(maxsize=256)
+def _parse(source: str) -> Any:
+    return _ENVIRONMENT.from_string(source)
+
+
+@functools.lru_cache(maxsize=256)
+def _analyze(source: str) -> Any:
+    return _parse(source).analyze(include_partials=False)
+
+
 # --- the static pass and the rendering ------------------------------------------------------
 
 
@@ -676,56 +745,257 @@ def _problem(kind: str, message: str, channel: Channel, name: str, text: str, in
     return TemplateProblem(kind, message, channel, name, line, column, suggestion)
 
 
-def _field_problems(templates: MessageTemplates, channel: Channel, name: str,
-                    extra_fields: Iterable[str] = ()) -> tuple[list[TemplateProblem], dict[str, str]]:
+_MARKUP = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
+_OUTPUT = re.compile(r"\{\{-?(?P<inner>.*?)-?\}\}", re.DOTALL)
+
+# The answer's fields a template may read: every field a public source shows, the sandbox's
+# extensions, Liquid's own properties of a list or object, and Braze's status code.
+ANSWER_FIELDS: tuple[str, ...] = (
+    *api_schema.RESPONSE_FIELDS,
+    *api_schema.SANDBOX_EXTENSION_FIELDS,
+    "__http_status_code__",
+    "size",
+    "first",
+    "last",
+)
+
+
+def _syntax_index(source: str, exc: LiquidError) -> int:
+    """Where a syntax error is: python-liquid gives -1 for an error at the end of an
+    expression, so the markup that fails on its own is found instead."""
+    if exc.token is not None and exc.token.start_index >= 0:
+        return exc.token.start_index
+    for match in _MARKUP.finditer(source):
+        try:
+            _ENVIRONMENT.from_string(match.group())
+        except LiquidError as inner:
+            if inner.token is None or inner.token.start_index < 0:
+                return match.start()
+    return 0
+
+
+def _closest(word: str, candidates: Iterable[str]) -> str | None:
+    found = difflib.get_close_matches(word, list(dict.fromkeys(candidates)), n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def _channel_saves(templates: MessageTemplates, channel: Channel) -> dict[str, list[str]]:
+    """The save names of every connected_content tag, per field of a channel (a field that
+    does not parse is left out: its error is reported on its own)."""
+    saves: dict[str, list[str]] = {}
+    for name in CHANNEL_FIELDS[channel]:
+        text = templates.field(channel, name)
+        if len(text) > MAX_TEMPLATE_CHARS:
+            continue
+        try:
+            analysis = _analyze(_prepare(text).source)
+        except Exception:  # noqa: BLE001 — reported by the field's own check
+            continue
+        tag_indexes = {span.index for span in analysis.tags.get("connected_content", [])}
+        saves[name] = [
+            local for local, variables in analysis.locals.items()
+            if any(v.span.index in tag_indexes for v in variables)
+        ]
+    return saves
+
+
+@dataclass(frozen=True)
+class _FieldCheck:
+    """Shared by every caller (cached): never changed after it is made."""
+
+    problems: list[TemplateProblem]
+    marked: dict[str, str]
+    parsed: bool
+
+
+def _check_field(templates: MessageTemplates, channel: Channel, name: str,
+                 channel_saves: Mapping[str, list[str]],
+                 known_fields: Iterable[str] = ()) -> _FieldCheck:
     """The static problems of one field, and the marker per mistaken path for the render."""
-    text = templates.field(channel, name)
+    return _check_text(
+        templates.field(channel, name), templates.attributes, channel, name,
+        tuple((k, tuple(v)) for k, v in channel_saves.items()), tuple(sorted(set(known_fields))),
+    )
+
+
+@functools.lru_cache(maxsize=512)
+def _check_text(text: str, attribute_pairs: tuple[tuple[str, str], ...], channel: Channel, name: str,
+                saves: tuple[tuple[str, tuple[str, ...]], ...], known_fields: tuple[str, ...]) -> _FieldCheck:
+    channel_saves = {k: list(v) for k, v in saves}
+    label = FIELD_LABELS[(channel, name)]
     problems: list[TemplateProblem] = []
     marked: dict[str, str] = {}
+
+    def report(kind: str, message: str, index: int, suggestion: str | None = None) -> None:
+        problems.append(_problem(kind, message, channel, name, text, index, suggestion))
+
     if len(text) > MAX_TEMPLATE_CHARS:
-        problems.append(_problem(
-            "syntax",
-            f"this template is longer than {MAX_TEMPLATE_CHARS:,} characters; shorten it",
-            channel, name, text, 0,
-        ))
-        return problems, marked
+        report("syntax", f"the {label} is {len(text):,} characters long; the preview takes at most "
+               f"{MAX_TEMPLATE_CHARS:,}: shorten it", 0)
+        return _FieldCheck(problems, marked, parsed=False)
     prepared = _prepare(text)
+    source = prepared.source
+
+    # Stray braces first: they are what the partner page got wrong, and Liquid takes the extra
+    # brace for text, so nothing else would say so.
+    for match in _OUTPUT.finditer(source):
+        if match.group("inner").startswith("{"):
+            report("stray_brace", "stray '{' — an output is written {{ … }} with two braces",
+                   match.start() + 2, "remove the third '{'")
+        if source.startswith("}", match.end()):
+            report("stray_brace", "stray '}' after '}}' — it would be sent as text",
+                   match.end(), "remove the third '}'")
+
     try:
-        template = _ENVIRONMENT.from_string(prepared.source)
+        _parse(source)
     except LiquidError as exc:
-        index = exc.token.start_index if exc.token is not None else 0
-        problems.append(_problem("syntax", f"syntax error: {exc.message}", channel, name, text, index))
-        return problems, marked
-    del template
-    return problems, marked
+        message = str(exc.message)
+        suggestion = None
+        tag = re.match(r"unexpected tag '(\w+)'", message)
+        if tag:
+            tag_name = tag.group(1)
+            if tag_name in ("raw", "doc", "comment"):
+                message = f"{{% {tag_name} %}} is never closed with {{% end{tag_name} %}}"
+            elif tag_name.startswith(("end", "else", "elsif", "when")):
+                message = f"{{% {tag_name} %}} has no opening tag it belongs to"
+            else:
+                close = _closest(tag_name, _ENVIRONMENT.tags)
+                suggestion = f"did you mean {{% {close} %}}?" if close else None
+                message = f"{tag_name} is not a Liquid or Braze tag"
+        report("syntax", f"syntax error: {message}", _syntax_index(source, exc), suggestion)
+        return _FieldCheck(problems, marked, parsed=True)
+
+    try:
+        analysis = _analyze(source)
+    except Exception:  # noqa: BLE001 — analysis is a help, the render still runs
+        return _FieldCheck(problems, marked, parsed=True)
+
+    attributes = dict(attribute_pairs)
+    attribute_names = list(attributes)
+    own_saves = channel_saves.get(name, [])
+    any_tag = any(channel_saves.values())
+    answer_names = set(own_saves) if any_tag else {DEFAULT_VARIABLE}
+    fields_known = set(ANSWER_FIELDS) | set(known_fields)
+    answer_paths = [f"{n}.{f}" for n in sorted(answer_names) for f in fields_known if not f.startswith("_")]
+    local_names = set(analysis.locals)
+
+    def attribute_problem(ident: str, index: int, path: str) -> None:
+        attr_name, _first = prepared.attributes.get(ident, (ident, index))
+        if attr_name in attributes:
+            return
+        close = _closest(attr_name, attribute_names)
+        suggestion = (f"did you mean ${{{close}}}?" if close
+                      else f"add {attr_name!r} to the sample attributes")
+        report("undefined", f"${{{attr_name}}} has no value in the sample attributes", index, suggestion)
+        marked[path] = _marker(f"${{{attr_name}}} has no sample value")
+
+    for root, references in analysis.variables.items():
+        for var in references:
+            index = var.span.index
+            segments = var.segments
+            path = str(var)
+            if root in prepared.attributes:
+                attribute_problem(root, index, root)
+                continue
+            if root == "custom_attribute":
+                if len(segments) > 1 and isinstance(segments[1], str) and segments[1] in prepared.attributes:
+                    attribute_problem(segments[1], index, f"custom_attribute.{segments[1]}")
+                continue
+            if root in answer_names and root not in local_names - set(own_saves):
+                if len(segments) > 1 and isinstance(segments[1], str) and segments[1] not in fields_known:
+                    close = _closest(segments[1], fields_known)
+                    wrong = f"{root}.{segments[1]}"
+                    suggestion = f"did you mean {root}.{close}?" if close else None
+                    report("undefined", f"{wrong} is not a field of the answer"
+                           + (f" — {suggestion}" if suggestion else ""), index, suggestion)
+                    marked[wrong] = _marker(f"{wrong} is undefined")
+                continue
+            if root not in analysis.globals or var not in analysis.globals[root]:
+                continue  # assigned, captured or a loop variable
+            if root in UNSIMULATED_VARIABLES:
+                report("unsupported", f"{root} is a Braze variable the preview does not simulate", index,
+                       None)
+                marked[root] = _marker(f"{root} not simulated")
+                continue
+            other_fields = [f for f, saves in channel_saves.items() if root in saves and f != name]
+            if other_fields:
+                where = FIELD_LABELS[(channel, other_fields[0])]
+                message = (f"{root} is not defined in the {label}: it is saved by the "
+                           f"connected_content tag of the {where}, and Braze keeps a saved "
+                           f"variable inside its own field")
+                report("undefined", message, index, "repeat the connected_content tag in this field")
+                marked[root] = _marker(f"{root} is undefined here")
+                continue
+            candidates = [*answer_paths, *sorted(answer_names), *sorted(local_names),
+                          *(f"${{{a}}}" for a in attribute_names)]
+            close = _closest(path, candidates) or _closest(root, candidates)
+            if close is None and root in attributes:
+                close = f"${{{root}}}"
+            suggestion = f"did you mean {close}?" if close else None
+            report("undefined", f"{root} is not defined" + (f" — {suggestion}" if suggestion else ""),
+                   index, suggestion)
+            marked[root] = _marker(f"{path} is undefined")
+
+    for filter_name, spans in analysis.filters.items():
+        if filter_name in _ENVIRONMENT.filters:
+            continue
+        for span in spans:
+            if filter_name in UNSIMULATED_FILTERS:
+                report("unsupported", f"the Braze filter {filter_name} is not simulated: the preview "
+                       "shows a marker where its result would be", span.index)
+            else:
+                close = _closest(filter_name, _ENVIRONMENT.filters)
+                suggestion = f"did you mean {close}?" if close else None
+                report("undefined", f"{filter_name} is not a Liquid or Braze filter"
+                       + (f" — {suggestion}" if suggestion else ""), span.index, suggestion)
+
+    for tag_name, spans in analysis.tags.items():
+        if tag_name in UNSIMULATED_TAGS:
+            for span in spans:
+                report("unsupported", f"the tag {tag_name} is not simulated: the preview "
+                       "shows a marker in its place", span.index)
+
+    problems.sort(key=lambda p: (p.line, p.column))
+    return _FieldCheck(problems, marked, parsed=True)
 
 
-def check_templates(templates: MessageTemplates) -> list[TemplateProblem]:
-    """Static problems of every field: syntax, braces, undefined names, unsupported parts."""
+def _answer_fields(outcome: PreviewOutcome | None) -> tuple[str, ...]:
+    """The field names of a real answer: a field the sandbox or a replica sends is no typo."""
+    response = outcome.response if outcome is not None else None
+    return tuple(str(k) for k in response) if isinstance(response, Mapping) else ()
+
+
+def check_templates(templates: MessageTemplates, known_fields: Iterable[str] = ()) -> list[TemplateProblem]:
+    """Static problems of every field: syntax, braces, undefined names, unsupported parts.
+    ``known_fields``: answer fields seen in real answers, besides the documented ones."""
+    known = tuple(known_fields)
     problems: list[TemplateProblem] = []
     for channel, names in CHANNEL_FIELDS.items():
+        saves = _channel_saves(templates, channel)
         for name in names:
-            problems.extend(_field_problems(templates, channel, name)[0])
+            try:
+                problems.extend(_check_field(templates, channel, name, saves, known).problems)
+            except Exception as exc:  # noqa: BLE001 — a check must not take the preview down
+                problems.append(TemplateProblem("syntax", f"this template cannot be checked: {exc}",
+                                                channel, name, 1, 1, None))
     return problems
 
 
 def _render_field(templates: MessageTemplates, channel: Channel, name: str,
-                  outcome: PreviewOutcome, has_tag: bool, marked: dict[str, str]) -> str:
+                  outcome: PreviewOutcome, channel_has_tag: bool, marked: dict[str, str]) -> str:
     text = templates.field(channel, name)
     prepared = _prepare(text)
-    template = _ENVIRONMENT.from_string(prepared.source)
+    template = _parse(prepared.source)
     attributes = dict(templates.attributes)
     data: dict[str, Any] = {}
     for ident, (attr_name, _index) in prepared.attributes.items():
         if attr_name in attributes:
             data[ident] = attributes[attr_name]
-    data["custom_attribute"] = {
-        _attribute_identifier(k): v for k, v in attributes.items()
-    }
-    if not has_tag and outcome.response is not None:
+    data["custom_attribute"] = {_attribute_identifier(k): v for k, v in attributes.items()}
+    if not channel_has_tag and outcome.response is not None:
+        # No connected_content tag anywhere in the channel: the answer is `moments` [issue 13].
         data[DEFAULT_VARIABLE] = _copy_json(outcome.response)
-    state = _RenderState(outcome=outcome, marked=marked)
-    token = _STATE.set(state)
+    token = _STATE.set(_RenderState(outcome=outcome, marked=marked))
     try:
         return template.render(**data)
     finally:
@@ -734,31 +1004,57 @@ def _render_field(templates: MessageTemplates, channel: Channel, name: str,
 
 def render_message(templates: MessageTemplates, channel: Channel,
                    outcome: PreviewOutcome) -> RenderedMessage:
-    """Render one channel's fields against one outcome. Never raises."""
-    channel = Channel(channel)
+    """Render one channel's fields against one outcome, with the static problems of its fields.
+    Never raises: a field that cannot be rendered shows a marker and a problem says why."""
     rendered: dict[str, str] = {}
     problems: list[TemplateProblem] = []
     aborted: str | None = None
+    try:
+        channel = Channel(channel)
+        saves = _channel_saves(templates, channel)
+    except Exception as exc:  # noqa: BLE001 — the preview must never raise
+        return RenderedMessage(Channel.PUSH if not isinstance(channel, Channel) else channel, outcome, {},
+                               None, (TemplateProblem("syntax", f"nothing could be rendered: {exc}",
+                                                      Channel.PUSH, "", 1, 1, None),))
+    channel_has_tag = any(saves.values())
+    known = _answer_fields(outcome)
     for name in CHANNEL_FIELDS[channel]:
         try:
-            field_problems, marked = _field_problems(templates, channel, name)
-            problems.extend(field_problems)
-            if any(p.kind == "syntax" for p in field_problems):
+            check = _check_field(templates, channel, name, saves, known)
+            problems.extend(check.problems)
+            if any(p.kind == "syntax" for p in check.problems):
                 rendered[name] = _marker("not rendered: fix the syntax error first")
                 continue
-            rendered[name] = _render_field(templates, channel, name, outcome, False, marked)
+            rendered[name] = _render_field(templates, channel, name, outcome, channel_has_tag, check.marked)
         except _AbortMessage as abort:
+            # Braze stops the whole message at the first abort_message [Braze docs].
             aborted = aborted or abort.reason
             rendered[name] = ""
         except ResourceLimitError as exc:
             rendered[name] = _marker("not rendered: the template does too much work")
-            problems.append(TemplateProblem(
-                "syntax", f"rendering stopped: {exc.message}", channel, name, 1, 1,
+            text = templates.field(channel, name)
+            index = exc.token.start_index if exc.token is not None and exc.token.start_index >= 0 else 0
+            problems.append(_problem(
+                "syntax", f"rendering stopped ({exc.message}): the preview allows loops and ranges of "
+                f"{_ENVIRONMENT.loop_iteration_limit:,} turns and {_ENVIRONMENT.output_stream_limit:,} "
+                "characters of output", channel, name, text, index,
                 "make loops shorter and output smaller",
             ))
+        except LiquidError as exc:
+            rendered[name] = _marker("not rendered")
+            text = templates.field(channel, name)
+            index = exc.token.start_index if exc.token is not None and exc.token.start_index >= 0 else 0
+            problems.append(_problem("syntax", f"this template fails when rendered: {exc.message}",
+                                     channel, name, text, index))
         except Exception as exc:  # noqa: BLE001 — the preview must never raise
             rendered[name] = _marker("not rendered")
             problems.append(TemplateProblem(
-                "syntax", f"this template cannot be rendered: {exc}", channel, name, 1, 1, None,
+                "syntax", f"this template cannot be rendered: {type(exc).__name__}: {exc}",
+                channel, name, 1, 1, None,
             ))
     return RenderedMessage(channel, outcome, rendered, aborted, tuple(problems))
+
+
+def render_all(templates: MessageTemplates, outcomes: Iterable[PreviewOutcome]) -> list[RenderedMessage]:
+    """Every channel against every outcome: outcome by outcome, channels in CHANNEL_FIELDS order."""
+    return [render_message(templates, channel, outcome) for outcome in outcomes for channel in Channel]

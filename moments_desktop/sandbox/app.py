@@ -128,12 +128,19 @@ class _Sandbox:
 
     async def _moments(self, request: Request, endpoint: Endpoint) -> Any:
         state = self.state
-        fault = state.claim_fault(endpoint)
+        raw: bytes | None = None
+        if state.faults_need_body(endpoint):
+            # A fault with a `match` applies to some bodies only: read it to choose.
+            raw = await request.body()
+            fault = state.claim_fault(endpoint, _parse_body(raw))
+        else:
+            fault = state.claim_fault(endpoint)
         if fault is not None and fault.kind == F.DROP_BEFORE_READ:
             # Closed before the body is read: nothing processed, nothing consumed, no ledger entry.
             return F.DropConnection()
 
-        raw = await request.body()
+        if raw is None:
+            raw = await request.body()
         api_key = request.headers.get(API_KEY_HEADER)
         app = self.catalog.app_for_key(api_key)
         body = _parse_body(raw)

@@ -3,7 +3,9 @@
 Faults are added through ``POST /__sandbox/faults`` and apply to the next ``times``
 requests to one endpoint (``GetReward``, ``GetRewardInfo`` or ``images``), or to every
 request until cleared when ``times`` is absent. The first active fault for an endpoint
-wins. See CATALOG.md for the table of kinds.
+wins. A fault with ``match`` (request body field -> exact value) applies only to requests whose
+body holds those values, so a tool can fault its own call without hitting anyone else's. See
+CATALOG.md for the table of kinds.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from moments_desktop.api_schema import Endpoint
+from moments_desktop.api_schema import BODY_FIELDS, Endpoint
 from moments_desktop.sandbox.protocol import transport_of
 
 # What a fault can target: the two API endpoints (by their names, e.g. "GetReward") or the
@@ -98,6 +100,14 @@ class Fault:
     times: int | None  # None: until cleared
     params: dict[str, Any] = field(default_factory=dict)
     applied: int = 0
+    match: dict[str, str] | None = None  # body field -> value a request must hold; None: every request
+
+    def matches(self, body: Any) -> bool:
+        """Whether a request with this parsed body (None: not read, or not an object) is one this
+        fault applies to."""
+        if self.match is None:
+            return True
+        return isinstance(body, dict) and all(body.get(k) == v for k, v in self.match.items())
 
     @property
     def remaining(self) -> int | None:
@@ -116,6 +126,7 @@ class Fault:
             "remaining": self.remaining,
             "applied": self.applied,
             "params": dict(self.params),
+            "match": dict(self.match) if self.match is not None else None,
         }
 
 
@@ -126,6 +137,7 @@ def parse_fault(data: Any, fault_id: str) -> Fault:
     endpoint = data.pop("endpoint", None)
     kind = data.pop("kind", None)
     times = data.pop("times", None)
+    match = data.pop("match", None)
     if endpoint not in ENDPOINTS:
         raise FaultError(f"'endpoint' must be one of {', '.join(ENDPOINTS)}")
     if kind not in KINDS:
@@ -134,6 +146,8 @@ def parse_fault(data: Any, fault_id: str) -> Fault:
         raise FaultError("'wrong_type' applies to the images endpoint only")
     if times is not None and (isinstance(times, bool) or not isinstance(times, int) or times < 1):
         raise FaultError("'times' must be a whole number, at least 1 (leave it out for 'until cleared')")
+    if match is not None:
+        match = _check_match(match, endpoint, kind)
     spec = _PARAMS[kind]
     unknown = sorted(set(data) - set(spec))
     if unknown:
@@ -163,7 +177,22 @@ def parse_fault(data: Any, fault_id: str) -> Fault:
         raise FaultError(f"'bytes' must be between 1 and {MAX_OVERSIZED_BYTES}")
     if kind == OVERSIZED and params.get("framing", "length") not in FRAMINGS:
         raise FaultError(f"'framing' must be one of {', '.join(FRAMINGS)}")
-    return Fault(fault_id, endpoint, kind, times, params)
+    return Fault(fault_id, endpoint, kind, times, params, match=match)
+
+
+def _check_match(match: Any, endpoint: str, kind: str) -> dict[str, str]:
+    if endpoint == ENDPOINT_IMAGES:
+        raise FaultError("'match' applies to GetReward and GetRewardInfo only (images have no body)")
+    if kind == DROP_BEFORE_READ:
+        raise FaultError("'match' needs the request body, which 'drop_before_read' never reads")
+    if not isinstance(match, dict) or not match:
+        raise FaultError("'match' must be an object of request body field -> value, e.g. {\"momentId\": \"X\"}")
+    for name, value in match.items():
+        if name not in BODY_FIELDS:
+            raise FaultError(f"'match' fields must be request body fields ({', '.join(BODY_FIELDS)})")
+        if not isinstance(value, str):
+            raise FaultError(f"'match' value for {name!r} must be a string")
+    return dict(match)
 
 
 def _check_param(name: str, kind: str, value: Any) -> Any:

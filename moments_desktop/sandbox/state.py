@@ -231,10 +231,15 @@ class SandboxState:
         self.faults.append(fault)
         return fault
 
-    def claim_fault(self, endpoint: str) -> Fault | None:
-        """The fault that applies to this request, counted as used."""
+    def faults_need_body(self, endpoint: str) -> bool:
+        """Whether a fault for ``endpoint`` has a ``match``: the body must be read to choose."""
+        return any(f.endpoint == endpoint and f.match is not None for f in self.faults)
+
+    def claim_fault(self, endpoint: str, body: Any = None) -> Fault | None:
+        """The fault that applies to this request (``body``: its parsed body, for faults with a
+        ``match``), counted as used."""
         for fault in self.faults:
-            if fault.endpoint == endpoint and not fault.exhausted:
+            if fault.endpoint == endpoint and not fault.exhausted and fault.matches(body):
                 fault.applied += 1
                 if fault.exhausted:
                     self.faults.remove(fault)
