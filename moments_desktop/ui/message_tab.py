@@ -47,6 +47,7 @@ from moments_desktop import APP_NAME
 from moments_desktop.core.errors import MomentsError
 from moments_desktop.core.message_preview import (
     CHANNEL_FIELDS,
+    FIELD_LABELS,
     Channel,
     MessageTemplates,
     PreviewOutcome,
@@ -78,6 +79,12 @@ EMPTY_PREVIEW = ("Press “Preview every outcome” (Ctrl+Shift+Return) to see w
                  "a reward, no reward, an error text, no answer within 2 s, a 404. Only free calls are made.")
 LOADING_IMAGE = "Loading image…"
 DIRTY_MARK = " \u2022"
+
+
+def field_label(channel: Channel, name: str) -> str:
+    """"Push body", "Email HTML body", "In-app image URL": a field as a person names it."""
+    label = FIELD_LABELS.get((channel, name), f"{channel.value} {name}")
+    return label[:1].upper() + label[1:]
 
 
 def template_attribute(channel: Channel, name: str) -> str:
@@ -116,7 +123,7 @@ class TemplateEditor(QPlainTextEdit):
         super().__init__(parent)
         self.channel, self.field_name = channel, name
         self.setObjectName(f"template_{template_attribute(channel, name)}")
-        title = f"{CHANNEL_TITLES[channel]} {FIELD_TITLES[(channel, name)].lower()} template"
+        title = f"{field_label(channel, name)} template"
         self.setAccessibleName(title)
         self.setTabChangesFocus(True)
         self.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
@@ -363,27 +370,35 @@ class MessageTab(QWidget):
             rows.addWidget(button)
         rows.addStretch(1)
         side_layout.addLayout(rows)
-        self.problems_title = QLabel("Problems", side)
-        side_layout.addWidget(self.problems_title)
-        self.problems_list = QTreeWidget(side)
+        top.addWidget(side)
+        top.setStretchFactor(0, 3)
+        top.setStretchFactor(1, 2)
+        self.top_splitter = top
+        self.splitter.addWidget(top)
+
+        # Middle: the problems, the whole width (a message and its suggestion read on one line).
+        problems = QWidget(self.splitter)
+        problems_layout = QVBoxLayout(problems)
+        problems_layout.setContentsMargins(0, 0, 0, 0)
+        problems_layout.setSpacing(2)
+        self.problems_title = QLabel("Problems", problems)
+        problems_layout.addWidget(self.problems_title)
+        self.problems_list = QTreeWidget(problems)
         self.problems_list.setObjectName("problemsList")
         self.problems_list.setAccessibleName("Template problems; activate one to go to its place")
         self.problems_list.setHeaderLabels(["Kind", "Where", "Problem"])
         self.problems_list.setRootIsDecorated(False)
         self.problems_list.setUniformRowHeights(False)
         self.problems_list.setWordWrap(True)
+        self.problems_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.problems_list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         header = self.problems_list.header()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
         self.problems_title.setBuddy(self.problems_list)
-        side_layout.addWidget(self.problems_list, 3)
-        top.addWidget(side)
-        top.setStretchFactor(0, 3)
-        top.setStretchFactor(1, 2)
-        self.top_splitter = top
-        self.splitter.addWidget(top)
+        problems_layout.addWidget(self.problems_list, 1)
+        self.splitter.addWidget(problems)
 
         # Bottom: every outcome side by side, in as many columns as fit; only vertical scrolling.
         bottom = QWidget(self.splitter)
@@ -421,7 +436,8 @@ class MessageTab(QWidget):
         bottom_layout.addWidget(self.outcomes_scroll, 1)
         self.splitter.addWidget(bottom)
         self.splitter.setStretchFactor(0, 0)
-        self.splitter.setStretchFactor(1, 1)  # a taller window gives the room to the outcomes
+        self.splitter.setStretchFactor(1, 0)
+        self.splitter.setStretchFactor(2, 1)  # a taller window gives the room to the outcomes
         self._sized = False
 
         self.render_timer = QTimer(self)
@@ -434,7 +450,8 @@ class MessageTab(QWidget):
             self._sized = True
             total = max(self.splitter.height(), 400)
             top = min(self.top_splitter.sizeHint().height(), total * 2 // 5)
-            self.splitter.setSizes([top, total - top])
+            problems = self.problems_title.sizeHint().height() + 4 * self.fontMetrics().lineSpacing() + 12
+            self.splitter.setSizes([top, problems, total - top - problems])
 
     def _wire(self) -> None:
         for editor in self.editors.values():
@@ -862,8 +879,7 @@ class MessageTab(QWidget):
         tree = self.problems_list
         tree.clear()
         for problem in problems:
-            where = (f"{CHANNEL_TITLES[problem.channel]} {FIELD_TITLES[(problem.channel, problem.field)].lower()} "
-                     f"{problem.line}:{problem.column}")
+            where = f"{field_label(problem.channel, problem.field)} {problem.line}:{problem.column}"
             text = problem.message + (f" — {problem.suggestion}" if problem.suggestion
                                       and problem.suggestion not in problem.message else "")
             item = QTreeWidgetItem([PROBLEM_KINDS.get(problem.kind, problem.kind), where, text])
