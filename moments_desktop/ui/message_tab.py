@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
 )
 
 from moments_desktop import APP_NAME
+from moments_desktop.core import errorlog
 from moments_desktop.core.errors import MomentsError
 from moments_desktop.core.message_preview import (
     CHANNEL_FIELDS,
@@ -793,6 +794,13 @@ class MessageTab(QWidget):
         them), fill the frames and the problems list."""
         self.render_timer.stop()
         templates = self.templates()
+        try:
+            self._render(templates)
+        except Exception as exc:  # noqa: BLE001 - the core promises not to raise; if it does, a message
+            error = errorlog.unexpected(exc, "message preview")
+            self.status_label.setText(f"The preview could not be rendered: {error.title}.")
+
+    def _render(self, templates: MessageTemplates) -> None:
         if self._outcomes:
             self._rendered = self.bridge.render_messages(templates, self._outcomes)
             problems: list[TemplateProblem] = []
