@@ -356,7 +356,7 @@ def _prepare(text: str) -> _Prepared:
 @dataclass
 class _RenderState:
     outcome: PreviewOutcome | None
-    marked: dict[str, str] = field(default_factory=dict)  # undefined path prefix → marker
+    marked: dict[int, str] = field(default_factory=dict)  # index of a mistaken name → its marker
 
 
 _STATE: contextvars.ContextVar[_RenderState | None] = contextvars.ContextVar(
@@ -374,16 +374,12 @@ class _PreviewUndefined(Undefined):
 
     __slots__ = ()
 
-    def _path(self) -> str:
-        hint = self.hint or ""
-        if hint.endswith(" is undefined"):
-            return hint[: -len(" is undefined")].strip("'")
-        return self.name
-
     def __str__(self) -> str:
         state = _STATE.get()
-        if state is None:
+        if state is None or self.token is None:
             return ""
+        # The static pass keys its markers by where the name starts, as python-liquid's tokens do.
+        return state.marked.get(self.token.start_index, "")
         path = self._path()
         for prefix, marker in state.marked.items():
             if path == prefix or path.startswith(prefix + ".") or path.startswith(prefix + "["):
@@ -804,7 +800,7 @@ class _FieldCheck:
     """Shared by every caller (cached): never changed after it is made."""
 
     problems: list[TemplateProblem]
-    marked: dict[str, str]
+    marked: dict[int, str]
     parsed: bool
 
 
@@ -824,7 +820,7 @@ def _check_text(text: str, attribute_pairs: tuple[tuple[str, str], ...], channel
     channel_saves = {k: list(v) for k, v in saves}
     label = FIELD_LABELS[(channel, name)]
     problems: list[TemplateProblem] = []
-    marked: dict[str, str] = {}
+    marked: dict[int, str] = {}
 
     def report(kind: str, message: str, index: int, suggestion: str | None = None) -> None:
         problems.append(_problem(kind, message, channel, name, text, index, suggestion))
@@ -879,7 +875,7 @@ def _check_text(text: str, attribute_pairs: tuple[tuple[str, str], ...], channel
     answer_paths = [f"{n}.{f}" for n in sorted(answer_names) for f in fields_known if not f.startswith("_")]
     local_names = set(analysis.locals)
 
-    def attribute_problem(ident: str, index: int, path: str) -> None:
+    def attribute_problem(ident: str, index: int) -> None:
         attr_name, _first = prepared.attributes.get(ident, (ident, index))
         if attr_name in attributes:
             return
@@ -887,7 +883,7 @@ def _check_text(text: str, attribute_pairs: tuple[tuple[str, str], ...], channel
         suggestion = (f"did you mean ${{{close}}}?" if close
                       else f"add {attr_name!r} to the sample attributes")
         report("undefined", f"${{{attr_name}}} has no value in the sample attributes", index, suggestion)
-        marked[path] = _marker(f"${{{attr_name}}} has no sample value")
+        marked[index] = _marker(f"${{{attr_name}}} has no sample value")
 
     for root, references in analysis.variables.items():
         for var in references:
@@ -895,11 +891,11 @@ def _check_text(text: str, attribute_pairs: tuple[tuple[str, str], ...], channel
             segments = var.segments
             path = str(var)
             if root in prepared.attributes:
-                attribute_problem(root, index, root)
+                attribute_problem(root, index)
                 continue
             if root == "custom_attribute":
                 if len(segments) > 1 and isinstance(segments[1], str) and segments[1] in prepared.attributes:
-                    attribute_problem(segments[1], index, f"custom_attribute.{segments[1]}")
+                    attribute_problem(segments[1], index)
                 continue
             if root in answer_names and root not in local_names - set(own_saves):
                 if len(segments) > 1 and isinstance(segments[1], str) and segments[1] not in fields_known:
@@ -908,14 +904,14 @@ def _check_text(text: str, attribute_pairs: tuple[tuple[str, str], ...], channel
                     suggestion = f"did you mean {root}.{close}?" if close else None
                     report("undefined", f"{wrong} is not a field of the answer"
                            + (f" — {suggestion}" if suggestion else ""), index, suggestion)
-                    marked[wrong] = _marker(f"{wrong} is undefined")
+                    marked[index] = _marker(f"{wrong} is undefined")
                 continue
             if root not in analysis.globals or var not in analysis.globals[root]:
                 continue  # assigned, captured or a loop variable
             if root in UNSIMULATED_VARIABLES:
                 report("unsupported", f"{root} is a Braze variable the preview does not simulate", index,
                        None)
-                marked[root] = _marker(f"{root} not simulated")
+                marked[index] = _marker(f"{root} not simulated")
                 continue
             other_fields = [f for f, saves in channel_saves.items() if root in saves and f != name]
             if other_fields:
@@ -924,7 +920,7 @@ def _check_text(text: str, attribute_pairs: tuple[tuple[str, str], ...], channel
                            f"connected_content tag of the {where}, and Braze keeps a saved "
                            f"variable inside its own field")
                 report("undefined", message, index, "repeat the connected_content tag in this field")
-                marked[root] = _marker(f"{root} is undefined here")
+                marked[index] = _marker(f"{root} is undefined here")
                 continue
             candidates = [*answer_paths, *sorted(answer_names), *sorted(local_names),
                           *(f"${{{a}}}" for a in attribute_names)]
@@ -934,7 +930,7 @@ def _check_text(text: str, attribute_pairs: tuple[tuple[str, str], ...], channel
             suggestion = f"did you mean {close}?" if close else None
             report("undefined", f"{root} is not defined" + (f" — {suggestion}" if suggestion else ""),
                    index, suggestion)
-            marked[root] = _marker(f"{path} is undefined")
+            marked[index] = _marker(f"{path} is undefined")
 
     for filter_name, spans in analysis.filters.items():
         if filter_name in _ENVIRONMENT.filters:
@@ -982,7 +978,7 @@ def check_templates(templates: MessageTemplates, known_fields: Iterable[str] = (
 
 
 def _render_field(templates: MessageTemplates, channel: Channel, name: str,
-                  outcome: PreviewOutcome, channel_has_tag: bool, marked: dict[str, str]) -> str:
+                  outcome: PreviewOutcome, channel_has_tag: bool, marked: dict[int, str]) -> str:
     text = templates.field(channel, name)
     prepared = _prepare(text)
     template = _parse(prepared.source)

@@ -24,9 +24,12 @@ from ..api_schema import BODY_FIELDS, DEFAULT_BASE_URL
 from . import paths
 from .deadlines import MAX_DEADLINE_S, MIN_DEADLINE_S
 from .errors import MomentsError, ValidationError
+from .message_preview import MessageTemplates
 from .request import UNENCODABLE_MESSAGE, RewardRequest, is_encodable, validate_base_url, validate_field
 
-SCHEMA_VERSION = 1
+# 2: each profile carries its Braze message templates (``message_templates``); a version-1 file
+# loads with the default templates and is written back as version 2.
+SCHEMA_VERSION = 2
 EXPORT_FORMAT = "moments-desktop-profiles"
 
 # The base URL of the built-in demo profile. Not a URL: the app substitutes the embedded
@@ -85,6 +88,8 @@ class Profile:
     preview_deadline_s: float | None = None
     image_deadline_s: float | None = None
     claim_deadline_s: float | None = None
+    # The Message tab's push / email / in-app templates and sample attributes.
+    message_templates: MessageTemplates = field(default_factory=MessageTemplates.defaults)
 
     @property
     def is_builtin(self) -> bool:
@@ -150,6 +155,9 @@ class Profile:
             errors["notes"] = UNENCODABLE_MESSAGE
         if not isinstance(self.id, str) or not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", self.id):
             errors["id"] = "The profile id is not valid."
+        templates_problem = validate_message_templates(self.message_templates)
+        if templates_problem:
+            errors["message_templates"] = templates_problem
         return errors
 
     def normalized(self) -> Profile:
@@ -165,6 +173,7 @@ class Profile:
     def to_dict(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["cost_per_action"] = None if self.cost_per_action is None else str(self.cost_per_action)
+        data["message_templates"] = self.message_templates.to_dict()
         return data
 
 
@@ -200,6 +209,20 @@ def validate_cost(cost: Any) -> str | None:
         return "The cost cannot be negative."
     if cost > Decimal(1000000):
         return "The cost is implausibly large."
+    return None
+
+
+def validate_message_templates(templates: Any) -> str | None:
+    if not isinstance(templates, MessageTemplates):
+        return "The message templates are damaged (expected the push, email and in-app templates)."
+    try:
+        MessageTemplates.from_dict(templates.to_dict())
+    except ValueError as exc:
+        return f"The message templates are damaged: {exc}."
+    texts = [value for value in templates.to_dict().values() if isinstance(value, str)]
+    texts += [part for pair in templates.attributes for part in pair]
+    if not all(is_encodable(text) for text in texts):
+        return f"The message templates: {UNENCODABLE_MESSAGE}"
     return None
 
 
@@ -277,6 +300,13 @@ def parse_profile(data: Any, others: Iterable[Profile] = ()) -> tuple[Profile | 
         problems["cost_per_action"] = cost_problem
     else:
         values["cost_per_action"] = cost
+    # Absent (a version-1 file or export): the defaults. Present but damaged: reported like any other
+    # damaged field, never silently replaced by the defaults (that would lose the user's work).
+    if data.get("message_templates") is not None:
+        try:
+            values["message_templates"] = MessageTemplates.from_dict(data["message_templates"])
+        except ValueError as exc:
+            problems["message_templates"] = f"The message templates are damaged: {exc}."
     for name in text_fields:
         values.setdefault(name, getattr(defaults, name) if name != "id" else _new_id())
     profile = Profile(**values)
@@ -486,6 +516,18 @@ class ProfileStore:
             taken[_name_key(profile.name)] = profile.id
         if damaged:
             self._set_aside_damaged_entries(damaged, loaded)
+        elif version < SCHEMA_VERSION:
+            self._migrate(version, loaded)
+
+    def _migrate(self, version: int, loaded: dict[str, Profile]) -> None:
+        """Write a file of an older schema back in this one (the profiles were read with the new
+        fields' defaults). A failed write changes nothing: the next start migrates again."""
+        try:
+            self._write_file(loaded)
+        except OSError as exc:
+            self.load_warnings.append(
+                f"The saved profiles (schema {version}) could not be updated to schema {SCHEMA_VERSION} "
+                f"({exc.__class__.__name__}); they were read and work as they are.")
 
     def _set_aside_damaged_entries(self, damaged: list[str], loaded: dict[str, Profile]) -> None:
         """Keep a copy of the file as it was, then rewrite it with what was read: the copy is made once."""
