@@ -48,6 +48,8 @@ from .errors import (
 )
 from .exchange import redact_echoed_secrets
 from .journal import Journal
+from .message_outcomes import OutcomeGatherer
+from .message_preview import MessageTemplates, PreviewOutcome, RenderedMessage, render_all
 from .operations import ClaimInProgressError, ClaimResult, Operations, ProfileRef
 from .profiles import DEMO_PROFILE_ID, ImportReport, Profile, ProfileError, ProfileStore
 from .render import Renderer
@@ -322,6 +324,49 @@ class Session:
         except MomentsError as exc:
             return exc
         return None if key_works(result) else (result.error or UnexpectedError())
+
+    # --- message preview (the Message tab) -------------------------------------------------
+
+    async def message_outcomes(self, profile_id: str, base_url: str | None = None,
+                               fields: dict[str, str] | None = None) -> list[PreviewOutcome]:
+        """One answer per OutcomeKind for the templates to be rendered against, from free calls only
+        (getRewardInfo, each journaled as a preview, never as a claim; see core/message_outcomes.py).
+        The reward is the profile's real answer; on a sandbox on this computer the others are the
+        sandbox's real behaviour, elsewhere their documented shapes. Raises MomentsError when the
+        profile's own call got no answer (no key, unreachable, timeout)."""
+        profile = self.profiles.get(profile_id)
+        request = self.resolve(profile_id, base_url, fields)
+        key = await self.api_key(profile)
+        ref = ProfileRef(profile.id, profile.name)
+
+        async def preview(req: RewardRequest, deadline: float | None) -> CallResult:
+            try:
+                result = await self._ops.preview(ref, req, key, deadline=deadline)
+            except MomentsError:
+                raise
+            except Exception as exc:  # noqa: BLE001
+                raise errorlog.unexpected(exc, "message preview") from exc
+            redact_echoed_secrets(result.exchange, result.error, (key,))  # before anything shows it
+            return result
+
+        embedded = self.sandbox is not None and _catalog_key(request.base_url) == _catalog_key(self.sandbox.url)
+        gatherer = OutcomeGatherer(
+            preview=preview, http=self.http, journal=self.journal, run_blocking=self._run_blocking,
+            catalog=self.catalog, admin_token=self.sandbox.admin_token if embedded else None,
+            deadline=profile.preview_deadline_s)
+        try:
+            return await gatherer.gather(request)
+        finally:
+            del key
+
+    def render_messages(self, templates: MessageTemplates, outcomes: list[PreviewOutcome]) -> list[RenderedMessage]:
+        """Every channel against every outcome (outcome by outcome, channels in order). Never raises."""
+        return render_all(templates, outcomes)
+
+    async def save_message_templates(self, profile_id: str, templates: MessageTemplates) -> Profile:
+        """Write a profile's message templates (the built-in profile's too: they spend nothing)."""
+        return await self._blocking(self._write(
+            lambda: self.profiles.edit(profile_id, message_templates=templates)))
 
     def image_deadline(self, profile_id: str) -> float:
         """The overall limit (seconds) for downloading a reward image of this profile."""

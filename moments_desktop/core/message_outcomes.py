@@ -1,0 +1,274 @@
+"""The answers the message preview renders against: one per OutcomeKind, real wherever it can be.
+
+Free calls only (getRewardInfo), each journaled as a preview, never as a claim; every call has a
+deadline. The reward comes from the profile's own real getRewardInfo. On a sandbox this computer can
+administer (a loopback endpoint: the embedded sandbox or a ``moments-sandbox``), the other outcomes
+are the sandbox's real behaviour too:
+
+- no reward: the sandbox's ``[]`` for a moment that does not exist (a one-off momentId);
+- error text: a campaign of the catalog that gives no rewards (finished, paused…), whose real answer
+  holds the error text; failing that, a one-shot fault answering an error text;
+- no answer within 2 s: a one-shot ``latency`` fault, called with Braze's 2 s deadline;
+- 404: a one-shot ``status`` fault.
+
+The faults carry a ``match`` on the one-off momentId (sandbox/CATALOG.md, "Faults"), so they cannot
+hit anyone else's call, and are removed afterwards even when the preview is cancelled. For any other
+endpoint the reward is real and the other outcomes are the documented shapes, labelled so.
+
+GetReward is never called (it is billed): the reward outcome's ``rewardNotificationUrl`` is the last
+journaled claim's URL for the same target, or a placeholder, and a note says which.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import Any
+
+import httpx
+
+from moments_desktop.api_schema import (
+    BODY_FIELDS,
+    JSON_MEDIA_TYPE,
+    REWARD_NOTIFICATION_TEXT,
+    REWARD_NOTIFICATION_URL,
+    SANDBOX_ADMIN_TOKEN_HEADER,
+    Endpoint,
+    Outcome,
+)
+
+from .catalog_choices import SandboxCatalog
+from .client import CallResult
+from .errors import MomentsError, PreviewTimeoutError
+from .journal import Journal, JournalFilter
+from .message_preview import (
+    OUTCOME_EXPLANATIONS,
+    OUTCOME_LABELS,
+    PLACEHOLDER_REWARD_URL,
+    OutcomeKind,
+    PreviewOutcome,
+    documented_outcome,
+)
+from .reward import decode_json
+from .request import RewardRequest, is_loopback_url
+
+# [Braze docs] Connected Content gives up on an endpoint that has not answered within 2 s.
+BRAZE_TIMEOUT_S = 2.0
+# The late answer comes this long after Braze has given up.
+LATE_ANSWER_S = BRAZE_TIMEOUT_S + 1.5
+# Each admin call (adding or removing a fault) to a sandbox on this computer.
+ADMIN_TIMEOUT_S = 2.0
+# [sandbox catalog, CATALOG.md] the campaign states in which the sandbox gives rewards.
+SERVING_STATES = ("Approved", "Live")
+# How many of the newest successful claims are searched for this target's reward URL.
+CLAIMS_SEARCHED = 200
+PREVIEW_MOMENT_PREFIX = "moments-desktop-preview-"
+
+Preview = Callable[[RewardRequest, float | None], Awaitable[CallResult]]
+RunBlocking = Callable[..., Awaitable[Any]]
+
+
+def answer_of(result: CallResult) -> Any:
+    """The parsed JSON the endpoint answered, or None when nothing usable came back."""
+    if result.exchange.status is None:
+        return None
+    try:
+        return decode_json(result.exchange.response_body)
+    except Exception:  # noqa: BLE001 — not JSON: no answer a template could read
+        return None
+
+
+def last_claim_url(journal: Journal, request: RewardRequest) -> str | None:
+    """The reward URL of the newest successful claim sent to the same endpoint with the same five
+    fields (blocking: call through run_blocking)."""
+    body = {name: getattr(request, name) for name in BODY_FIELDS}
+    url = request.base_url.rstrip("/") + Endpoint.GET_REWARD.path
+    for entry in journal.query(JournalFilter(endpoint=Endpoint.GET_REWARD.value, outcome=Outcome.SUCCESS.value),
+                               limit=CLAIMS_SEARCHED):
+        if not entry.reward_url or not isinstance(entry.request_body, dict):
+            continue
+        if (entry.request_url or "").rstrip("/") == url and all(
+                entry.request_body.get(k) == v for k, v in body.items()):
+            return entry.reward_url
+    return None
+
+
+class OutcomeGatherer:
+    """One run of Session.message_outcomes: the calls, the faults it added, their removal."""
+
+    def __init__(self, *, preview: Preview, http: httpx.AsyncClient, journal: Journal,
+                 run_blocking: RunBlocking, catalog: Callable[[str], Awaitable[SandboxCatalog | None]],
+                 admin_token: str | None, deadline: float | None):
+        self._preview = preview
+        self._http = http
+        self._journal = journal
+        self._run_blocking = run_blocking
+        self._catalog = catalog
+        self._admin_token = admin_token
+        self._deadline = deadline
+        self._faults: list[str] = []
+        self._fault_base = ""
+
+    async def gather(self, request: RewardRequest, *, administrable: bool | None = None) -> list[PreviewOutcome]:
+        """``administrable``: whether the endpoint is a sandbox whose admin API this computer may use
+        (default: a loopback endpoint, as the sandbox's admin API answers only those)."""
+        reward = await self._reward(request)
+        if administrable is None:
+            administrable = is_loopback_url(request.base_url)
+        if not administrable:
+            return [reward, *(documented_outcome(kind) for kind in list(OutcomeKind)[1:])]
+        try:
+            return [
+                reward,
+                await self._no_reward(request),
+                await self._error_text(request),
+                await self._timeout(request),
+                await self._not_found(request),
+            ]
+        finally:
+            # Shielded: a cancelled preview still takes its faults away (each removal is bounded).
+            await asyncio.shield(self._remove_faults())
+
+    # --- the outcomes ------------------------------------------------------------------------
+
+    async def _reward(self, request: RewardRequest) -> PreviewOutcome:
+        result = await self._preview(request, self._deadline)
+        if result.error is not None and result.exchange.status is None:
+            raise result.error  # nothing answered: the UI says why (no key, unreachable, timeout…)
+        response = answer_of(result)
+        notes: list[str] = []
+        source = "this profile's real getRewardInfo answer"
+        if isinstance(response, dict) and response.get(REWARD_NOTIFICATION_URL) in (None, ""):
+            if REWARD_NOTIFICATION_TEXT in response and result.ok:
+                claimed = await self._run_blocking(last_claim_url, self._journal, request)
+                response = {**response, REWARD_NOTIFICATION_URL: claimed or PLACEHOLDER_REWARD_URL}
+                notes.append(
+                    "rewardNotificationUrl: the URL of this target's last claim in the journal" if claimed else
+                    "rewardNotificationUrl: a placeholder; the preview never calls GetReward, which is billed")
+        if not result.ok:
+            notes.append("this target gives no reward right now: its real answer is shown")
+        return PreviewOutcome(OutcomeKind.REWARD, OUTCOME_LABELS[OutcomeKind.REWARD],
+                              OUTCOME_EXPLANATIONS[OutcomeKind.REWARD], response, source, tuple(notes))
+
+    async def _no_reward(self, request: RewardRequest) -> PreviewOutcome:
+        result = await self._preview(self._one_off(request), self._deadline)
+        response = answer_of(result)
+        if response != []:
+            return self._documented(OutcomeKind.NO_REWARD, f"the sandbox answered {response!r}, not []")
+        return self._real(OutcomeKind.NO_REWARD, response, "the sandbox's real answer for a moment that "
+                          "does not exist")
+
+    async def _error_text(self, request: RewardRequest) -> PreviewOutcome:
+        target = await self._resting_campaign(request)
+        if target is not None:
+            result = await self._preview(target, self._deadline)
+            response = answer_of(result)
+            if isinstance(response, dict) and response.get(REWARD_NOTIFICATION_TEXT) and \
+                    not response.get(REWARD_NOTIFICATION_URL):
+                return self._real(OutcomeKind.ERROR_TEXT, response,
+                                  f"the sandbox's real answer for campaign {target.campaignId}, which gives "
+                                  "no rewards now")
+        one_off = self._one_off(request)
+        text = documented_outcome(OutcomeKind.ERROR_TEXT).response
+        if await self._add_fault(request, "status", status=200, body=text, match=one_off.momentId):
+            response = answer_of(await self._preview(one_off, self._deadline))
+            if isinstance(response, dict) and response.get(REWARD_NOTIFICATION_TEXT):
+                return self._real(OutcomeKind.ERROR_TEXT, response, "the sandbox's answer, through a one-off fault")
+        return self._documented(OutcomeKind.ERROR_TEXT, "the sandbox could not be made to answer one")
+
+    async def _timeout(self, request: RewardRequest) -> PreviewOutcome:
+        one_off = self._one_off(request)
+        if not await self._add_fault(request, "latency", seconds=LATE_ANSWER_S, match=one_off.momentId):
+            return self._documented(OutcomeKind.TIMEOUT, "the sandbox could not be made to answer late")
+        result = await self._preview(one_off, BRAZE_TIMEOUT_S)
+        if isinstance(result.error, PreviewTimeoutError) or (result.error is not None and result.exchange.status is None):
+            return self._real(OutcomeKind.TIMEOUT, None, f"the sandbox really answered only after "
+                              f"{LATE_ANSWER_S:g} s; nothing came within Braze's {BRAZE_TIMEOUT_S:g} s")
+        return self._documented(OutcomeKind.TIMEOUT, "the sandbox answered in time after all")
+
+    async def _not_found(self, request: RewardRequest) -> PreviewOutcome:
+        one_off = self._one_off(request)
+        if not await self._add_fault(request, "status", status=404, match=one_off.momentId):
+            return self._documented(OutcomeKind.NOT_FOUND, "the sandbox could not be made to answer 404")
+        result = await self._preview(one_off, self._deadline)
+        if result.exchange.status == 404:
+            return self._real(OutcomeKind.NOT_FOUND, None, "the sandbox really answered 404")
+        return self._documented(OutcomeKind.NOT_FOUND, f"the sandbox answered {result.exchange.status}, not 404")
+
+    # --- helpers -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _one_off(request: RewardRequest) -> RewardRequest:
+        """The request with a momentId no campaign has: the sandbox's answer to it is [], and a fault
+        matching it hits this call only."""
+        return replace(request, momentId=PREVIEW_MOMENT_PREFIX + uuid.uuid4().hex[:12])
+
+    @staticmethod
+    def _real(kind: OutcomeKind, response: Any, source: str) -> PreviewOutcome:
+        return PreviewOutcome(kind, OUTCOME_LABELS[kind], OUTCOME_EXPLANATIONS[kind], response, source)
+
+    @staticmethod
+    def _documented(kind: OutcomeKind, why: str) -> PreviewOutcome:
+        shaped = documented_outcome(kind)
+        return replace(shaped, source="the documented shape", notes=(why,))
+
+    async def _resting_campaign(self, request: RewardRequest) -> RewardRequest | None:
+        """The request aimed at a campaign of the same app that gives no rewards now, if the catalog has one."""
+        try:
+            catalog = await self._catalog(request.base_url)
+        except MomentsError:
+            return None
+        if catalog is None:
+            return None
+        for campaign in catalog.campaigns:
+            if campaign.app_id != request.appId or campaign.state in SERVING_STATES:
+                continue
+            if not campaign.moments or not campaign.reward_groups:
+                continue
+            devices = campaign.device_types or (request.deviceType,)
+            device = request.deviceType if request.deviceType in devices else devices[0]
+            return replace(request, campaignId=campaign.id, momentId=campaign.moments[0],
+                           rewardGroupId=campaign.reward_groups[0].id, deviceType=device)
+        return None
+
+    def _admin_url(self, request: RewardRequest, path: str) -> str:
+        return request.base_url.rstrip("/") + "/__sandbox" + path
+
+    def _admin_headers(self) -> dict[str, str]:
+        headers = {"Content-Type": JSON_MEDIA_TYPE}
+        if self._admin_token:
+            headers[SANDBOX_ADMIN_TOKEN_HEADER] = self._admin_token
+        return headers
+
+    async def _add_fault(self, request: RewardRequest, kind: str, *, match: str, **params: Any) -> bool:
+        """A one-shot fault on GetRewardInfo for the one-off momentId; False when the endpoint will not
+        take it (no sandbox admin API there, or an older sandbox without ``match``)."""
+        definition = {"endpoint": Endpoint.GET_REWARD_INFO.value, "kind": kind, "times": 1,
+                      "match": {"momentId": match}, **params}
+        try:
+            response = await self._http.post(self._admin_url(request, "/faults"), json=definition,
+                                             headers=self._admin_headers(), timeout=ADMIN_TIMEOUT_S)
+            fault = response.json() if response.status_code == 201 else None
+        except (httpx.HTTPError, ValueError):
+            return False
+        if not isinstance(fault, dict) or not isinstance(fault.get("id"), str):
+            return False
+        self._faults.append(fault["id"])
+        self._fault_base = request.base_url
+        if fault.get("match") != {"momentId": match}:
+            # A sandbox that ignores `match` would fault anyone's next call: take it away at once.
+            await self._remove_faults()
+            return False
+        return True
+
+    async def _remove_faults(self) -> None:
+        while self._faults:
+            fault_id = self._faults.pop()
+            try:
+                # A used one-shot fault is already gone (404): that is fine.
+                await self._http.delete(self._fault_base.rstrip("/") + f"/__sandbox/faults/{fault_id}",
+                                        headers=self._admin_headers(), timeout=ADMIN_TIMEOUT_S)
+            except httpx.HTTPError:
+                continue

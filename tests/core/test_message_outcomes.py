@@ -1,0 +1,178 @@
+"""Session.message_outcomes against the real sandbox: every outcome is the sandbox's real answer, from free
+calls only, with one-off faults that hit no one else's call and are gone afterwards, cancelled or not; and
+the templates render against those answers."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+from session_helpers import run_session
+
+from moments_desktop.api_schema import Endpoint
+from moments_desktop.core.errors import PreviewDeadlineError
+from moments_desktop.core.message_outcomes import BRAZE_TIMEOUT_S, OutcomeGatherer
+from moments_desktop.core.message_preview import (
+    DEFAULT_TEMPLATES,
+    PLACEHOLDER_REWARD_URL,
+    Channel,
+    OutcomeKind,
+)
+from moments_desktop.core.profiles import DEMO_PROFILE_ID
+
+
+def run(sandbox, tmp_path, scenario):
+    return run_session(sandbox, tmp_path, scenario)
+
+
+def by_kind(outcomes):
+    assert [o.kind for o in outcomes] == list(OutcomeKind)
+    return {o.kind: o for o in outcomes}
+
+
+def test_every_outcome_is_the_sandboxs_real_answer_and_nothing_is_claimed(sandbox, tmp_path):
+    async def scenario(s):
+        outcomes = by_kind(await s.message_outcomes(DEMO_PROFILE_ID))
+        reward = outcomes[OutcomeKind.REWARD]
+        assert reward.response["rewardNotificationText"] and reward.response["remainingRewardCount"] == 100
+        # GetReward is billed: never called; the URL is a labelled placeholder with no claim journaled.
+        assert reward.response["rewardNotificationUrl"] == PLACEHOLDER_REWARD_URL
+        assert any("placeholder" in note and "never calls GetReward" in note for note in reward.notes)
+        assert outcomes[OutcomeKind.NO_REWARD].response == []
+        assert "real answer" in outcomes[OutcomeKind.NO_REWARD].source
+        error = outcomes[OutcomeKind.ERROR_TEXT]
+        assert error.response["rewardNotificationText"] and "rewardNotificationUrl" not in error.response
+        assert "real answer for campaign" in error.source
+        assert outcomes[OutcomeKind.TIMEOUT].response is None
+        assert "really answered only after" in outcomes[OutcomeKind.TIMEOUT].source
+        assert outcomes[OutcomeKind.NOT_FOUND].response is None
+        assert outcomes[OutcomeKind.NOT_FOUND].source == "the sandbox really answered 404"
+
+        rows = s.journal.query()
+        assert {row.endpoint for row in rows} == {Endpoint.GET_REWARD_INFO.value}
+        [late] = [row for row in rows if row.status is None]
+        assert late.error_message.startswith(PreviewDeadlineError(BRAZE_TIMEOUT_S).title + ".")  # 2 s, not minutes
+        assert [row.status for row in rows if row.status is not None].count(404) == 1
+
+    run(sandbox, tmp_path, scenario)
+    assert sandbox.admin.faults() == []
+    assert sandbox.admin.ledger() == []  # no GetReward reached the sandbox
+    assert sandbox.admin.remaining("DEMOCAMP1", "US") == 100
+
+
+def test_the_reward_shows_the_url_of_the_last_claim_of_the_same_target(sandbox, tmp_path):
+    async def scenario(s):
+        claimed = await s.claim(s.plan_claim(DEMO_PROFILE_ID))
+        outcomes = by_kind(await s.message_outcomes(DEMO_PROFILE_ID))
+        reward = outcomes[OutcomeKind.REWARD]
+        assert reward.response["rewardNotificationUrl"] == claimed.reward_url
+        assert any("last claim in the journal" in note for note in reward.notes)
+        other = by_kind(await s.message_outcomes(DEMO_PROFILE_ID, fields={**sandbox.demo_body, "rewardGroupId": "JP"}))
+        assert other[OutcomeKind.REWARD].response["rewardNotificationUrl"] == PLACEHOLDER_REWARD_URL
+
+    run(sandbox, tmp_path, scenario)
+    assert len(sandbox.admin.ledger()) == 1  # the test's own claim, and only it
+
+
+def test_the_faults_hit_no_one_elses_call(sandbox, tmp_path):
+    foreign = []
+
+    async def scenario(s):
+        real_post = s.http.post
+
+        async def post_then_someone_else_calls(url, **kwargs):
+            response = await real_post(url, **kwargs)
+            if url.endswith("/__sandbox/faults"):
+                # Right after each fault is added, before the preview's own call: another tool's call.
+                async with httpx.AsyncClient() as other:
+                    answer = await other.post(f"{sandbox.base_url}/GetRewardInfo", json=sandbox.demo_body,
+                                              headers={"x-api-key": sandbox.demo_key}, timeout=10)
+                foreign.append((answer.status_code, answer.json()))
+            return response
+
+        s.http.post = post_then_someone_else_calls
+        try:
+            outcomes = by_kind(await s.message_outcomes(DEMO_PROFILE_ID))
+        finally:
+            s.http.post = real_post
+        # The preview's own calls still got their faults...
+        assert outcomes[OutcomeKind.NOT_FOUND].source == "the sandbox really answered 404"
+        assert "really answered only after" in outcomes[OutcomeKind.TIMEOUT].source
+
+    run(sandbox, tmp_path, scenario)
+    # ...and the other tool's calls, one after each fault, got the real reward every time.
+    assert len(foreign) == 2
+    assert all(status == 200 and answer["remainingRewardCount"] == 100 for status, answer in foreign)
+
+
+def test_a_cancelled_preview_takes_its_faults_away(sandbox, tmp_path):
+    async def scenario(s):
+        real_post = s.http.post
+
+        async def post_then_cancel(url, **kwargs):
+            response = await real_post(url, **kwargs)
+            if url.endswith("/__sandbox/faults"):
+                asyncio.current_task().cancel()  # the UI closes the tab right after the fault is added
+            return response
+
+        s.http.post = post_then_cancel
+        task = asyncio.ensure_future(s.message_outcomes(DEMO_PROFILE_ID))
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        assert task.cancelled()
+        s.http.post = real_post
+
+    run(sandbox, tmp_path, scenario)
+    assert sandbox.admin.faults() == []
+
+
+def test_an_endpoint_that_cannot_be_administered_gets_the_documented_shapes(sandbox, tmp_path):
+    async def scenario(s):
+        request = s.resolve(DEMO_PROFILE_ID)
+        key = await s.api_key(s.profile(DEMO_PROFILE_ID))
+
+        async def preview(req, deadline):
+            return await s._client.get_reward_info(req, key, deadline=deadline)
+
+        gatherer = OutcomeGatherer(preview=preview, http=s.http, journal=s.journal, run_blocking=s._run_blocking,
+                                   catalog=s.catalog, admin_token=None, deadline=None)
+        outcomes = by_kind(await gatherer.gather(request, administrable=False))
+        assert outcomes[OutcomeKind.REWARD].response["remainingRewardCount"] == 100
+        for kind in list(OutcomeKind)[1:]:
+            assert "documented shape" in outcomes[kind].source
+        assert outcomes[OutcomeKind.NO_REWARD].response == []
+        assert outcomes[OutcomeKind.TIMEOUT].response is None
+
+    run(sandbox, tmp_path, scenario)
+    assert sandbox.admin.faults() == []
+
+
+def test_the_templates_render_against_the_real_answers(sandbox, tmp_path):
+    async def scenario(s):
+        outcomes = await s.message_outcomes(DEMO_PROFILE_ID)
+        rendered = s.render_messages(DEFAULT_TEMPLATES, outcomes)
+        assert len(rendered) == len(OutcomeKind) * len(Channel)
+        reward_push = rendered[0]
+        assert reward_push.outcome.kind is OutcomeKind.REWARD and reward_push.channel is Channel.PUSH
+        assert reward_push.fields["body"] == outcomes[0].response["rewardNotificationText"]
+        assert reward_push.aborted is None and reward_push.problems == ()
+        # Every other outcome has no reward URL: the default guard stops each message.
+        assert {r.aborted for r in rendered[len(Channel):]} == {"no Moments reward"}
+
+    run(sandbox, tmp_path, scenario)
+
+
+def test_saved_templates_are_written_through_the_session(sandbox, tmp_path):
+    from dataclasses import replace
+
+    own = replace(DEFAULT_TEMPLATES, in_app_button="Claim it")
+
+    async def scenario(s):
+        saved = await s.save_message_templates(DEMO_PROFILE_ID, own)
+        assert saved.message_templates == own == s.profile(DEMO_PROFILE_ID).message_templates
+
+    run(sandbox, tmp_path, scenario)
+    from moments_desktop.core.profiles import ProfileStore
+    assert ProfileStore(tmp_path / "profiles.json").get(DEMO_PROFILE_ID).message_templates == own
