@@ -69,7 +69,7 @@ FIELD_TITLES = {
     (Channel.IN_APP, "image_url"): "Image URL", (Channel.IN_APP, "button"): "Button",
 }
 # Lines of text each editor shows before it scrolls: the long fields get room, the one-liners little.
-FIELD_LINES = {"title": 2, "subject": 2, "image_url": 2, "button": 2, "header": 2, "body": 4, "html": 9}
+FIELD_LINES = {"title": 1, "subject": 1, "image_url": 1, "button": 1, "header": 1, "body": 3, "html": 7}
 PROBLEM_KINDS = {"undefined": "Undefined", "stray_brace": "Stray brace", "syntax": "Syntax",
                  "unsupported": "Not simulated"}
 PREVIEW_KEYS = ("Ctrl+Shift+Return", "Ctrl+Shift+Enter")
@@ -132,9 +132,11 @@ class TemplateEditor(QPlainTextEdit):
         lines = FIELD_LINES.get(name, 3)
         height = self.fontMetrics().lineSpacing() * lines + 2 * self.frameWidth() + 10
         self._height_hint = height
-        self.setMinimumHeight(min(height, self.fontMetrics().lineSpacing() * 2 + 2 * self.frameWidth() + 10))
+        self.setMinimumHeight(min(height, self.fontMetrics().lineSpacing() + 2 * self.frameWidth() + 10))
         self.setSizePolicy(QSizePolicy.Policy.Expanding,
-                           QSizePolicy.Policy.Fixed if lines <= 2 else QSizePolicy.Policy.Preferred)
+                           QSizePolicy.Policy.Fixed if lines <= 1 else QSizePolicy.Policy.Expanding)
+        if lines <= 1:  # a form layout hands its spare height to every row, Fixed or not
+            self.setMaximumHeight(height)
 
     def sizeHint(self):  # noqa: N802 - Qt override
         hint = super().sizeHint()
@@ -189,12 +191,12 @@ class OutcomeColumn(QFrame):
         self.explanation.setWordWrap(True)
         self.explanation.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         column.addWidget(self.explanation)
-        source = outcome.source + ("" if not outcome.notes else " " + " ".join(outcome.notes))
-        self.source = QLabel(source.strip(), self)
+        source = "\n".join(part.strip() for part in (outcome.source, *outcome.notes) if part.strip())
+        self.source = QLabel(source, self)
         self.source.setObjectName("outcomeSource")
         self.source.setTextFormat(Qt.TextFormat.PlainText)
         self.source.setWordWrap(True)
-        self.source.setVisible(bool(source.strip()))
+        self.source.setVisible(bool(source))
         small = QFont(self.source.font())
         small.setPointSizeF(small.pointSizeF() * 0.85)
         small.setItalic(True)
@@ -450,7 +452,7 @@ class MessageTab(QWidget):
         if not self._sized:  # the editors get what they need, the outcomes the rest
             self._sized = True
             total = max(self.splitter.height(), 400)
-            top = min(self.top_splitter.sizeHint().height(), total * 2 // 5)
+            top = min(self.top_splitter.sizeHint().height(), total // 3)
             problems = self.problems_title.sizeHint().height() + 4 * self.fontMetrics().lineSpacing() + 12
             self.splitter.setSizes([top, problems, total - top - problems])
 
@@ -895,7 +897,7 @@ class MessageTab(QWidget):
             item.setData(0, Qt.ItemDataRole.UserRole, problem)
             tree.addTopLevelItem(item)
         count = len(problems)
-        self.problems_title.setText("Problems" if not count else f"Problems ({count})")
+        self.problems_title.setText("Problems: none found" if not count else f"Problems ({count})")
 
     def problems(self) -> list[TemplateProblem]:
         return list(self._problems)
