@@ -70,6 +70,7 @@ FIELD_TITLES = {
 }
 # Lines of text each editor shows before it scrolls: the long fields get room, the one-liners little.
 FIELD_LINES = {"title": 1, "subject": 1, "image_url": 1, "button": 1, "header": 1, "body": 3, "html": 7}
+SHORT_FIELD_MAX_LINES = 3  # a short field's editor grows with its text up to this, then scrolls
 PROBLEM_KINDS = {"undefined": "Undefined", "stray_brace": "Stray brace", "syntax": "Syntax",
                  "unsupported": "Not simulated"}
 PREVIEW_KEYS = ("Ctrl+Shift+Return", "Ctrl+Shift+Enter")
@@ -118,7 +119,8 @@ def email_image_sources(html: str) -> list[str]:
 
 
 class TemplateEditor(QPlainTextEdit):
-    """One Liquid template field: monospace, no wrapping of long tags, Tab moves focus."""
+    """One Liquid template field: monospace, wrapped at the width, Tab moves focus. A short field (title,
+    subject, URL, button) is as tall as its text, one to three lines; a long one (body, HTML) scrolls."""
 
     def __init__(self, channel: Channel, name: str, parent: QWidget | None = None):
         super().__init__(parent)
@@ -129,14 +131,40 @@ class TemplateEditor(QPlainTextEdit):
         self.setTabChangesFocus(True)
         self.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
-        lines = FIELD_LINES.get(name, 3)
-        height = self.fontMetrics().lineSpacing() * lines + 2 * self.frameWidth() + 10
-        self._height_hint = height
-        self.setMinimumHeight(min(height, self.fontMetrics().lineSpacing() + 2 * self.frameWidth() + 10))
+        self._lines = FIELD_LINES.get(name, 3)
+        self.short = self._lines <= 1
+        self._height_hint = self._height_for(self._lines)
+        self.setMinimumHeight(self._height_for(1))
         self.setSizePolicy(QSizePolicy.Policy.Expanding,
-                           QSizePolicy.Policy.Fixed if lines <= 1 else QSizePolicy.Policy.Expanding)
-        if lines <= 1:  # a form layout hands its spare height to every row, Fixed or not
-            self.setMaximumHeight(height)
+                           QSizePolicy.Policy.Fixed if self.short else QSizePolicy.Policy.Expanding)
+        if self.short:
+            # A form layout hands its spare height to every row, Fixed or not: the height is set here.
+            self.setFixedHeight(self._height_hint)
+            self.textChanged.connect(self._fit_text)
+
+    def _height_for(self, lines: int) -> int:
+        return self.fontMetrics().lineSpacing() * lines + 2 * self.frameWidth() + 10
+
+    def visual_lines(self) -> int:
+        """Lines the text takes at the editor's width (wrapped lines counted)."""
+        lines = 0
+        block = self.document().begin()
+        while block.isValid():
+            layout = block.layout()
+            lines += max(1, layout.lineCount() if layout is not None else 1)
+            block = block.next()
+        return max(1, lines)
+
+    def _fit_text(self) -> None:
+        height = self._height_for(min(SHORT_FIELD_MAX_LINES, self.visual_lines()))
+        if height != self.height() or height != self.minimumHeight():
+            self._height_hint = height
+            self.setFixedHeight(height)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        if self.short:
+            self._fit_text()  # a narrower editor wraps into more lines
 
     def sizeHint(self):  # noqa: N802 - Qt override
         hint = super().sizeHint()
