@@ -32,6 +32,8 @@ import httpx
 from moments_desktop.api_schema import (
     BODY_FIELDS,
     JSON_MEDIA_TYPE,
+    REMAINING_REWARD_COUNT,
+    REWARD_IMAGE_URL,
     REWARD_NOTIFICATION_TEXT,
     REWARD_NOTIFICATION_URL,
     SANDBOX_ADMIN_TOKEN_HEADER,
@@ -41,7 +43,7 @@ from moments_desktop.api_schema import (
 
 from .catalog_choices import SandboxCatalog
 from .client import CallResult
-from .errors import MomentsError, PreviewTimeoutError
+from .errors import BusinessError, MomentsError, NoRewardError, PreviewTimeoutError
 from .journal import Journal, JournalFilter
 from .message_preview import (
     OUTCOME_EXPLANATIONS,
@@ -95,6 +97,16 @@ def last_claim_url(journal: Journal, request: RewardRequest) -> str | None:
     return None
 
 
+def _looks_like_a_reward(answer: Any) -> bool:
+    """A getRewardInfo answer that announces a reward: an image, or rewards left [assumed: the error
+    answers (campaign ended, out of stock…) carry a text and at most a count of 0]."""
+    if not isinstance(answer, dict) or not answer.get(REWARD_NOTIFICATION_TEXT):
+        return False
+    count = answer.get(REMAINING_REWARD_COUNT)
+    has_count = isinstance(count, int | float) and not isinstance(count, bool) and count > 0
+    return bool(answer.get(REWARD_IMAGE_URL)) or has_count or bool(answer.get(REWARD_NOTIFICATION_URL))
+
+
 class OutcomeGatherer:
     """One run of Session.message_outcomes: the calls, the faults it added, their removal."""
 
@@ -135,19 +147,20 @@ class OutcomeGatherer:
 
     async def _reward(self, request: RewardRequest) -> PreviewOutcome:
         result = await self._preview(request, self._deadline)
-        if result.error is not None and result.exchange.status is None:
-            raise result.error  # nothing answered: the UI says why (no key, unreachable, timeout…)
+        if result.error is not None and not isinstance(result.error, (NoRewardError, BusinessError)):
+            # No answer a template could read (no key, refused key, unreachable, timeout, a server
+            # error…): the UI says why, as for any preview.
+            raise result.error
         response = answer_of(result)
         notes: list[str] = []
         source = "this profile's real getRewardInfo answer"
-        if isinstance(response, dict) and response.get(REWARD_NOTIFICATION_URL) in (None, ""):
-            if REWARD_NOTIFICATION_TEXT in response and result.ok:
-                claimed = await self._run_blocking(last_claim_url, self._journal, request)
-                response = {**response, REWARD_NOTIFICATION_URL: claimed or PLACEHOLDER_REWARD_URL}
-                notes.append(
-                    "rewardNotificationUrl: the URL of this target's last claim in the journal" if claimed else
-                    "rewardNotificationUrl: a placeholder; the preview never calls GetReward, which is billed")
-        if not result.ok:
+        if _looks_like_a_reward(response) and response.get(REWARD_NOTIFICATION_URL) in (None, ""):
+            claimed = await self._run_blocking(last_claim_url, self._journal, request)
+            response = {**response, REWARD_NOTIFICATION_URL: claimed or PLACEHOLDER_REWARD_URL}
+            notes.append(
+                "rewardNotificationUrl: the URL of this target's last claim in the journal" if claimed else
+                "rewardNotificationUrl: a placeholder; the preview never calls GetReward, which is billed")
+        elif not _looks_like_a_reward(response):
             notes.append("this target gives no reward right now: its real answer is shown")
         return PreviewOutcome(OutcomeKind.REWARD, OUTCOME_LABELS[OutcomeKind.REWARD],
                               OUTCOME_EXPLANATIONS[OutcomeKind.REWARD], response, source, tuple(notes))

@@ -43,12 +43,11 @@ from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
-from liquid import Environment, Undefined
+from liquid import Environment, Undefined, is_undefined
 from liquid.ast import Node
-from liquid import is_undefined
 from liquid.builtin.expressions import Identifier
-from liquid.builtin.expressions.primitive import Blank, RangeLiteral
 from liquid.builtin.expressions import logical as _logical
+from liquid.builtin.expressions.primitive import Blank, RangeLiteral
 from liquid.exceptions import (
     LiquidError,
     LiquidSyntaxError,
@@ -91,6 +90,8 @@ FIELD_LABELS: dict[tuple[Channel, str], str] = {
 
 # Longest template a field may hold; a longer one is refused with a message, not rendered.
 MAX_TEMPLATE_CHARS = 50_000
+# Problems listed per field: past this many, one more line says how many follow.
+MAX_PROBLEMS_PER_FIELD = 100
 # Most sample attributes, and the longest name / value, a profile keeps.
 MAX_ATTRIBUTES = 100
 MAX_ATTRIBUTE_CHARS = 1_000
@@ -303,26 +304,13 @@ DEFAULT_TEMPLATES = MessageTemplates(
 
 # --- Braze attribute syntax ----------------------------------------------------------------
 
-_ATTRIBUTE = re.compile(r"\$\{([^{}\n]*)\}")
-_OPENERS = re.compile(r"\{\{|\{%")
-_CLOSERS = re.compile(r"\}\}|%\}")
+# One pass over the text: Liquid's delimiters, quotes, and ${…} attribute references.
+_SCAN = re.compile(r"""\{\{|\{%|\}\}|%\}|\$\{(?P<attribute>[^{}\n]*)\}|['"]""")
 
 
 def _attribute_identifier(name: str) -> str:
     """``${name}`` as an identifier of the same length: ``__name_`` (odd characters → ``_``)."""
     return "__" + re.sub(r"[^A-Za-z0-9_]", "_", name) + "_"
-
-
-def _inside_markup(text: str, index: int) -> bool:
-    """True when ``index`` is inside a ``{{ … }}`` or ``{% … %}`` opened before it, and not
-    inside a quoted string there (``'${x}'`` is text)."""
-    before = text[:index]
-    last_open = max((m.end() for m in _OPENERS.finditer(before)), default=-1)
-    last_close = max((m.end() for m in _CLOSERS.finditer(before)), default=-1)
-    if last_open <= last_close:
-        return False
-    markup = before[last_open:]
-    return markup.count("'") % 2 == 0 and markup.count('"') % 2 == 0
 
 
 @dataclass(frozen=True)
@@ -332,18 +320,29 @@ class _Prepared:
 
 
 def _prepare(text: str) -> _Prepared:
+    """Rewrite each ``${name}`` inside ``{{ … }}`` / ``{% … %}`` (not in a quoted string there: ``'${x}'``
+    is text, and so is ``${x}`` outside Liquid) to its same-length identifier."""
     out: list[str] = []
     attributes: dict[str, tuple[str, int]] = {}
     last = 0
-    for match in _ATTRIBUTE.finditer(text):
-        if not _inside_markup(text, match.start()):
-            continue
-        name = match.group(1)
-        ident = _attribute_identifier(name)
-        attributes.setdefault(ident, (name, match.start()))
-        out.append(text[last : match.start()])
-        out.append(ident)
-        last = match.end()
+    in_markup = False
+    quote: str | None = None
+    for match in _SCAN.finditer(text):
+        token = match.group()
+        if token in ("{{", "{%"):
+            in_markup, quote = True, None
+        elif token in ("}}", "%}"):
+            in_markup, quote = False, None  # Liquid ends the markup at its delimiter, quoted or not
+        elif token in ("'", '"'):
+            if in_markup:
+                quote = token if quote is None else (None if token == quote else quote)
+        elif in_markup and quote is None:
+            name = match.group("attribute")
+            ident = _attribute_identifier(name)
+            attributes.setdefault(ident, (name, match.start()))
+            out.append(text[last : match.start()])
+            out.append(ident)
+            last = match.end()
     out.append(text[last:])
     source = "".join(out)
     assert len(source) == len(text)
@@ -364,8 +363,14 @@ _STATE: contextvars.ContextVar[_RenderState | None] = contextvars.ContextVar(
 )
 
 
+# Around every piece of text the preview writes itself into a rendering (a mistake, a part not
+# simulated): the UI may style what stands between them.
+MARKER_OPEN = "⟦"
+MARKER_CLOSE = "⟧"
+
+
 def _marker(text: str) -> str:
-    return f"⟦{text}⟧"
+    return f"{MARKER_OPEN}{text}{MARKER_CLOSE}"
 
 
 class _PreviewUndefined(Undefined):
@@ -380,11 +385,6 @@ class _PreviewUndefined(Undefined):
             return ""
         # The static pass keys its markers by where the name starts, as python-liquid's tokens do.
         return state.marked.get(self.token.start_index, "")
-        path = self._path()
-        for prefix, marker in state.marked.items():
-            if path == prefix or path.startswith(prefix + ".") or path.startswith(prefix + "["):
-                return marker
-        return ""
 
 
 # Braze renders Liquid in Ruby with Rails loaded, where ``nil.blank?`` is true: a missing field
@@ -952,6 +952,12 @@ def _check_text(text: str, attribute_pairs: tuple[tuple[str, str], ...], channel
                        "shows a marker in its place", span.index)
 
     problems.sort(key=lambda p: (p.line, p.column))
+    if len(problems) > MAX_PROBLEMS_PER_FIELD:
+        rest = len(problems) - MAX_PROBLEMS_PER_FIELD
+        last = problems[MAX_PROBLEMS_PER_FIELD]
+        problems = problems[:MAX_PROBLEMS_PER_FIELD] + [TemplateProblem(
+            last.kind, f"and {rest:,} more problems after this point", channel, name, last.line, last.column,
+            "fix the ones above first")]
     return _FieldCheck(problems, marked, parsed=True)
 
 
@@ -1054,3 +1060,87 @@ def render_message(templates: MessageTemplates, channel: Channel,
 def render_all(templates: MessageTemplates, outcomes: Iterable[PreviewOutcome]) -> list[RenderedMessage]:
     """Every channel against every outcome: outcome by outcome, channels in CHANNEL_FIELDS order."""
     return [render_message(templates, channel, outcome) for outcome in outcomes for channel in Channel]
+
+
+# --- what a template's connected_content tags would cost ----------------------------------------
+
+_GET_REWARD_URL = re.compile(r"/GetReward(?![A-Za-z0-9_])")
+
+
+@dataclass(frozen=True)
+class PlacedCall:
+    """A connected_content tag and where it stands."""
+
+    channel: Channel
+    field: str
+    call: ConnectedContentCall
+    line: int
+    column: int
+
+    @property
+    def calls_get_reward(self) -> bool:
+        return bool(_GET_REWARD_URL.search(self.call.url))
+
+
+def connected_content_calls(templates: MessageTemplates) -> list[PlacedCall]:
+    """Every connected_content tag of the templates, in channel and field order (a field that does
+    not parse is skipped: its syntax error is reported by check_templates)."""
+    placed: list[PlacedCall] = []
+    for channel, names in CHANNEL_FIELDS.items():
+        for name in names:
+            text = templates.field(channel, name)
+            if len(text) > MAX_TEMPLATE_CHARS:
+                continue
+            try:
+                nodes = _parse(_prepare(text).source).nodes
+            except LiquidError:
+                continue
+            for call in _calls_in(nodes):
+                line, column = _line_column(text, call.index)
+                placed.append(PlacedCall(channel, name, call, line, column))
+    return placed
+
+
+def _calls_in(nodes: Iterable[Any]) -> Iterable[ConnectedContentCall]:
+    for node in nodes:
+        if isinstance(node, _ConnectedContentNode):
+            yield node.call
+        try:
+            # Static walk: the built-in nodes list their children without a render context.
+            children = list(node.children(None, include_partials=False))  # type: ignore[arg-type]
+        except Exception:  # noqa: BLE001 — a node that needs one has no tag of ours inside
+            children = []
+        yield from _calls_in(children)
+
+
+def billing_warnings(templates: MessageTemplates) -> list[TemplateProblem]:
+    """Problems of kind "billing" for GetReward tags, which the preview never calls: Braze may call
+    the same Connected Content URL more than once per recipient, and every GetReward call is a
+    billed, consumed reward [shared notes, "Braze Connected Content facts"]."""
+    warnings: list[TemplateProblem] = []
+    per_channel: dict[Channel, list[PlacedCall]] = {}
+    for placed in connected_content_calls(templates):
+        if not placed.calls_get_reward:
+            continue
+        per_channel.setdefault(placed.channel, []).append(placed)
+
+        def warn(message: str, suggestion: str | None, placed: PlacedCall = placed) -> None:
+            warnings.append(TemplateProblem("billing", message, placed.channel, placed.field,
+                                            placed.line, placed.column, suggestion))
+
+        warn("this tag calls GetReward: each call is a billed reward, and Braze may call it more than "
+             "once per recipient; the preview never calls it", "call GetRewardInfo to show a reward, "
+             "and GetReward only where the reward URL is handed out")
+        if "retry" in placed.call.options:
+            warn(":retry on GetReward can consume a reward on every attempt", "remove :retry")
+        if "cache_max_age" in placed.call.options:
+            warn(":cache_max_age on GetReward hands one reward URL to many customers",
+                 "remove :cache_max_age")
+    for channel, calls in per_channel.items():
+        if len(calls) > 1:
+            first = calls[0]
+            warnings.append(TemplateProblem(
+                "billing", f"{len(calls)} fields of this message call GetReward: at least {len(calls)} "
+                "billed rewards per recipient", channel, first.field, first.line, first.column,
+                "call GetReward in one field only"))
+    return warnings

@@ -173,7 +173,10 @@ class Profile:
     def to_dict(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["cost_per_action"] = None if self.cost_per_action is None else str(self.cost_per_action)
-        data["message_templates"] = self.message_templates.to_dict()
+        # null: the app's default templates, as a version-1 file has them (and the file stays small:
+        # templates are written only for the profiles whose templates were changed).
+        data["message_templates"] = (None if self.message_templates == MessageTemplates.defaults()
+                                     else self.message_templates.to_dict())
         return data
 
 

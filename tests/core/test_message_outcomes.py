@@ -176,3 +176,29 @@ def test_saved_templates_are_written_through_the_session(sandbox, tmp_path):
     run(sandbox, tmp_path, scenario)
     from moments_desktop.core.profiles import ProfileStore
     assert ProfileStore(tmp_path / "profiles.json").get(DEMO_PROFILE_ID).message_templates == own
+
+
+def test_a_target_without_a_reward_shows_its_real_answer_as_the_reward_column(sandbox, tmp_path):
+    async def scenario(s):
+        outcomes = by_kind(await s.message_outcomes(DEMO_PROFILE_ID, fields={**sandbox.demo_body,
+                                                                             "campaignId": "FINCAMP1"}))
+        reward = outcomes[OutcomeKind.REWARD]
+        assert reward.response["rewardNotificationText"] and "rewardNotificationUrl" not in reward.response
+        assert reward.notes == ("this target gives no reward right now: its real answer is shown",)
+
+    run(sandbox, tmp_path, scenario)
+
+
+def test_a_refused_key_is_an_error_not_an_outcome(sandbox, tmp_path):
+    from moments_desktop.core.errors import ForbiddenError
+    from moments_desktop.core.session import EmbeddedSandbox
+
+    async def scenario(s):
+        s.sandbox = EmbeddedSandbox(sandbox.base_url, "not-a-key")
+        try:
+            await s.message_outcomes(DEMO_PROFILE_ID)
+        except ForbiddenError:
+            return "refused"
+
+    assert run(sandbox, tmp_path, scenario) == "refused"
+    assert sandbox.admin.faults() == []

@@ -296,6 +296,16 @@ def test_an_over_long_template_is_refused_with_a_message():
         MessageTemplates.from_dict({**DEFAULT_TEMPLATES.to_dict(), "push_body": "x" * (MAX_TEMPLATE_CHARS + 1)})
 
 
+def test_many_mistakes_are_listed_up_to_a_bound_then_counted():
+    problems = push_body("{{moment.x}} " * 150).problems
+    assert len(problems) == 101 and problems[-1].message == "and 50 more problems after this point"
+
+
+def test_attribute_syntax_is_read_in_one_pass_even_when_repeated_thousands_of_times():
+    rendered = push_body("{{${first_name}}}" * 2500)
+    assert rendered.fields["body"] == "Ana" * 2500 and rendered.problems == ()
+
+
 def test_a_failing_filter_is_a_problem_not_an_exception():
     rendered = push_body("{{ 1 | divided_by: 0 }}")
     assert "divide by 0" in only(rendered.problems).message
@@ -316,3 +326,29 @@ def test_templates_round_trip_through_a_dict_and_validate():
     ]:
         with pytest.raises(ValueError, match=fragment.replace("[", r"\[").replace("]", r"\]")):
             MessageTemplates.from_dict(bad)
+
+
+# --- GetReward tags: what they would cost ------------------------------------------------------
+
+
+def test_get_reward_tags_are_found_where_they_stand_and_their_cost_said():
+    from moments_desktop.core.message_preview import billing_warnings, connected_content_calls
+
+    t = templates(
+        push_title="{% connected_content https://h/prod/GetReward :cache_max_age 900 %}",
+        push_body="x\n{% if a %}{% for i in (1..2) %}{% connected_content https://h/prod/GetReward :retry %}"
+                  "{% endfor %}{% endif %}",
+        email_html="{% connected_content https://h/prod/GetRewardInfo :save m %}",
+    )
+    placed = [(c.channel, c.field, c.line, c.column, c.calls_get_reward) for c in connected_content_calls(t)]
+    assert placed == [(Channel.PUSH, "title", 1, 4, True), (Channel.PUSH, "body", 2, 35, True),
+                      (Channel.EMAIL, "html", 1, 4, False)]
+    warnings = [(w.field, w.line, w.column, w.message.split(":")[0] if w.message.startswith(":") else w.message[:20])
+                for w in billing_warnings(t)]
+    assert all(w.kind == "billing" for w in billing_warnings(t))
+    messages = [w.message for w in billing_warnings(t)]
+    assert sum("this tag calls GetReward" in m for m in messages) == 2
+    assert any(m.startswith(":retry on GetReward") for m in messages)
+    assert any(m.startswith(":cache_max_age on GetReward") for m in messages)
+    assert any(m.startswith("2 fields of this message call GetReward") for m in messages)
+    assert billing_warnings(DEFAULT_TEMPLATES) == [] and warnings

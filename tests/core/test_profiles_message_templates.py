@@ -44,7 +44,8 @@ def test_a_version_1_file_loads_with_default_templates_and_is_written_back_as_ve
     after = json.loads(path.read_text(encoding="utf-8"))
     assert after["schema_version"] == 2
     assert [e["name"] for e in after["profiles"]] == names
-    assert all(e["message_templates"] == DEFAULT_TEMPLATES.to_dict() for e in after["profiles"])
+    # null: the defaults (templates are written only where a user changed them).
+    assert all(e["message_templates"] is None for e in after["profiles"])
     assert ProfileStore(path).load_warnings == []  # and the next start reads it as it is
 
 
@@ -52,6 +53,8 @@ def test_saved_templates_survive_a_restart(tmp_path):
     path = tmp_path / "profiles.json"
     store = ProfileStore(path)
     store.edit(DEMO_PROFILE_ID, message_templates=OWN)
+    [entry] = json.loads(path.read_text(encoding="utf-8"))["profiles"]
+    assert entry["message_templates"] == OWN.to_dict()
     assert ProfileStore(path).get(DEMO_PROFILE_ID).message_templates == OWN
 
 
