@@ -54,6 +54,7 @@ from moments_desktop.core.message_preview import (
     PreviewOutcome,
     RenderedMessage,
     TemplateProblem,
+    billing_warnings,
     check_templates,
 )
 
@@ -71,7 +72,7 @@ FIELD_TITLES = {
 # Lines of text each editor shows before it scrolls: the long fields get room, the one-liners little.
 FIELD_LINES = {"title": 1, "subject": 1, "image_url": 1, "button": 1, "header": 1, "body": 3, "html": 7}
 SHORT_FIELD_MAX_LINES = 3  # a short field's editor grows with its text up to this, then scrolls
-PROBLEM_KINDS = {"undefined": "Undefined", "stray_brace": "Stray brace", "syntax": "Syntax",
+PROBLEM_KINDS = {"billing": "Billed call", "undefined": "Undefined", "stray_brace": "Stray brace", "syntax": "Syntax",
                  "unsupported": "Not simulated"}
 PREVIEW_KEYS = ("Ctrl+Shift+Return", "Ctrl+Shift+Enter")
 RENDER_DELAY_MS = 250  # typing pauses this long before the preview follows
@@ -831,6 +832,8 @@ class MessageTab(QWidget):
             self.status_label.setText(f"The preview could not be rendered: {error.title}.")
 
     def _render(self, templates: MessageTemplates) -> None:
+        # What a GetReward tag would cost comes first: the preview never calls it, Braze would.
+        billing = billing_warnings(templates)
         if self._outcomes:
             self._rendered = self.bridge.render_messages(templates, self._outcomes)
             problems: list[TemplateProblem] = []
@@ -846,7 +849,7 @@ class MessageTab(QWidget):
         else:
             self._rendered = []
             problems = list(check_templates(templates))
-        self._show_problems(problems)
+        self._show_problems(billing + problems)
 
     def rendered(self) -> list[RenderedMessage]:
         return list(self._rendered)

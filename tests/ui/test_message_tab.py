@@ -329,3 +329,22 @@ def test_a_message_image_that_cannot_be_loaded_says_why_in_its_frame(harness, in
     assert not push.image.has_image()
     in_app = tab.column(OutcomeKind.REWARD).frame(Channel.IN_APP)
     assert in_app.image.note() == "No image: “not a url” is not an http(s) address."
+
+
+def test_a_get_reward_tag_is_listed_first_as_a_billed_call(harness, in_loop, until, sandbox):
+    tab = harness.window.message_tab
+    tab.editors[(Channel.PUSH, "body")].setPlainText(
+        f"{{% connected_content {sandbox.base_url}/prod/GetReward :method post :retry :save moments %}}\n"
+        "{{moments.rewardNotificationText}}")
+
+    async def scenario():
+        await until(lambda: any(p.kind == "billing" for p in tab.problems()), 3_000)
+
+    in_loop(scenario)
+    billing = [p for p in tab.problems() if p.kind == "billing"]
+    assert tab.problems()[:len(billing)] == billing  # before every other kind
+    assert any(":retry" in p.message for p in billing)
+    first = tab.problems_list.topLevelItem(0)
+    assert first.text(0) == "Billed call"
+    assert first.text(1).startswith("Push body 1:")
+    assert "billed" in first.text(2)
