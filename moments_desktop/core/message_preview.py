@@ -744,11 +744,12 @@ def _problem(kind: str, message: str, channel: Channel, name: str, text: str, in
 _MARKUP = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
 _OUTPUT = re.compile(r"\{\{-?(?P<inner>.*?)-?\}\}", re.DOTALL)
 
-# The answer's fields a template may read: every field a public source shows, the sandbox's
-# extensions, Liquid's own properties of a list or object, and Braze's status code.
+# The answer's fields a template may read: every field a public source shows, Liquid's own
+# properties of a list or object, and Braze's status code. Any other field is known from the real
+# answers (render_message, check_templates' known_fields): the sandbox's own extras included, so
+# nothing here depends on them.
 ANSWER_FIELDS: tuple[str, ...] = (
     *api_schema.RESPONSE_FIELDS,
-    *api_schema.SANDBOX_EXTENSION_FIELDS,
     "__http_status_code__",
     "size",
     "first",

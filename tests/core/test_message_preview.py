@@ -352,3 +352,20 @@ def test_get_reward_tags_are_found_where_they_stand_and_their_cost_said():
     assert any(m.startswith(":cache_max_age on GetReward") for m in messages)
     assert any(m.startswith("2 fields of this message call GetReward") for m in messages)
     assert billing_warnings(DEFAULT_TEMPLATES) == [] and warnings
+
+
+def test_a_getreward_tag_as_the_export_writes_it_previews_and_its_guard_works():
+    # The shape core/exports.py produces: a comment, a captured JSON body, the tag, the abort guard.
+    body = (
+        "{% comment %}GetReward is billed per call.{% endcomment %}\n"
+        '{% capture moments_body %}{"appId":"DEMO1","campaignId":"DEMO CAMP","user":"{{${first_name}}}"}'
+        "{% endcapture %}\n"
+        '{% connected_content https://x.example/prod/GetReward :method post :headers {"x-api-key": '
+        '"$MOMENTS_API_KEY"} :body {{moments_body}} :content_type application/json :save moments %}\n'
+        "{% if moments.rewardNotificationUrl == blank %}{% abort_message('no Moments reward') %}{% endif %}"
+        "{{moments.rewardNotificationText}} {{moments.rewardNotificationUrl}}"
+    )
+    rendered = push_body(body)
+    assert rendered.problems == () and rendered.aborted is None
+    assert rendered.fields["body"].strip() == "You earned a $5 gift card https://rewards.example/r/abc"
+    assert push_body(body, NO_REWARD).aborted == "no Moments reward"
