@@ -2,7 +2,8 @@
 
     xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python scripts/screenshots.py [out_dir]
 
-Writes main-preview.png, claim-confirm.png, claim-success.png and history.png (default folder:
+Writes main-preview.png, claim-confirm.png, claim-success.png, history.png, message-push.png,
+message-email.png and message-arabic.png (default folder:
 resources/screenshots). Everything runs in a throwaway MOMENTS_DESKTOP_HOME, so no real
 profile, key or journal is touched. Look at the pictures before committing them.
 """
@@ -17,6 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 WINDOW_SIZE = (1240, 780)
+MESSAGE_WINDOW_SIZE = (1400, 880)  # the Message tab's columns want the width of a 1400×900 screen
 
 
 async def until(predicate, timeout_s: float = 15.0) -> None:
@@ -64,8 +66,47 @@ async def shoot(window, out: Path) -> None:
     window.history_view.select_row(0)
     await settle()
     window.grab().save(str(out / "history.png"))
+
+    await shoot_message_tab(window, out)
     QApplication.processEvents()
+    window.discard_all_edits()
     window.close()
+
+
+async def shoot_message_tab(window, out: Path) -> None:
+    from moments_desktop.core.message_preview import Channel, OutcomeKind
+
+    tab = window.message_tab
+    window.resize(*MESSAGE_WINDOW_SIZE)
+    window.tabs.setCurrentWidget(tab)
+    await settle()
+    assert tab.preview_outcomes()
+    await until(lambda: not window.bridge.busy and tab.columns())
+    reward = tab.column(OutcomeKind.REWARD)
+    await until(lambda: reward.frame(Channel.PUSH).image.has_image())
+    await settle()
+    window.grab().save(str(out / "message-push.png"))
+
+    tab.show_channel(Channel.EMAIL)
+    await until(lambda: reward.frame(Channel.EMAIL).body.image_sizes()
+                and reward.frame(Channel.EMAIL).body.image_sizes()[0][1] > 0)
+    await settle()
+    window.grab().save(str(out / "message-email.png"))
+
+    # Arabic copy and sample attribute, and the partner page's own typo and stray brace as problems.
+    tab.show_channel(Channel.IN_APP)
+    tab.editors[(Channel.IN_APP, "header")].setPlainText(
+        "{% if moments.rewardNotificationUrl == blank %}{% abort_message('no Moments reward') %}{% endif %}"
+        "مرحبا {{${first_name}}}، لديك مكافأة")
+    tab.editors[(Channel.IN_APP, "body")].setPlainText(
+        "{{moments.rewardNotificationText}}\nبقي {{moments.remainingRewardCount}}} مكافأة")
+    tab.editors[(Channel.IN_APP, "image_url")].setPlainText("{{moment.rewardImageUrl}}")
+    tab.editors[(Channel.IN_APP, "button")].setPlainText("استبدل الآن")
+    table = tab.attributes_table
+    table.item(0, 1).setText("ليلى")
+    await until(lambda: any(p.kind == "undefined" for p in tab.problems()))
+    await settle()
+    window.grab().save(str(out / "message-arabic.png"))
 
 
 def main() -> int:

@@ -29,6 +29,7 @@ from .image_loader import ImageLoadError, fetch_image
 
 # The kinds of network call; one at a time (see SessionBridge._start_call).
 PREVIEW, KEY_TEST, CLAIM = "preview", "key test", "claim"
+MESSAGE_OUTCOMES = "message outcomes"
 
 
 class SessionBridge(QObject):
@@ -62,6 +63,12 @@ class SessionBridge(QObject):
     import_applied = Signal(object)  # list of the added Profiles, or the error
     profiles_exported = Signal(str, object)  # path, number of profiles written or the error
     copy_as_ready = Signal(object, object)  # the caller's token, the Export (core/exports.py) or the error
+    # The Message tab (message preview): every outcome's answer, the images its messages show, its saves.
+    message_outcomes_started = Signal()
+    message_outcomes_finished = Signal(str, object)  # profile id, list[PreviewOutcome] or the MomentsError
+    message_outcomes_cancelled = Signal()
+    message_image_loaded = Signal(str, object)  # URL, QImage or the reason it could not be shown (str)
+    message_templates_saved = Signal(str, object)  # profile id, the saved Profile or the error
 
     def __init__(self, session: Session, parent: QObject | None = None):
         """Build inside the running qasync loop: the task owner binds to it."""
@@ -284,6 +291,8 @@ class SessionBridge(QObject):
         self._call_task = self._call_kind = None
         if kind == PREVIEW and task.cancelled() and not self.closed:
             self.preview_cancelled.emit()
+        if kind == MESSAGE_OUTCOMES and task.cancelled() and not self.closed:
+            self.message_outcomes_cancelled.emit()
         if not self.closed:
             self.busy_changed.emit(False)
         if kind == CLAIM and not self.closed:
@@ -327,6 +336,48 @@ class SessionBridge(QObject):
         unknown, which is worse than waiting for the answer or the timeout (both bounded by the client)."""
         if self._call_task is not None and self._call_kind != CLAIM:
             self._call_task.cancel()
+
+    # --- the message preview (free calls only) ---------------------------------------------
+
+    def message_outcomes(self, profile_id: str, base_url: str, fields: dict[str, str]) -> bool:
+        """Ask for every outcome the message preview shows → ``message_outcomes_finished`` (refused while
+        busy; cancelled with ``cancel``). The Session makes free calls only."""
+        fields = dict(fields)
+
+        async def run() -> None:
+            result = await self._outcome(
+                lambda: self.session.message_outcomes(profile_id, base_url, fields), MESSAGE_OUTCOMES)
+            self.journal_changed.emit()
+            self.message_outcomes_finished.emit(profile_id, result)
+        if not self._start_call(MESSAGE_OUTCOMES, run):
+            return False
+        self.message_outcomes_started.emit()
+        return True
+
+    def render_messages(self, templates, outcomes) -> list:
+        """Every channel × outcome rendered (pure Python, in memory)."""
+        return self.session.render_messages(templates, outcomes)
+
+    def load_message_image(self, url: str, profile_id: str) -> None:
+        """A message's image by its own GET (deadline, size cap, off-thread decode) → ``message_image_loaded``."""
+        deadline = self.session.image_deadline(profile_id)
+
+        async def run() -> None:
+            try:
+                result: Any = await fetch_image(self.session.http, url, deadline=deadline)
+            except ImageLoadError as exc:
+                result = str(exc)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001
+                errorlog.log_exception(exc, "message image")
+                result = f"The image could not be loaded ({type(exc).__name__})."
+            self.message_image_loaded.emit(url, result)
+        self._spawn(run, "message image")
+
+    def start_save_message_templates(self, profile_id: str, templates) -> None:
+        self._write(lambda: self.session.save_message_templates(profile_id, templates),
+                    lambda r: self.message_templates_saved.emit(profile_id, r), "save message templates")
 
     # --- claim (billed) -----------------------------------------------------------------
 

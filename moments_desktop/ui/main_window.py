@@ -37,6 +37,7 @@ from .copy_as import CopyAsController
 from .form_catalog import FormCatalog
 from .history_service import HistoryService
 from .history_view import HistoryView, UnresolvedBanner
+from .message_tab import MessageTab
 from .preview_panel import PreviewPanel
 from .profile_settings import ProfileSettingsDialog
 from .profile_transfer import ProfileTransfer
@@ -163,6 +164,13 @@ class MainWindow(QMainWindow):
         self.raw_view = RawView(self.renderer, self.tabs)
         self.tabs.addTab(self.preview_panel, "Preview")
         self.tabs.addTab(self.raw_view, "Raw")
+        self.message_tab = MessageTab(
+            bridge, current_profile_id=self.current_profile_id, show_error=lambda error: self.show_error(error),
+            request_values=lambda: (self.form.base_url(), self.form.fields()) if self.form.is_valid() else None,
+            parent=self.tabs)
+        self.tabs.addTab(self.message_tab, "Message")
+        self.message_tab.dirty_changed.connect(lambda dirty: self.tabs.setTabText(
+            self.tabs.indexOf(self.message_tab), "Message" + (DIRTY_MARK if dirty else "")))
 
         self.splitter = splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(left)
@@ -383,6 +391,7 @@ class MainWindow(QMainWindow):
         self._show_mode(profile)
         self._update_dirty()
         self._update_actions()
+        self.message_tab.show_profile(profile_id)
 
     def _form_edited(self, *_args) -> None:
         profile_id = self.current_profile_id()
@@ -422,6 +431,7 @@ class MainWindow(QMainWindow):
             self.close()
 
     def discard_all_edits(self) -> None:
+        self.message_tab.discard_all_drafts()
         if self._drafts:
             self._drafts.clear()
             self._profile_chosen()
@@ -547,6 +557,7 @@ class MainWindow(QMainWindow):
         if result:
             self.show_error(result)
         self._drafts.pop(profile_id, None)
+        self.message_tab.forget_profile(profile_id)
         self._select_profile(DEMO_PROFILE_ID)
 
     def save_edits(self) -> None:
@@ -801,6 +812,9 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         if self._drafts and not self._settle_unsaved_edits():
+            event.ignore()
+            return
+        if not self.message_tab.settle_before_close():
             event.ignore()
             return
         super().closeEvent(event)
