@@ -46,7 +46,7 @@ from PySide6.QtWidgets import (
 from moments_desktop import APP_NAME
 from moments_desktop.core import errorlog
 from moments_desktop.core.errors import MomentsError
-from moments_desktop.core.message_preview import (
+from moments_desktop.core.message_templates import (
     CHANNEL_FIELDS,
     FIELD_LABELS,
     Channel,
@@ -54,8 +54,6 @@ from moments_desktop.core.message_preview import (
     PreviewOutcome,
     RenderedMessage,
     TemplateProblem,
-    billing_warnings,
-    check_templates,
 )
 
 from .bridge import SessionBridge
@@ -472,12 +470,15 @@ class MessageTab(QWidget):
         self.splitter.setStretchFactor(2, 1)  # a taller window gives the room to the outcomes
         self._sized = False
 
+        self._render_pending = False
         self.render_timer = QTimer(self)
         self.render_timer.setSingleShot(True)
         self.render_timer.setInterval(RENDER_DELAY_MS)
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
+        if self._render_pending:
+            self.render_now()
         if not self._sized:  # the editors get what they need, the outcomes the rest
             self._sized = True
             total = max(self.splitter.height(), 400)
@@ -530,7 +531,15 @@ class MessageTab(QWidget):
         self._profile_id = profile_id
         self._set_templates(self._drafts.get(profile_id) or self.stored_templates(profile_id))
         self._update_dirty()
-        self.render_now()
+        self._render_when_shown()
+
+    def _render_when_shown(self) -> None:
+        # A hidden tab renders when it is first shown: the checks import python-liquid (about 100 ms),
+        # which the start-up of a window that opens on the Preview tab need not pay.
+        if self.isVisible():
+            self.render_now()
+        else:
+            self._render_pending = True
 
     def _set_templates(self, templates: MessageTemplates) -> None:
         self._loading = True
@@ -824,6 +833,7 @@ class MessageTab(QWidget):
         """Render the editors' templates against the last outcomes (or, without outcomes, only check
         them), fill the frames and the problems list."""
         self.render_timer.stop()
+        self._render_pending = False
         templates = self.templates()
         try:
             self._render(templates)
@@ -832,6 +842,8 @@ class MessageTab(QWidget):
             self.status_label.setText(f"The preview could not be rendered: {error.title}.")
 
     def _render(self, templates: MessageTemplates) -> None:
+        from moments_desktop.core.message_preview import billing_warnings, check_templates
+
         # What a GetReward tag would cost comes first: the preview never calls it, Braze would.
         billing = billing_warnings(templates)
         if self._outcomes:

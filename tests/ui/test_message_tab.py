@@ -348,3 +348,21 @@ def test_a_get_reward_tag_is_listed_first_as_a_billed_call(harness, in_loop, unt
     assert first.text(0) == "Billed call"
     assert first.text(1).startswith("Push body 1:")
     assert "billed" in first.text(2)
+
+
+def test_a_hidden_message_tab_checks_its_templates_only_when_first_shown(harness, monkeypatch):
+    """The window opens on the Preview tab: the Message tab's checks (which import python-liquid, about
+    100 ms) wait until the tab is shown, and then run at once."""
+    from moments_desktop.core import message_preview
+
+    calls = []
+    real_check = message_preview.check_templates
+    monkeypatch.setattr(message_preview, "check_templates", lambda *a, **k: calls.append(1) or real_check(*a, **k))
+    window = harness.window
+    tab = window.message_tab
+    assert window.tabs.currentWidget() is not tab
+    tab.show_profile(DEMO_PROFILE_ID)
+    assert calls == []
+    window.tabs.setCurrentWidget(tab)
+    assert calls, "showing the tab checks the templates"
+    assert tab.problems() == []  # the default templates are clean
