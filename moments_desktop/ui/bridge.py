@@ -237,12 +237,13 @@ class SessionBridge(QObject):
                   "export profiles")
 
     def start_copy_as(self, token: object, profile_id: str, endpoint: Any, fmt: Any, base_url: str,
-                      fields: dict[str, str], *, include_key: bool = False) -> None:
+                      fields: dict[str, str], *, include_key: bool = False,
+                      cache_max_age: int | None = None) -> None:
         """The request as a snippet (Session.export) → ``copy_as_ready``; the key, if asked for, is read
         from the keychain off the UI thread."""
         fields = dict(fields)
         self._run(lambda: self.session.export(profile_id, endpoint, fmt, base_url=base_url, fields=fields,
-                                              include_key=include_key),
+                                              include_key=include_key, cache_max_age=cache_max_age),
                   lambda r: self.copy_as_ready.emit(token, r), "copy as")
 
     def export_entry(self, entry: Any, fmt: Any) -> Any:

@@ -13,14 +13,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+import sys
+
+from PySide6.QtCore import QMimeData, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QMenu, QMessageBox, QPushButton, QStatusBar, QWidget
+from PySide6.QtWidgets import QInputDialog, QMenu, QMessageBox, QPushButton, QStatusBar, QWidget
 
 from moments_desktop.api_schema import Endpoint
 from moments_desktop.core import errorlog
 from moments_desktop.core.errors import MomentsError
-from moments_desktop.core.exports import FORMAT_NAMES, Export, ExportFormat
+from moments_desktop.core.exports import CACHE_MAX_AGE_MAX_S, CACHE_MAX_AGE_MIN_S, FORMAT_NAMES, Export, ExportFormat
 
 from .bridge import SessionBridge
 
@@ -28,6 +30,23 @@ CLEAR_AFTER_MS = 30_000
 STATUS_MS = 10_000
 ENDPOINT_LABELS = {Endpoint.GET_REWARD_INFO: "GetRewardInfo (preview, free)",
                    Endpoint.GET_REWARD: "GetReward (claim, billed)"}
+
+
+def secret_mime_data(text: str) -> QMimeData:
+    """The text, marked as a secret for clipboard managers, as password managers mark it (KeePassXC does the
+    same): clearing the clipboard after 30 s is worth little if a clipboard history kept a copy."""
+    mime = QMimeData()
+    mime.setText(text)
+    if sys.platform == "darwin":
+        mime.setData("application/x-nspasteboard-concealed-type", text.encode("utf-8"))  # nspasteboard.org
+    elif sys.platform == "win32":
+        # Windows' clipboard history and cloud sync skip content carrying these formats (Qt names a native
+        # format this way). Not tested on Windows here.
+        mime.setData('application/x-qt-windows-mime;value="ExcludeClipboardContentFromMonitorProcessing"', b"1")
+        mime.setData('application/x-qt-windows-mime;value="CanIncludeInClipboardHistory"', b"\0\0\0\0")
+    else:
+        mime.setData("x-kde-passwordManagerHint", b"secret")  # Klipper and the Wayland/X11 managers honour it
+    return mime
 
 
 class SecretClipboard(QObject):
@@ -50,11 +69,12 @@ class SecretClipboard(QObject):
         return self._secret is not None
 
     def copy(self, text: str, *, secret: bool = False) -> None:
-        QGuiApplication.clipboard().setText(text)
         if secret:
+            QGuiApplication.clipboard().setMimeData(secret_mime_data(text))
             self._secret = text
             self._timer.start(self.clear_after_ms)
         else:
+            QGuiApplication.clipboard().setText(text)
             self._secret = None  # the secret is no longer on the clipboard: this text replaced it
             self._timer.stop()
 
@@ -109,6 +129,12 @@ class CopyAsController(QObject):
                 action = sub.addAction(FORMAT_NAMES[fmt])
                 action.setObjectName(f"copyAs{endpoint.value}_{fmt.value}")
                 action.triggered.connect(lambda _=False, e=endpoint, f=fmt: self.copy(e, f))
+            if not endpoint.billed:  # a cached GetReward would hand one reward URL to many recipients
+                cached = sub.addAction(f"{FORMAT_NAMES[ExportFormat.BRAZE]}, cached\u2026")
+                cached.setObjectName(f"copyAs{endpoint.value}_braze_cached")
+                cached.setToolTip("Braze caches a POST's answer only when told to (:cache_max_age), "
+                                  f"for {CACHE_MAX_AGE_MIN_S // 60} minutes to {CACHE_MAX_AGE_MAX_S // 3600} hours")
+                cached.triggered.connect(lambda _=False, e=endpoint: self.copy_cached_braze(e))
             sub.addSeparator()
             real = sub.addMenu("With the real API key")
             real.setObjectName(f"copyAs{endpoint.value}_withKey")
@@ -142,6 +168,14 @@ class CopyAsController(QObject):
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         return box.exec() == QMessageBox.StandardButton.Ok
 
+    def ask_cache_max_age(self) -> int | None:
+        """Seconds Braze may reuse the answer (its own bounds), or None when the user cancels."""
+        seconds, ok = QInputDialog.getInt(
+            self.window, "Cache the answer in Braze",
+            "Braze reuses the GetRewardInfo answer for this many seconds (:cache_max_age):",
+            CACHE_MAX_AGE_MIN_S, CACHE_MAX_AGE_MIN_S, CACHE_MAX_AGE_MAX_S, 60)
+        return seconds if ok else None
+
     def confirm_billed_braze(self, export: Export) -> bool:
         box = QMessageBox(QMessageBox.Icon.Warning, "Braze may claim more than once per recipient",
                           "Copy the GetReward Connected Content tag?",
@@ -162,6 +196,18 @@ class CopyAsController(QObject):
             return
         self.bridge.start_copy_as((endpoint, fmt, include_key), profile_id, endpoint, fmt, base_url, fields,
                                   include_key=include_key)
+
+    def copy_cached_braze(self, endpoint: Endpoint) -> None:
+        """A Braze tag of the free call with :cache_max_age, the seconds asked for first."""
+        profile_id, base_url, fields = self._current_request()
+        if profile_id is None:
+            return
+        seconds = self.ask_cache_max_age()
+        if seconds is None:
+            self.status_bar.showMessage("Nothing was copied.", STATUS_MS)
+            return
+        self.bridge.start_copy_as((endpoint, ExportFormat.BRAZE, False), profile_id, endpoint, ExportFormat.BRAZE,
+                                  base_url, fields, cache_max_age=seconds)
 
     def copy_entry(self, entry: Any, fmt: ExportFormat) -> None:
         """Copy a History entry's request (the journal holds no key: always the placeholder)."""

@@ -88,6 +88,8 @@ def test_real_key_after_a_warning_then_cleared(harness, in_loop, until, clipboar
             action(w, "copyAsGetRewardInfo_httpie_withKey").trigger()
             await until(lambda: key in clipboard.text())
             assert w.copy_as.clipboard.holds_secret
+            # Marked as a secret, so clipboard managers keep no copy in their history.
+            assert bytes(clipboard.mimeData().data("x-kde-passwordManagerHint")) == b"secret"
             assert w.statusBar().currentMessage().startswith("Copied GetRewardInfo as HTTPie with the real API key")
             await until(lambda: clipboard.text() == "", timeout_ms=5_000)
     in_loop(scenario)
@@ -243,4 +245,74 @@ def test_real_key_with_the_keychain_locked_is_a_message(harness, in_loop, until,
         await until(lambda: errors)
     in_loop(scenario)
     assert isinstance(errors[0], KeyringLockedError) and "locked" in errors[0].message
+    assert clipboard.text() == "before"
+
+
+def test_a_placeholder_copy_is_not_marked_secret(harness, in_loop, until, clipboard):
+    """Only the real key's text is hidden from clipboard histories: a placeholder snippet is ordinary text a
+    user may want to paste again later."""
+    w = harness.window
+
+    async def scenario():
+        action(w, "copyAsGetRewardInfo_curl").trigger()
+        await until(lambda: "MOMENTS_API_KEY" in clipboard.text())
+
+    in_loop(scenario)
+    assert not clipboard.mimeData().hasFormat("x-kde-passwordManagerHint")
+
+
+@pytest.mark.parametrize("seconds", [600, None])
+def test_braze_get_reward_info_with_a_cache_time_asks_for_the_seconds(harness, in_loop, until, clipboard,
+                                                                       monkeypatch, seconds):
+    w = harness.window
+    monkeypatch.setattr(w.copy_as, "ask_cache_max_age", lambda: seconds)
+
+    async def scenario():
+        action(w, "copyAsGetRewardInfo_braze_cached").trigger()
+        if seconds is not None:
+            await until(lambda: clipboard.text() != "before")
+    in_loop(scenario)
+    if seconds is None:
+        assert clipboard.text() == "before" and w.statusBar().currentMessage() == "Nothing was copied."
+    else:
+        assert f":cache_max_age {seconds} " in clipboard.text()
+
+
+def test_get_reward_offers_no_cached_braze_tag(harness):
+    from PySide6.QtGui import QAction as Action
+
+    assert harness.window.findChild(Action, "copyAsGetReward_braze_cached") is None
+    assert harness.window.findChild(Action, "copyAsGetRewardInfo_braze_cached") is not None
+
+
+def test_the_real_duplicate_call_warning_names_the_cost_and_cancel_copies_nothing(harness, in_loop, until,
+                                                                                   clipboard, sandbox):
+    """The dialog itself, not a stand-in: its text carries the cost, Cancel is the default and copies nothing."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    w = harness.window
+    profile = harness.profiles.add(Profile(name="Priced", base_url=sandbox.base_url, **sandbox.demo_body,
+                                           cost_per_action=Decimal("2.5"), currency="USD"))
+    harness.credentials.set_key(profile.id, sandbox.demo_key)
+    use_profile(harness, profile)
+    seen = []
+
+    def answer():
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, answer)
+            return
+        seen.append((box.text(), box.informativeText(), box.defaultButton() is box.button(
+            QMessageBox.StandardButton.Cancel)))
+        box.button(QMessageBox.StandardButton.Cancel).click()
+
+    async def scenario():
+        QTimer.singleShot(20, answer)
+        action(w, "copyAsGetReward_braze").trigger()
+        await until(lambda: w.statusBar().currentMessage() == "Nothing was copied.")
+    in_loop(scenario)
+    [(text, detail, cancel_is_default)] = seen
+    assert "GetReward" in text and cancel_is_default
+    assert "2.50 USD per claim" in detail and "5.00 USD" in detail and "7.50 USD" in detail
     assert clipboard.text() == "before"
