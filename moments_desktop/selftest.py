@@ -161,12 +161,29 @@ def check_keyring() -> str:
     return detail
 
 
+def check_message_preview() -> str:
+    """python-liquid is imported only when a message is first rendered: make sure the bundle carries it."""
+    from moments_desktop.core.message_preview import Channel, OutcomeKind, documented_outcome, render_message
+    from moments_desktop.core.message_templates import DEFAULT_TEMPLATES
+
+    text = "Self-test reward"
+    reward = documented_outcome(OutcomeKind.REWARD, {"rewardNotificationText": text,
+                                                     "rewardNotificationUrl": "https://example.invalid/r"})
+    message = render_message(DEFAULT_TEMPLATES, Channel.PUSH, reward)
+    if message.aborted is not None or text not in message.fields.get("body", ""):
+        raise CheckFailed(f"the default push message did not render: {message.aborted or message.problems}")
+    import liquid
+
+    return f"python-liquid {liquid.__version__}, default push message rendered"
+
+
 CHECKS: list[tuple[str, Callable[[], str]]] = [
     ("qt-platform", check_qt),
     ("image-formats", check_images),
     ("resources", check_resources),
     ("sandbox-roundtrip", check_sandbox),
     ("keyring", check_keyring),
+    ("message-preview", check_message_preview),
 ]
 
 

@@ -54,6 +54,7 @@ cat "$OUT"
 [ "$RC" -eq 0 ] || fail "self-test exited with $RC"
 grep -q '^PASS keyring: Secret Service' "$OUT" || fail "the frozen app did not find the Secret Service keyring backend"
 grep -q '(frozen,' "$OUT" || fail "self-test did not run from the frozen bundle"
+grep -q '^PASS message-preview:' "$OUT" || fail "the frozen app cannot render a message (python-liquid missing from the bundle?)"
 
 echo "== self-test without any Secret Service (must still pass, reporting no keychain)"
 HOME="$FAKE_HOME" env -u DBUS_SESSION_BUS_ADDRESS moments-desktop --self-test || fail "self-test without keyring failed"

@@ -42,6 +42,7 @@ def test_selftest_passes_in_source_tree() -> None:
     assert str(ROOT / "resources" / "catalog.json") in out
     assert "getRewardInfo OK" in out
     assert "jpeg, png, webp" in out
+    assert "PASS message-preview: python-liquid" in out
 
 
 def test_selftest_reports_failure_with_exit_1_and_keeps_going(tmp_path: Path) -> None:
@@ -56,7 +57,7 @@ def test_selftest_reports_failure_with_exit_1_and_keeps_going(tmp_path: Path) ->
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "FAIL resources: FileNotFoundError: catalog.json went missing" in proc.stdout
     assert "PASS keyring:" in proc.stdout  # later checks still ran
-    assert "4/5 checks passed" in proc.stdout
+    assert "5/6 checks passed" in proc.stdout
     assert "Traceback" not in proc.stderr
 
 
