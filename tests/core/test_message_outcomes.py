@@ -173,6 +173,9 @@ def test_saved_templates_are_written_through_the_session(sandbox, tmp_path):
     async def scenario(s):
         saved = await s.save_message_templates(DEMO_PROFILE_ID, own)
         assert saved.message_templates == own == s.profile(DEMO_PROFILE_ID).message_templates
+        # Templates written on the built-in profile travel with an export, as the profile of their own.
+        assert [p.id for p in s.exportable_profiles()] == [DEMO_PROFILE_ID]
+        assert await s.export_profiles(tmp_path / "export.json") == 1
 
     run(sandbox, tmp_path, scenario)
     from moments_desktop.core.profiles import ProfileStore
