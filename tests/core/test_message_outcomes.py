@@ -300,3 +300,31 @@ def test_a_second_cancel_during_the_removal_leaves_no_removal_behind(sandbox, tm
 
     run(sandbox, tmp_path, scenario)
     assert sandbox.admin.faults() == []
+
+
+def test_an_http_client_closed_under_the_preview_ends_its_admin_calls_quietly(sandbox, tmp_path):
+    from moments_desktop.core.http import make_client
+
+    async def scenario(s):
+        admin_http = make_client()
+        real_post = admin_http.post
+
+        async def post_then_close(url, **kwargs):
+            response = await real_post(url, **kwargs)
+            await admin_http.aclose()  # the app closes its client while the preview still runs
+            return response
+
+        admin_http.post = post_then_close
+        key = await s.api_key(s.profile(DEMO_PROFILE_ID))
+
+        async def preview(req, deadline):
+            return await s._client.get_reward_info(req, key, deadline=deadline)
+
+        gatherer = OutcomeGatherer(preview=preview, http=admin_http, journal=s.journal,
+                                   run_blocking=s._run_blocking, catalog=s.catalog, admin_token=None, deadline=None)
+        outcomes = by_kind(await gatherer.gather(s.resolve(DEMO_PROFILE_ID)))
+        assert "really answered only after" in outcomes[OutcomeKind.TIMEOUT].source  # its fault was added
+        assert outcomes[OutcomeKind.NOT_FOUND].source == "the documented shape"  # then nothing more was asked
+
+    run(sandbox, tmp_path, scenario)
+    assert sandbox.admin.faults() == []  # the one-shot fault was used
