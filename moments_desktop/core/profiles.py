@@ -575,14 +575,14 @@ class ProfileStore:
         self.set_aside_copies.append(backup)
         try:
             self._write_file(loaded)
-            rewritten = " The profiles that could be read were saved again, without the damaged ones."
-            if damaged_templates and not damaged:
-                rewritten = " The profiles were saved again with the default templates in place of the damaged ones."
+            rewritten = " The profiles that could be read were saved again, without the damaged ones." \
+                if damaged else ""
         except OSError:
             rewritten = ""
-        restore = " The damaged templates are in that copy; they can be copied back from it." \
-            if damaged_templates else ""
-        self.load_warnings.append(f"{shown} The original file was kept as {backup}.{rewritten}{restore}")
+        kept = "The original file, with those templates, was kept as" if damaged_templates else \
+            "The original file was kept as"
+        restore = " The templates can be copied back from it." if damaged_templates else ""
+        self.load_warnings.append(f"{shown} {kept} {backup}.{rewritten}{restore}")
 
     def _existing_copy(self, original: bytes) -> Path | None:
         """A copy set aside earlier with exactly these bytes (the file could not be rewritten then)."""
