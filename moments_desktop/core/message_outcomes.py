@@ -12,8 +12,12 @@ are the sandbox's real behaviour too:
 - 404: a one-shot ``status`` fault.
 
 The faults carry a ``match`` on the one-off momentId (sandbox/CATALOG.md, "Faults"), so they cannot
-hit anyone else's call, and are removed afterwards even when the preview is cancelled. For any other
-endpoint the reward is real and the other outcomes are the documented shapes, labelled so.
+hit anyone else's call, and are removed afterwards even when the preview is cancelled (twice, or in the
+middle of adding one: each one-off momentId is recorded before its fault is asked for, and the removal
+deletes every listed fault matching one of them). Every admin call has an overall deadline and the
+removal one budget: a loopback endpoint that is not a sandbox, or drips its answers, costs a few
+seconds and gives the documented shapes, never a hang. For any other endpoint the reward is real and
+the other outcomes are the documented shapes, labelled so.
 
 GetReward is never called (it is billed): the reward outcome's ``rewardNotificationUrl`` is the last
 journaled claim's URL for the same target, or a placeholder, and a note says which.
@@ -60,8 +64,11 @@ from .request import RewardRequest, is_loopback_url
 BRAZE_TIMEOUT_S = 2.0
 # The late answer comes this long after Braze has given up.
 LATE_ANSWER_S = BRAZE_TIMEOUT_S + 1.5
-# Each admin call (adding or removing a fault) to a sandbox on this computer.
+# The overall deadline of each admin call (adding a fault) to a sandbox on this computer: a sandbox
+# answers in milliseconds; whatever takes longer (a proxy, a replica that drips) is not one to drive.
 ADMIN_TIMEOUT_S = 2.0
+# The overall budget of the whole removal of the faults (listing them, deleting ours).
+CLEANUP_BUDGET_S = 4.0
 # [sandbox catalog, CATALOG.md] the campaign states in which the sandbox gives rewards.
 SERVING_STATES = ("Approved", "Live")
 # How many of the newest successful claims are searched for this target's reward URL.
@@ -112,7 +119,8 @@ class OutcomeGatherer:
 
     def __init__(self, *, preview: Preview, http: httpx.AsyncClient, journal: Journal,
                  run_blocking: RunBlocking, catalog: Callable[[str], Awaitable[SandboxCatalog | None]],
-                 admin_token: str | None, deadline: float | None):
+                 admin_token: str | None, deadline: float | None,
+                 admin_timeout: float | None = None, cleanup_budget: float | None = None):
         self._preview = preview
         self._http = http
         self._journal = journal
@@ -120,8 +128,14 @@ class OutcomeGatherer:
         self._catalog = catalog
         self._admin_token = admin_token
         self._deadline = deadline
-        self._faults: list[str] = []
+        self._admin_timeout = ADMIN_TIMEOUT_S if admin_timeout is None else admin_timeout
+        self._cleanup_budget = CLEANUP_BUDGET_S if cleanup_budget is None else cleanup_budget
+        self._faults: list[str] = []  # the ids of the faults the sandbox said it added
+        # Every one-off momentId a fault was asked for, recorded before asking: a preview cancelled
+        # while the sandbox adds the fault never learns its id, but the removal finds it by its match.
+        self._fault_moments: set[str] = set()
         self._fault_base = ""
+        self._admin_gave_up: str | None = None  # why no more faults are asked for (a timed-out admin call)
 
     async def gather(self, request: RewardRequest, *, administrable: bool | None = None) -> list[PreviewOutcome]:
         """``administrable``: whether the endpoint is a sandbox whose admin API this computer may use
@@ -140,8 +154,7 @@ class OutcomeGatherer:
                 await self._not_found(request),
             ]
         finally:
-            # Shielded: a cancelled preview still takes its faults away (each removal is bounded).
-            await asyncio.shield(self._remove_faults())
+            await self._finish_removal()
 
     # --- the outcomes ------------------------------------------------------------------------
 
@@ -222,10 +235,10 @@ class OutcomeGatherer:
     def _real(kind: OutcomeKind, response: Any, source: str) -> PreviewOutcome:
         return PreviewOutcome(kind, OUTCOME_LABELS[kind], OUTCOME_EXPLANATIONS[kind], response, source)
 
-    @staticmethod
-    def _documented(kind: OutcomeKind, why: str) -> PreviewOutcome:
+    def _documented(self, kind: OutcomeKind, why: str) -> PreviewOutcome:
         shaped = documented_outcome(kind)
-        return replace(shaped, source="the documented shape", notes=(why,))
+        notes = (why,) if self._admin_gave_up is None else (why, self._admin_gave_up)
+        return replace(shaped, source="the documented shape", notes=notes)
 
     async def _resting_campaign(self, request: RewardRequest) -> RewardRequest | None:
         """The request aimed at a campaign of the same app that gives no rewards now, if the catalog has one."""
@@ -257,31 +270,87 @@ class OutcomeGatherer:
 
     async def _add_fault(self, request: RewardRequest, kind: str, *, match: str, **params: Any) -> bool:
         """A one-shot fault on GetRewardInfo for the one-off momentId; False when the endpoint will not
-        take it (no sandbox admin API there, or an older sandbox without ``match``)."""
+        take it (no sandbox admin API there, no answer within the admin deadline, or an older sandbox
+        without ``match``)."""
+        if self._admin_gave_up is not None or self._http.is_closed:
+            return False
         definition = {"endpoint": Endpoint.GET_REWARD_INFO.value, "kind": kind, "times": 1,
                       "match": {"momentId": match}, **params}
+        # Recorded before asking: if we are cancelled before the answer, the removal still finds it.
+        self._fault_moments.add(match)
+        self._fault_base = request.base_url
         try:
-            response = await self._http.post(self._admin_url(request, "/faults"), json=definition,
-                                             headers=self._admin_headers(), timeout=ADMIN_TIMEOUT_S)
+            async with asyncio.timeout(self._admin_timeout):
+                response = await self._http.post(self._admin_url(request, "/faults"), json=definition,
+                                                 headers=self._admin_headers(), timeout=self._admin_timeout)
             fault = response.json() if response.status_code == 201 else None
+        except TimeoutError:
+            # Not a sandbox answering its admin API (a proxy, a replica that drips bytes): ask no more.
+            self._admin_gave_up = f"its admin API did not answer within {self._admin_timeout:g} s"
+            return False
         except (httpx.HTTPError, ValueError):
             return False
+        except RuntimeError:
+            if self._http.is_closed:  # the Session is closing: nothing more can be asked
+                return False
+            raise
         if not isinstance(fault, dict) or not isinstance(fault.get("id"), str):
             return False
         self._faults.append(fault["id"])
-        self._fault_base = request.base_url
         if fault.get("match") != {"momentId": match}:
             # A sandbox that ignores `match` would fault anyone's next call: take it away at once.
-            await self._remove_faults()
+            await self._finish_removal()
             return False
         return True
 
-    async def _remove_faults(self) -> None:
-        while self._faults:
-            fault_id = self._faults.pop()
+    async def _finish_removal(self) -> None:
+        """Remove our faults, to the end of the removal's budget even if we are cancelled meanwhile
+        (again and again): the removal is a task of ours, awaited until it is done, never left to run
+        on its own while its HTTP client is closed under it. A cancellation is re-raised afterwards."""
+        if not self._fault_moments:
+            return
+        removal = asyncio.ensure_future(self._remove_faults())
+        cancelled = False
+        while not removal.done():
             try:
-                # A used one-shot fault is already gone (404): that is fine.
-                await self._http.delete(self._fault_base.rstrip("/") + f"/__sandbox/faults/{fault_id}",
-                                        headers=self._admin_headers(), timeout=ADMIN_TIMEOUT_S)
-            except httpx.HTTPError:
-                continue
+                await asyncio.shield(removal)
+            except asyncio.CancelledError:
+                cancelled = True
+        if removal.cancelled() or cancelled:
+            raise asyncio.CancelledError
+        removal.result()
+
+    async def _remove_faults(self) -> None:
+        """Delete every fault of ours the sandbox still holds, within one budget; never raises for the
+        sandbox's sake (what could not be removed is a one-shot fault matching a momentId no one else sends)."""
+        try:
+            async with asyncio.timeout(self._cleanup_budget):
+                await self._delete_ours()
+        except (TimeoutError, httpx.HTTPError, ValueError):
+            pass  # any fault left is one-shot and matches only a one-off momentId no one else sends
+        except RuntimeError:
+            if not self._http.is_closed:  # the client closed under us: nothing more can be removed
+                raise
+        finally:
+            self._fault_moments.clear()
+            self._faults.clear()
+
+    async def _delete_ours(self) -> None:
+        base = self._fault_base.rstrip("/") + "/__sandbox/faults"
+        known = set(self._faults)
+        listing = await self._http.get(base, headers=self._admin_headers(), timeout=self._cleanup_budget)
+        try:
+            listed = listing.json() if listing.status_code == 200 else None
+        except ValueError:
+            listed = None
+        if isinstance(listed, list):
+            # A used one-shot fault is gone from the list; one whose answer we never saw is found by its match.
+            ours = [f["id"] for f in listed if isinstance(f, dict) and isinstance(f.get("id"), str) and (
+                f["id"] in known or (isinstance(f.get("match"), dict)
+                                     and f["match"].get("momentId") in self._fault_moments))]
+        else:
+            ours = list(known)
+        for fault_id in ours:
+            # Already gone (404: used meanwhile) is fine.
+            await self._http.delete(f"{base}/{fault_id}", headers=self._admin_headers(),
+                                    timeout=self._cleanup_budget)

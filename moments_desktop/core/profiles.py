@@ -28,8 +28,13 @@ from .message_templates import MessageTemplates
 from .request import UNENCODABLE_MESSAGE, RewardRequest, is_encodable, validate_base_url, validate_field
 
 # 2: each profile carries its Braze message templates (``message_templates``); a version-1 file
-# loads with the default templates and is written back as version 2.
+# loads with the default templates. The highest version this app reads; a file (or an export) is
+# written in the lowest version that holds its data (``schema_for``): 1 while every profile has the
+# default templates, so the previous release still reads it (its reader ignores the
+# ``message_templates: null`` it does not know), 2 once a profile has templates of its own.
 SCHEMA_VERSION = 2
+# The version before message templates: what a file without templates of its own is written as.
+SCHEMA_WITHOUT_TEMPLATES = 1
 EXPORT_FORMAT = "moments-desktop-profiles"
 
 # The base URL of the built-in demo profile. Not a URL: the app substitutes the embedded
@@ -338,9 +343,19 @@ def demo_profile() -> Profile:
     )
 
 
+def schema_for(profiles: Iterable[Profile]) -> int:
+    """The lowest schema version that holds these profiles: 1 (readable by the previous release) while
+    every one has the default templates, else 2 (the previous release sets such a file aside)."""
+    defaults = MessageTemplates.defaults()
+    if all(p.message_templates == defaults for p in profiles):
+        return SCHEMA_WITHOUT_TEMPLATES
+    return SCHEMA_VERSION
+
+
 def export_document(profiles: Iterable[Profile]) -> str:
     """The JSON text of an export of ``profiles``: every field but secrets (profiles hold none,
     and a key-like field is dropped all the same)."""
+    profiles = list(profiles)
     entries = []
     for profile in profiles:
         entry = profile.to_dict()
@@ -350,7 +365,7 @@ def export_document(profiles: Iterable[Profile]) -> str:
         entries.append(entry)
     document = {
         "format": EXPORT_FORMAT,
-        "schema_version": SCHEMA_VERSION,
+        "schema_version": schema_for(profiles),
         "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "note": "API keys are not included; enter them again after importing.",
         "profiles": entries,
@@ -492,6 +507,7 @@ class ProfileStore:
             self._set_aside(f"was written by a newer version of the app (schema {version})")
             return
         damaged: list[str] = []
+        damaged_templates: list[str] = []  # the names of the profiles loaded with the default templates
         # casefolded name -> id of the profile holding it (the built-in one's name is taken from the start)
         taken = {_name_key(p.name): p.id for p in loaded.values()}
         for index, entry in enumerate(data["profiles"]):
@@ -500,6 +516,13 @@ class ProfileStore:
             described = f"#{index + 1}" + (f" ({label})" if isinstance(label, str) else "")
             try:
                 profile, problems = parse_profile(entry)
+                if "message_templates" in problems:
+                    # Damaged templates must not cost the whole profile: it loads with the default
+                    # templates, and the copy of the file set aside below keeps the user's own.
+                    without, other_problems = parse_profile({**entry, "message_templates": None})
+                    if without is not None and not other_problems:
+                        profile, problems = without, {}
+                        damaged_templates.append(f"“{without.name}”")
             except Exception:  # noqa: BLE001 - one odd entry must not keep the others from loading
                 profile, problems = None, {"profile": "could not be read"}
             if entry_id == DEMO_PROFILE_ID:
@@ -517,24 +540,27 @@ class ProfileStore:
                 continue
             loaded[profile.id] = profile
             taken[_name_key(profile.name)] = profile.id
+        # A file of an older schema is not rewritten just to bump its version: it is read with the new
+        # fields' defaults, and written (in the lowest version that holds it) only when something changes.
+        if damaged or damaged_templates:
+            self._set_aside_damaged_entries(damaged, loaded, damaged_templates)
+
+    def _set_aside_damaged_entries(self, damaged: list[str], loaded: dict[str, Profile],
+                                   damaged_templates: list[str] = ()) -> None:
+        """Keep a copy of the file as it was, then rewrite it with what was read: the copy is made once.
+        ``damaged``: the entries left out; ``damaged_templates``: the profiles loaded with the default
+        templates instead of their damaged own (still in the copy)."""
+        def listed(items: list[str]) -> str:
+            return ", ".join(items[:10]) + (f" and {len(items) - 10} more" if len(items) > 10 else "")
+
+        told = []
         if damaged:
-            self._set_aside_damaged_entries(damaged, loaded)
-        elif version < SCHEMA_VERSION:
-            self._migrate(version, loaded)
-
-    def _migrate(self, version: int, loaded: dict[str, Profile]) -> None:
-        """Write a file of an older schema back in this one (the profiles were read with the new
-        fields' defaults). A failed write changes nothing: the next start migrates again."""
-        try:
-            self._write_file(loaded)
-        except OSError as exc:
-            self.load_warnings.append(
-                f"The saved profiles (schema {version}) could not be updated to schema {SCHEMA_VERSION} "
-                f"({exc.__class__.__name__}); they were read and work as they are.")
-
-    def _set_aside_damaged_entries(self, damaged: list[str], loaded: dict[str, Profile]) -> None:
-        """Keep a copy of the file as it was, then rewrite it with what was read: the copy is made once."""
-        shown = ", ".join(damaged[:10]) + (f" and {len(damaged) - 10} more" if len(damaged) > 10 else "")
+            told.append(f"Some saved profiles could not be read and were left out: {listed(damaged)}.")
+        if damaged_templates:
+            told.append(f"The message templates of {listed(damaged_templates)} could not be read; "
+                        f"{'that profile uses' if len(damaged_templates) == 1 else 'those profiles use'} "
+                        "the default templates.")
+        shown = " ".join(told)
         try:
             original = self.path.read_bytes()
             backup = self._existing_copy(original) or self._backup_path()
@@ -543,18 +569,20 @@ class ProfileStore:
                 paths.restrict_file(backup)
         except OSError as exc:
             self.load_warnings.append(
-                f"Some saved profiles could not be read and were left out: {shown}. No copy of the file "
-                f"could be kept ({exc.__class__.__name__}), so it was left as it is.")
+                f"{shown} No copy of the file could be kept ({exc.__class__.__name__}), so it was left "
+                "as it is.")
             return
         self.set_aside_copies.append(backup)
         try:
             self._write_file(loaded)
-            rewritten = " The profiles that could be read were saved again, without the damaged ones."
+            rewritten = " The profiles that could be read were saved again, without the damaged ones." \
+                if damaged else ""
         except OSError:
             rewritten = ""
-        self.load_warnings.append(
-            f"Some saved profiles could not be read and were left out: {shown}. The original file was "
-            f"kept as {backup}.{rewritten}")
+        kept = "The original file, with those templates, was kept as" if damaged_templates else \
+            "The original file was kept as"
+        restore = " The templates can be copied back from it." if damaged_templates else ""
+        self.load_warnings.append(f"{shown} {kept} {backup}.{rewritten}{restore}")
 
     def _existing_copy(self, original: bytes) -> Path | None:
         """A copy set aside earlier with exactly these bytes (the file could not be rewritten then)."""
@@ -588,7 +616,7 @@ class ProfileStore:
 
     def _write_file(self, profiles: dict[str, Profile]) -> None:
         document = {
-            "schema_version": SCHEMA_VERSION,
+            "schema_version": schema_for(profiles.values()),
             "profiles": [p.to_dict() for p in profiles.values()],
         }
         paths.atomic_write_text(self.path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
@@ -677,8 +705,11 @@ class ProfileStore:
     # --- import / export -----------------------------------------------------------
 
     def exportable(self) -> list[Profile]:
-        """The profiles worth sharing: all but the built-in demo, which every installation has."""
-        return [p for p in self.profiles() if not p.is_builtin]
+        """The profiles worth sharing: all but the built-in demo, which every installation has, unless it
+        has message templates of its own (a tester writes them on the first profile the app shows):
+        then it is exported like any profile, and imported as a new one beside the built-in."""
+        defaults = MessageTemplates.defaults()
+        return [p for p in self.profiles() if not p.is_builtin or p.message_templates != defaults]
 
     def export_profiles(self, path: Path, ids: Iterable[str] | None = None) -> int:
         """Write the chosen profiles (the exportable ones when ids is None) to a JSON file. No keys, ever."""

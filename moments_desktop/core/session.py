@@ -370,7 +370,9 @@ class Session:
         return render_all(templates, outcomes)
 
     async def save_message_templates(self, profile_id: str, templates: MessageTemplates) -> Profile:
-        """Write a profile's message templates (the built-in profile's too: they spend nothing)."""
+        """Write a profile's message templates (the built-in profile's too: they spend nothing, and the
+        built-in profile is then exported like any other, so its templates travel; see
+        ProfileStore.exportable)."""
         return await self._blocking(self._write(
             lambda: self.profiles.edit(profile_id, message_templates=templates)))
 

@@ -346,9 +346,13 @@ class SessionBridge(QObject):
         fields = dict(fields)
 
         async def run() -> None:
-            result = await self._outcome(
-                lambda: self.session.message_outcomes(profile_id, base_url, fields), MESSAGE_OUTCOMES)
-            self.journal_changed.emit()
+            try:
+                result = await self._outcome(
+                    lambda: self.session.message_outcomes(profile_id, base_url, fields), MESSAGE_OUTCOMES)
+            finally:
+                # However it ended (done, failed, cancelled), up to five previews were journaled.
+                if not self.closed:
+                    self.journal_changed.emit()
             self.message_outcomes_finished.emit(profile_id, result)
         if not self._start_call(MESSAGE_OUTCOMES, run):
             return False

@@ -5,6 +5,7 @@ the templates render against those answers."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 import httpx
 from session_helpers import run_session
@@ -172,6 +173,9 @@ def test_saved_templates_are_written_through_the_session(sandbox, tmp_path):
     async def scenario(s):
         saved = await s.save_message_templates(DEMO_PROFILE_ID, own)
         assert saved.message_templates == own == s.profile(DEMO_PROFILE_ID).message_templates
+        # Templates written on the built-in profile travel with an export, as the profile of their own.
+        assert [p.id for p in s.exportable_profiles()] == [DEMO_PROFILE_ID]
+        assert await s.export_profiles(tmp_path / "export.json") == 1
 
     run(sandbox, tmp_path, scenario)
     from moments_desktop.core.profiles import ProfileStore
@@ -202,3 +206,125 @@ def test_a_refused_key_is_an_error_not_an_outcome(sandbox, tmp_path):
 
     assert run(sandbox, tmp_path, scenario) == "refused"
     assert sandbox.admin.faults() == []
+
+
+def test_an_admin_api_that_drips_costs_its_deadline_not_a_hang(sandbox, tmp_path, monkeypatch):
+    """A loopback endpoint whose admin API drips its answer (a local proxy, a replica): every byte comes
+    within httpx's per-read timeout, so only the overall admin deadline ends each call."""
+    from slow_drip import SlowDripServer
+
+    from moments_desktop.core import message_outcomes
+
+    monkeypatch.setattr(message_outcomes, "ADMIN_TIMEOUT_S", 0.5)  # per read too: each byte comes sooner
+    monkeypatch.setattr(message_outcomes, "CLEANUP_BUDGET_S", 1.0)
+
+    async def scenario(s):
+        with SlowDripServer(interval=0.3, drip=("__sandbox",)) as drip:  # its answers: 23 bytes, ~7 s each
+            request = replace(s.resolve(DEMO_PROFILE_ID), base_url=drip.base_url)
+
+            async def preview(req, deadline):
+                return await s._client.get_reward_info(req, "any-key", deadline=deadline)
+
+            async def no_catalog(url):
+                return None
+
+            gatherer = OutcomeGatherer(preview=preview, http=s.http, journal=s.journal,
+                                       run_blocking=s._run_blocking, catalog=no_catalog, admin_token=None,
+                                       deadline=None)
+            # A guard against the hang, not a speed goal: one admin deadline and the removal's budget fit.
+            async with asyncio.timeout(10):
+                outcomes = by_kind(await gatherer.gather(request))
+            asked = drip.count("POST", "/__sandbox/faults")
+        assert outcomes[OutcomeKind.REWARD].response["remainingRewardCount"] == 41
+        for kind in (OutcomeKind.ERROR_TEXT, OutcomeKind.TIMEOUT, OutcomeKind.NOT_FOUND):
+            assert outcomes[kind].source == "the documented shape"
+            assert "its admin API did not answer within 0.5 s" in outcomes[kind].notes
+        assert asked == 1  # after one admin call ran out of time, no other was asked
+
+    run(sandbox, tmp_path, scenario)
+
+
+def test_a_preview_cancelled_during_the_fault_post_takes_that_fault_away(sandbox, tmp_path):
+    async def scenario(s):
+        real_post = s.http.post
+
+        async def post_cancelled_before_the_answer_arrives(url, **kwargs):
+            response = await real_post(url, **kwargs)  # the sandbox has added the fault...
+            if url.endswith("/__sandbox/faults"):
+                asyncio.current_task().cancel()  # ...and the tab is closed before the answer is read
+                await asyncio.sleep(0)  # where the cancellation reaches the POST
+            return response
+
+        s.http.post = post_cancelled_before_the_answer_arrives
+        task = asyncio.ensure_future(s.message_outcomes(DEMO_PROFILE_ID))
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        assert task.cancelled()
+        s.http.post = real_post
+
+    run(sandbox, tmp_path, scenario)
+    assert sandbox.admin.faults() == []
+
+
+def test_a_second_cancel_during_the_removal_leaves_no_removal_behind(sandbox, tmp_path):
+    async def scenario(s):
+        real_post, real_delete = s.http.post, s.http.delete
+        removing, go_on = asyncio.Event(), asyncio.Event()
+
+        async def post_then_cancel(url, **kwargs):
+            response = await real_post(url, **kwargs)
+            if url.endswith("/__sandbox/faults"):
+                asyncio.current_task().cancel()
+            return response
+
+        async def delete_when_let(url, **kwargs):
+            removing.set()
+            await go_on.wait()
+            return await real_delete(url, **kwargs)
+
+        s.http.post, s.http.delete = post_then_cancel, delete_when_let
+        task = asyncio.ensure_future(s.message_outcomes(DEMO_PROFILE_ID))
+        await removing.wait()
+        task.cancel()  # the user closes the window while the fault is being removed
+        go_on.set()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        assert task.cancelled()
+        # The removal ended with the preview: nothing runs on, owned by no one, as the client closes.
+        assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []
+        s.http.post, s.http.delete = real_post, real_delete
+
+    run(sandbox, tmp_path, scenario)
+    assert sandbox.admin.faults() == []
+
+
+def test_an_http_client_closed_under_the_preview_ends_its_admin_calls_quietly(sandbox, tmp_path):
+    from moments_desktop.core.http import make_client
+
+    async def scenario(s):
+        admin_http = make_client()
+        real_post = admin_http.post
+
+        async def post_then_close(url, **kwargs):
+            response = await real_post(url, **kwargs)
+            await admin_http.aclose()  # the app closes its client while the preview still runs
+            return response
+
+        admin_http.post = post_then_close
+        key = await s.api_key(s.profile(DEMO_PROFILE_ID))
+
+        async def preview(req, deadline):
+            return await s._client.get_reward_info(req, key, deadline=deadline)
+
+        gatherer = OutcomeGatherer(preview=preview, http=admin_http, journal=s.journal,
+                                   run_blocking=s._run_blocking, catalog=s.catalog, admin_token=None, deadline=None)
+        outcomes = by_kind(await gatherer.gather(s.resolve(DEMO_PROFILE_ID)))
+        assert "really answered only after" in outcomes[OutcomeKind.TIMEOUT].source  # its fault was added
+        assert outcomes[OutcomeKind.NOT_FOUND].source == "the documented shape"  # then nothing more was asked
+
+    run(sandbox, tmp_path, scenario)
+    assert sandbox.admin.faults() == []  # the one-shot fault was used
