@@ -488,12 +488,91 @@ class _PreviewEnvironment(Environment):
 _ENVIRONMENT = _PreviewEnvironment(undefined=_PreviewUndefined)
 
 
+# python-liquid's lexer tries every `{{` and every `{% raw %}` / `{% doc %}` it meets to the end of
+# the text when nothing closes it, so its time grows with the square of such a text: a title of
+# 12,000 `{` takes about 17 s, on the UI thread. Before the lexer sees a text, the work those
+# unclosed openings would cost is counted (characters each would scan); above this budget (a few
+# tens of milliseconds) the text is reported as a mistake, without being parsed.
+_LEXER_SCAN_BUDGET = 400_000
+_RAW_OPENING = re.compile(r"\{%-?\s*(?P<name>raw|doc)\s*-?%\}")
+_RAW_CLOSING = re.compile(r"\{%-?\s*end(?:raw|doc)\s*-?%\}")
+_OUTPUT_OPENING = re.compile(r"(?=\{\{)")
+
+
+@dataclass(frozen=True)
+class _LexerHazard:
+    index: int
+    kind: str
+    message: str
+    suggestion: str
+
+
+def _lexer_hazard(source: str) -> _LexerHazard | None:
+    """The unclosed openings that would make python-liquid's lexer quadratic, if they cost more
+    than the budget; else None (the lexer then reports any mistake itself, in a moment)."""
+    size = len(source)
+    after_close = source.rfind("}}") + 2 if "}}" in source else 0
+    cost = 0
+    for match in _OUTPUT_OPENING.finditer(source, after_close):
+        cost += size - match.start()
+        if cost > _LEXER_SCAN_BUDGET:
+            first = _OUTPUT_OPENING.search(source, after_close)
+            assert first is not None
+            return _LexerHazard(
+                first.start(), "stray_brace",
+                "'{{' is never closed with '}}', and the braces after it are not closed either",
+                "close each output with '}}', or remove the extra '{' characters")
+    last_closing = None
+    for last_closing in _RAW_CLOSING.finditer(source):
+        pass
+    after_raw = last_closing.end() if last_closing is not None else 0
+    cost = 0
+    for match in _RAW_OPENING.finditer(source, after_raw):
+        cost += size - match.start()
+        if cost > _LEXER_SCAN_BUDGET:
+            first = _RAW_OPENING.search(source, after_raw)
+            assert first is not None
+            name = first.group("name")
+            return _LexerHazard(first.start(), "syntax",
+                                f"{{% {name} %}} is never closed with {{% end{name} %}}",
+                                f"close it with {{% end{name} %}}")
+    return None
+
+
+class _TemplateTooCostly(LiquidSyntaxError):
+    """A text the lexer is not given (see _lexer_hazard)."""
+
+    def __init__(self, hazard: _LexerHazard) -> None:
+        super().__init__(hazard.message)
+        self.hazard = hazard
+
+
+@dataclass(frozen=True)
+class _ParseFailure:
+    error: LiquidError
+
+
 # The same templates are checked and rendered once per outcome and channel, and again on every
-# keystroke of the editor: parse and analyse each distinct text once. Bound templates are not
+# keystroke of the editor: parse and analyse each distinct text once, a text that does not parse
+# too (lru_cache keeps no exception: the failure is kept as a value). Bound templates are not
 # changed by rendering.
 @functools.lru_cache(maxsize=256)
+def _parse_once(source: str) -> Any:
+    hazard = _lexer_hazard(source)
+    if hazard is not None:
+        return _ParseFailure(_TemplateTooCostly(hazard))
+    try:
+        return _ENVIRONMENT.from_string(source)
+    except LiquidError as exc:
+        exc.__traceback__ = None  # kept in the cache: no frames held alive
+        return _ParseFailure(exc)
+
+
 def _parse(source: str) -> Any:
-    return _ENVIRONMENT.from_string(source)
+    parsed = _parse_once(source)
+    if isinstance(parsed, _ParseFailure):
+        raise parsed.error
+    return parsed
 
 
 @functools.lru_cache(maxsize=256)
@@ -525,7 +604,14 @@ def _problem(kind: str, message: str, channel: Channel, name: str, text: str, in
     return TemplateProblem(kind, message, channel, name, line, column, suggestion)
 
 
-_MARKUP = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
+_OUTPUT_MARKUP = re.compile(r"\{\{.*?\}\}", re.DOTALL)
+_TAG_MARKUP = re.compile(r"\{%.*?%\}", re.DOTALL)
+
+
+def _after_last(text: str, closing: str) -> int:
+    """Where the search for markup closed by ``closing`` can stop."""
+    found = text.rfind(closing)
+    return found + len(closing) if found >= 0 else 0
 _OUTPUT = re.compile(r"\{\{-?(?P<inner>.*?)-?\}\}", re.DOTALL)
 
 # The answer's fields a template may read: every field a public source shows, Liquid's own
@@ -546,7 +632,9 @@ def _syntax_index(source: str, exc: LiquidError) -> int:
     expression, so the markup that fails on its own is found instead."""
     if exc.token is not None and exc.token.start_index >= 0:
         return exc.token.start_index
-    for match in _MARKUP.finditer(source):
+    outputs = _OUTPUT_MARKUP.finditer(source, 0, _after_last(source, "}}"))
+    tags = _TAG_MARKUP.finditer(source, 0, _after_last(source, "%}"))
+    for match in sorted((*outputs, *tags), key=lambda m: m.start()):
         try:
             _ENVIRONMENT.from_string(match.group())
         except LiquidError as inner:
@@ -617,9 +705,15 @@ def _check_text(text: str, attribute_pairs: tuple[tuple[str, str], ...], channel
     prepared = _prepare(text)
     source = prepared.source
 
+    hazard = _lexer_hazard(source)
+    if hazard is not None:
+        report(hazard.kind, hazard.message, hazard.index, hazard.suggestion)
+        return _FieldCheck(problems, marked, parsed=True)
+
     # Stray braces first: they are what the partner page got wrong, and Liquid takes the extra
-    # brace for text, so nothing else would say so.
-    for match in _OUTPUT.finditer(source):
+    # brace for text, so nothing else would say so. (The search stops at the last '}}': an
+    # opening after it matches nothing, and trying each would take the square of the text's length.)
+    for match in _OUTPUT.finditer(source, 0, _after_last(source, "}}")):
         if match.group("inner").startswith("{"):
             report("stray_brace", "stray '{' — an output is written {{ … }} with two braces",
                    match.start() + 2, "remove the third '{'")
