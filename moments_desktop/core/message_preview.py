@@ -43,7 +43,7 @@ from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
-from liquid import Environment, Undefined, is_undefined
+from liquid import Environment, Undefined, is_undefined, soft_str
 from liquid.ast import Node
 from liquid.builtin.expressions import Identifier
 from liquid.builtin.expressions import logical as _logical
@@ -468,6 +468,62 @@ class _FilterTable(dict):
         return _unsimulated_filter(key)
 
 
+# Rendering limits the output and the local namespace only once a string is made: a chain of
+# ``replace`` (each occurrence replaced by the whole text) asks for 40 → 1,600 → … → 4 billion
+# characters in one expression, which is a MemoryError or gigabytes allocated on the UI thread
+# before any limit is checked. In the preview's renders the filters that multiply a text's length
+# compute the result's length first, and no filter hands on a text longer than this.
+MAX_FILTER_RESULT_CHARS = 200_000
+
+
+def _too_long(name: str, length: int) -> None:
+    if length > MAX_FILTER_RESULT_CHARS and _STATE.get() is not None:
+        raise ResourceLimitError(
+            f"the filter {name} would make a text of {length:,} characters, more than the "
+            f"{MAX_FILTER_RESULT_CHARS:,} the preview allows", token=None)
+
+
+def _soft_text(value: Any) -> str:
+    return "" if is_undefined(value) else soft_str(value)
+
+
+def _result_length(name: str, value: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> int | None:
+    """The length of the text a multiplying filter would return, computed without making it."""
+    def arg(position: int, keyword: str, default: Any = "") -> Any:
+        return args[position] if len(args) > position else kwargs.get(keyword, default)
+
+    if name == "replace":
+        text, old, new = _soft_text(value), _soft_text(arg(0, "seq")), _soft_text(arg(1, "sub"))
+        count = text.count(old) if old else len(text) + 1
+        return len(text) + count * (len(new) - len(old))
+    if name in ("replace_first", "replace_last"):
+        return len(_soft_text(value)) + len(_soft_text(arg(1, "sub")))
+    if name in ("append", "prepend"):
+        return len(_soft_text(value)) + len(_soft_text(arg(0, "arg")))
+    if name == "join" and isinstance(value, list | tuple):
+        separator = _soft_text(arg(0, "separator", " "))
+        items = sum(len(item) if isinstance(item, str) else 24 for item in value)
+        return items + max(len(value) - 1, 0) * len(separator)
+    return None
+
+
+def _size_bounded(name: str, function: Any) -> Any:
+    @functools.wraps(function)
+    def bounded(value: Any, *args: Any, **kwargs: Any) -> Any:
+        length = _result_length(name, value, args, kwargs)
+        if length is not None:
+            _too_long(name, length)
+        result = function(value, *args, **kwargs)
+        if isinstance(result, str):
+            _too_long(name, len(result))
+        return result
+
+    for flag in ("with_context", "with_environment"):  # how python-liquid calls a filter
+        if getattr(function, flag, False):
+            setattr(bounded, flag, True)
+    return bounded
+
+
 class _PreviewEnvironment(Environment):
     # Bounds on rendering work, so no template can freeze the app [python-liquid limits].
     loop_iteration_limit = 10_000
@@ -479,6 +535,8 @@ class _PreviewEnvironment(Environment):
         super().setup_tags_and_filters(extra=extra)
         self.filters = _FilterTable(self.filters)
         self.filters.update(BRAZE_FILTERS)
+        for name, function in list(self.filters.items()):
+            self.filters[name] = _size_bounded(name, function)
         self.add_tag(_ConnectedContentTag)
         self.add_tag(_AbortTag)
         for name in UNSIMULATED_TAGS:

@@ -96,3 +96,46 @@ def test_a_long_unclosed_run_of_braces_says_where_it_starts():
     assert problems[0].kind == "stray_brace"
     assert (problems[0].line, problems[0].column) == (2, 11)
     assert "never closed" in problems[0].message
+
+
+# Each replace puts the whole text in place of every x: 40 → 1,600 → 64,000 → 2,560,000 → 102,400,000
+# → 4,096,000,000 characters asked for in one expression.
+MULTIPLYING = ("{% assign s = '" + "x" * 40 + "' %}"
+               "{% assign t = s | replace: 'x', s | replace: 'x', s | replace: 'x', s | replace: 'x', s"
+               " | replace: 'x', s %}{{ t | size }}")
+
+_BOUNDED_RENDER = """
+import json, resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))  # 1 GiB: the old code asks for 4 GB
+import dataclasses
+from moments_desktop.core.message_preview import DEFAULT_TEMPLATES, Channel, OutcomeKind, documented_outcome, render_message
+templates = dataclasses.replace(DEFAULT_TEMPLATES, push_body=sys.argv[1])
+message = render_message(templates, Channel.PUSH, documented_outcome(OutcomeKind.REWARD))
+print(json.dumps([problem.message for problem in message.problems if problem.field == "body"]))
+"""
+
+
+def test_a_filter_asked_for_billions_of_characters_stops_the_render_before_making_them(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _BOUNDED_RENDER, MULTIPLYING], capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    messages = json.loads(done.stdout)
+    assert any(message.startswith("rendering stopped (the filter replace would make a text of")
+               for message in messages), messages
+    assert not any("cannot be rendered" in message for message in messages), messages
+
+
+@pytest.mark.parametrize("template, name", [
+    ("{% assign s = '" + "y" * 1000 + "' %}{{ (1..1000) | join: s | size }}", "join"),
+    ("{% assign s = '" + "y" * 1000 + "' %}{% assign t = s | replace: 'y', s %}{{ t | size }}", "replace"),
+])
+def test_a_multiplying_filter_is_stopped_with_a_clear_problem(template, name):
+    templates = dataclasses.replace(DEFAULT_TEMPLATES, push_body=template)
+    message = message_preview.render_message(templates, Channel.PUSH, OUTCOMES[0])
+    body = [problem.message for problem in message.problems if problem.field == "body"]
+    assert any(f"the filter {name} would make a text of" in text for text in body), body
+    assert "does too much work" in message.fields["body"]
