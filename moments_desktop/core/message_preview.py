@@ -28,6 +28,7 @@ depth) and ``render_message`` never raises. No Qt here; nothing here touches the
 from __future__ import annotations
 
 import base64
+import bisect
 import contextvars
 import difflib
 import functools
@@ -48,6 +49,7 @@ from liquid.ast import Node
 from liquid.builtin.expressions import Identifier
 from liquid.builtin.expressions import logical as _logical
 from liquid.builtin.expressions.primitive import Blank, RangeLiteral
+from liquid.builtin.tags import case_tag as _case_tag
 from liquid.exceptions import (
     LiquidError,
     LiquidSyntaxError,
@@ -88,8 +90,29 @@ from .message_templates import (  # noqa: F401 - the interface, re-exported: cal
 
 # --- Braze attribute syntax ----------------------------------------------------------------
 
-# One pass over the text: Liquid's delimiters, quotes, and ${…} attribute references.
-_SCAN = re.compile(r"""\{\{|\{%|\}\}|%\}|\$\{(?P<attribute>[^{}\n]*)\}|['"]""")
+# One pass over the text: raw, comment and doc blocks (skipped whole), Liquid's delimiters, quotes,
+# and ${…} attribute references.
+_SCAN = re.compile(
+    r"""(?P<block>\{%-?\s*(?P<block_name>raw|comment|doc)\s*-?%\})|\{\{|\{%|\}\}|%\}"""
+    r"""|\$\{(?P<attribute>[^{}\n]*)\}|['"]""")
+_BLOCK_END = {
+    "raw": re.compile(r"\{%-?\s*endraw\s*-?%\}"),
+    "doc": re.compile(r"\{%-?\s*enddoc\s*-?%\}"),
+    "comment": re.compile(r"\{%-?\s*(?P<end>end)?comment\s*-?%\}"),  # comments nest
+}
+
+
+def _block_end(text: str, name: str, start: int) -> int:
+    """Where the raw, comment or doc block opened before ``start`` ends (the text's end if never)."""
+    depth = 1
+    for match in _BLOCK_END[name].finditer(text, start):
+        if name != "comment" or match.group("end"):
+            depth -= 1
+        else:
+            depth += 1
+        if depth == 0:
+            return match.end()
+    return len(text)
 
 
 def _attribute_identifier(name: str) -> str:
@@ -97,23 +120,55 @@ def _attribute_identifier(name: str) -> str:
     return "__" + re.sub(r"[^A-Za-z0-9_]", "_", name) + "_"
 
 
+_DISAMBIGUATORS = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _distinct_identifier(name: str, taken: Mapping[str, str]) -> str:
+    """``name``'s identifier, unlike the identifier of any other name in ``taken`` (identifier → name):
+    ``${first name}`` and ``${first_name}`` are two attributes, so ``__first_name_`` and
+    ``_0first_name_`` (the second character tells them apart, the length stays)."""
+    base = _attribute_identifier(name)
+    if taken.get(base, name) == name:
+        return base
+    for mark in _DISAMBIGUATORS:
+        candidate = base[0] + mark + base[2:]
+        if taken.get(candidate, name) == name:
+            return candidate
+    return base  # 63 names that differ only in odd characters: the last ones share a value
+
+
 @dataclass(frozen=True)
 class _Prepared:
     source: str  # same length as the user's text
     attributes: dict[str, tuple[str, int]]  # identifier → (attribute name, first index)
+    blocks: tuple[tuple[int, int], ...] = ()  # (start, end) of each raw, comment and doc block
+
+    def in_block(self, index: int) -> bool:
+        position = bisect.bisect_right(self.blocks, (index, len(self.source) + 1)) - 1
+        return position >= 0 and self.blocks[position][0] <= index < self.blocks[position][1]
 
 
 def _prepare(text: str) -> _Prepared:
     """Rewrite each ``${name}`` inside ``{{ … }}`` / ``{% … %}`` (not in a quoted string there: ``'${x}'``
-    is text, and so is ``${x}`` outside Liquid) to its same-length identifier."""
+    is text, and so is ``${x}`` outside Liquid) to its same-length identifier. Raw, comment and doc
+    blocks are left as they are: Braze prints a raw block's ``{{${first_name}}}`` as written."""
     out: list[str] = []
     attributes: dict[str, tuple[str, int]] = {}
+    identifiers: dict[str, str] = {}  # attribute name → its identifier
+    owners: dict[str, str] = {}  # identifier → its attribute name
+    blocks: list[tuple[int, int]] = []
     last = 0
     in_markup = False
     quote: str | None = None
-    for match in _SCAN.finditer(text):
+    position = 0
+    while (match := _SCAN.search(text, position)) is not None:
+        position = match.end()
         token = match.group()
-        if token in ("{{", "{%"):
+        if match.group("block") is not None and quote is None:
+            position = _block_end(text, match.group("block_name"), match.end())
+            blocks.append((match.start(), position))
+            in_markup = False
+        elif token in ("{{", "{%") or match.group("block") is not None:
             in_markup, quote = True, None
         elif token in ("}}", "%}"):
             in_markup, quote = False, None  # Liquid ends the markup at its delimiter, quoted or not
@@ -122,7 +177,8 @@ def _prepare(text: str) -> _Prepared:
                 quote = token if quote is None else (None if token == quote else quote)
         elif in_markup and quote is None:
             name = match.group("attribute")
-            ident = _attribute_identifier(name)
+            ident = identifiers.get(name) or _distinct_identifier(name, owners)
+            identifiers[name], owners[ident] = ident, name
             attributes.setdefault(ident, (name, match.start()))
             out.append(text[last : match.start()])
             out.append(ident)
@@ -130,7 +186,7 @@ def _prepare(text: str) -> _Prepared:
     out.append(text[last:])
     source = "".join(out)
     assert len(source) == len(text)
-    return _Prepared(source, attributes)
+    return _Prepared(source, attributes, tuple(blocks))
 
 
 # --- rendering context shared with the tags, filters and undefined values ------------------
@@ -187,6 +243,9 @@ def _braze_eq(left: object, right: object) -> bool:
 
 
 _logical._eq = _braze_eq
+# The case tag imports ``_eq`` by name (its own reference, which the line above does not reach):
+# ``{% when blank %}`` compares the same way as ``==`` [python-liquid's builtin/tags/case_tag.py].
+_case_tag._eq = _braze_eq  # type: ignore[attr-defined]
 
 # A range literal is a lazy Python range that filters (join, map, sort…) walk in full, outside
 # the loop-iteration limit: ``{{ (1..100000000) | join }}`` would take minutes. In the preview's
@@ -772,6 +831,8 @@ def _check_text(text: str, attribute_pairs: tuple[tuple[str, str], ...], channel
     # brace for text, so nothing else would say so. (The search stops at the last '}}': an
     # opening after it matches nothing, and trying each would take the square of the text's length.)
     for match in _OUTPUT.finditer(source, 0, _after_last(source, "}}")):
+        if prepared.in_block(match.start()):
+            continue  # raw or comment: printed as written, or not at all
         if match.group("inner").startswith("{"):
             report("stray_brace", "stray '{' — an output is written {{ … }} with two braces",
                    match.start() + 2, "remove the third '{'")
@@ -930,7 +991,9 @@ def _render_field(templates: MessageTemplates, channel: Channel, name: str,
     for ident, (attr_name, _index) in prepared.attributes.items():
         if attr_name in attributes:
             data[ident] = attributes[attr_name]
-    data["custom_attribute"] = {_attribute_identifier(k): v for k, v in attributes.items()}
+    data["custom_attribute"] = {ident: attributes[attr_name]
+                                for ident, (attr_name, _index) in prepared.attributes.items()
+                                if attr_name in attributes}
     if not channel_has_tag and outcome.response is not None:
         # No connected_content tag anywhere in the channel: the answer is `moments` [issue 13].
         data[DEFAULT_VARIABLE] = _copy_json(outcome.response)
