@@ -52,6 +52,7 @@ from liquid.builtin.expressions.primitive import Blank, RangeLiteral
 from liquid.builtin.tags import case_tag as _case_tag
 from liquid.exceptions import (
     LiquidError,
+    FilterError,
     LiquidSyntaxError,
     LoopIterationLimitError,
     ResourceLimitError,
@@ -491,7 +492,10 @@ def _time_zone(value: Any, zone: Any = "UTC") -> Any:
     elif isinstance(value, datetime):
         moment = value if value.tzinfo else value.replace(tzinfo=UTC)
     elif isinstance(value, int | float) and not isinstance(value, bool):
-        moment = datetime.fromtimestamp(value, UTC)
+        try:
+            moment = datetime.fromtimestamp(value, UTC)
+        except (OverflowError, ValueError, OSError):
+            raise _outside_dates("time_zone", value) from None
     else:
         try:
             moment = datetime.fromisoformat(_text(value))
@@ -499,9 +503,20 @@ def _time_zone(value: Any, zone: Any = "UTC") -> Any:
             return value
         moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     try:
-        return moment.astimezone(ZoneInfo(_text(zone)))
+        where = ZoneInfo(_text(zone))
     except (ZoneInfoNotFoundError, ValueError):
         return _marker(f"unknown time zone {_text(zone)!r}")
+    try:
+        return moment.astimezone(where)
+    except (OverflowError, ValueError):
+        raise _outside_dates("time_zone", value) from None
+
+
+def _outside_dates(name: str, value: Any) -> FilterError:
+    shown = _text(value)
+    shown = shown if len(shown) <= 40 else shown[:40] + "…"
+    return FilterError(f"the filter {name} got {shown}, a time outside the years 1 to 9999 a date can "
+                       "show", token=None)
 
 
 BRAZE_FILTERS["time_zone"] = _time_zone
@@ -572,7 +587,13 @@ def _size_bounded(name: str, function: Any) -> Any:
         length = _result_length(name, value, args, kwargs)
         if length is not None:
             _too_long(name, length)
-        result = function(value, *args, **kwargs)
+        try:
+            result = function(value, *args, **kwargs)
+        except (OverflowError, ValueError) as exc:
+            # python-liquid's own filters let these through (date: "year 318857 is out of range").
+            if name == "date" and "range" in str(exc):
+                raise _outside_dates(name, value) from None
+            raise FilterError(f"the filter {name} cannot use this value: {exc}", token=None) from None
         if isinstance(result, str):
             _too_long(name, len(result))
         return result
@@ -709,10 +730,23 @@ def _line_column(text: str, index: int) -> tuple[int, int]:
 
 def _copy_json(value: Any) -> Any:
     if isinstance(value, Mapping):
-        return {str(k): _copy_json(v) for k, v in value.items()}
+        return {_carried(str(k)): _copy_json(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_copy_json(v) for v in value]
+    if isinstance(value, str):
+        return _carried(value)
     return value
+
+
+# A lone UTF-16 surrogate (JSON's "\ud800", a bad paste) is a character no message can carry:
+# UTF-8 has no form for it, and python-liquid's output counts UTF-8 bytes. In the template's own
+# text it is a problem the user is told about (_check_text); in sample values and answers it is
+# shown as U+FFFD, as a UTF-8 decoder shows it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _carried(text: str) -> str:
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def _problem(kind: str, message: str, channel: Channel, name: str, text: str, index: int,
@@ -819,6 +853,12 @@ def _check_text(text: str, attribute_pairs: tuple[tuple[str, str], ...], channel
         report("syntax", f"the {label} is {len(text):,} characters long; the preview takes at most "
                f"{MAX_TEMPLATE_CHARS:,}: shorten it", 0)
         return _FieldCheck(problems, marked, parsed=False)
+    surrogate = _SURROGATE.search(text)
+    if surrogate is not None:
+        report("syntax", f"the {label} holds a character no message can carry (an unpaired surrogate, "
+               f"U+{ord(surrogate.group()):04X}), often left by a bad copy and paste",
+               surrogate.start(), "remove it, or paste the text again")
+        return _FieldCheck(problems, marked, parsed=False)
     prepared = _prepare(text)
     source = prepared.source
 
@@ -876,6 +916,10 @@ def _check_text(text: str, attribute_pairs: tuple[tuple[str, str], ...], channel
     def attribute_problem(ident: str, index: int) -> None:
         attr_name, _first = prepared.attributes.get(ident, (ident, index))
         if attr_name in attributes:
+            if _SURROGATE.search(attributes[attr_name]):
+                report("undefined", f"the sample value of ${{{attr_name}}} holds a character no message "
+                       "can carry (an unpaired surrogate): the preview shows \ufffd in its place", index,
+                       "type the sample value again")
             return
         close = _closest(attr_name, attribute_names)
         suggestion = (f"did you mean ${{{close}}}?" if close
@@ -990,8 +1034,8 @@ def _render_field(templates: MessageTemplates, channel: Channel, name: str,
     data: dict[str, Any] = {}
     for ident, (attr_name, _index) in prepared.attributes.items():
         if attr_name in attributes:
-            data[ident] = attributes[attr_name]
-    data["custom_attribute"] = {ident: attributes[attr_name]
+            data[ident] = _carried(attributes[attr_name])
+    data["custom_attribute"] = {ident: _carried(attributes[attr_name])
                                 for ident, (attr_name, _index) in prepared.attributes.items()
                                 if attr_name in attributes}
     if not channel_has_tag and outcome.response is not None:

@@ -139,3 +139,31 @@ def test_a_multiplying_filter_is_stopped_with_a_clear_problem(template, name):
     body = [problem.message for problem in message.problems if problem.field == "body"]
     assert any(f"the filter {name} would make a text of" in text for text in body), body
     assert "does too much work" in message.fields["body"]
+
+
+def _body(template: str, attributes=(), outcome=None):
+    templates = dataclasses.replace(DEFAULT_TEMPLATES, push_body=template, attributes=attributes)
+    message = message_preview.render_message(templates, Channel.PUSH, outcome or OUTCOMES[0])
+    return message.fields["body"], [p for p in message.problems if p.field == "body"]
+
+
+def test_a_time_outside_the_years_a_date_can_show_is_a_clear_problem():
+    for template in ("{{ 9999999999999 | time_zone:'UTC' }}", "{{ 9999999999999 | date: '%Y' }}"):
+        body, problems = _body(template)
+        assert [p.message for p in problems] == [
+            f"this template fails when rendered: the filter {template.split('|')[1].split(':')[0].strip()} got "
+            "9999999999999, a time outside the years 1 to 9999 a date can show"]
+        assert "not rendered" in body
+
+
+def test_a_lone_surrogate_is_named_where_it_stands_and_shown_as_a_replacement_in_values():
+    _body_text, problems = _body("Hi\n  {{ 'x' }}\ud83c!")
+    assert [(p.kind, p.line, p.column) for p in problems] == [("syntax", 2, 12)]
+    assert "unpaired surrogate, U+D83C" in problems[0].message
+    answer = documented_outcome(OutcomeKind.REWARD, {"rewardNotificationText": "R\ud800"})
+    body, problems = _body("{{ moments.rewardNotificationText | md5 | size }} {{ moments.rewardNotificationText }}"
+                           " {{ ${first_name} }}", (("first_name", "A\udc00"),), answer)
+    assert body == "32 R\ufffd A\ufffd"
+    assert [p.message for p in problems] == [
+        "the sample value of ${first_name} holds a character no message can carry (an unpaired surrogate): "
+        "the preview shows \ufffd in its place"]
