@@ -50,6 +50,8 @@ from liquid.builtin.expressions import Identifier
 from liquid.builtin.expressions import logical as _logical
 from liquid.builtin.expressions.primitive import Blank, RangeLiteral
 from liquid.builtin.tags import case_tag as _case_tag
+from liquid.builtin.tags.for_tag import ForNode
+from liquid.builtin.tags.tablerow_tag import TablerowNode
 from liquid.exceptions import (
     LiquidError,
     FilterError,
@@ -1109,6 +1111,9 @@ def render_all(templates: MessageTemplates, outcomes: Iterable[PreviewOutcome]) 
 # --- what a template's connected_content tags would cost ----------------------------------------
 
 _GET_REWARD_URL = re.compile(r"/GetReward(?![A-Za-z0-9_])")
+_LIQUID_IN_URL = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
+# What Braze repeats a tag's call for: the body of a loop (its else block runs once).
+_LOOP_NODES = (ForNode, TablerowNode)
 
 
 @dataclass(frozen=True)
@@ -1120,10 +1125,25 @@ class PlacedCall:
     call: ConnectedContentCall
     line: int
     column: int
+    in_loop: bool = False  # inside a for or tablerow loop: Braze calls it once per turn
 
     @property
     def calls_get_reward(self) -> bool:
         return bool(_GET_REWARD_URL.search(self.call.url))
+
+    @property
+    def may_call_get_reward(self) -> bool:
+        """The endpoint is made by Liquid (``{% connected_content {{url}} %}``, ``…/{{endpoint}}``): the
+        preview cannot tell which it is, and it may be GetReward. Liquid in the query only, or before a
+        literal last path segment (``{{base}}/GetRewardInfo``), does not choose the endpoint."""
+        if self.calls_get_reward:
+            return False
+        path = self.call.url.split("?", 1)[0]
+        pieces = list(_LIQUID_IN_URL.finditer(path))
+        if not pieces and "{{" not in path and "{%" not in path:
+            return False
+        after = path[pieces[-1].end():] if pieces else ""
+        return not re.search(r"/[A-Za-z0-9_.~-]+/?$", after)
 
 
 def connected_content_calls(templates: MessageTemplates) -> list[PlacedCall]:
@@ -1139,22 +1159,27 @@ def connected_content_calls(templates: MessageTemplates) -> list[PlacedCall]:
                 nodes = _parse(_prepare(text).source).nodes
             except LiquidError:
                 continue
-            for call in _calls_in(nodes):
+            for call, in_loop in _calls_in(nodes, in_loop=False):
                 line, column = _line_column(text, call.index)
-                placed.append(PlacedCall(channel, name, call, line, column))
+                placed.append(PlacedCall(channel, name, call, line, column, in_loop))
     return placed
 
 
-def _calls_in(nodes: Iterable[Any]) -> Iterable[ConnectedContentCall]:
+def _calls_in(nodes: Iterable[Any], *, in_loop: bool) -> Iterable[tuple[ConnectedContentCall, bool]]:
     for node in nodes:
         if isinstance(node, _ConnectedContentNode):
-            yield node.call
+            yield node.call, in_loop
+        if isinstance(node, _LOOP_NODES):
+            yield from _calls_in([node.block], in_loop=True)
+            if getattr(node, "default", None) is not None:
+                yield from _calls_in([node.default], in_loop=in_loop)
+            continue
         try:
             # Static walk: the built-in nodes list their children without a render context.
             children = list(node.children(None, include_partials=False))  # type: ignore[arg-type]
         except Exception:  # noqa: BLE001 — a node that needs one has no tag of ours inside
             children = []
-        yield from _calls_in(children)
+        yield from _calls_in(children, in_loop=in_loop)
 
 
 def billing_warnings(templates: MessageTemplates) -> list[TemplateProblem]:
@@ -1164,14 +1189,26 @@ def billing_warnings(templates: MessageTemplates) -> list[TemplateProblem]:
     warnings: list[TemplateProblem] = []
     per_channel: dict[Channel, list[PlacedCall]] = {}
     for placed in connected_content_calls(templates):
-        if not placed.calls_get_reward:
+        if not (placed.calls_get_reward or placed.may_call_get_reward):
             continue
-        per_channel.setdefault(placed.channel, []).append(placed)
 
         def warn(message: str, suggestion: str | None, placed: PlacedCall = placed) -> None:
             warnings.append(TemplateProblem("billing", message, placed.channel, placed.field,
                                             placed.line, placed.column, suggestion))
 
+        if placed.may_call_get_reward:
+            warn("this tag's URL is made by Liquid, so the preview cannot tell which endpoint it calls: it "
+                 "may call GetReward, and each GetReward call is a billed reward", "write the endpoint's "
+                 "name in the URL itself, e.g. …/GetRewardInfo or …/GetReward")
+            what = "it may call GetReward"
+        else:
+            per_channel.setdefault(placed.channel, []).append(placed)
+            what = "each call is a billed reward"
+        if placed.in_loop:
+            warn(f"this tag stands inside a loop: Braze calls it once per turn, and {what}",
+                 "move the tag out of the loop and save its answer for the loop to read")
+        if placed.may_call_get_reward:
+            continue
         warn("this tag calls GetReward: each call is a billed reward, and Braze may call it more than "
              "once per recipient; the preview never calls it", "call GetRewardInfo to show a reward, "
              "and GetReward only where the reward URL is handed out")

@@ -354,6 +354,34 @@ def test_get_reward_tags_are_found_where_they_stand_and_their_cost_said():
     assert billing_warnings(DEFAULT_TEMPLATES) == [] and warnings
 
 
+def test_a_tag_whose_url_is_made_by_liquid_may_call_get_reward_and_one_in_a_loop_calls_per_turn():
+    from moments_desktop.core.message_preview import billing_warnings
+
+    def messages(**fields):
+        return [(w.field, w.line, w.column, w.message) for w in billing_warnings(templates(**fields))]
+
+    captured = messages(push_body="{% capture u %}https://x/GetReward{% endcapture %}\n"
+                                  "{% connected_content {{u}} :save m %}{{ m.rewardNotificationText }}")
+    assert [(f, line, column) for f, line, column, _m in captured] == [("body", 2, 4)]
+    assert "it may call GetReward" in captured[0][3]
+    assert messages(push_body="{% connected_content https://x/{{ endpoint }} %}")[0][3] == captured[0][3]
+    # Liquid that cannot choose the endpoint is no reason to warn.
+    assert messages(push_body="{% connected_content {{ base }}/prod/GetRewardInfo?u={{${first_name}}} %}"
+                              "{% connected_content https://x/prod/GetRewardInfo?u={{${first_name}}} %}") == []
+
+    looped = [m for _f, _l, _c, m in messages(
+        push_body="{% for i in (1..3) %}{% connected_content https://x/prod/GetReward %}{% else %}"
+                  "{% connected_content https://x/prod/GetRewardInfo %}{% endfor %}",
+        email_html="{% tablerow i in (1..2) %}{% connected_content {{u}} %}{% endtablerow %}")]
+    assert sum("this tag calls GetReward" in m for m in looped) == 1
+    assert sum(m.startswith("this tag stands inside a loop: Braze calls it once per turn") for m in looped) == 2
+    assert any("once per turn, and each call is a billed reward" in m for m in looped)
+    assert any("once per turn, and it may call GetReward" in m for m in looped)
+    # Outside a loop no such warning; a loop's else block runs once.
+    assert not any("loop" in m for _f, _l, _c, m in messages(
+        push_body="{% for i in x %}{% else %}{% connected_content https://x/prod/GetReward %}{% endfor %}"))
+
+
 def test_a_getreward_tag_as_the_export_writes_it_previews_and_its_guard_works():
     # The shape core/exports.py produces: a comment, a captured JSON body, the tag, the abort guard.
     body = (
