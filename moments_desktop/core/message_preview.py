@@ -37,6 +37,7 @@ import hmac
 import json
 import re
 import urllib.parse
+from html.parser import HTMLParser
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from collections.abc import Iterable, Mapping
@@ -1106,6 +1107,82 @@ def render_message(templates: MessageTemplates, channel: Channel,
 def render_all(templates: MessageTemplates, outcomes: Iterable[PreviewOutcome]) -> list[RenderedMessage]:
     """Every channel against every outcome: outcome by outcome, channels in CHANNEL_FIELDS order."""
     return [render_message(templates, channel, outcome) for outcome in outcomes for channel in Channel]
+
+
+class _ImageSources(HTMLParser):
+    """The ``src`` of every ``<img>`` in a rendered email body, once each, in order."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.sources: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag.lower() == "img":
+            for name, value in attrs:
+                if name.lower() == "src" and value and value not in self.sources:
+                    self.sources.append(value)
+
+
+def email_image_sources(html: str) -> list[str]:
+    """The images a rendered email body shows (what its frame is handed)."""
+    parser = _ImageSources()
+    try:
+        parser.feed(html)
+        parser.close()
+    except Exception:  # noqa: BLE001 - a broken body simply has no images to fetch
+        return parser.sources
+    return parser.sources
+
+
+def _is_web_address(url: str) -> bool:
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+@dataclass(frozen=True)
+class MessagePreviewReport:
+    """What the Message tab shows for one set of templates: the renderings, the problems to list, and
+    the images the renderings show."""
+
+    rendered: tuple[RenderedMessage, ...]  # render_all's order; empty when there are no outcomes yet
+    # What a GetReward tag would cost first (the preview never calls it, Braze would), then each
+    # distinct problem once (the same mistake is found against every outcome), in rendering order.
+    problems: tuple[TemplateProblem, ...]
+    # Per email rendering (by outcome), the sources of its <img> tags.
+    email_images: Mapping[OutcomeKind, tuple[str, ...]]
+
+    @property
+    def image_urls(self) -> tuple[str, ...]:
+        """Every web image a rendering shows, once each: push and in-app image URLs, then email images."""
+        urls: dict[str, None] = {}
+        for message in self.rendered:
+            url = message.fields.get("image_url", "").strip() if message.aborted is None else ""
+            if _is_web_address(url):
+                urls.setdefault(url)
+        for sources in self.email_images.values():
+            urls.update(dict.fromkeys(s for s in sources if _is_web_address(s)))
+        return tuple(urls)
+
+
+def preview_report(templates: MessageTemplates, outcomes: Iterable[PreviewOutcome]) -> MessagePreviewReport:
+    """The Message tab's whole preview: every channel × outcome rendered (with no outcomes, the static
+    checks alone), the billing warnings first and the problems de-duplicated. Never raises."""
+    outcomes = list(outcomes)
+    billing = billing_warnings(templates)
+    rendered = render_all(templates, outcomes) if outcomes else []
+    found = ([p for message in rendered for p in message.problems] if outcomes
+             else check_templates(templates))
+    distinct: dict[tuple[Any, ...], TemplateProblem] = {}
+    for problem in (*billing, *found):
+        distinct.setdefault((problem.kind, problem.message, problem.channel, problem.field, problem.line,
+                             problem.column), problem)
+    problems = tuple(distinct.values())
+    email_images = {message.outcome.kind: tuple(email_image_sources(message.fields.get("html", "")))
+                    for message in rendered if message.channel is Channel.EMAIL and message.aborted is None}
+    return MessagePreviewReport(tuple(rendered), problems, email_images)
 
 
 # --- what a template's connected_content tags would cost ----------------------------------------

@@ -397,3 +397,32 @@ def test_a_getreward_tag_as_the_export_writes_it_previews_and_its_guard_works():
     assert rendered.problems == () and rendered.aborted is None
     assert rendered.fields["body"].strip() == "You earned a $5 gift card https://rewards.example/r/abc"
     assert push_body(body, NO_REWARD).aborted == "no Moments reward"
+
+
+def test_the_preview_report_lists_billing_first_each_problem_once_and_every_image():
+    from moments_desktop.core.message_preview import preview_report
+
+    t = templates(
+        push_body="{{ moment.x }}",
+        push_image_url="{{ moments.rewardImageUrl }}",
+        in_app_button="{% connected_content https://h/prod/GetReward :save moments %}",
+        in_app_image_url="not a web address",
+        email_html='<p><img src="https://img/a.png"><img src="{{ moments.rewardImageUrl }}">'
+                   '<img src="https://img/a.png"></p>',
+    )
+    outcomes = [REWARD, NO_REWARD, ERROR_TEXT]
+    report = preview_report(t, outcomes)
+    assert len(report.rendered) == len(outcomes) * len(Channel)
+    kinds = [p.kind for p in report.problems]
+    assert kinds[0] == "billing" and kinds.index("undefined") > max(i for i, k in enumerate(kinds) if k == "billing")
+    keys = [(p.kind, p.message, p.channel, p.field, p.line, p.column) for p in report.problems]
+    assert len(keys) == len(set(keys))
+    assert sum("moment is not defined" in p.message for p in report.problems) == 1  # once, not per outcome
+    assert report.email_images[OutcomeKind.REWARD] == ("https://img/a.png", "https://img.example/card.png")
+    assert report.email_images[OutcomeKind.NO_REWARD] == ("https://img/a.png",)
+    assert report.image_urls == ("https://img.example/card.png", "https://img/a.png")
+
+    static = preview_report(t, [])
+    assert static.rendered == () and static.email_images == {}
+    assert static.problems[0].kind == "billing"
+    assert any("moment is not defined" in p.message for p in static.problems)
