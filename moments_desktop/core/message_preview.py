@@ -638,6 +638,8 @@ _LEXER_SCAN_BUDGET = 400_000
 _RAW_OPENING = re.compile(r"\{%-?\s*(?P<name>raw|doc)\s*-?%\}")
 _RAW_CLOSING = re.compile(r"\{%-?\s*end(?:raw|doc)\s*-?%\}")
 _OUTPUT_OPENING = re.compile(r"(?=\{\{)")
+_MARKUP_EDGE = re.compile(r"\{\{|\{%|\}\}|%\}|\(")
+MAX_PARENTHESES = 300
 
 
 @dataclass(frozen=True)
@@ -663,6 +665,20 @@ def _lexer_hazard(source: str) -> _LexerHazard | None:
                 first.start(), "stray_brace",
                 "'{{' is never closed with '}}', and the braces after it are not closed either",
                 "close each output with '}}', or remove the extra '{' characters")
+    # python-liquid's expression parser takes the square of the number of parentheses in one
+    # expression too: `(a) or (a) or …` 8,000 times takes 3 s. No real template has hundreds.
+    in_markup, opened, first_paren = False, 0, 0
+    for match in _MARKUP_EDGE.finditer(source):
+        edge = match.group()
+        if edge in ("{{", "{%", "}}", "%}"):
+            in_markup, opened = edge in ("{{", "{%"), 0
+        elif in_markup:
+            opened += 1
+            first_paren = match.start() if opened == 1 else first_paren
+            if opened > MAX_PARENTHESES:
+                return _LexerHazard(
+                    first_paren, "syntax", f"this expression has more than {MAX_PARENTHESES} parentheses, "
+                    "more than the preview reads in one expression", "split it with assign")
     last_closing = None
     for last_closing in _RAW_CLOSING.finditer(source):
         pass
@@ -684,7 +700,7 @@ class _TemplateTooCostly(LiquidSyntaxError):
     """A text the lexer is not given (see _lexer_hazard)."""
 
     def __init__(self, hazard: _LexerHazard) -> None:
-        super().__init__(hazard.message)
+        super().__init__(hazard.message, token=None)
         self.hazard = hazard
 
 
@@ -828,7 +844,7 @@ class _FieldCheck:
 
     problems: list[TemplateProblem]
     marked: dict[int, str]
-    parsed: bool
+    parsed: bool  # False: the text was not handed to the parser (too long, a character or a shape it cannot take)
 
 
 def _check_field(templates: MessageTemplates, channel: Channel, name: str,
@@ -844,6 +860,22 @@ def _check_field(templates: MessageTemplates, channel: Channel, name: str,
 @functools.lru_cache(maxsize=512)
 def _check_text(text: str, attribute_pairs: tuple[tuple[str, str], ...], channel: Channel, name: str,
                 saves: tuple[tuple[str, tuple[str, ...]], ...], known_fields: tuple[str, ...]) -> _FieldCheck:
+    """_check_every_problem, in the order of the text, at most MAX_PROBLEMS_PER_FIELD of them (the
+    stray braces of a field that then fails to parse too: thousands are no help)."""
+    check = _check_every_problem(text, attribute_pairs, channel, name, saves, known_fields)
+    problems = sorted(check.problems, key=lambda p: (p.line, p.column))
+    if len(problems) > MAX_PROBLEMS_PER_FIELD:
+        rest = len(problems) - MAX_PROBLEMS_PER_FIELD
+        last = problems[MAX_PROBLEMS_PER_FIELD]
+        problems = problems[:MAX_PROBLEMS_PER_FIELD] + [TemplateProblem(
+            last.kind, f"and {rest:,} more problems after this point", channel, name, last.line, last.column,
+            "fix the ones above first")]
+    return _FieldCheck(problems, check.marked, check.parsed)
+
+
+def _check_every_problem(text: str, attribute_pairs: tuple[tuple[str, str], ...], channel: Channel, name: str,
+                         saves: tuple[tuple[str, tuple[str, ...]], ...],
+                         known_fields: tuple[str, ...]) -> _FieldCheck:
     channel_saves = {k: list(v) for k, v in saves}
     label = FIELD_LABELS[(channel, name)]
     problems: list[TemplateProblem] = []
@@ -868,7 +900,7 @@ def _check_text(text: str, attribute_pairs: tuple[tuple[str, str], ...], channel
     hazard = _lexer_hazard(source)
     if hazard is not None:
         report(hazard.kind, hazard.message, hazard.index, hazard.suggestion)
-        return _FieldCheck(problems, marked, parsed=True)
+        return _FieldCheck(problems, marked, parsed=False)
 
     # Stray braces first: they are what the partner page got wrong, and Liquid takes the extra
     # brace for text, so nothing else would say so. (The search stops at the last '}}': an
@@ -996,13 +1028,6 @@ def _check_text(text: str, attribute_pairs: tuple[tuple[str, str], ...], channel
                 report("unsupported", f"the tag {tag_name} is not simulated: the preview "
                        "shows a marker in its place", span.index)
 
-    problems.sort(key=lambda p: (p.line, p.column))
-    if len(problems) > MAX_PROBLEMS_PER_FIELD:
-        rest = len(problems) - MAX_PROBLEMS_PER_FIELD
-        last = problems[MAX_PROBLEMS_PER_FIELD]
-        problems = problems[:MAX_PROBLEMS_PER_FIELD] + [TemplateProblem(
-            last.kind, f"and {rest:,} more problems after this point", channel, name, last.line, last.column,
-            "fix the ones above first")]
     return _FieldCheck(problems, marked, parsed=True)
 
 
@@ -1071,7 +1096,7 @@ def render_message(templates: MessageTemplates, channel: Channel,
         try:
             check = _check_field(templates, channel, name, saves, known)
             problems.extend(check.problems)
-            if any(p.kind == "syntax" for p in check.problems):
+            if not check.parsed or any(p.kind == "syntax" for p in check.problems):
                 rendered[name] = _marker("not rendered: fix the syntax error first")
                 continue
             rendered[name] = _render_field(templates, channel, name, outcome, channel_has_tag, check.marked)

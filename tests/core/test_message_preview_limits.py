@@ -55,6 +55,11 @@ PATHOLOGICAL = {
     "closings": _fill("}}"),
     "unclosed quote": "{{ '" + _fill("a", MAX_TEMPLATE_CHARS - 10),
     "unclosed tag quote": '{% if "' + _fill("a", MAX_TEMPLATE_CHARS - 10),
+    "trimmed outputs": _fill("{{-"),
+    "half-closed outputs": _fill("{{x}"),
+    "stray braces that do not parse": _fill("{{{x}}"),
+    "nested parentheses": "{{ " + _fill("(", MAX_TEMPLATE_CHARS - 10) + " }}",
+    "parenthesised groups": "{% if " + _fill("(a) or ", MAX_TEMPLATE_CHARS - 30) + "a %}x{% endif %}",
 }
 
 
@@ -66,6 +71,7 @@ def test_a_pathological_field_checks_and_renders_without_the_lexer_scanning_it_o
     started = time.perf_counter()
     problems = check_templates(templates)
     rendered = render_all(templates, OUTCOMES)
+    report = message_preview.preview_report(templates, OUTCOMES)
     elapsed = time.perf_counter() - started
     # Each text is parsed at most once (a failure is kept too), and a text that would make the lexer
     # quadratic is not handed to it at all.
@@ -78,6 +84,12 @@ def test_a_pathological_field_checks_and_renders_without_the_lexer_scanning_it_o
     assert all(isinstance(message.fields.get("title", ""), str) for message in push)
     if kind != "closings":
         assert any(p.field == "title" and p.kind in ("syntax", "stray_brace") for p in problems)
+    if "parenthes" in kind:
+        assert any("more than 300 parentheses" in p.message for p in problems)
+    title = [p for p in report.problems if p.channel is Channel.PUSH and p.field == "title"]
+    assert len(title) <= message_preview.MAX_PROBLEMS_PER_FIELD + 1
+    assert not any(p.message.startswith(("this template cannot be", "this template fails when rendered"))
+                   for p in title), title
 
 
 def test_a_text_that_does_not_parse_is_parsed_once_for_every_render(parses):
