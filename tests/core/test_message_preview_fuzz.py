@@ -17,6 +17,7 @@ from moments_desktop.core.message_preview import (
     RenderedMessage,
     check_templates,
     documented_outcome,
+    preview_report,
     render_message,
 )
 
@@ -92,3 +93,4 @@ def test_any_template_renders_or_says_why(text, attributes, outcome, channel):
         assert problem.line >= 1 and problem.column >= 1 and problem.message
     _no_internal_error(rendered.problems)
     _no_internal_error(check_templates(templates))  # the static pass alone never raises either
+    _no_internal_error(preview_report(templates, [outcome]).problems)  # nor does the tab's whole report
