@@ -106,6 +106,9 @@ _BLOCK_END = {
 }
 
 
+_COMMENTED_BRACE = re.compile(r"\{(?!%)")
+
+
 def _block_end(text: str, name: str, start: int) -> int:
     """Where the raw, comment or doc block opened before ``start`` ends (the text's end if never)."""
     depth = 1
@@ -161,6 +164,7 @@ def _prepare(text: str) -> _Prepared:
     identifiers: dict[str, str] = {}  # attribute name → its identifier
     owners: dict[str, str] = {}  # identifier → its attribute name
     blocks: list[tuple[int, int]] = []
+    comments: list[tuple[int, int]] = []
     last = 0
     in_markup = False
     quote: str | None = None
@@ -171,6 +175,8 @@ def _prepare(text: str) -> _Prepared:
         if match.group("block") is not None and quote is None:
             position = _block_end(text, match.group("block_name"), match.end())
             blocks.append((match.start(), position))
+            if match.group("block_name") == "comment":
+                comments.append((match.start(), position))
             in_markup = False
         elif token in ("{{", "{%") or match.group("block") is not None:
             in_markup, quote = True, None
@@ -189,6 +195,17 @@ def _prepare(text: str) -> _Prepared:
             last = match.end()
     out.append(text[last:])
     source = "".join(out)
+    if comments:
+        # A comment prints nothing, but python-liquid's lexer still tries each `{{` in it to the end
+        # of the text when nothing closes it (the square of its length): a comment's braces that
+        # open no tag are blanked, which changes no rendering and keeps every position.
+        pieces, done = [], 0
+        for start, end in comments:
+            pieces.append(source[done:start])
+            pieces.append(_COMMENTED_BRACE.sub(" ", source[start:end]))
+            done = end
+        pieces.append(source[done:])
+        source = "".join(pieces)
     assert len(source) == len(text)
     return _Prepared(source, attributes, tuple(blocks))
 

@@ -82,7 +82,9 @@ def test_a_pathological_field_checks_and_renders_without_the_lexer_scanning_it_o
     assert elapsed < 5, f"{kind}: {elapsed:.1f} s"  # a guard against minutes; it takes milliseconds
     push = [message for message in rendered if message.channel is Channel.PUSH]
     assert all(isinstance(message.fields.get("title", ""), str) for message in push)
-    if kind != "closings":
+    if kind == "braces in a comment":  # valid Liquid: it renders, and nothing is wrong with it
+        assert problems == [] and all(m.fields["title"] == "" for m in push)
+    elif kind != "closings":
         assert any(p.field == "title" and p.kind in ("syntax", "stray_brace") for p in problems)
     if "parenthes" in kind:
         assert any("more than 300 parentheses" in p.message for p in problems)
