@@ -22,7 +22,10 @@ text, Braze's own failure cases), with Braze's flavour where it changes what is 
   rendering shows a visible marker where such a mistake would have printed nothing.
 
 Rendering is bounded (template size, loop iterations, output size, local namespace, context
-depth) and ``render_message`` never raises. No Qt here; nothing here touches the network.
+depth, the length of any filter's result, computed before a multiplying filter makes it); a text
+whose shape would make python-liquid's lexer or parser take the square of its length is reported
+without being parsed, and a text that does not parse is parsed once. ``render_message`` never
+raises, and its catch-all problem ("cannot be rendered") is a bug the fuzz test catches. No Qt here; nothing here touches the network.
 """
 
 from __future__ import annotations
