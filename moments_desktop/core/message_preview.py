@@ -22,12 +22,16 @@ text, Braze's own failure cases), with Braze's flavour where it changes what is 
   rendering shows a visible marker where such a mistake would have printed nothing.
 
 Rendering is bounded (template size, loop iterations, output size, local namespace, context
-depth) and ``render_message`` never raises. No Qt here; nothing here touches the network.
+depth, the length of any filter's result, computed before a multiplying filter makes it); a text
+whose shape would make python-liquid's lexer or parser take the square of its length is reported
+without being parsed, and a text that does not parse is parsed once. ``render_message`` never
+raises, and its catch-all problem ("cannot be rendered") is a bug the fuzz test catches. No Qt here; nothing here touches the network.
 """
 
 from __future__ import annotations
 
 import base64
+import bisect
 import contextvars
 import difflib
 import functools
@@ -36,6 +40,7 @@ import hmac
 import json
 import re
 import urllib.parse
+from html.parser import HTMLParser
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from collections.abc import Iterable, Mapping
@@ -43,13 +48,17 @@ from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
-from liquid import Environment, Undefined, is_undefined
+from liquid import Environment, Undefined, is_undefined, soft_str
 from liquid.ast import Node
 from liquid.builtin.expressions import Identifier
 from liquid.builtin.expressions import logical as _logical
 from liquid.builtin.expressions.primitive import Blank, RangeLiteral
+from liquid.builtin.tags import case_tag as _case_tag
+from liquid.builtin.tags.for_tag import ForNode
+from liquid.builtin.tags.tablerow_tag import TablerowNode
 from liquid.exceptions import (
     LiquidError,
+    FilterError,
     LiquidSyntaxError,
     LoopIterationLimitError,
     ResourceLimitError,
@@ -88,8 +97,32 @@ from .message_templates import (  # noqa: F401 - the interface, re-exported: cal
 
 # --- Braze attribute syntax ----------------------------------------------------------------
 
-# One pass over the text: Liquid's delimiters, quotes, and ${…} attribute references.
-_SCAN = re.compile(r"""\{\{|\{%|\}\}|%\}|\$\{(?P<attribute>[^{}\n]*)\}|['"]""")
+# One pass over the text: raw, comment and doc blocks (skipped whole), Liquid's delimiters, quotes,
+# and ${…} attribute references.
+_SCAN = re.compile(
+    r"""(?P<block>\{%-?\s*(?P<block_name>raw|comment|doc)\s*-?%\})|\{\{|\{%|\}\}|%\}"""
+    r"""|\$\{(?P<attribute>[^{}\n]*)\}|['"]""")
+_BLOCK_END = {
+    "raw": re.compile(r"\{%-?\s*endraw\s*-?%\}"),
+    "doc": re.compile(r"\{%-?\s*enddoc\s*-?%\}"),
+    "comment": re.compile(r"\{%-?\s*(?P<end>end)?comment\s*-?%\}"),  # comments nest
+}
+
+
+_COMMENTED_BRACE = re.compile(r"\{(?!%)")
+
+
+def _block_end(text: str, name: str, start: int) -> int:
+    """Where the raw, comment or doc block opened before ``start`` ends (the text's end if never)."""
+    depth = 1
+    for match in _BLOCK_END[name].finditer(text, start):
+        if name != "comment" or match.group("end"):
+            depth -= 1
+        else:
+            depth += 1
+        if depth == 0:
+            return match.end()
+    return len(text)
 
 
 def _attribute_identifier(name: str) -> str:
@@ -97,23 +130,58 @@ def _attribute_identifier(name: str) -> str:
     return "__" + re.sub(r"[^A-Za-z0-9_]", "_", name) + "_"
 
 
+_DISAMBIGUATORS = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _distinct_identifier(name: str, taken: Mapping[str, str]) -> str:
+    """``name``'s identifier, unlike the identifier of any other name in ``taken`` (identifier → name):
+    ``${first name}`` and ``${first_name}`` are two attributes, so ``__first_name_`` and
+    ``_0first_name_`` (the second character tells them apart, the length stays)."""
+    base = _attribute_identifier(name)
+    if taken.get(base, name) == name:
+        return base
+    for mark in _DISAMBIGUATORS:
+        candidate = base[0] + mark + base[2:]
+        if taken.get(candidate, name) == name:
+            return candidate
+    return base  # 63 names that differ only in odd characters: the last ones share a value
+
+
 @dataclass(frozen=True)
 class _Prepared:
     source: str  # same length as the user's text
     attributes: dict[str, tuple[str, int]]  # identifier → (attribute name, first index)
+    blocks: tuple[tuple[int, int], ...] = ()  # (start, end) of each raw, comment and doc block
+
+    def in_block(self, index: int) -> bool:
+        position = bisect.bisect_right(self.blocks, (index, len(self.source) + 1)) - 1
+        return position >= 0 and self.blocks[position][0] <= index < self.blocks[position][1]
 
 
 def _prepare(text: str) -> _Prepared:
     """Rewrite each ``${name}`` inside ``{{ … }}`` / ``{% … %}`` (not in a quoted string there: ``'${x}'``
-    is text, and so is ``${x}`` outside Liquid) to its same-length identifier."""
+    is text, and so is ``${x}`` outside Liquid) to its same-length identifier. Raw, comment and doc
+    blocks are left as they are: Braze prints a raw block's ``{{${first_name}}}`` as written."""
     out: list[str] = []
     attributes: dict[str, tuple[str, int]] = {}
+    identifiers: dict[str, str] = {}  # attribute name → its identifier
+    owners: dict[str, str] = {}  # identifier → its attribute name
+    blocks: list[tuple[int, int]] = []
+    comments: list[tuple[int, int]] = []
     last = 0
     in_markup = False
     quote: str | None = None
-    for match in _SCAN.finditer(text):
+    position = 0
+    while (match := _SCAN.search(text, position)) is not None:
+        position = match.end()
         token = match.group()
-        if token in ("{{", "{%"):
+        if match.group("block") is not None and quote is None:
+            position = _block_end(text, match.group("block_name"), match.end())
+            blocks.append((match.start(), position))
+            if match.group("block_name") == "comment":
+                comments.append((match.start(), position))
+            in_markup = False
+        elif token in ("{{", "{%") or match.group("block") is not None:
             in_markup, quote = True, None
         elif token in ("}}", "%}"):
             in_markup, quote = False, None  # Liquid ends the markup at its delimiter, quoted or not
@@ -122,15 +190,27 @@ def _prepare(text: str) -> _Prepared:
                 quote = token if quote is None else (None if token == quote else quote)
         elif in_markup and quote is None:
             name = match.group("attribute")
-            ident = _attribute_identifier(name)
+            ident = identifiers.get(name) or _distinct_identifier(name, owners)
+            identifiers[name], owners[ident] = ident, name
             attributes.setdefault(ident, (name, match.start()))
             out.append(text[last : match.start()])
             out.append(ident)
             last = match.end()
     out.append(text[last:])
     source = "".join(out)
+    if comments:
+        # A comment prints nothing, but python-liquid's lexer still tries each `{{` in it to the end
+        # of the text when nothing closes it (the square of its length): a comment's braces that
+        # open no tag are blanked, which changes no rendering and keeps every position.
+        pieces, done = [], 0
+        for start, end in comments:
+            pieces.append(source[done:start])
+            pieces.append(_COMMENTED_BRACE.sub(" ", source[start:end]))
+            done = end
+        pieces.append(source[done:])
+        source = "".join(pieces)
     assert len(source) == len(text)
-    return _Prepared(source, attributes)
+    return _Prepared(source, attributes, tuple(blocks))
 
 
 # --- rendering context shared with the tags, filters and undefined values ------------------
@@ -187,6 +267,9 @@ def _braze_eq(left: object, right: object) -> bool:
 
 
 _logical._eq = _braze_eq
+# The case tag imports ``_eq`` by name (its own reference, which the line above does not reach):
+# ``{% when blank %}`` compares the same way as ``==`` [python-liquid's builtin/tags/case_tag.py].
+_case_tag._eq = _braze_eq  # type: ignore[attr-defined]
 
 # A range literal is a lazy Python range that filters (join, map, sort…) walk in full, outside
 # the loop-iteration limit: ``{{ (1..100000000) | join }}`` would take minutes. In the preview's
@@ -432,7 +515,10 @@ def _time_zone(value: Any, zone: Any = "UTC") -> Any:
     elif isinstance(value, datetime):
         moment = value if value.tzinfo else value.replace(tzinfo=UTC)
     elif isinstance(value, int | float) and not isinstance(value, bool):
-        moment = datetime.fromtimestamp(value, UTC)
+        try:
+            moment = datetime.fromtimestamp(value, UTC)
+        except (OverflowError, ValueError, OSError):
+            raise _outside_dates("time_zone", value) from None
     else:
         try:
             moment = datetime.fromisoformat(_text(value))
@@ -440,9 +526,20 @@ def _time_zone(value: Any, zone: Any = "UTC") -> Any:
             return value
         moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     try:
-        return moment.astimezone(ZoneInfo(_text(zone)))
+        where = ZoneInfo(_text(zone))
     except (ZoneInfoNotFoundError, ValueError):
         return _marker(f"unknown time zone {_text(zone)!r}")
+    try:
+        return moment.astimezone(where)
+    except (OverflowError, ValueError):
+        raise _outside_dates("time_zone", value) from None
+
+
+def _outside_dates(name: str, value: Any) -> FilterError:
+    shown = _text(value)
+    shown = shown if len(shown) <= 40 else shown[:40] + "…"
+    return FilterError(f"the filter {name} got {shown}, a time outside the years 1 to 9999 a date can "
+                       "show", token=None)
 
 
 BRAZE_FILTERS["time_zone"] = _time_zone
@@ -468,6 +565,68 @@ class _FilterTable(dict):
         return _unsimulated_filter(key)
 
 
+# Rendering limits the output and the local namespace only once a string is made: a chain of
+# ``replace`` (each occurrence replaced by the whole text) asks for 40 → 1,600 → … → 4 billion
+# characters in one expression, which is a MemoryError or gigabytes allocated on the UI thread
+# before any limit is checked. In the preview's renders the filters that multiply a text's length
+# compute the result's length first, and no filter hands on a text longer than this.
+MAX_FILTER_RESULT_CHARS = 200_000
+
+
+def _too_long(name: str, length: int) -> None:
+    if length > MAX_FILTER_RESULT_CHARS and _STATE.get() is not None:
+        raise ResourceLimitError(
+            f"the filter {name} would make a text of {length:,} characters, more than the "
+            f"{MAX_FILTER_RESULT_CHARS:,} the preview allows", token=None)
+
+
+def _soft_text(value: Any) -> str:
+    return "" if is_undefined(value) else soft_str(value)
+
+
+def _result_length(name: str, value: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> int | None:
+    """The length of the text a multiplying filter would return, computed without making it."""
+    def arg(position: int, keyword: str, default: Any = "") -> Any:
+        return args[position] if len(args) > position else kwargs.get(keyword, default)
+
+    if name == "replace":
+        text, old, new = _soft_text(value), _soft_text(arg(0, "seq")), _soft_text(arg(1, "sub"))
+        count = text.count(old) if old else len(text) + 1
+        return len(text) + count * (len(new) - len(old))
+    if name in ("replace_first", "replace_last"):
+        return len(_soft_text(value)) + len(_soft_text(arg(1, "sub")))
+    if name in ("append", "prepend"):
+        return len(_soft_text(value)) + len(_soft_text(arg(0, "arg")))
+    if name == "join" and isinstance(value, list | tuple):
+        separator = _soft_text(arg(0, "separator", " "))
+        items = sum(len(item) if isinstance(item, str) else 24 for item in value)
+        return items + max(len(value) - 1, 0) * len(separator)
+    return None
+
+
+def _size_bounded(name: str, function: Any) -> Any:
+    @functools.wraps(function)
+    def bounded(value: Any, *args: Any, **kwargs: Any) -> Any:
+        length = _result_length(name, value, args, kwargs)
+        if length is not None:
+            _too_long(name, length)
+        try:
+            result = function(value, *args, **kwargs)
+        except (OverflowError, ValueError) as exc:
+            # python-liquid's own filters let these through (date: "year 318857 is out of range").
+            if name == "date" and "range" in str(exc):
+                raise _outside_dates(name, value) from None
+            raise FilterError(f"the filter {name} cannot use this value: {exc}", token=None) from None
+        if isinstance(result, str):
+            _too_long(name, len(result))
+        return result
+
+    for flag in ("with_context", "with_environment"):  # how python-liquid calls a filter
+        if getattr(function, flag, False):
+            setattr(bounded, flag, True)
+    return bounded
+
+
 class _PreviewEnvironment(Environment):
     # Bounds on rendering work, so no template can freeze the app [python-liquid limits].
     loop_iteration_limit = 10_000
@@ -479,6 +638,8 @@ class _PreviewEnvironment(Environment):
         super().setup_tags_and_filters(extra=extra)
         self.filters = _FilterTable(self.filters)
         self.filters.update(BRAZE_FILTERS)
+        for name, function in list(self.filters.items()):
+            self.filters[name] = _size_bounded(name, function)
         self.add_tag(_ConnectedContentTag)
         self.add_tag(_AbortTag)
         for name in UNSIMULATED_TAGS:
@@ -488,12 +649,107 @@ class _PreviewEnvironment(Environment):
 _ENVIRONMENT = _PreviewEnvironment(undefined=_PreviewUndefined)
 
 
+# python-liquid's lexer tries every `{{` and every `{% raw %}` / `{% doc %}` it meets to the end of
+# the text when nothing closes it, so its time grows with the square of such a text: a title of
+# 12,000 `{` takes about 17 s, on the UI thread. Before the lexer sees a text, the work those
+# unclosed openings would cost is counted (characters each would scan); above this budget (a few
+# tens of milliseconds) the text is reported as a mistake, without being parsed.
+_LEXER_SCAN_BUDGET = 400_000
+_RAW_OPENING = re.compile(r"\{%-?\s*(?P<name>raw|doc)\s*-?%\}")
+_RAW_CLOSING = re.compile(r"\{%-?\s*end(?:raw|doc)\s*-?%\}")
+_OUTPUT_OPENING = re.compile(r"(?=\{\{)")
+_MARKUP_EDGE = re.compile(r"\{\{|\{%|\}\}|%\}|\(")
+MAX_PARENTHESES = 300
+
+
+@dataclass(frozen=True)
+class _LexerHazard:
+    index: int
+    kind: str
+    message: str
+    suggestion: str
+
+
+def _lexer_hazard(source: str) -> _LexerHazard | None:
+    """The unclosed openings that would make python-liquid's lexer quadratic, if they cost more
+    than the budget; else None (the lexer then reports any mistake itself, in a moment)."""
+    size = len(source)
+    after_close = source.rfind("}}") + 2 if "}}" in source else 0
+    cost = 0
+    for match in _OUTPUT_OPENING.finditer(source, after_close):
+        cost += size - match.start()
+        if cost > _LEXER_SCAN_BUDGET:
+            first = _OUTPUT_OPENING.search(source, after_close)
+            assert first is not None
+            return _LexerHazard(
+                first.start(), "stray_brace",
+                "'{{' is never closed with '}}', and the braces after it are not closed either",
+                "close each output with '}}', or remove the extra '{' characters")
+    # python-liquid's expression parser takes the square of the number of parentheses in one
+    # expression too: `(a) or (a) or …` 8,000 times takes 3 s. No real template has hundreds.
+    in_markup, opened, first_paren = False, 0, 0
+    for match in _MARKUP_EDGE.finditer(source):
+        edge = match.group()
+        if edge in ("{{", "{%", "}}", "%}"):
+            in_markup, opened = edge in ("{{", "{%"), 0
+        elif in_markup:
+            opened += 1
+            first_paren = match.start() if opened == 1 else first_paren
+            if opened > MAX_PARENTHESES:
+                return _LexerHazard(
+                    first_paren, "syntax", f"this expression has more than {MAX_PARENTHESES} parentheses, "
+                    "more than the preview reads in one expression", "split it with assign")
+    last_closing = None
+    for last_closing in _RAW_CLOSING.finditer(source):
+        pass
+    after_raw = last_closing.end() if last_closing is not None else 0
+    cost = 0
+    for match in _RAW_OPENING.finditer(source, after_raw):
+        cost += size - match.start()
+        if cost > _LEXER_SCAN_BUDGET:
+            first = _RAW_OPENING.search(source, after_raw)
+            assert first is not None
+            name = first.group("name")
+            return _LexerHazard(first.start(), "syntax",
+                                f"{{% {name} %}} is never closed with {{% end{name} %}}",
+                                f"close it with {{% end{name} %}}")
+    return None
+
+
+class _TemplateTooCostly(LiquidSyntaxError):
+    """A text the lexer is not given (see _lexer_hazard)."""
+
+    def __init__(self, hazard: _LexerHazard) -> None:
+        super().__init__(hazard.message, token=None)
+        self.hazard = hazard
+
+
+@dataclass(frozen=True)
+class _ParseFailure:
+    error: LiquidError
+
+
 # The same templates are checked and rendered once per outcome and channel, and again on every
-# keystroke of the editor: parse and analyse each distinct text once. Bound templates are not
+# keystroke of the editor: parse and analyse each distinct text once, a text that does not parse
+# too (lru_cache keeps no exception: the failure is kept as a value). Bound templates are not
 # changed by rendering.
 @functools.lru_cache(maxsize=256)
+def _parse_once(source: str) -> Any:
+    hazard = _lexer_hazard(source)
+    if hazard is not None:
+        return _ParseFailure(_TemplateTooCostly(hazard))
+    try:
+        return _ENVIRONMENT.from_string(source)
+    except LiquidError as exc:
+        exc.__traceback__ = None  # kept in the cache: no frames held alive
+        return _ParseFailure(exc)
+
+
 def _parse(source: str) -> Any:
-    return _ENVIRONMENT.from_string(source)
+    parsed = _parse_once(source)
+    if isinstance(parsed, _ParseFailure):
+        raise parsed.error
+    return parsed
 
 
 @functools.lru_cache(maxsize=256)
@@ -513,10 +769,23 @@ def _line_column(text: str, index: int) -> tuple[int, int]:
 
 def _copy_json(value: Any) -> Any:
     if isinstance(value, Mapping):
-        return {str(k): _copy_json(v) for k, v in value.items()}
+        return {_carried(str(k)): _copy_json(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_copy_json(v) for v in value]
+    if isinstance(value, str):
+        return _carried(value)
     return value
+
+
+# A lone UTF-16 surrogate (JSON's "\ud800", a bad paste) is a character no message can carry:
+# UTF-8 has no form for it, and python-liquid's output counts UTF-8 bytes. In the template's own
+# text it is a problem the user is told about (_check_text); in sample values and answers it is
+# shown as U+FFFD, as a UTF-8 decoder shows it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _carried(text: str) -> str:
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def _problem(kind: str, message: str, channel: Channel, name: str, text: str, index: int,
@@ -525,7 +794,14 @@ def _problem(kind: str, message: str, channel: Channel, name: str, text: str, in
     return TemplateProblem(kind, message, channel, name, line, column, suggestion)
 
 
-_MARKUP = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
+_OUTPUT_MARKUP = re.compile(r"\{\{.*?\}\}", re.DOTALL)
+_TAG_MARKUP = re.compile(r"\{%.*?%\}", re.DOTALL)
+
+
+def _after_last(text: str, closing: str) -> int:
+    """Where the search for markup closed by ``closing`` can stop."""
+    found = text.rfind(closing)
+    return found + len(closing) if found >= 0 else 0
 _OUTPUT = re.compile(r"\{\{-?(?P<inner>.*?)-?\}\}", re.DOTALL)
 
 # The answer's fields a template may read: every field a public source shows, Liquid's own
@@ -546,7 +822,9 @@ def _syntax_index(source: str, exc: LiquidError) -> int:
     expression, so the markup that fails on its own is found instead."""
     if exc.token is not None and exc.token.start_index >= 0:
         return exc.token.start_index
-    for match in _MARKUP.finditer(source):
+    outputs = _OUTPUT_MARKUP.finditer(source, 0, _after_last(source, "}}"))
+    tags = _TAG_MARKUP.finditer(source, 0, _after_last(source, "%}"))
+    for match in sorted((*outputs, *tags), key=lambda m: m.start()):
         try:
             _ENVIRONMENT.from_string(match.group())
         except LiquidError as inner:
@@ -586,7 +864,7 @@ class _FieldCheck:
 
     problems: list[TemplateProblem]
     marked: dict[int, str]
-    parsed: bool
+    parsed: bool  # False: the text was not handed to the parser (too long, a character or a shape it cannot take)
 
 
 def _check_field(templates: MessageTemplates, channel: Channel, name: str,
@@ -602,6 +880,22 @@ def _check_field(templates: MessageTemplates, channel: Channel, name: str,
 @functools.lru_cache(maxsize=512)
 def _check_text(text: str, attribute_pairs: tuple[tuple[str, str], ...], channel: Channel, name: str,
                 saves: tuple[tuple[str, tuple[str, ...]], ...], known_fields: tuple[str, ...]) -> _FieldCheck:
+    """_check_every_problem, in the order of the text, at most MAX_PROBLEMS_PER_FIELD of them (the
+    stray braces of a field that then fails to parse too: thousands are no help)."""
+    check = _check_every_problem(text, attribute_pairs, channel, name, saves, known_fields)
+    problems = sorted(check.problems, key=lambda p: (p.line, p.column))
+    if len(problems) > MAX_PROBLEMS_PER_FIELD:
+        rest = len(problems) - MAX_PROBLEMS_PER_FIELD
+        last = problems[MAX_PROBLEMS_PER_FIELD]
+        problems = problems[:MAX_PROBLEMS_PER_FIELD] + [TemplateProblem(
+            last.kind, f"and {rest:,} more problems after this point", channel, name, last.line, last.column,
+            "fix the ones above first")]
+    return _FieldCheck(problems, check.marked, check.parsed)
+
+
+def _check_every_problem(text: str, attribute_pairs: tuple[tuple[str, str], ...], channel: Channel, name: str,
+                         saves: tuple[tuple[str, tuple[str, ...]], ...],
+                         known_fields: tuple[str, ...]) -> _FieldCheck:
     channel_saves = {k: list(v) for k, v in saves}
     label = FIELD_LABELS[(channel, name)]
     problems: list[TemplateProblem] = []
@@ -614,12 +908,26 @@ def _check_text(text: str, attribute_pairs: tuple[tuple[str, str], ...], channel
         report("syntax", f"the {label} is {len(text):,} characters long; the preview takes at most "
                f"{MAX_TEMPLATE_CHARS:,}: shorten it", 0)
         return _FieldCheck(problems, marked, parsed=False)
+    surrogate = _SURROGATE.search(text)
+    if surrogate is not None:
+        report("syntax", f"the {label} holds a character no message can carry (an unpaired surrogate, "
+               f"U+{ord(surrogate.group()):04X}), often left by a bad copy and paste",
+               surrogate.start(), "remove it, or paste the text again")
+        return _FieldCheck(problems, marked, parsed=False)
     prepared = _prepare(text)
     source = prepared.source
 
+    hazard = _lexer_hazard(source)
+    if hazard is not None:
+        report(hazard.kind, hazard.message, hazard.index, hazard.suggestion)
+        return _FieldCheck(problems, marked, parsed=False)
+
     # Stray braces first: they are what the partner page got wrong, and Liquid takes the extra
-    # brace for text, so nothing else would say so.
-    for match in _OUTPUT.finditer(source):
+    # brace for text, so nothing else would say so. (The search stops at the last '}}': an
+    # opening after it matches nothing, and trying each would take the square of the text's length.)
+    for match in _OUTPUT.finditer(source, 0, _after_last(source, "}}")):
+        if prepared.in_block(match.start()):
+            continue  # raw or comment: printed as written, or not at all
         if match.group("inner").startswith("{"):
             report("stray_brace", "stray '{' — an output is written {{ … }} with two braces",
                    match.start() + 2, "remove the third '{'")
@@ -663,6 +971,10 @@ def _check_text(text: str, attribute_pairs: tuple[tuple[str, str], ...], channel
     def attribute_problem(ident: str, index: int) -> None:
         attr_name, _first = prepared.attributes.get(ident, (ident, index))
         if attr_name in attributes:
+            if _SURROGATE.search(attributes[attr_name]):
+                report("undefined", f"the sample value of ${{{attr_name}}} holds a character no message "
+                       "can carry (an unpaired surrogate): the preview shows \ufffd in its place", index,
+                       "type the sample value again")
             return
         close = _closest(attr_name, attribute_names)
         suggestion = (f"did you mean ${{{close}}}?" if close
@@ -736,13 +1048,6 @@ def _check_text(text: str, attribute_pairs: tuple[tuple[str, str], ...], channel
                 report("unsupported", f"the tag {tag_name} is not simulated: the preview "
                        "shows a marker in its place", span.index)
 
-    problems.sort(key=lambda p: (p.line, p.column))
-    if len(problems) > MAX_PROBLEMS_PER_FIELD:
-        rest = len(problems) - MAX_PROBLEMS_PER_FIELD
-        last = problems[MAX_PROBLEMS_PER_FIELD]
-        problems = problems[:MAX_PROBLEMS_PER_FIELD] + [TemplateProblem(
-            last.kind, f"and {rest:,} more problems after this point", channel, name, last.line, last.column,
-            "fix the ones above first")]
     return _FieldCheck(problems, marked, parsed=True)
 
 
@@ -777,8 +1082,10 @@ def _render_field(templates: MessageTemplates, channel: Channel, name: str,
     data: dict[str, Any] = {}
     for ident, (attr_name, _index) in prepared.attributes.items():
         if attr_name in attributes:
-            data[ident] = attributes[attr_name]
-    data["custom_attribute"] = {_attribute_identifier(k): v for k, v in attributes.items()}
+            data[ident] = _carried(attributes[attr_name])
+    data["custom_attribute"] = {ident: _carried(attributes[attr_name])
+                                for ident, (attr_name, _index) in prepared.attributes.items()
+                                if attr_name in attributes}
     if not channel_has_tag and outcome.response is not None:
         # No connected_content tag anywhere in the channel: the answer is `moments` [issue 13].
         data[DEFAULT_VARIABLE] = _copy_json(outcome.response)
@@ -809,7 +1116,7 @@ def render_message(templates: MessageTemplates, channel: Channel,
         try:
             check = _check_field(templates, channel, name, saves, known)
             problems.extend(check.problems)
-            if any(p.kind == "syntax" for p in check.problems):
+            if not check.parsed or any(p.kind == "syntax" for p in check.problems):
                 rendered[name] = _marker("not rendered: fix the syntax error first")
                 continue
             rendered[name] = _render_field(templates, channel, name, outcome, channel_has_tag, check.marked)
@@ -847,9 +1154,88 @@ def render_all(templates: MessageTemplates, outcomes: Iterable[PreviewOutcome]) 
     return [render_message(templates, channel, outcome) for outcome in outcomes for channel in Channel]
 
 
+class _ImageSources(HTMLParser):
+    """The ``src`` of every ``<img>`` in a rendered email body, once each, in order."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.sources: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag.lower() == "img":
+            for name, value in attrs:
+                if name.lower() == "src" and value and value not in self.sources:
+                    self.sources.append(value)
+
+
+def email_image_sources(html: str) -> list[str]:
+    """The images a rendered email body shows (what its frame is handed)."""
+    parser = _ImageSources()
+    try:
+        parser.feed(html)
+        parser.close()
+    except Exception:  # noqa: BLE001 - a broken body simply has no images to fetch
+        return parser.sources
+    return parser.sources
+
+
+def _is_web_address(url: str) -> bool:
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+@dataclass(frozen=True)
+class MessagePreviewReport:
+    """What the Message tab shows for one set of templates: the renderings, the problems to list, and
+    the images the renderings show."""
+
+    rendered: tuple[RenderedMessage, ...]  # render_all's order; empty when there are no outcomes yet
+    # What a GetReward tag would cost first (the preview never calls it, Braze would), then each
+    # distinct problem once (the same mistake is found against every outcome), in rendering order.
+    problems: tuple[TemplateProblem, ...]
+    # Per email rendering (by outcome), the sources of its <img> tags.
+    email_images: Mapping[OutcomeKind, tuple[str, ...]]
+
+    @property
+    def image_urls(self) -> tuple[str, ...]:
+        """Every web image a rendering shows, once each: push and in-app image URLs, then email images."""
+        urls: dict[str, None] = {}
+        for message in self.rendered:
+            url = message.fields.get("image_url", "").strip() if message.aborted is None else ""
+            if _is_web_address(url):
+                urls.setdefault(url)
+        for sources in self.email_images.values():
+            urls.update(dict.fromkeys(s for s in sources if _is_web_address(s)))
+        return tuple(urls)
+
+
+def preview_report(templates: MessageTemplates, outcomes: Iterable[PreviewOutcome]) -> MessagePreviewReport:
+    """The Message tab's whole preview: every channel × outcome rendered (with no outcomes, the static
+    checks alone), the billing warnings first and the problems de-duplicated. Never raises."""
+    outcomes = list(outcomes)
+    billing = billing_warnings(templates)
+    rendered = render_all(templates, outcomes) if outcomes else []
+    found = ([p for message in rendered for p in message.problems] if outcomes
+             else check_templates(templates))
+    distinct: dict[tuple[Any, ...], TemplateProblem] = {}
+    for problem in (*billing, *found):
+        distinct.setdefault((problem.kind, problem.message, problem.channel, problem.field, problem.line,
+                             problem.column), problem)
+    problems = tuple(distinct.values())
+    email_images = {message.outcome.kind: tuple(email_image_sources(message.fields.get("html", "")))
+                    for message in rendered if message.channel is Channel.EMAIL and message.aborted is None}
+    return MessagePreviewReport(tuple(rendered), problems, email_images)
+
+
 # --- what a template's connected_content tags would cost ----------------------------------------
 
 _GET_REWARD_URL = re.compile(r"/GetReward(?![A-Za-z0-9_])")
+_LIQUID_IN_URL = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
+# What Braze repeats a tag's call for: the body of a loop (its else block runs once).
+_LOOP_NODES = (ForNode, TablerowNode)
 
 
 @dataclass(frozen=True)
@@ -861,10 +1247,25 @@ class PlacedCall:
     call: ConnectedContentCall
     line: int
     column: int
+    in_loop: bool = False  # inside a for or tablerow loop: Braze calls it once per turn
 
     @property
     def calls_get_reward(self) -> bool:
         return bool(_GET_REWARD_URL.search(self.call.url))
+
+    @property
+    def may_call_get_reward(self) -> bool:
+        """The endpoint is made by Liquid (``{% connected_content {{url}} %}``, ``…/{{endpoint}}``): the
+        preview cannot tell which it is, and it may be GetReward. Liquid in the query only, or before a
+        literal last path segment (``{{base}}/GetRewardInfo``), does not choose the endpoint."""
+        if self.calls_get_reward:
+            return False
+        path = self.call.url.split("?", 1)[0]
+        pieces = list(_LIQUID_IN_URL.finditer(path))
+        if not pieces and "{{" not in path and "{%" not in path:
+            return False
+        after = path[pieces[-1].end():] if pieces else ""
+        return not re.search(r"/[A-Za-z0-9_.~-]+/?$", after)
 
 
 def connected_content_calls(templates: MessageTemplates) -> list[PlacedCall]:
@@ -880,22 +1281,27 @@ def connected_content_calls(templates: MessageTemplates) -> list[PlacedCall]:
                 nodes = _parse(_prepare(text).source).nodes
             except LiquidError:
                 continue
-            for call in _calls_in(nodes):
+            for call, in_loop in _calls_in(nodes, in_loop=False):
                 line, column = _line_column(text, call.index)
-                placed.append(PlacedCall(channel, name, call, line, column))
+                placed.append(PlacedCall(channel, name, call, line, column, in_loop))
     return placed
 
 
-def _calls_in(nodes: Iterable[Any]) -> Iterable[ConnectedContentCall]:
+def _calls_in(nodes: Iterable[Any], *, in_loop: bool) -> Iterable[tuple[ConnectedContentCall, bool]]:
     for node in nodes:
         if isinstance(node, _ConnectedContentNode):
-            yield node.call
+            yield node.call, in_loop
+        if isinstance(node, _LOOP_NODES):
+            yield from _calls_in([node.block], in_loop=True)
+            if getattr(node, "default", None) is not None:
+                yield from _calls_in([node.default], in_loop=in_loop)
+            continue
         try:
             # Static walk: the built-in nodes list their children without a render context.
             children = list(node.children(None, include_partials=False))  # type: ignore[arg-type]
         except Exception:  # noqa: BLE001 — a node that needs one has no tag of ours inside
             children = []
-        yield from _calls_in(children)
+        yield from _calls_in(children, in_loop=in_loop)
 
 
 def billing_warnings(templates: MessageTemplates) -> list[TemplateProblem]:
@@ -905,14 +1311,26 @@ def billing_warnings(templates: MessageTemplates) -> list[TemplateProblem]:
     warnings: list[TemplateProblem] = []
     per_channel: dict[Channel, list[PlacedCall]] = {}
     for placed in connected_content_calls(templates):
-        if not placed.calls_get_reward:
+        if not (placed.calls_get_reward or placed.may_call_get_reward):
             continue
-        per_channel.setdefault(placed.channel, []).append(placed)
 
         def warn(message: str, suggestion: str | None, placed: PlacedCall = placed) -> None:
             warnings.append(TemplateProblem("billing", message, placed.channel, placed.field,
                                             placed.line, placed.column, suggestion))
 
+        if placed.may_call_get_reward:
+            warn("this tag's URL is made by Liquid, so the preview cannot tell which endpoint it calls: it "
+                 "may call GetReward, and each GetReward call is a billed reward", "write the endpoint's "
+                 "name in the URL itself, e.g. …/GetRewardInfo or …/GetReward")
+            what = "it may call GetReward"
+        else:
+            per_channel.setdefault(placed.channel, []).append(placed)
+            what = "each call is a billed reward"
+        if placed.in_loop:
+            warn(f"this tag stands inside a loop: Braze calls it once per turn, and {what}",
+                 "move the tag out of the loop and save its answer for the loop to read")
+        if placed.may_call_get_reward:
+            continue
         warn("this tag calls GetReward: each call is a billed reward, and Braze may call it more than "
              "once per recipient; the preview never calls it", "call GetRewardInfo to show a reward, "
              "and GetReward only where the reward URL is handed out")

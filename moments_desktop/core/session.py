@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
@@ -58,6 +58,9 @@ from .render import Renderer
 from .tasks import DetachedJobs, ThreadJobs, finish_async_generator_finalizers
 from .request import RewardRequest, is_loopback_url, is_sendable_key
 from .wire import build_request
+
+if TYPE_CHECKING:  # python-liquid is imported on the first rendering, not with the Session
+    from .message_preview import MessagePreviewReport
 
 T = TypeVar("T")
 RunBlocking = Callable[..., Awaitable[Any]]
@@ -368,6 +371,14 @@ class Session:
         from .message_preview import render_all
 
         return render_all(templates, outcomes)
+
+    def message_report(self, templates: MessageTemplates, outcomes: list[PreviewOutcome]) -> MessagePreviewReport:
+        """What the Message tab shows: every channel × outcome rendered (the static checks alone while
+        there are no outcomes), the problems to list (GetReward's cost first, each once) and the images
+        the renderings show. Never raises."""
+        from .message_preview import preview_report  # python-liquid: paid on the first rendering
+
+        return preview_report(templates, outcomes)
 
     async def save_message_templates(self, profile_id: str, templates: MessageTemplates) -> Profile:
         """Write a profile's message templates (the built-in profile's too: they spend nothing, and the

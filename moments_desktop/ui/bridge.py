@@ -363,6 +363,10 @@ class SessionBridge(QObject):
         """Every channel × outcome rendered (pure Python, in memory)."""
         return self.session.render_messages(templates, outcomes)
 
+    def message_report(self, templates, outcomes):
+        """The Message tab's preview: renderings, problems to list, images shown (pure Python, in memory)."""
+        return self.session.message_report(templates, outcomes)
+
     def load_message_image(self, url: str, profile_id: str) -> None:
         """A message's image by its own GET (deadline, size cap, off-thread decode) → ``message_image_loaded``."""
         deadline = self.session.image_deadline(profile_id)

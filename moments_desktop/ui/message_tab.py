@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
-from html.parser import HTMLParser
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QFontDatabase, QImage, QKeySequence, QPalette, QShortcut, QTextCursor
@@ -51,6 +50,7 @@ from moments_desktop.core.message_templates import (
     FIELD_LABELS,
     Channel,
     MessageTemplates,
+    OutcomeKind,
     PreviewOutcome,
     RenderedMessage,
     TemplateProblem,
@@ -91,30 +91,6 @@ def field_label(channel: Channel, name: str) -> str:
 def template_attribute(channel: Channel, name: str) -> str:
     """The MessageTemplates attribute that holds ``channel``'s field ``name`` (push_title, email_html…)."""
     return f"{channel.value}_{name}"
-
-
-class _ImageSources(HTMLParser):
-    """The ``src`` of every ``<img>`` in a rendered email body: the images the frame is handed."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.sources: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs) -> None:
-        if tag.lower() == "img":
-            for name, value in attrs:
-                if name.lower() == "src" and value and value not in self.sources:
-                    self.sources.append(value)
-
-
-def email_image_sources(html: str) -> list[str]:
-    parser = _ImageSources()
-    try:
-        parser.feed(html)
-        parser.close()
-    except Exception:  # noqa: BLE001 - a broken body simply has no images to fetch
-        return parser.sources
-    return parser.sources
 
 
 class TemplateEditor(QPlainTextEdit):
@@ -288,6 +264,7 @@ class MessageTab(QWidget):
         self._outcomes: list[PreviewOutcome] = []
         self._outcomes_profile: str | None = None
         self._rendered: list[RenderedMessage] = []
+        self._email_sources: dict[OutcomeKind, tuple[str, ...]] = {}  # <img> sources per email rendering
         self._problems: list[TemplateProblem] = []
         self._images: OrderedDict[str, QImage | str] = OrderedDict()  # URL → image or why there is none
         self._requested_images: set[str] = set()
@@ -768,6 +745,7 @@ class MessageTab(QWidget):
         self._outcomes = []
         self._outcomes_profile = None
         self._rendered = []
+        self._email_sources = {}
         self._build_columns()
         self.error_banner.hide()
 
@@ -842,26 +820,14 @@ class MessageTab(QWidget):
             self.status_label.setText(f"The preview could not be rendered: {error.title}.")
 
     def _render(self, templates: MessageTemplates) -> None:
-        from moments_desktop.core.message_preview import billing_warnings, check_templates
-
-        # What a GetReward tag would cost comes first: the preview never calls it, Braze would.
-        billing = billing_warnings(templates)
-        if self._outcomes:
-            self._rendered = self.bridge.render_messages(templates, self._outcomes)
-            problems: list[TemplateProblem] = []
-            seen = set()
-            for message in self._rendered:
-                for problem in message.problems:
-                    key = (problem.kind, problem.message, problem.channel, problem.field, problem.line,
-                           problem.column)
-                    if key not in seen:
-                        seen.add(key)
-                        problems.append(problem)
+        # The Session decides what is shown (rendering, problems and their order, images): see
+        # core/message_preview.py preview_report.
+        report = self.bridge.message_report(templates, self._outcomes)
+        self._rendered = list(report.rendered)
+        self._email_sources = dict(report.email_images)
+        if self._rendered:
             self._fill_frames()
-        else:
-            self._rendered = []
-            problems = list(check_templates(templates))
-        self._show_problems(billing + problems)
+        self._show_problems(list(report.problems))
 
     def rendered(self) -> list[RenderedMessage]:
         return list(self._rendered)
@@ -884,7 +850,8 @@ class MessageTab(QWidget):
                                        self._image_for(message.fields.get("image_url", "")))
                 else:
                     html = message.fields.get("html", "")
-                    frame.show_message(message.fields.get("subject", ""), html, self._email_images(html))
+                    frame.show_message(message.fields.get("subject", ""), html,
+                                       self._email_images(self._email_sources.get(message.outcome.kind, ())))
 
     def _image_for(self, url: str) -> QImage | str | None:
         """The image to show for a rendered image URL: loaded, loading, or why there is none."""
@@ -898,9 +865,9 @@ class MessageTab(QWidget):
         self._request_image(url)
         return LOADING_IMAGE
 
-    def _email_images(self, html: str) -> dict[str, QImage]:
+    def _email_images(self, sources) -> dict[str, QImage]:
         images = {}
-        for source in email_image_sources(html):
+        for source in sources:
             if not is_web_url(source):
                 continue
             image = self._images.get(source)

@@ -354,6 +354,34 @@ def test_get_reward_tags_are_found_where_they_stand_and_their_cost_said():
     assert billing_warnings(DEFAULT_TEMPLATES) == [] and warnings
 
 
+def test_a_tag_whose_url_is_made_by_liquid_may_call_get_reward_and_one_in_a_loop_calls_per_turn():
+    from moments_desktop.core.message_preview import billing_warnings
+
+    def messages(**fields):
+        return [(w.field, w.line, w.column, w.message) for w in billing_warnings(templates(**fields))]
+
+    captured = messages(push_body="{% capture u %}https://x/GetReward{% endcapture %}\n"
+                                  "{% connected_content {{u}} :save m %}{{ m.rewardNotificationText }}")
+    assert [(f, line, column) for f, line, column, _m in captured] == [("body", 2, 4)]
+    assert "it may call GetReward" in captured[0][3]
+    assert messages(push_body="{% connected_content https://x/{{ endpoint }} %}")[0][3] == captured[0][3]
+    # Liquid that cannot choose the endpoint is no reason to warn.
+    assert messages(push_body="{% connected_content {{ base }}/prod/GetRewardInfo?u={{${first_name}}} %}"
+                              "{% connected_content https://x/prod/GetRewardInfo?u={{${first_name}}} %}") == []
+
+    looped = [m for _f, _l, _c, m in messages(
+        push_body="{% for i in (1..3) %}{% connected_content https://x/prod/GetReward %}{% else %}"
+                  "{% connected_content https://x/prod/GetRewardInfo %}{% endfor %}",
+        email_html="{% tablerow i in (1..2) %}{% connected_content {{u}} %}{% endtablerow %}")]
+    assert sum("this tag calls GetReward" in m for m in looped) == 1
+    assert sum(m.startswith("this tag stands inside a loop: Braze calls it once per turn") for m in looped) == 2
+    assert any("once per turn, and each call is a billed reward" in m for m in looped)
+    assert any("once per turn, and it may call GetReward" in m for m in looped)
+    # Outside a loop no such warning; a loop's else block runs once.
+    assert not any("loop" in m for _f, _l, _c, m in messages(
+        push_body="{% for i in x %}{% else %}{% connected_content https://x/prod/GetReward %}{% endfor %}"))
+
+
 def test_a_getreward_tag_as_the_export_writes_it_previews_and_its_guard_works():
     # The shape core/exports.py produces: a comment, a captured JSON body, the tag, the abort guard.
     body = (
@@ -369,3 +397,32 @@ def test_a_getreward_tag_as_the_export_writes_it_previews_and_its_guard_works():
     assert rendered.problems == () and rendered.aborted is None
     assert rendered.fields["body"].strip() == "You earned a $5 gift card https://rewards.example/r/abc"
     assert push_body(body, NO_REWARD).aborted == "no Moments reward"
+
+
+def test_the_preview_report_lists_billing_first_each_problem_once_and_every_image():
+    from moments_desktop.core.message_preview import preview_report
+
+    t = templates(
+        push_body="{{ moment.x }}",
+        push_image_url="{{ moments.rewardImageUrl }}",
+        in_app_button="{% connected_content https://h/prod/GetReward :save moments %}",
+        in_app_image_url="not a web address",
+        email_html='<p><img src="https://img/a.png"><img src="{{ moments.rewardImageUrl }}">'
+                   '<img src="https://img/a.png"></p>',
+    )
+    outcomes = [REWARD, NO_REWARD, ERROR_TEXT]
+    report = preview_report(t, outcomes)
+    assert len(report.rendered) == len(outcomes) * len(Channel)
+    kinds = [p.kind for p in report.problems]
+    assert kinds[0] == "billing" and kinds.index("undefined") > max(i for i, k in enumerate(kinds) if k == "billing")
+    keys = [(p.kind, p.message, p.channel, p.field, p.line, p.column) for p in report.problems]
+    assert len(keys) == len(set(keys))
+    assert sum("moment is not defined" in p.message for p in report.problems) == 1  # once, not per outcome
+    assert report.email_images[OutcomeKind.REWARD] == ("https://img/a.png", "https://img.example/card.png")
+    assert report.email_images[OutcomeKind.NO_REWARD] == ("https://img/a.png",)
+    assert report.image_urls == ("https://img.example/card.png", "https://img/a.png")
+
+    static = preview_report(t, [])
+    assert static.rendered == () and static.email_images == {}
+    assert static.problems[0].kind == "billing"
+    assert any("moment is not defined" in p.message for p in static.problems)

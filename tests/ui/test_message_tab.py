@@ -366,3 +366,40 @@ def test_a_hidden_message_tab_checks_its_templates_only_when_first_shown(harness
     window.tabs.setCurrentWidget(tab)
     assert calls, "showing the tab checks the templates"
     assert tab.problems() == []  # the default templates are clean
+
+
+def test_the_message_tab_shows_the_sessions_report_and_decides_nothing_itself(harness, monkeypatch):
+    """The rules (what is rendered, which problems, in which order, which images) are the Session's: the
+    tab shows the report it is given, and imports no part of the preview's rules."""
+    import ast
+    import inspect
+
+    from moments_desktop.ui import message_tab
+
+    reports = []
+    real_report = harness.session.message_report
+
+    def recording(templates, outcomes):
+        report = real_report(templates, outcomes)
+        reports.append(report)
+        return report
+
+    monkeypatch.setattr(harness.session, "message_report", recording)
+    window = harness.window
+    tab = window.message_tab
+    window.tabs.setCurrentWidget(tab)
+    tab.editors[(Channel.PUSH, "body")].setPlainText(
+        "{{ moment.x }}{% connected_content https://h/prod/GetReward :retry %}")
+    tab.render_now()
+    assert reports, "the tab asks the Session"
+    assert tab.problems() == list(reports[-1].problems)
+    assert tab.problems()[0].kind == "billing"
+
+    imported = set()
+    for node in ast.walk(ast.parse(inspect.getsource(message_tab))):
+        if isinstance(node, ast.ImportFrom):
+            imported.add(node.module or "")
+        elif isinstance(node, ast.Import):
+            imported.update(alias.name for alias in node.names)
+    assert "moments_desktop.core.message_preview" not in imported
+    assert "html.parser" not in imported  # the email's images are found by the core
