@@ -38,6 +38,7 @@ from .form_catalog import FormCatalog
 from .history_service import HistoryService
 from .history_view import HistoryView, UnresolvedBanner
 from .message_tab import MessageTab
+from .questions import ask_save_before_closing, quoted_names
 from .preview_panel import PreviewPanel
 from .profile_settings import ProfileSettingsDialog
 from .profile_transfer import ProfileTransfer
@@ -304,16 +305,8 @@ class MainWindow(QMainWindow):
 
     def ask_unsaved_edits(self, names: list[str]) -> str:
         """"save", "discard" or "cancel" for closing with unsaved edits in the named profiles."""
-        listed = ", ".join(f"“{name}”" for name in names)
-        box = QMessageBox(QMessageBox.Icon.Warning, APP_NAME,
-                          f"Save the unsaved changes to {listed} before closing?",
-                          QMessageBox.StandardButton.SaveAll | QMessageBox.StandardButton.Discard
-                          | QMessageBox.StandardButton.Cancel, self)
-        box.setInformativeText("Discarded changes cannot be recovered.")
-        box.setDefaultButton(QMessageBox.StandardButton.SaveAll)
-        answer = box.exec()
-        return {QMessageBox.StandardButton.SaveAll: "save",
-                QMessageBox.StandardButton.Discard: "discard"}.get(QMessageBox.StandardButton(answer), "cancel")
+        return ask_save_before_closing(self, f"Save the unsaved changes to {quoted_names(names)} before closing?",
+                                       "Discarded changes cannot be recovered.")
 
     def ask_close_during_claim(self) -> bool:
         """True to close anyway while a getReward is in flight (its outcome then stays unknown)."""

@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QMessageBox,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
@@ -59,6 +58,7 @@ from moments_desktop.core.message_templates import (
 from .bridge import SessionBridge
 from .claim_result import is_web_url
 from .customer_frames import EmailFrame, InAppFrame, MessageFrame, PushFrame
+from .questions import ask_save_before_closing, quoted_names
 
 CHANNEL_TITLES = {Channel.PUSH: "Push", Channel.EMAIL: "Email", Channel.IN_APP: "In-app"}
 FIELD_TITLES = {
@@ -640,16 +640,9 @@ class MessageTab(QWidget):
 
     def ask_unsaved_templates(self, names: list[str]) -> str:
         """"save", "discard" or "cancel" for closing with unsaved templates (tests replace this)."""
-        listed = ", ".join(f"“{name}”" for name in names)
-        box = QMessageBox(QMessageBox.Icon.Warning, APP_NAME,
-                          f"Save the unsaved message templates of {listed} before closing?",
-                          QMessageBox.StandardButton.SaveAll | QMessageBox.StandardButton.Discard
-                          | QMessageBox.StandardButton.Cancel, self)
-        box.setInformativeText("Discarded template changes cannot be recovered.")
-        box.setDefaultButton(QMessageBox.StandardButton.SaveAll)
-        answer = box.exec()
-        return {QMessageBox.StandardButton.SaveAll: "save",
-                QMessageBox.StandardButton.Discard: "discard"}.get(QMessageBox.StandardButton(answer), "cancel")
+        return ask_save_before_closing(
+            self, f"Save the unsaved message templates of {quoted_names(names)} before closing?",
+            "Discarded template changes cannot be recovered.")
 
     def settle_before_close(self) -> bool:
         """True when the window may close now; otherwise it stays open (and closes itself once the
