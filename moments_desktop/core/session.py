@@ -309,16 +309,23 @@ class Session:
         request = self.resolve(profile_id, base_url, fields)
         key = await self.api_key(profile)
         try:
-            result = await self._ops.preview(ProfileRef(profile.id, profile.name), request, key,
-                                             deadline=profile.preview_deadline_s)
-            redact_echoed_secrets(result.exchange, result.error, (key,))  # before anything shows it
-        except MomentsError:
-            raise
-        except Exception as exc:  # noqa: BLE001
-            raise errorlog.unexpected(exc, "preview") from exc
+            result = await self._journaled_preview(ProfileRef(profile.id, profile.name), request, key,
+                                                   profile.preview_deadline_s, "preview")
         finally:
             del key
         self._remember_preview(request, result)
+        return result
+
+    async def _journaled_preview(self, ref: ProfileRef, request: RewardRequest, key: str,
+                                 deadline: float | None, context: str) -> CallResult:
+        """One journaled getRewardInfo, with a key the server echoed redacted before anything shows it."""
+        try:
+            result = await self._ops.preview(ref, request, key, deadline=deadline)
+        except MomentsError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise errorlog.unexpected(exc, context) from exc
+        redact_echoed_secrets(result.exchange, result.error, (key,))
         return result
 
     async def test_key(self, profile_id: str, base_url: str | None = None,
@@ -346,14 +353,7 @@ class Session:
         ref = ProfileRef(profile.id, profile.name)
 
         async def preview(req: RewardRequest, deadline: float | None) -> CallResult:
-            try:
-                result = await self._ops.preview(ref, req, key, deadline=deadline)
-            except MomentsError:
-                raise
-            except Exception as exc:  # noqa: BLE001
-                raise errorlog.unexpected(exc, "message preview") from exc
-            redact_echoed_secrets(result.exchange, result.error, (key,))  # before anything shows it
-            return result
+            return await self._journaled_preview(ref, req, key, deadline, "message preview")
 
         embedded = self.sandbox is not None and _catalog_key(request.base_url) == _catalog_key(self.sandbox.url)
         gatherer = OutcomeGatherer(

@@ -359,10 +359,6 @@ class SessionBridge(QObject):
         self.message_outcomes_started.emit()
         return True
 
-    def render_messages(self, templates, outcomes) -> list:
-        """Every channel × outcome rendered (pure Python, in memory)."""
-        return self.session.render_messages(templates, outcomes)
-
     def message_report(self, templates, outcomes):
         """The Message tab's preview: renderings, problems to list, images shown (pure Python, in memory)."""
         return self.session.message_report(templates, outcomes)
