@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
 from urllib.parse import quote
@@ -93,7 +93,7 @@ class ExportRefusedError(MomentsError):
 class Export:
     format: ExportFormat
     endpoint: Endpoint
-    text: str  # the snippet
+    text: str = field(repr=False)  # the snippet; out of repr: with include_key it holds the key
     contains_key: bool  # True only when the real key was put in on request
     warnings: tuple[str, ...]  # e.g. the GetReward duplicate-call cost warning (Braze), the real-key warning
     screen_text: str = ""  # the snippet as a screen may show it (the renderer's masking); never the key

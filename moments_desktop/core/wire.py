@@ -8,7 +8,7 @@ client's request by construction, not a second description of it that could drif
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..api_schema import API_KEY_HEADER, JSON_MEDIA_TYPE, Endpoint
 from .request import RewardRequest
@@ -24,7 +24,8 @@ class WireRequest:
     endpoint: Endpoint
     method: str
     url: str
-    headers: tuple[tuple[str, str], ...]
+    # Out of repr: the x-api-key header holds the key, and a repr ends up in logs and test reports.
+    headers: tuple[tuple[str, str], ...] = field(repr=False)
     body: bytes
 
     def header(self, name: str) -> str | None:

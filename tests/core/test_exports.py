@@ -458,3 +458,13 @@ def test_real_key_export_with_the_keychain_unavailable_is_refused_in_words(sandb
     error, placeholder = run_session(sandbox, tmp_path, scenario, keyring_backend=keyring.backends.fail.Keyring())
     assert "keychain" in error.message.lower()
     assert not placeholder.contains_key  # the placeholder needs no keychain at all
+
+
+@pytest.mark.parametrize("fmt", list(ExportFormat))
+def test_no_repr_shows_the_key(fmt):
+    """An Export or a WireRequest ends up in a log line or a test report by its repr: the key stays out."""
+    key = "sk-REPR-SECRET-0123456789"
+    wire = build_request(request_of("https://example.com/prod", DEMO), Endpoint.GET_REWARD_INFO, key)
+    export = export_request(wire, fmt, include_key=True)
+    assert key in export.text  # the snippet itself holds it, as asked
+    assert key not in repr(export) and key not in repr(wire) and key not in str(export)
