@@ -1,0 +1,180 @@
+"""``moments``: the parser, the dispatch, and the one place that turns failures into a line and an exit code.
+
+As in HTTPie's ``core.main``: ``run()`` owns error handling and exit codes, each command only does its work.
+A command is ``handler(args, out) -> int``, found by name when it runs, so ``moments info`` imports nothing
+of ``history``, the sandbox stack or the exports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from .exit_codes import ExitCode, exit_code_help
+from .output import PROG, Output, UsageError
+
+ENDPOINT_CHOICES = ("info", "reward")  # getRewardInfo, getReward
+EXPORT_FORMATS = ("curl", "httpie", "python", "powershell", "braze")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        """One line (argparse prints the whole usage first), naming where the help is."""
+        sys.stderr.write(f"{PROG}: {message} (see '{self.prog} --help')\n")
+        sys.exit(ExitCode.USAGE)
+
+
+def _command(sub: argparse._SubParsersAction, name: str, handler: str, help_text: str,
+             description: str | None = None) -> argparse.ArgumentParser:
+    parser = sub.add_parser(name, help=help_text, description=description or help_text,
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def _profile(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--profile", required=True, metavar="NAME", help="the saved profile to use (its name)")
+
+
+def _json(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print a JSON document (\"schema\": 1) instead of text")
+
+
+def _sandbox_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--sandbox", action="store_true",
+                        help="start the built-in sandbox in this process for the call (for the \"Sandbox demo\" "
+                             "profile, which needs nothing else running)")
+
+
+def _endpoint_url(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--endpoint-url", metavar="URL",
+                        help="send to this endpoint instead of the profile's, for this call only")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from moments_desktop import __version__
+
+    parser = _Parser(
+        prog=PROG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Preview and claim Amazon Moments rewards with the profiles, keychain and history of "
+                    "Moments Desktop.",
+        epilog=exit_code_help())
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser)
+
+    info = _command(sub, "info", "moments_desktop.cli.calls:info",
+                    "getRewardInfo (free): the reward's texts, remaining count, end date and image URL")
+    _profile(info), _json(info), _sandbox_flag(info), _endpoint_url(info)
+
+    claim = _command(sub, "claim", "moments_desktop.cli.calls:claim",
+                     "getReward (billed): consume one reward and print its URL, after an explicit confirmation",
+                     "getReward (billed): consume one reward and print its redemption URL.\n\n"
+                     "A live profile needs --confirm with its campaign ID typed exactly; a test-mode profile "
+                     "needs --yes.\nWithout them the request that would be sent is printed and nothing is sent "
+                     f"(exit {int(ExitCode.USAGE)}). A claim is sent once, never retried, and journaled like one "
+                     "from the window.")
+    _profile(claim)
+    claim.add_argument("--confirm", metavar="CAMPAIGN_ID", help="a live profile's campaign ID, typed exactly")
+    claim.add_argument("--yes", action="store_true", help="confirm a test-mode profile's claim")
+    _json(claim), _sandbox_flag(claim), _endpoint_url(claim)
+
+    history = _command(sub, "history", "moments_desktop.cli.records:history",
+                       "list the journal of previews and claims (newest first)")
+    _json(history)
+    history.add_argument("--profile", metavar="NAME", help="only this profile's rows")
+    history.add_argument("--endpoint", choices=ENDPOINT_CHOICES, help="only getRewardInfo (info) or getReward (reward)")
+    history.add_argument("--outcome", metavar="OUTCOME",
+                         help="only this outcome: success, no_reward, error, unknown, not_sent, pending")
+    history.add_argument("--since", metavar="DATE", help="only rows at or after DATE (YYYY-MM-DD or ISO 8601)")
+    history.add_argument("--unresolved", action="store_true", help="only unknown outcomes nobody has resolved")
+    history.add_argument("--limit", type=int, default=50, metavar="N", help="at most N rows (default: 50)")
+    _sandbox_flag(history)
+    history_sub = history.add_subparsers(dest="history_action", metavar="ACTION", parser_class=_Parser)
+    resolve = _command(history_sub, "resolve", "moments_desktop.cli.records:resolve",
+                       "record what you found out about an unknown outcome")
+    resolve.add_argument("id", type=int, metavar="ID", help="the journal row's number (from `moments history`)")
+    resolve.add_argument("--note", required=True, metavar="TEXT", help="what you found out")
+    _json(resolve)
+
+    export = _command(sub, "export", "moments_desktop.cli.records:export",
+                      "print a profile's request as a snippet (the API key as a placeholder)")
+    export.add_argument("format", choices=EXPORT_FORMATS, metavar="FORMAT", help=", ".join(EXPORT_FORMATS))
+    _profile(export)
+    export.add_argument("--endpoint", choices=ENDPOINT_CHOICES, default="info",
+                        help="getRewardInfo (info, the default) or getReward (reward)")
+    _endpoint_url(export)
+
+    profiles = _command(sub, "profiles", "moments_desktop.cli.records:profiles_list", "list, import or export profiles")
+    _json(profiles)
+    profiles_sub = profiles.add_subparsers(dest="profiles_action", metavar="ACTION", parser_class=_Parser)
+    listing = _command(profiles_sub, "list", "moments_desktop.cli.records:profiles_list", "list the saved profiles")
+    _json(listing)
+    importing = _command(profiles_sub, "import", "moments_desktop.cli.records:profiles_import",
+                         "add the profiles of an exported file (keys are never in such a file)")
+    importing.add_argument("file", metavar="FILE")
+    _json(importing)
+    exporting = _command(profiles_sub, "export", "moments_desktop.cli.records:profiles_export",
+                         "write every profile to a file (without keys)")
+    exporting.add_argument("file", metavar="FILE")
+
+    key = _command(sub, "key", "moments_desktop.cli.records:key_set", "store, delete or test a profile's API key")
+    key_sub = key.add_subparsers(dest="key_action", metavar="ACTION", required=True, parser_class=_Parser)
+    key_set = _command(key_sub, "set", "moments_desktop.cli.records:key_set",
+                       "store the key in the OS keychain: typed at a hidden prompt, or read from stdin")
+    key_delete = _command(key_sub, "delete", "moments_desktop.cli.records:key_delete", "delete the stored key")
+    key_test = _command(key_sub, "test", "moments_desktop.cli.records:key_test",
+                        "send one free getRewardInfo to check that the key is accepted")
+    for parser_ in (key_set, key_delete, key_test):
+        _profile(parser_)
+    _endpoint_url(key_test)
+
+    sandbox = _command(sub, "sandbox", "moments_desktop.cli.sandbox:serve",
+                       "serve the sandbox (the same server as moments-sandbox) until Ctrl+C")
+    sandbox.add_argument("--port", type=int, default=0, help="port on 127.0.0.1; 0 picks a free one (default)")
+    sandbox.add_argument("--catalog", metavar="FILE", help="catalog JSON file (default: the built-in catalog)")
+    return parser
+
+
+def _handler(path: str):
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def run(argv: Sequence[str] | None = None, out: Output | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    out = out or Output()
+    try:
+        return int(_handler(args.handler)(args, out))
+    except UsageError as exc:
+        out.error(str(exc))
+        return ExitCode.USAGE
+    except KeyboardInterrupt:
+        out.error("interrupted")
+        return ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        _silence_stdout()  # the reader went away (`| head`): nothing left to tell it
+        return ExitCode.SUCCESS
+    except Exception as exc:  # noqa: BLE001 - one line and the log, never a traceback
+        from moments_desktop.core import errorlog
+        from moments_desktop.core.errors import MomentsError
+
+        from .verdicts import exit_code_for_error
+
+        if isinstance(exc, MomentsError):
+            out.error(exc.message)
+            return exit_code_for_error(exc)
+        out.error(errorlog.unexpected(exc, f"moments {args.command}").message)
+        return ExitCode.INTERNAL
+
+
+def _silence_stdout() -> None:
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
