@@ -144,6 +144,9 @@ def deb_arch() -> str:
         return {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
 
 
+CLI_NAME = "moments"
+
+
 def build_deb() -> Path:
     if not (BUNDLE / NAME).is_file():
         sys.exit(f"no bundle at {BUNDLE}; build it first")
@@ -156,6 +159,8 @@ def build_deb() -> Path:
     # /usr/bin/moments-desktop: a relative symlink into /opt (PyInstaller resolves its own path).
     (stage / "usr" / "bin").mkdir(parents=True)
     os.symlink(f"../../opt/{NAME}/{NAME}", stage / "usr" / "bin" / NAME)
+    # /usr/bin/moments: the command line, the same binary started under another name (see launcher.py).
+    os.symlink(f"../../opt/{NAME}/{NAME}", stage / "usr" / "bin" / CLI_NAME)
     apps = stage / "usr" / "share" / "applications"
     apps.mkdir(parents=True)
     shutil.copy2(PACKAGING / "deb" / f"{NAME}.desktop", apps / f"{NAME}.desktop")

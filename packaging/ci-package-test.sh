@@ -18,7 +18,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 
 echo "== package contents: $DEB"
 dpkg-deb --info "$DEB" | sed -n '1,20p'
-for f in ./opt/moments-desktop/moments-desktop ./usr/bin/moments-desktop \
+for f in ./opt/moments-desktop/moments-desktop ./usr/bin/moments-desktop ./usr/bin/moments \
          ./usr/share/applications/moments-desktop.desktop \
          ./usr/share/icons/hicolor/48x48/apps/moments-desktop.png \
          ./usr/share/icons/hicolor/256x256/apps/moments-desktop.png; do
@@ -37,6 +37,7 @@ echo keep > "$FAKE_HOME/.local/share/moments-desktop/journal.jsonl"
 echo "== dpkg -i"
 $SUDO dpkg -i "$DEB"
 [ -x /usr/bin/moments-desktop ] || fail "/usr/bin/moments-desktop missing after install"
+[ -x /usr/bin/moments ] || fail "/usr/bin/moments (the command line) missing after install"
 [ -f /usr/share/applications/moments-desktop.desktop ] || fail ".desktop file missing after install"
 if command -v desktop-file-validate >/dev/null 2>&1; then
     desktop-file-validate /usr/share/applications/moments-desktop.desktop
@@ -56,12 +57,32 @@ grep -q '^PASS keyring: Secret Service' "$OUT" || fail "the frozen app did not f
 grep -q '(frozen,' "$OUT" || fail "self-test did not run from the frozen bundle"
 grep -q '^PASS message-preview:' "$OUT" || fail "the frozen app cannot render a message (python-liquid missing from the bundle?)"
 
+echo "== the moments command line of the installed package, on a fresh home with nothing else running"
+CLI_HOME=$(mktemp -d)
+CLI_OUT=$(mktemp)
+moments --version | grep -q '^moments ' || fail "moments --version did not answer"
+set +e
+(cd / && HOME="$CLI_HOME" env -u DBUS_SESSION_BUS_ADDRESS moments info --profile "Sandbox demo" --sandbox --json) \
+    >"$CLI_OUT" 2>&1
+RC=$?
+set -e
+cat "$CLI_OUT"
+[ "$RC" -eq 0 ] || fail "moments info --sandbox exited with $RC"
+grep -q '"schema": 1' "$CLI_OUT" || fail "moments info --json printed no schema-1 document"
+grep -q '"remaining_count"' "$CLI_OUT" || fail "moments info --sandbox showed no reward"
+set +e
+moments info --profile "no such profile" >/dev/null 2>&1
+RC=$?
+set -e
+[ "$RC" -eq 2 ] || fail "moments with an unknown profile exited with $RC, not 2"
+rm -rf "$CLI_HOME" "$CLI_OUT"
+
 echo "== self-test without any Secret Service (must still pass, reporting no keychain)"
 HOME="$FAKE_HOME" env -u DBUS_SESSION_BUS_ADDRESS moments-desktop --self-test || fail "self-test without keyring failed"
 
 echo "== dpkg -r"
 $SUDO dpkg -r moments-desktop
-for f in /opt/moments-desktop /usr/bin/moments-desktop /usr/share/applications/moments-desktop.desktop \
+for f in /opt/moments-desktop /usr/bin/moments-desktop /usr/bin/moments /usr/share/applications/moments-desktop.desktop \
          /usr/share/icons/hicolor/48x48/apps/moments-desktop.png \
          /usr/share/icons/hicolor/256x256/apps/moments-desktop.png; do
     if [ -e "$f" ] || [ -L "$f" ]; then fail "$f still present after dpkg -r"; fi

@@ -1,4 +1,6 @@
-"""Entry script for the frozen (PyInstaller) build: `moments-desktop [--self-test] [app args]`.
+"""Entry script for the frozen (PyInstaller) build: `moments-desktop [--self-test] [app args]`, and the
+`moments` command line when started under that name (the .deb links /usr/bin/moments to the same binary,
+so one bundle serves both, busybox-style).
 
 --self-test is handled here, before the GUI app is imported, so an installation can be
 checked even when the app module itself is broken (and before app.py wires the flag).
@@ -23,8 +25,20 @@ def _self_test() -> int:
         return selftest.main()
 
 
+# The names the command line is started under (a symlink to this binary; ".exe" on Windows).
+CLI_NAMES = {"moments", "moments.exe"}
+
+
+def _started_as_cli() -> bool:
+    return os.path.basename(sys.argv[0] if sys.argv else "").lower() in CLI_NAMES
+
+
 def _run() -> int:
     argv = sys.argv[1:]
+    if _started_as_cli():
+        from moments_desktop.cli import main as cli_main
+
+        return cli_main(argv)
     if "--self-test" in argv:
         return _self_test()
     from moments_desktop.app import main
