@@ -207,6 +207,11 @@ def test_a_claim_for_a_profile_in_flight_in_another_process_is_refused_and_not_s
                                                                        "GetReward", None)
     assert row.error_message == error.message
     assert holder_row.outcome is Outcome.PENDING
+    from moments_desktop.ui.claim_result import NOT_SENT_TITLE, ClaimKind, present_result  # the window's words
+
+    shown = present_result(refused)
+    assert (shown.kind, shown.title, shown.detail) == (ClaimKind.NOT_SENT, NOT_SENT_TITLE, ADVICE)
+    assert shown.message == f"{TITLE}: {error.detail}."
 
     # The holder's claim ends as it would have without this one.
     outcome = holder.result()
@@ -215,13 +220,13 @@ def test_a_claim_for_a_profile_in_flight_in_another_process_is_refused_and_not_s
 
 
 def test_a_claim_for_another_profile_goes_through_meanwhile(sandbox, home, holders):
-    holder, holder_entry = claim_in_flight_elsewhere(sandbox, home, holders, HOLD_S)
+    holder, _ = claim_in_flight_elsewhere(sandbox, home, holders, HOLD_S)
 
     async def scenario(session):
         copy, _ = await session.duplicate_profile(DEMO_PROFILE_ID, "Demo copy")
-        return copy, await claim(session, copy.id)
+        return await claim(session, copy.id)
 
-    copy, other = in_session(sandbox, scenario)
+    other = in_session(sandbox, scenario)
     assert holder.running, "the holder's claim ended before this one was tried: the test proves nothing"
     assert other.call.error is None and other.reward_url and other.call.outcome is Outcome.SUCCESS
     assert len(sandbox.admin.ledger()) == 2  # the holder's and this one
@@ -229,7 +234,7 @@ def test_a_claim_for_another_profile_goes_through_meanwhile(sandbox, home, holde
 
 
 def test_once_the_other_process_has_its_answer_the_profile_can_be_claimed_again(sandbox, home, holders):
-    holder, holder_entry = claim_in_flight_elsewhere(sandbox, home, holders, 1.0)
+    holder, _ = claim_in_flight_elsewhere(sandbox, home, holders, 1.0)
     assert holder.result()["outcome"] == "success"  # its row is complete, whether its process runs or not
 
     again = in_session(sandbox, lambda session: claim(session, DEMO_PROFILE_ID))
