@@ -8,6 +8,10 @@ Two jobs:
   (complete()) BEFORE the caller shows it. A 'pending' row found by a later run means the
   app stopped in between: recover() marks it 'unknown' and returns it so the user decides.
   Nothing here ever deletes or retries a row.
+* One claim per profile in flight across processes (the window and the `moments` command, or two
+  windows): begin_intent() checks for another running process's pending getReward row for the same
+  profile and writes its own in one BEGIN IMMEDIATE transaction, so of two claims started at once
+  exactly one gets its row; the other is refused (ClaimInFlightElsewhereError) before anything is sent.
 * When an answer cannot be committed (the file locked by another process, the disk full, the
   file gone), it is appended to the rescue file next to the journal (rescue_answer(), see
   rescue.py) and shown anyway; the next Journal opened on the path merges it (merge_rescue()).
@@ -39,7 +43,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from ..api_schema import Outcome
+from ..api_schema import Endpoint, Outcome
 from . import paths
 from .errors import MomentsError
 from .exchange import redact_headers
@@ -83,6 +87,39 @@ class JournalReplacedError(JournalError):
     @property
     def reason(self) -> str:
         return "the history file was moved or deleted while the app was running"
+
+
+class ClaimInFlightElsewhereError(MomentsError):
+    """A getReward for the same profile is in flight in another running process on this computer (its
+    intent is committed, its answer not yet in): a second claim now would spend a second reward before
+    anyone knows what the first one did. Nothing was written for this claim and nothing was sent.
+
+    Not a JournalError: the journal works; it is what refuses. ``pid`` and ``host`` name the other
+    process, ``since`` is when its intent was written (ISO UTC, as the journal stores it), ``entry_id``
+    its history entry, ``profile_id`` the profile both claims are for."""
+
+    title = "A claim for this profile is already in progress in another window or process"
+    advice = "Nothing was sent and nothing was spent. Wait for its outcome (see History), then claim again."
+
+    def __init__(self, *, profile_id: str, pid: int, host: str, since: str, entry_id: int):
+        self.profile_id = profile_id
+        self.pid = pid
+        self.host = host
+        self.since = since
+        self.entry_id = entry_id
+        super().__init__(f"process {pid} on this computer has been waiting for its answer since "
+                         f"{_clock_text(since)} (history entry #{entry_id})")
+
+
+def _clock_text(iso: str) -> str:
+    """``2026-12-01T23:50:01.123456Z`` → ``2026-12-01 23:50:01 UTC`` (anything else as it is)."""
+    try:
+        moment = datetime.fromisoformat(str(iso).replace("Z", "+00:00"))
+    except ValueError:
+        return str(iso)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def write_failure_reason(detail: str) -> str:
@@ -161,9 +198,28 @@ def _owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+def _live_owner_elsewhere(owner: str | None) -> int | None:
+    """The pid of the process that wrote a row, when it is another process of this computer and still
+    running: its pending rows are in flight (it is waiting for their answers). None otherwise: the writer is
+    gone, or it is this process, or another computer's (a journal on a shared folder), or unknown. Pending
+    rows of those are orphans, recover() calls them unknown. The one rule for both recover() (leave a
+    live instance's rows alone) and begin_intent() (refuse a second claim while one is in flight).
+
+    A row of this process's own (another Journal object on the same file) is not "elsewhere": within one
+    process the Session and Operations refuse a second claim (ClaimInProgressError)."""
+    o_host, _, rest = (owner or "").partition(":")
+    pid_text = rest.partition(":")[0]
+    if o_host != socket.gethostname() or not pid_text.isdigit():
+        return None
+    pid = int(pid_text)
+    return pid if pid != os.getpid() and _pid_alive(pid) else None
+
+
 def _pid_alive(pid: int) -> bool:
+    if os.name == "nt":
+        return _windows_pid_alive(pid)
     if os.name != "posix":
-        return False  # [assumed] no cheap check: treat as gone (the safe side: the user is asked)
+        return False  # [assumed] no cheap check: treat as gone (the user is asked)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -173,6 +229,26 @@ def _pid_alive(pid: int) -> bool:
     except OSError:
         return False
     return True
+
+
+def _windows_pid_alive(pid: int) -> bool:
+    """[untested here: no Windows machine] OpenProcess + GetExitCodeProcess; a process we may not open
+    (another user's) is running; any other failure counts as gone."""
+    import ctypes
+    from ctypes import wintypes
+
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
+    kernel32.OpenProcess.restype = wintypes.HANDLE
+    handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+    if not handle:
+        return ctypes.get_last_error() == 5  # ERROR_ACCESS_DENIED: it exists
+    try:
+        code = wintypes.DWORD()
+        if not kernel32.GetExitCodeProcess(handle, ctypes.byref(code)):
+            return False
+        return code.value == 259  # STILL_ACTIVE
+    finally:
+        kernel32.CloseHandle(handle)
 
 
 def _identity(path: Path) -> tuple[int, int]:
@@ -473,11 +549,34 @@ class Journal:
             "owner": self._owner,
         }
 
-    def _insert(self, row: dict[str, Any], *, busy_timeout_s: float | None = None) -> int:
+    def _insert(self, row: dict[str, Any], *, busy_timeout_s: float | None = None,
+                one_claim_per_profile: bool = False) -> int:
+        """Insert ``row``; with ``one_claim_per_profile``, only if no other running process has a claim
+        for the same profile in flight (else ClaimInFlightElsewhereError), checked and inserted in one
+        BEGIN IMMEDIATE transaction: a second process's check waits for this one's commit."""
         names = ", ".join(row)
         marks = ", ".join("?" for _ in row)
-        return int(self._write(f"INSERT INTO exchanges ({names}) VALUES ({marks})", row.values(),
-                               busy_timeout_s=busy_timeout_s).lastrowid)
+        sql = f"INSERT INTO exchanges ({names}) VALUES ({marks})"
+        if not one_claim_per_profile:
+            return int(self._write(sql, row.values(), busy_timeout_s=busy_timeout_s).lastrowid)
+        with self._lock:
+            self._check_same_file()
+            with self._immediate_transaction(busy_timeout_s) as conn:
+                self._refuse_claim_in_flight_elsewhere(conn, row["profile_id"])
+                return int(conn.execute(sql, tuple(row.values())).lastrowid)
+
+    def _refuse_claim_in_flight_elsewhere(self, conn: sqlite3.Connection, profile_id: str) -> None:
+        # By the outcome index (the unary + keeps SQLite off the profile's): pending rows are a handful, a
+        # profile's claims may be 100k (20 ms to scan, in a transaction that holds every other writer off).
+        rows = conn.execute(
+            "SELECT id, time, owner FROM exchanges WHERE outcome=? AND +profile_id=? AND +endpoint=? "
+            "AND (owner IS NULL OR owner != ?) ORDER BY id",
+            (Outcome.PENDING.value, profile_id, Endpoint.GET_REWARD.value, self._owner)).fetchall()
+        for row in rows:
+            pid = _live_owner_elsewhere(row["owner"])
+            if pid is not None:
+                raise ClaimInFlightElsewhereError(profile_id=profile_id, pid=pid, host=socket.gethostname(),
+                                                  since=row["time"], entry_id=int(row["id"]))
 
     def record(self, *, endpoint: str, url: str | None, headers: Mapping[str, Any] | None = None,
                body: Any = None, status: int | None = None, response_headers: Mapping[str, Any] | None = None,
@@ -556,12 +655,36 @@ class Journal:
     def begin_intent(self, profile_id: str | None, profile_name: str | None, endpoint: str, url: str,
                      headers: Mapping[str, Any] | None, body: Any, *, secrets: Iterable[str] = (),
                      busy_timeout_s: float | None = None) -> int:
-        """Commit a 'pending' row (fsynced) BEFORE the request is sent. Returns its id."""
-        return self._insert(self._row(
+        """Commit a 'pending' row (fsynced) BEFORE the request is sent. Returns its id.
+
+        A getReward intent is refused with ClaimInFlightElsewhereError (nothing written) while another
+        running process on this computer has a getReward for the same profile pending; a pending row of a
+        process that is gone does not count (it is an orphan: recover() calls it unknown at the next
+        start). An intent with no profile (``profile_id`` None: no Session claim is made so; tools and
+        tests may) has no "same profile": it is neither refused nor does it refuse others.
+
+        A pending row whose answer is in the rescue file (its journal could not take it) is no longer in
+        flight: when only such a row stands in the way, the rescue file is merged and the check made again."""
+        row = self._row(
             profile_id=profile_id, profile_name=profile_name, endpoint=endpoint, url=url, headers=headers,
             body=body, status=None, response_headers=None, response_body=None, duration_ms=None,
-            outcome=Outcome.PENDING, error_message=None, reward_url=None, time=None, secrets=secrets),
-            busy_timeout_s=busy_timeout_s)
+            outcome=Outcome.PENDING, error_message=None, reward_url=None, time=None, secrets=secrets)
+        guarded = row["endpoint"] == Endpoint.GET_REWARD.value and profile_id is not None
+        try:
+            return self._insert(row, busy_timeout_s=busy_timeout_s, one_claim_per_profile=guarded)
+        except ClaimInFlightElsewhereError:
+            if not self._merged_rescued_answers():
+                raise
+        return self._insert(row, busy_timeout_s=busy_timeout_s, one_claim_per_profile=guarded)
+
+    def _merged_rescued_answers(self) -> bool:
+        """Merge the rescue file now, if there is one; whether any answer came in."""
+        if not self.rescue.exists():
+            return False
+        try:
+            return bool(self.merge_rescue())
+        except JournalError:
+            return False
 
     def complete(self, entry_id: int, status: int | None, response_headers: Mapping[str, Any] | None,
                  response_body: str | bytes | None, duration_ms: float | None, outcome: Outcome | str,
@@ -684,16 +807,8 @@ class Journal:
         rows = self._conn.execute(
             "SELECT * FROM exchanges WHERE outcome=? AND (owner IS NULL OR owner != ?) ORDER BY id",
             (Outcome.PENDING.value, self._owner)).fetchall()
-        orphans = []
-        host = socket.gethostname()
-        for row in rows:
-            owner = row["owner"] or ""
-            o_host, _, rest = owner.partition(":")
-            pid_text = rest.partition(":")[0]
-            if o_host == host and pid_text.isdigit() and int(pid_text) != os.getpid() and _pid_alive(int(pid_text)):
-                continue  # another running instance is waiting for this answer
-            orphans.append(_entry(row))
-        return orphans
+        # Another running instance is waiting for the answers of its own rows: they are not orphans.
+        return [_entry(row) for row in rows if _live_owner_elsewhere(row["owner"]) is None]
 
     def open_intents(self) -> list[JournalEntry]:
         """Pending rows left by an earlier run (this instance's own in-flight intents excluded)."""

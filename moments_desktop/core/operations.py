@@ -6,7 +6,8 @@ thread (SQLite with fsync can take milliseconds, which a UI thread must not spen
 
 The claim's order is the whole point:
   1. refuse if another claim is in flight in this process,
-  2. commit the intent (before a single byte goes out),
+  2. commit the intent (before a single byte goes out); the journal refuses it while another process
+     has a claim for the same profile in flight (ClaimInFlightElsewhereError: not sent, journaled so),
   3. send exactly one getReward (the client never retries it),
   4. commit the answer, the reward URL included, and only then return it for display.
 
@@ -34,6 +35,7 @@ from .exchange import Exchange
 from .journal import (
     CANCELLED_PREVIEW,
     CLAIM_BUSY_TIMEOUT_S,
+    ClaimInFlightElsewhereError,
     Journal,
     JournalError,
     JournalReplacedError,
@@ -84,7 +86,7 @@ def _intent_advice(cause: JournalError) -> str:
 class _IntentRefused(Exception):
     """Raised from the client's before_send hook: it stops the request before a byte goes out."""
 
-    def __init__(self, cause: JournalError, exchange: Exchange):
+    def __init__(self, cause: JournalError | ClaimInFlightElsewhereError, exchange: Exchange):
         super().__init__(str(cause))
         self.cause = cause
         self.exchange = exchange
@@ -190,7 +192,7 @@ class Operations:
                     self._journal.begin_intent, profile.id, profile.name, exchange.endpoint, exchange.url,
                     exchange.request_headers, exchange.request_body, secrets=(api_key,),
                     busy_timeout_s=CLAIM_BUSY_TIMEOUT_S)
-            except JournalError as exc:
+            except (JournalError, ClaimInFlightElsewhereError) as exc:
                 raise _IntentRefused(exc, exchange) from exc  # stops the request: nothing goes out
 
         try:
@@ -198,7 +200,7 @@ class Operations:
                 result = await self._client.get_reward(request, api_key, before_send=commit_intent,
                                                        deadline=deadline)
             except _IntentRefused as refused:
-                return self._not_sent(refused)
+                return await self._not_sent(profile, refused, api_key)
             except asyncio.CancelledError:
                 if intent_id is not None:
                     # shield: the journal must learn of the cancellation even as we unwind
@@ -207,14 +209,7 @@ class Operations:
             ex = result.exchange
             reward_url = result.reward.reward_url if result.ok and result.reward else None
             if intent_id is None:  # refused before sending (validation, no key): still journaled
-                try:
-                    journal_id = await self._run_blocking(
-                        self._journal.record_exchange, ex, profile_id=profile.id, profile_name=profile.name,
-                        secrets=(api_key,))
-                except JournalError as exc:  # nothing was sent: the result says so; the row is only history
-                    errorlog.log_exception(exc, "claim: journaling a claim refused before sending")
-                    journal_id = None
-                return ClaimResult(call=result, journal_id=journal_id)
+                return ClaimResult(call=result, journal_id=await self._record_not_sent(profile, ex, api_key))
             # The answer is in hand: committing it (or rescuing it) must finish even if we are cancelled.
             committing = asyncio.ensure_future(self._commit_answer(profile, intent_id, result, reward_url, api_key))
             try:
@@ -229,11 +224,26 @@ class Operations:
         finally:
             self._claim_in_flight = False
 
-    @staticmethod
-    def _not_sent(refused: _IntentRefused) -> ClaimResult:
-        error = IntentNotWrittenError(refused.cause)
+    async def _record_not_sent(self, profile: ProfileRef, exchange: Exchange, api_key: str) -> int | None:
+        try:
+            return await self._run_blocking(
+                self._journal.record_exchange, exchange, profile_id=profile.id, profile_name=profile.name,
+                secrets=(api_key,))
+        except JournalError as exc:  # nothing was sent: the result says so; the row is only history
+            errorlog.log_exception(exc, "claim: journaling a claim refused before sending")
+            return None
+
+    async def _not_sent(self, profile: ProfileRef, refused: _IntentRefused, api_key: str) -> ClaimResult:
         exchange = refused.exchange
         exchange.outcome = Outcome.NOT_SENT
+        if isinstance(refused.cause, ClaimInFlightElsewhereError):
+            # The journal works (it is what refused): the refusal is history, like any claim refused before
+            # sending, with its own words.
+            error: MomentsError = refused.cause
+            exchange.error_message = error.message
+            return ClaimResult(call=CallResult(exchange=exchange, error=error),
+                               journal_id=await self._record_not_sent(profile, exchange, api_key))
+        error = IntentNotWrittenError(refused.cause)
         exchange.error_message = error.message
         return ClaimResult(call=CallResult(exchange=exchange, error=error), journal_id=None)
 
