@@ -349,9 +349,13 @@ def _error_out(out: Output, args: Namespace, command: str, document: dict[str, A
     """A call that ended on an error instead of a result: the JSON document (with --json), the one line."""
     from moments_desktop.core.verdict import verdict_of_error
 
+    from moments_desktop.core.errors import MissingKeyError
+
     message = error.message
     if sandbox_hint:
         message = f"{error.title}. Add --sandbox to start it for this call, or use a profile with a real endpoint."
+    elif isinstance(getattr(error, "error", error), MissingKeyError):
+        message = f"{error.title}. Store it in the system keychain with 'moments key set --profile NAME', then try again."
     if args.json:
         document.update(ok=False, verdict=_verdict_word(error, verdict_of_error), exit_code=int(code),
                         sent=bool(sent), outcome=Outcome.UNKNOWN.value if sent else Outcome.NOT_SENT.value,

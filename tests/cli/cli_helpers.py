@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
+import socket
 import subprocess
 import sys
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -87,3 +91,102 @@ def assert_secret_absent(secret: str, *results: subprocess.CompletedProcess[str]
         encoded = secret.encode()
         for path in files_under(home):
             assert encoded not in path.read_bytes(), f"the API key appears in {path}"
+
+
+# --- more helpers of the info/claim tests ------------------------------------------------------------
+
+GOLDEN = Path(__file__).parent / "golden"
+REGENERATE = os.environ.get("MOMENTS_REGENERATE_GOLDEN") == "1"
+_LOOPBACK_PORT = re.compile(r"(127\.0\.0\.1|localhost):\d+")
+_REDEEM_CODE = re.compile(r"/redeem/[A-Za-z0-9-]+")
+# Keys whose values vary from run to run: replaced by a word saying what they were.
+_VARYING = {"duration_ms": "DURATION", "journal_id": "JOURNAL_ID", "rescue_path": "RESCUE_PATH"}
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (bound, then released: the kernel does not hand it out again soon)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def normalised(value: Any, *, profile_ids: Iterable[str] = ()) -> Any:
+    """A --json document with what varies between runs made constant: loopback ports, redeem codes, the
+    profile's random id, and the values of duration_ms, journal_id and rescue_path (kept None when None)."""
+    ids = tuple(profile_ids)
+
+    def walk(item: Any, key: str | None = None) -> Any:
+        if key in _VARYING and item is not None:
+            return _VARYING[key]
+        if isinstance(item, dict):
+            return {k: walk(v, k) for k, v in item.items()}
+        if isinstance(item, list):
+            return [walk(v) for v in item]
+        if isinstance(item, str):
+            text = _REDEEM_CODE.sub("/redeem/CODE", _LOOPBACK_PORT.sub(r"\1:PORT", item))
+            for profile_id in ids:
+                text = text.replace(profile_id, "PROFILE_ID")
+            return text
+        return item
+    return walk(value)
+
+
+def check_golden(name: str, document: dict[str, Any], *, profile_ids: Iterable[str] = ()) -> None:
+    """Compare a --json document, normalised, with tests/cli/golden/NAME.json; MOMENTS_REGENERATE_GOLDEN=1
+    rewrites the file instead (read its diff before committing it)."""
+    path = GOLDEN / f"{name}.json"
+    text = json.dumps(normalised(document, profile_ids=profile_ids), ensure_ascii=False, indent=2) + "\n"
+    if REGENERATE:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8", newline="")
+    assert path.is_file(), f"{path.name} is missing: regenerate with MOMENTS_REGENERATE_GOLDEN=1"
+    assert text == path.read_text(encoding="utf-8"), f"{path.name} differs:\n{text}"
+
+
+def wait_for(predicate: Callable[[], Any], timeout_s: float = 20.0, what: str = "the condition") -> Any:
+    """Poll ``predicate`` until it returns something true (returned), failing after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen within {timeout_s:g} s")
+        time.sleep(0.02)
+
+
+def journal_path(home: Path) -> Path:
+    return Path(home) / "data" / "journal.sqlite3"
+
+
+def journal_entries(home: Path, **filters: Any) -> list:
+    """The journal's rows (JournalEntry, newest first), read with the app's own Journal class."""
+    from moments_desktop.core.journal import Journal
+
+    path = journal_path(home)
+    if not path.exists():
+        return []
+    with Journal(path) as journal:
+        return journal.query(filters or None)
+
+
+def make_unwritable(folder: Path) -> Callable[[], None]:
+    """Make ``folder`` refuse new files (chmod; as root chattr +i, which stops root too); the undo. Skips
+    the test where neither works (as tests/test_startup_states.py does)."""
+    import pytest
+
+    folder.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() != 0:
+        folder.chmod(0o500)
+        undo: Callable[[], None] = lambda: folder.chmod(0o700)  # noqa: E731
+    elif shutil.which("chattr") and subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode == 0:
+        undo = lambda: subprocess.run(["chattr", "-i", str(folder)], check=True)  # noqa: E731
+    else:
+        pytest.skip("running as root without chattr +i: no way to make a folder read-only here")
+    try:
+        (folder / "probe").touch()
+    except OSError:
+        return undo
+    (folder / "probe").unlink()
+    undo()
+    pytest.skip(f"{folder} is still writable after chmod/chattr on this file system")
