@@ -99,6 +99,7 @@ GOLDEN = Path(__file__).parent / "golden"
 REGENERATE = os.environ.get("MOMENTS_REGENERATE_GOLDEN") == "1"
 _LOOPBACK_PORT = re.compile(r"(127\.0\.0\.1|localhost):\d+")
 _REDEEM_CODE = re.compile(r"/redeem/[A-Za-z0-9-]+")
+_USER_AGENT = re.compile(r"MomentsDesktop/[^\s\"]+")
 # Keys whose values vary from run to run: replaced by a word saying what they were.
 _VARYING = {"duration_ms": "DURATION", "journal_id": "JOURNAL_ID", "rescue_path": "RESCUE_PATH"}
 
@@ -112,7 +113,7 @@ def free_port() -> int:
 
 def normalised(value: Any, *, profile_ids: Iterable[str] = ()) -> Any:
     """A --json document with what varies between runs made constant: loopback ports, redeem codes, the
-    profile's random id, and the values of duration_ms, journal_id and rescue_path (kept None when None)."""
+    app's version in the User-Agent, the profile's random id, and the values of duration_ms, journal_id and rescue_path (kept None when None)."""
     ids = tuple(profile_ids)
 
     def walk(item: Any, key: str | None = None) -> Any:
@@ -124,6 +125,7 @@ def normalised(value: Any, *, profile_ids: Iterable[str] = ()) -> Any:
             return [walk(v) for v in item]
         if isinstance(item, str):
             text = _REDEEM_CODE.sub("/redeem/CODE", _LOOPBACK_PORT.sub(r"\1:PORT", item))
+            text = _USER_AGENT.sub("MomentsDesktop/VERSION", text)
             for profile_id in ids:
                 text = text.replace(profile_id, "PROFILE_ID")
             return text
