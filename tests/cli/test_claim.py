@@ -4,6 +4,7 @@ answer kept when the history cannot take it; the key in no output or file."""
 
 from __future__ import annotations
 
+import json
 import signal
 
 import pytest
@@ -298,8 +299,6 @@ def test_an_answer_the_history_cannot_take_still_prints_the_url(start_cli, sandb
     with JournalLock(journal_path(cli_home)):
         stdout, stderr = proc.communicate(timeout=CLI_TIMEOUT_S)
     assert proc.returncode == 0, stderr
-    import json
-
     document = json.loads(stdout)
     [sent] = sandbox.admin.ledger()
     assert document["reward_url"] == sent["reward_url"] and document["answer_journaled"] is False

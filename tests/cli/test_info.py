@@ -3,8 +3,21 @@ the sandbox's catalog and faults; the --json documents against golden files; the
 
 from __future__ import annotations
 
+import os
+import pty
+import subprocess
+
 import pytest
-from cli_helpers import assert_secret_absent, check_golden, free_port, journal_entries, json_output
+from cli_helpers import (
+    CLI_TIMEOUT_S,
+    assert_secret_absent,
+    check_golden,
+    cli_command,
+    cli_env,
+    free_port,
+    journal_entries,
+    json_output,
+)
 
 pytestmark = pytest.mark.secret_service
 
@@ -147,3 +160,28 @@ def test_the_demo_without_sandbox_says_to_add_it(run_cli):
     result = run_cli("info", "--profile", "Sandbox demo")
     assert result.returncode == 6
     assert "--sandbox" in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+def test_progress_goes_to_a_terminal_only(sandbox_profile, sandbox, cli_home):
+    """With stderr a terminal, a note says where the call goes; piped (the other tests), stderr stays empty."""
+    profile = sandbox_profile()
+    controller, terminal = pty.openpty()
+    try:
+        proc = subprocess.Popen(cli_command("info", "--profile", profile.name), env=cli_env(cli_home),
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=terminal, text=True)
+        os.close(terminal)
+        stdout, _ = proc.communicate(timeout=CLI_TIMEOUT_S)
+        written = b""
+        while True:
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:  # EIO: the terminal's other side is closed and everything was read
+                break
+            if not chunk:
+                break
+            written += chunk
+    finally:
+        os.close(controller)
+    assert proc.returncode == 0
+    assert f"Sending getRewardInfo to {sandbox.base_url}/GetRewardInfo" in written.decode()
+    assert "Wireless Headphones" in stdout and "Sending" not in stdout
