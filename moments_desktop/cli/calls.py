@@ -314,7 +314,7 @@ def _fill_claim(document: dict[str, Any], renderer: Renderer, result: ClaimResul
     document.update(
         reward_url=renderer.url(result.reward_url) if result.reward_url else None,
         journal_id=result.journal_id,
-        answer_journaled=not result.answer_not_journaled,
+        answer_journaled=False if result.answer_not_journaled else result.journal_id is not None,
         rescue_path=str(result.rescue_path) if result.rescue_path is not None else None)
 
 

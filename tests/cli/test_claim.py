@@ -5,11 +5,14 @@ answer kept when the history cannot take it; the key in no output or file."""
 from __future__ import annotations
 
 import json
+import re
 import signal
+from pathlib import Path
 
 import pytest
 from cli_helpers import (
     CLI_TIMEOUT_S,
+    GOLDEN,
     assert_secret_absent,
     check_golden,
     free_port,
@@ -20,6 +23,8 @@ from cli_helpers import (
     wait_for,
 )
 from journal_lock import JournalLock  # tests/journal_lock.py
+
+import moments_desktop.cli
 
 pytestmark = pytest.mark.secret_service
 
@@ -324,3 +329,25 @@ def test_the_demo_without_sandbox_says_to_add_it(run_cli):
     result = run_cli("claim", "--profile", "Sandbox demo", "--yes")
     assert result.returncode == 6
     assert "--sandbox" in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+# --- documentation -------------------------------------------------------------------------------------
+
+
+def test_help_says_what_confirms_a_claim(run_cli):
+    result = run_cli("claim", "--help")
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split())
+    assert "--yes alone never confirms a live claim" in text
+    assert "counts as live whatever the profile says: it needs --confirm" in text
+
+
+def test_schema_md_documents_every_key_of_the_info_and_claim_documents():
+    schema = (Path(moments_desktop.cli.__file__).parent / "SCHEMA.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| `([a-z_]+)` \|", schema, flags=re.MULTILINE))
+    goldens = sorted(GOLDEN.glob("info_*.json")) + sorted(GOLDEN.glob("claim_*.json"))
+    assert len(goldens) >= 10
+    for path in goldens:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        keys = set(document) | set(document.get("error") or {}) | set(document.get("reward") or {})
+        assert keys - {"schema", "command"} <= documented, (path.name, keys - documented)
