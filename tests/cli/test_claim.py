@@ -124,6 +124,7 @@ def test_a_wrong_confirm_on_a_test_mode_profile_is_refused(run_cli, sandbox_prof
     result = claim(run_cli, profile, "--yes", "--confirm", "SOMETHING-ELSE")
     assert result.returncode == 2 and "does not match" in result.stderr
     assert claims_sent(sandbox) == 0
+    assert_secret_absent(sandbox.demo_key, result)
 
 
 def test_an_endpoint_url_other_than_the_saved_one_counts_as_live(run_cli, add_profile, store_key, sandbox, cli_home):
@@ -133,9 +134,11 @@ def test_an_endpoint_url_other_than_the_saved_one_counts_as_live(run_cli, add_pr
     assert result.returncode == 2
     assert "not the profile's saved one" in result.stderr and "--confirm" in result.stderr
     assert claims_sent(sandbox) == 0
+    refused = result
     result = claim(run_cli, profile, "--endpoint-url", sandbox.base_url, "--confirm", "DEMOCAMP1")
     assert result.returncode == 0, result.stderr
     assert claims_sent(sandbox) == 1
+    assert_secret_absent(sandbox.demo_key, refused, result, home=cli_home)
 
 
 # --- what the service answered ----------------------------------------------------------------------
@@ -272,6 +275,7 @@ def test_a_history_locked_by_another_program_refuses_the_claim_exit_6(run_cli, s
     assert result.returncode == 6, result.stderr
     assert "locked by another program" in result.stderr
     assert claims_sent(sandbox) == 0
+    assert_secret_absent(sandbox.demo_key, result, home=cli_home)
 
 
 # --- in flight -------------------------------------------------------------------------------------
@@ -351,3 +355,13 @@ def test_schema_md_documents_every_key_of_the_info_and_claim_documents():
         document = json.loads(path.read_text(encoding="utf-8"))
         keys = set(document) | set(document.get("error") or {}) | set(document.get("reward") or {})
         assert keys - {"schema", "command"} <= documented, (path.name, keys - documented)
+
+
+def test_a_key_the_server_echoes_back_is_in_no_output(run_cli, sandbox_profile, sandbox, cli_home):
+    key = "cli-echoed-claim-key-0001-SECRET"
+    profile = sandbox_profile(key=key)
+    sandbox.admin.add_fault("GetReward", "status", status=400, echo_key=True)
+    result = claim(run_cli, profile, "--yes", "--json")
+    assert result.returncode == 4, result.stderr
+    assert "[redacted]" in json_output(result)["error"]["message"]
+    assert_secret_absent(key, result, home=cli_home)

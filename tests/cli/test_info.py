@@ -63,7 +63,9 @@ def test_endpoint_url_overrides_the_profile_for_one_call(run_cli, add_profile, s
     assert result.returncode == 0, result.stderr
     assert json_output(result)["endpoint"] == f"{sandbox.base_url}/GetRewardInfo"
     # ...for that call only: the profile still points where it did.
-    assert info(run_cli, profile).returncode == 7
+    again = info(run_cli, profile)
+    assert again.returncode == 7
+    assert_secret_absent(sandbox.demo_key, result, again, home=cli_home)
 
 
 @pytest.mark.parametrize(("case", "fields", "fault"), [
@@ -150,10 +152,15 @@ def test_an_unknown_profile_is_a_usage_error(run_cli):
     assert "no profile named 'No such profile'" in result.stderr and "Sandbox demo" in result.stderr
 
 
-def test_sandbox_on_a_fresh_home_previews_the_demo(run_cli, cli_home):
-    result = run_cli("info", "--profile", "Sandbox demo", "--sandbox")
+@pytest.mark.parametrize("keychain", [True, False], ids=["with-keychain", "no-keychain"])
+def test_sandbox_on_a_fresh_home_previews_the_demo(run_cli, cli_home, keychain):
+    """The demo's key is the embedded sandbox's, in memory: no keychain needed (none on a bare CI runner)."""
+    result = run_cli("info", "--profile", "Sandbox demo", "--sandbox",
+                     env=None if keychain else {"DBUS_SESSION_BUS_ADDRESS": None})
     assert result.returncode == 0, result.stderr
     assert "Wireless Headphones" in result.stdout and "100 rewards left" in result.stdout
+    [row] = journal_entries(cli_home)
+    assert (row.profile_name, row.outcome.value) == ("Sandbox demo", "success")
 
 
 def test_the_demo_without_sandbox_says_to_add_it(run_cli):
@@ -185,3 +192,16 @@ def test_progress_goes_to_a_terminal_only(sandbox_profile, sandbox, cli_home):
     assert proc.returncode == 0
     assert f"Sending getRewardInfo to {sandbox.base_url}/GetRewardInfo" in written.decode()
     assert "Wireless Headphones" in stdout and "Sending" not in stdout
+
+
+def test_a_key_the_server_echoes_back_is_in_no_output(run_cli, sandbox_profile, sandbox, cli_home):
+    """A careless gateway quotes the request's x-api-key in its answer (body and header): the Session redacts
+    it before anything shows it, so neither the text, the --json document nor the journal holds it."""
+    key = "cli-echoed-key-0001-SECRET"
+    profile = sandbox_profile(key=key)
+    sandbox.admin.add_fault("GetRewardInfo", "status", status=403, echo_key=True)
+    text = info(run_cli, profile)
+    document = info(run_cli, profile, "--json")
+    assert (text.returncode, document.returncode) == (4, 4)
+    assert "[redacted]" in json_output(document)["error"]["message"]
+    assert_secret_absent(key, text, document, home=cli_home)
