@@ -1,0 +1,57 @@
+"""A window's claim and a ``moments claim`` for the same profile are never in flight at once (issue 14): the
+window's side is the Session the window uses, in this process, over the same home, its claim held in flight
+by a latency fault; the CLI's claim meanwhile is refused before sending, exit 6, with the guard's words."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from cli_helpers import CLI_TIMEOUT_S, assert_secret_absent, cli_command, cli_env, journal_path
+
+from moments_desktop.core import journal as journal_module
+from moments_desktop.core.credentials import CredentialStore
+from moments_desktop.core.http import make_client
+from moments_desktop.core.journal import Journal
+from moments_desktop.core.profiles import ProfileStore
+
+pytestmark = pytest.mark.secret_service
+
+if not hasattr(journal_module, "ClaimInFlightElsewhereError"):  # pragma: no cover - until the guard is merged
+    pytest.skip("the journal's cross-process claim guard (ClaimInFlightElsewhereError) is not in this tree",
+                allow_module_level=True)
+
+
+def test_a_cli_claim_while_the_windows_claim_is_in_flight_is_refused(sandbox_profile, sandbox, cli_home):
+    from moments_desktop.core.session import Session
+
+    profile = sandbox_profile(live=True, campaignId="LIVECAMP1")
+    sandbox.admin.add_fault("GetReward", "latency", seconds=4, times=1)
+    outcome = {}
+
+    async def scenario():
+        session = Session(ProfileStore(cli_home / "config" / "profiles.json"), CredentialStore(),
+                          Journal(journal_path(cli_home)), make_client())
+        try:
+            plan = session.plan_claim(profile.id)
+            window_claim = asyncio.ensure_future(session.claim(plan, "LIVECAMP1"))
+            while not await asyncio.to_thread(sandbox.admin.ledger):  # the window's claim reached the sandbox
+                await asyncio.sleep(0.02)
+            cli = await asyncio.create_subprocess_exec(
+                *cli_command("claim", "--profile", profile.name, "--confirm", "LIVECAMP1"),
+                env=cli_env(cli_home), stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE)
+            stdout, stderr = await asyncio.wait_for(cli.communicate(), CLI_TIMEOUT_S)
+            outcome["cli"] = (cli.returncode, stdout.decode(), stderr.decode())
+            outcome["window"] = await window_claim
+        finally:
+            await session.aclose()
+
+    asyncio.run(scenario())
+    code, stdout, stderr = outcome["cli"]
+    assert code == 6, stderr
+    assert "already in progress in another window or process" in stderr and len(stderr.splitlines()) == 1
+    assert "Nothing was sent" in stderr
+    assert outcome["window"].reward_url  # the window's claim went through
+    assert len(sandbox.admin.ledger()) == 1  # the CLI's never left
+    assert_secret_absent(sandbox.demo_key, stdout, stderr, home=cli_home)
