@@ -48,9 +48,7 @@ from .errors import (
     ValidationError,
 )
 from .exchange import redact_echoed_secrets
-from .exports import Export, ExportFormat, ExportRefusedError, export_request
 from .journal import Journal, JournalEntry
-from .message_outcomes import OutcomeGatherer
 from .message_templates import MessageTemplates, PreviewOutcome, RenderedMessage
 from .operations import ClaimInProgressError, ClaimResult, Operations, ProfileRef
 from .profiles import DEMO_PROFILE_ID, ImportReport, Profile, ProfileError, ProfileStore
@@ -60,6 +58,7 @@ from .request import RewardRequest, is_loopback_url, is_sendable_key
 from .wire import build_request
 
 if TYPE_CHECKING:  # python-liquid is imported on the first rendering, not with the Session
+    from .exports import Export, ExportFormat
     from .message_preview import MessagePreviewReport
 
 T = TypeVar("T")
@@ -355,6 +354,8 @@ class Session:
         async def preview(req: RewardRequest, deadline: float | None) -> CallResult:
             return await self._journaled_preview(ref, req, key, deadline, "message preview")
 
+        from .message_outcomes import OutcomeGatherer  # the Message tab's; not paid by a preview or `moments info`
+
         embedded = self.sandbox is not None and _catalog_key(request.base_url) == _catalog_key(self.sandbox.url)
         gatherer = OutcomeGatherer(
             preview=preview, http=self.http, journal=self.journal, run_blocking=self._run_blocking,
@@ -423,6 +424,8 @@ class Session:
         the export must not carry. The key is a placeholder unless ``include_key``; then it is read from the
         keychain off the caller's thread (MissingKeyError, KeyringUnavailableError as for a preview) and
         lives only in the returned Export."""
+        from .exports import ExportFormat, export_request  # imported by the first export, not with the Session
+
         endpoint, fmt = Endpoint(endpoint), ExportFormat(fmt)
         profile = self.profiles.get(profile_id)
         request = self.resolve(profile_id, base_url, fields).validated()
@@ -442,6 +445,8 @@ class Session:
         """The request of a journal row (History) as a snippet. The journal stores the key redacted, so the
         key is always the placeholder. A row whose request the client refused (NOT_SENT for invalid values)
         raises ValidationError, as the client would."""
+        from .exports import ExportFormat, ExportRefusedError, export_request
+
         fmt = ExportFormat(fmt)
         try:
             endpoint = Endpoint(entry.endpoint)
