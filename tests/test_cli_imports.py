@@ -14,12 +14,13 @@ import sys
 
 import pytest
 
-# The modules `moments info` goes through: the CLI's (when it exists) and core's.
+# The modules `moments info` goes through: core's, and the CLI's (those that exist yet).
 INFO_PATH_MODULES = [
     "moments_desktop.core.session", "moments_desktop.core.startup", "moments_desktop.core.http",
     "moments_desktop.core.credentials", "moments_desktop.core.render",
 ]
-CLI_MODULES = ["moments_desktop.cli", "moments_desktop.cli.main"]
+CLI_MODULES = ["moments_desktop.cli", "moments_desktop.cli.main", "moments_desktop.cli.context",
+               "moments_desktop.cli.calls", "moments_desktop.cli.output", "moments_desktop.cli.verdicts"]
 NOT_ON_THE_INFO_PATH = ("PySide6", "shiboken6", "uvicorn", "starlette", "liquid", "rich", "click", "pygments",
                         "keyring", "secretstorage", "jeepney", "cryptography")
 
