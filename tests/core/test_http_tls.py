@@ -217,3 +217,60 @@ def test_environment_proxies_still_apply_and_their_pools_are_cancel_safe(monkeyp
     finally:
         served.close()
     assert answer.text == "proxied http://moments.invalid/where"
+
+
+class _Tunnel(BaseHTTPRequestHandler):
+    """A forward proxy's CONNECT: opens the asked-for TCP connection and relays bytes both ways until one closes."""
+
+    def do_CONNECT(self) -> None:  # noqa: N802
+        import selectors
+        import socket
+
+        host, _, port = self.path.rpartition(":")
+        self.server.connected.append(self.path)
+        upstream = socket.create_connection((host, int(port)), timeout=10)
+        try:
+            self.send_response(200, "Connection established")
+            self.end_headers()
+            with selectors.DefaultSelector() as selector:
+                selector.register(self.connection, selectors.EVENT_READ, upstream)
+                selector.register(upstream, selectors.EVENT_READ, self.connection)
+                while True:
+                    for key, _ in selector.select(timeout=10):
+                        data = key.fileobj.recv(65536)
+                        if not data:
+                            return
+                        key.data.sendall(data)
+        finally:
+            upstream.close()
+
+    def log_message(self, *args) -> None:  # noqa: ANN002
+        pass
+
+
+@pytest.fixture
+def tunnel(monkeypatch) -> Iterator[ThreadingHTTPServer]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Tunnel)
+    server.daemon_threads = True
+    server.connected = []
+    served = _Served(server)
+    monkeypatch.setenv("HTTPS_PROXY", f"http://{served.url}")
+    for name in ("NO_PROXY", "no_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    try:
+        yield server
+    finally:
+        served.close()
+
+
+def test_https_through_an_environment_proxy_is_verified_as_without_it(tls_server, tunnel, monkeypatch):
+    url, cert = tls_server
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+        asyncio.run(_get(url))
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    answer = asyncio.run(_get(url))
+    assert (answer.status_code, answer.text) == (200, "secure hello")
+    host_port = url.removeprefix("https://").split("/")[0]
+    assert tunnel.connected == [host_port, host_port]  # both went through the tunnel
