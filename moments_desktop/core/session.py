@@ -35,7 +35,6 @@ import httpx
 from moments_desktop.api_schema import BODY_FIELDS, DEFAULT_BASE_URL, Endpoint, Outcome
 
 from . import errorlog
-from .catalog_choices import NotASandbox, SandboxCatalog, fetch_catalog
 from .client import CallResult, MomentsClient
 from .credentials import CredentialStore, KeyringUnavailableError, key_left_behind_warning
 from .errors import (
@@ -58,6 +57,7 @@ from .request import RewardRequest, is_loopback_url, is_sendable_key
 from .wire import build_request
 
 if TYPE_CHECKING:  # python-liquid is imported on the first rendering, not with the Session
+    from .catalog_choices import SandboxCatalog
     from .exports import Export, ExportFormat
     from .message_preview import MessagePreviewReport
 
@@ -757,6 +757,8 @@ class Session:
         return await asyncio.shield(running)
 
     async def _fetch_catalog(self, url: str, generation: int) -> SandboxCatalog | None:
+        from .catalog_choices import NotASandbox
+
         try:
             catalog: SandboxCatalog | None = await fetch_catalog(self.http, url)
             keep = CATALOG_FRESH_S
@@ -802,6 +804,14 @@ class Session:
         await self._jobs.wait_idle()
         await self._keychain_jobs.wait_idle(KEYCHAIN_CLOSE_WAIT_S)
         self.journal.close()
+
+
+async def fetch_catalog(http: httpx.AsyncClient, base_url: str, *args: Any, **kwargs: Any) -> SandboxCatalog:
+    """core/catalog_choices.py's, imported by the first catalog read (the form's choices), not with the Session;
+    a name of this module, so a test can count or stall the Session's reads."""
+    from .catalog_choices import fetch_catalog as fetch
+
+    return await fetch(http, base_url, *args, **kwargs)
 
 
 def key_works(result: CallResult) -> bool:
