@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from moments_desktop.api_schema import Endpoint  # noqa: E402
-from moments_desktop.core.credentials import CredentialStore  # noqa: E402
+from moments_desktop.core.credentials import CredentialStore, KeyringUnavailableError  # noqa: E402
 from moments_desktop.core.profiles import Profile, ProfileStore  # noqa: E402
 from moments_desktop.core.wire import build_request  # noqa: E402
 from moments_desktop.sandbox.catalog import default_catalog_path, load_default_catalog  # noqa: E402
@@ -115,7 +115,12 @@ def main() -> None:
         fields = demo.body()
         profile = store.add(Profile(name=PROFILE_NAME, base_url=url, live=False, **fields))
         credentials = CredentialStore()
-        credentials.set_key(profile.id, demo.api_key)
+        try:
+            credentials.set_key(profile.id, demo.api_key)
+        except KeyringUnavailableError as exc:
+            sandbox.terminate()
+            sandbox.communicate(timeout=10)
+            raise SystemExit(f"bench_cli: {exc.message} (see the top of this file for a private keyring)") from None
         try:
             found = commands(url, demo.api_key, profile.to_request())
             for name, argv in list(found.items()):  # a warm-up run each (disk and byte-code caches)
