@@ -3,9 +3,9 @@
     python tests/bench/bench_cli.py [rounds]        # default 15 rounds, at least 9
 
 Run it with the project's venv (``.venv/bin/python tests/bench/bench_cli.py``) in a session whose keyring
-works (a desktop session; on a headless Linux box a private one, as scripts/dev.py's tests use:
-``dbus-run-session -- sh -c 'echo -n pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null;
-.venv/bin/python tests/bench/bench_cli.py'``).
+works (a desktop session; on a headless Linux box a private, throwaway one, as scripts/dev.py's tests use:
+``dbus-run-session -- sh -c 'echo -n pw | XDG_DATA_HOME=$(mktemp -d) gnome-keyring-daemon --unlock
+--components=secrets >/dev/null; .venv/bin/python tests/bench/bench_cli.py'``).
 
 It starts ``moments-sandbox`` (``python -m moments_desktop.sandbox --port 0``) on a copy of the built-in
 catalog whose rate limit is raised (the default 5 calls a second per key would answer 429 to a tight loop),
@@ -18,6 +18,8 @@ rotated order, one getRewardInfo POST as a whole process with:
 - tests/bench/info_standin.py: the same path through core without moments_desktop/cli/ (what core costs;
   the difference to the above is the CLI's own);
 - HTTPie (``http POST …/GetRewardInfo x-api-key:… appId=…``: the request the app sends, as its HTTPie export);
+  HTTPie and the script below get the sandbox's demo key (public: it is in the built-in catalog) on their
+  command lines, as their users do; ``moments`` reads it from the keyring;
 - a plain httpx script doing one ``httpx.post``;
 - curl, when installed (the floor: a process that does nothing but the POST).
 
