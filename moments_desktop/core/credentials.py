@@ -15,10 +15,8 @@ import re
 import sys
 from collections.abc import Callable
 from contextlib import closing
+from types import ModuleType
 from typing import TYPE_CHECKING, TypeVar
-
-import keyring
-import keyring.errors
 
 from .errors import MomentsError, ValidationError
 from .request import is_sendable_key
@@ -30,6 +28,22 @@ SERVICE = "moments-desktop"
 MEMORY_BACKEND_NAME = "Memory only (this session; keys are forgotten when the app closes)"
 
 T = TypeVar("T")
+
+
+def _keyring() -> ModuleType:
+    """keyring, imported on first use: with its backends it costs tens of milliseconds, which a process that
+    never touches a key (``moments info --sandbox``, ``moments history``) should not pay.
+
+    Off macOS, keyring's macOS backend is marked unavailable before keyring loads it: asked for its priority
+    (keyring imports every backend to choose one), it looks for the Security framework with
+    ``ctypes.util.find_library``, which off macOS runs ldconfig and a C compiler to find nothing (~35 ms), and
+    then declines. Without its API module it declines at once, with the same answer."""
+    if sys.platform != "darwin":
+        sys.modules.setdefault("keyring.backends.macOS.api", None)
+    import keyring
+    import keyring.errors
+
+    return keyring
 
 
 class KeyringUnavailableError(MomentsError):
@@ -179,7 +193,7 @@ class CredentialStore:
     def backend(self) -> KeyringBackend:
         if self._backend is not None:
             return self._backend
-        return self._call(keyring.get_keyring)
+        return self._call(lambda: _keyring().get_keyring())
 
     def backend_name(self) -> str:
         if self._memory is not None:
@@ -218,6 +232,7 @@ class CredentialStore:
 
     @staticmethod
     def _call(fn: Callable[..., T], *args) -> T:
+        keyring = _keyring()
         try:
             return fn(*args)
         except keyring.errors.PasswordDeleteError:
@@ -269,7 +284,7 @@ class CredentialStore:
         backend = self._usable_backend()
         try:
             self._call(backend.delete_password, self.service, profile_id)
-        except keyring.errors.PasswordDeleteError:
+        except _keyring().errors.PasswordDeleteError:
             return False
         return True
 

@@ -10,11 +10,18 @@ So every connect runs in a task of its own that no caller's cancellation reaches
 waiting at once for a cancellation it can honour, and otherwise (it was cancelled) the connect is
 allowed to finish — bounded by the connect timeout — and whatever it opened is closed before the
 cancellation goes on. Everything else is httpx's own client, environment proxies included.
+
+The client's TLS context is built when the first https connection is made, not with the client: httpx
+builds it in the constructor (loading certifi's CA bundle, ~25 ms, an eighth of a `moments info`), and a
+call to a sandbox on this computer is plain http and never needs it. What is built then is exactly what
+httpx would have built (``httpx.create_ssl_context`` with the same arguments: verification on, and
+SSL_CERT_FILE / SSL_CERT_DIR honoured when ``trust_env``), so https is verified as before.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ssl
 import typing
 from typing import Any
 
@@ -67,6 +74,34 @@ async def _close_when_connected(connecting: asyncio.Future) -> None:
         pass
 
 
+class TLSContextOnFirstUse:
+    """Stands for httpx's SSL context until something uses it, then builds it and forwards everything to it.
+
+    Handed to httpx as ``verify``: httpx keeps a context it is given as it is, and so passes this one to each
+    of the client's pools, proxies' included. httpcore touches it only to connect over TLS (it sets the ALPN
+    protocols on it, then anyio wraps the socket with it): the first such touch builds the real context, with
+    httpx's own ``create_ssl_context`` and the arguments it would have been built with. Nothing can use this
+    object without going through the real, verifying context."""
+
+    def __init__(self, *, trust_env: bool = True):
+        self._trust_env = trust_env
+        self._context: ssl.SSLContext | None = None
+
+    @property
+    def built(self) -> bool:
+        return self._context is not None
+
+    def context(self) -> ssl.SSLContext:
+        if self._context is None:
+            self._context = httpx.create_ssl_context(verify=True, trust_env=self._trust_env)
+        return self._context
+
+    def __getattr__(self, name: str) -> Any:  # only for what this class does not define
+        if name.startswith("__") or name in ("_context", "_trust_env"):  # copy/pickle probes, a half-built self
+            raise AttributeError(name)
+        return getattr(self.context(), name)
+
+
 def _pools(client: httpx.AsyncClient) -> list[Any]:
     transports = [client._transport, *client._mounts.values()]  # noqa: SLF001 - see make_client
     return [t._pool for t in transports if t is not None and hasattr(t, "_pool")]  # noqa: SLF001
@@ -76,7 +111,11 @@ def make_client(**kwargs: Any) -> httpx.AsyncClient:
     """An ``httpx.AsyncClient`` (``kwargs`` as for it) whose connects are cancel-safe.
 
     The backend is set on each of the client's connection pools (httpx has no public option for it);
-    ``is_cancel_safe`` checks that it took, and a test runs it on every httpx the lock allows."""
+    ``is_cancel_safe`` checks that it took, and a test runs it on every httpx the lock allows.
+    With the default ``verify`` (True), the TLS context is built on the first https connection
+    (``TLSContextOnFirstUse``); any other ``verify`` or a ``cert`` is httpx's as given."""
+    if kwargs.get("verify", True) is True and kwargs.get("cert") is None:
+        kwargs["verify"] = TLSContextOnFirstUse(trust_env=kwargs.get("trust_env", True))
     client = httpx.AsyncClient(**kwargs)
     for pool in _pools(client):
         pool._network_backend = CancelSafeBackend(pool._network_backend)  # noqa: SLF001

@@ -35,7 +35,6 @@ import httpx
 from moments_desktop.api_schema import BODY_FIELDS, DEFAULT_BASE_URL, Endpoint, Outcome
 
 from . import errorlog
-from .catalog_choices import NotASandbox, SandboxCatalog, fetch_catalog
 from .client import CallResult, MomentsClient
 from .credentials import CredentialStore, KeyringUnavailableError, key_left_behind_warning
 from .errors import (
@@ -48,9 +47,7 @@ from .errors import (
     ValidationError,
 )
 from .exchange import redact_echoed_secrets
-from .exports import Export, ExportFormat, ExportRefusedError, export_request
 from .journal import Journal, JournalEntry
-from .message_outcomes import OutcomeGatherer
 from .message_templates import MessageTemplates, PreviewOutcome, RenderedMessage
 from .operations import ClaimInProgressError, ClaimResult, Operations, ProfileRef
 from .profiles import DEMO_PROFILE_ID, ImportReport, Profile, ProfileError, ProfileStore
@@ -60,6 +57,8 @@ from .request import RewardRequest, is_loopback_url, is_sendable_key
 from .wire import build_request
 
 if TYPE_CHECKING:  # python-liquid is imported on the first rendering, not with the Session
+    from .catalog_choices import SandboxCatalog
+    from .exports import Export, ExportFormat
     from .message_preview import MessagePreviewReport
 
 T = TypeVar("T")
@@ -355,6 +354,8 @@ class Session:
         async def preview(req: RewardRequest, deadline: float | None) -> CallResult:
             return await self._journaled_preview(ref, req, key, deadline, "message preview")
 
+        from .message_outcomes import OutcomeGatherer  # the Message tab's; not paid by a preview or `moments info`
+
         embedded = self.sandbox is not None and _catalog_key(request.base_url) == _catalog_key(self.sandbox.url)
         gatherer = OutcomeGatherer(
             preview=preview, http=self.http, journal=self.journal, run_blocking=self._run_blocking,
@@ -423,6 +424,8 @@ class Session:
         the export must not carry. The key is a placeholder unless ``include_key``; then it is read from the
         keychain off the caller's thread (MissingKeyError, KeyringUnavailableError as for a preview) and
         lives only in the returned Export."""
+        from .exports import ExportFormat, export_request  # imported by the first export, not with the Session
+
         endpoint, fmt = Endpoint(endpoint), ExportFormat(fmt)
         profile = self.profiles.get(profile_id)
         request = self.resolve(profile_id, base_url, fields).validated()
@@ -442,6 +445,8 @@ class Session:
         """The request of a journal row (History) as a snippet. The journal stores the key redacted, so the
         key is always the placeholder. A row whose request the client refused (NOT_SENT for invalid values)
         raises ValidationError, as the client would."""
+        from .exports import ExportFormat, ExportRefusedError, export_request
+
         fmt = ExportFormat(fmt)
         try:
             endpoint = Endpoint(entry.endpoint)
@@ -752,6 +757,8 @@ class Session:
         return await asyncio.shield(running)
 
     async def _fetch_catalog(self, url: str, generation: int) -> SandboxCatalog | None:
+        from .catalog_choices import NotASandbox
+
         try:
             catalog: SandboxCatalog | None = await fetch_catalog(self.http, url)
             keep = CATALOG_FRESH_S
@@ -797,6 +804,14 @@ class Session:
         await self._jobs.wait_idle()
         await self._keychain_jobs.wait_idle(KEYCHAIN_CLOSE_WAIT_S)
         self.journal.close()
+
+
+async def fetch_catalog(http: httpx.AsyncClient, base_url: str, *args: Any, **kwargs: Any) -> SandboxCatalog:
+    """core/catalog_choices.py's, imported by the first catalog read (the form's choices), not with the Session;
+    a name of this module, so a test can count or stall the Session's reads."""
+    from .catalog_choices import fetch_catalog as fetch
+
+    return await fetch(http, base_url, *args, **kwargs)
 
 
 def key_works(result: CallResult) -> bool:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import gc
+import sys
 import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
@@ -188,13 +189,28 @@ async def finish_async_generator_finalizers() -> None:
     await those tasks, so nothing of a finished request is still pending when the loop stops.
     """
     current = asyncio.current_task()
+    loop = asyncio.get_running_loop()
     # Closing an outer generator frees the one it was iterating, which gets a task of its own: go on
     # until a round finds none (the nesting is a handful deep; the bound only guards against a cycle).
     for _round in range(MAX_FINALIZER_ROUNDS):
-        gc.collect()
+        if _may_hold_async_generators(loop):
+            gc.collect()
         await asyncio.sleep(0)  # the hook schedules each task with call_soon: let it be created
         closing = [t for t in asyncio.all_tasks() if t is not current
                    and type(t.get_coro()).__name__ == "async_generator_athrow"]
         if not closing:
             return
         await asyncio.gather(*closing, return_exceptions=True)
+
+
+def _may_hold_async_generators(loop: asyncio.AbstractEventLoop) -> bool:
+    """False only when no async generator of ``loop`` is alive, so none can be finalized later and the full
+    collection (tens of milliseconds in a process that imported much: most of a `moments info`'s close) is
+    not needed. Known when the loop's own hooks are installed (``asyncio.run``; qasync installs none): asyncio
+    then keeps every generator first iterated on the loop in a weak set until it is finalized. Otherwise,
+    and on a loop without that set, assume there are some."""
+    finalizer = sys.get_asyncgen_hooks().finalizer
+    if getattr(finalizer, "__self__", None) is not loop:
+        return True
+    tracked = getattr(loop, "_asyncgens", None)
+    return tracked is None or len(tracked) > 0

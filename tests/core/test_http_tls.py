@@ -1,0 +1,276 @@
+"""make_client builds its TLS context on the first https connection: a plain-http call (a sandbox on this
+computer) builds none, an https call is verified exactly as httpx verifies it, and environment proxies still
+apply. Real servers on 127.0.0.1: the sandbox, a TLS server with a self-signed certificate, a tiny proxy."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import ssl
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+
+from moments_desktop.core.http import TLSContextOnFirstUse, is_cancel_safe, make_client
+
+# Counts every SSLContext made in the process (ssl.create_default_context and httpx's own included).
+_COUNT_CONTEXTS_AND_GET = """
+import asyncio, ssl, sys
+made = []
+_new = ssl.SSLContext.__new__
+def counting(cls, *args, **kwargs):
+    made.append(cls)
+    return _new(cls, *args, **kwargs)
+ssl.SSLContext.__new__ = counting
+from moments_desktop.core.http import make_client
+async def main():
+    async with make_client() as http:
+        answer = await http.get(sys.argv[1])
+    print(answer.status_code, len(made))
+asyncio.run(main())
+"""
+
+
+def test_a_plain_http_call_builds_no_tls_context(sandbox):
+    out = subprocess.run([sys.executable, "-c", _COUNT_CONTEXTS_AND_GET, sandbox.base_url + "/__sandbox/catalog"],
+                         capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.split() == ["200", "0"], out.stderr
+
+
+def test_the_client_holds_a_context_to_build_on_first_use_and_http_does_not_build_it(sandbox):
+    async def call() -> tuple[int, TLSContextOnFirstUse]:
+        async with make_client() as http:
+            contexts = {pool._ssl_context for pool in _pools_of(http)}  # noqa: SLF001
+            assert len(contexts) == 1
+            (context,) = contexts
+            assert isinstance(context, TLSContextOnFirstUse)
+            answer = await http.get(sandbox.base_url + "/__sandbox/catalog")
+            return answer.status_code, context
+
+    status, context = asyncio.run(call())
+    assert status == 200
+    assert not context.built
+
+
+def _pools_of(http: httpx.AsyncClient) -> list:
+    transports = [http._transport, *http._mounts.values()]  # noqa: SLF001
+    return [t._pool for t in transports if t is not None]  # noqa: SLF001
+
+
+# --- https: a real TLS server on 127.0.0.1 with a self-signed certificate ------------------------
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    """(certificate, key) for 127.0.0.1, self-signed, usable as its own trust anchor."""
+    x509 = pytest.importorskip("cryptography.x509", reason="cryptography makes the test certificate")
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Moments test server")])
+    now = datetime.now(UTC)
+    ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(hours=1)).not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                         content_commitment=False, key_encipherment=False, data_encipherment=False,
+                                         key_agreement=False, encipher_only=False, decipher_only=False),
+                           critical=True)
+            .add_extension(ski, critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = folder / "server.pem", folder / "server.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+class _Hello(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        body = b"secure hello"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:  # noqa: ANN002 - quiet
+        pass
+
+
+class _Served:
+    def __init__(self, server: ThreadingHTTPServer):
+        self.server = server
+        self.thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"{host}:{port}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def tls_server(tmp_path) -> Iterator[tuple[str, Path]]:
+    """(https URL, its certificate) of a server on 127.0.0.1 whose certificate no default trust store holds."""
+    cert, key = _self_signed(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hello)
+    server.daemon_threads = True
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    served = _Served(server)
+    try:
+        yield f"https://{served.url}/hello", cert
+    finally:
+        served.close()
+
+
+async def _get(url: str) -> httpx.Response:
+    async with make_client() as http:
+        return await http.get(url)
+
+
+def test_https_to_a_certificate_nobody_trusts_is_refused(tls_server, monkeypatch):
+    url, _cert = tls_server
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+        asyncio.run(_get(url))
+
+
+def test_https_is_verified_against_the_trust_store_httpx_would_use(tls_server, monkeypatch):
+    """SSL_CERT_FILE (httpx's trust_env) names the trust store: the server's own certificate is accepted, so
+    the context built on first use is httpx's, and the handshake ran through it."""
+    url, cert = tls_server
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    answer = asyncio.run(_get(url))
+    assert (answer.status_code, answer.text) == (200, "secure hello")
+
+
+def test_the_context_built_on_first_use_verifies_hostnames_and_certificates():
+    context = TLSContextOnFirstUse()
+    assert not context.built
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname  # reading it builds it
+    assert context.built and isinstance(context.context(), ssl.SSLContext)
+
+
+def test_verify_given_by_the_caller_is_httpx_own():
+    async def check() -> None:
+        async with make_client(verify=False) as http:
+            (pool,) = _pools_of(http)
+            assert isinstance(pool._ssl_context, ssl.SSLContext)  # noqa: SLF001
+            assert pool._ssl_context.verify_mode == ssl.CERT_NONE  # noqa: SLF001
+
+    asyncio.run(check())
+
+
+# --- environment proxies -------------------------------------------------------------------------
+
+
+class _Proxy(BaseHTTPRequestHandler):
+    """A forward proxy that answers every request itself and says which absolute URL it was asked for."""
+
+    def do_GET(self) -> None:  # noqa: N802
+        body = f"proxied {self.path}".encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:  # noqa: ANN002
+        pass
+
+
+def test_environment_proxies_still_apply_and_their_pools_are_cancel_safe(monkeypatch):
+    served = _Served(ThreadingHTTPServer(("127.0.0.1", 0), _Proxy))
+    try:
+        monkeypatch.setenv("HTTP_PROXY", f"http://{served.url}")
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+
+        async def call() -> httpx.Response:
+            async with make_client() as http:
+                assert http._mounts and is_cancel_safe(http)  # noqa: SLF001 - the proxy's pool too
+                return await http.get("http://moments.invalid/where")
+
+        answer = asyncio.run(call())
+    finally:
+        served.close()
+    assert answer.text == "proxied http://moments.invalid/where"
+
+
+class _Tunnel(BaseHTTPRequestHandler):
+    """A forward proxy's CONNECT: opens the asked-for TCP connection and relays bytes both ways until one closes."""
+
+    def do_CONNECT(self) -> None:  # noqa: N802
+        import selectors
+        import socket
+
+        host, _, port = self.path.rpartition(":")
+        self.server.connected.append(self.path)
+        upstream = socket.create_connection((host, int(port)), timeout=10)
+        try:
+            self.send_response(200, "Connection established")
+            self.end_headers()
+            with selectors.DefaultSelector() as selector:
+                selector.register(self.connection, selectors.EVENT_READ, upstream)
+                selector.register(upstream, selectors.EVENT_READ, self.connection)
+                while True:
+                    for key, _ in selector.select(timeout=10):
+                        data = key.fileobj.recv(65536)
+                        if not data:
+                            return
+                        key.data.sendall(data)
+        finally:
+            upstream.close()
+
+    def log_message(self, *args) -> None:  # noqa: ANN002
+        pass
+
+
+@pytest.fixture
+def tunnel(monkeypatch) -> Iterator[ThreadingHTTPServer]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Tunnel)
+    server.daemon_threads = True
+    server.connected = []
+    served = _Served(server)
+    monkeypatch.setenv("HTTPS_PROXY", f"http://{served.url}")
+    for name in ("NO_PROXY", "no_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    try:
+        yield server
+    finally:
+        served.close()
+
+
+def test_https_through_an_environment_proxy_is_verified_as_without_it(tls_server, tunnel, monkeypatch):
+    url, cert = tls_server
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+        asyncio.run(_get(url))
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    answer = asyncio.run(_get(url))
+    assert (answer.status_code, answer.text) == (200, "secure hello")
+    host_port = url.removeprefix("https://").split("/")[0]
+    assert tunnel.connected == [host_port, host_port]  # both went through the tunnel
