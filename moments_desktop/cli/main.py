@@ -20,9 +20,22 @@ ENDPOINT_CHOICES = ("info", "reward")  # getRewardInfo, getReward
 EXPORT_FORMATS = ("curl", "httpie", "python", "powershell", "braze")
 
 
+# The key commands never repeat what was typed: a key pasted onto the command line by mistake must not
+# reach the terminal's scrollback or a CI log as well.
+KEY_NOT_AN_ARGUMENT = ("the API key is never taken from the command line (the shell's history and the process "
+                       "list would keep it): type it at the prompt, or pipe it on stdin; what was typed is not "
+                       "repeated here")
+# argparse errors that name only options, never a typed value ("the following arguments are required: --profile")
+_NAMES_OPTIONS_ONLY = ("arguments are required", "expected one argument")
+
+
 class _Parser(argparse.ArgumentParser):
+    never_echo = False  # set on the key commands' parsers
+
     def error(self, message: str) -> NoReturn:
         """One line (argparse prints the whole usage first), naming where the help is."""
+        if self.never_echo and not any(words in message for words in _NAMES_OPTIONS_ONLY):
+            message = KEY_NOT_AN_ARGUMENT
         sys.stderr.write(f"{PROG}: {message} (see '{self.prog} --help')\n")
         sys.exit(ExitCode.USAGE)
 
@@ -127,9 +140,11 @@ def build_parser() -> argparse.ArgumentParser:
     key_delete = _command(key_sub, "delete", "moments_desktop.cli.records:key_delete", "delete the stored key")
     key_test = _command(key_sub, "test", "moments_desktop.cli.records:key_test",
                         "send one free getRewardInfo to check that the key is accepted")
+    for parser_ in (key, key_set, key_delete, key_test):
+        parser_.never_echo = True
     for parser_ in (key_set, key_delete, key_test):
         _profile(parser_)
-    _endpoint_url(key_test)
+    _endpoint_url(key_test), _sandbox_flag(key_test)
 
     sandbox = _command(sub, "sandbox", "moments_desktop.cli.sandbox:serve",
                        "serve the sandbox (the same server as moments-sandbox) until Ctrl+C")
@@ -144,7 +159,10 @@ def _handler(path: str):
 
 
 def run(argv: Sequence[str] | None = None, out: Output | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, stray = parser.parse_known_args(argv)
+    if stray:  # what parse_args does, except that a key command's stray argument is never repeated
+        parser.error(KEY_NOT_AN_ARGUMENT if args.command == "key" else f"unrecognized arguments: {' '.join(stray)}")
     out = out or Output()
     try:
         return int(_handler(args.handler)(args, out))
