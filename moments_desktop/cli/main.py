@@ -107,7 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
     _sandbox_flag(history)
     history_sub = history.add_subparsers(dest="history_action", metavar="ACTION", parser_class=_Parser)
     resolve = _command(history_sub, "resolve", "moments_desktop.cli.records:resolve",
-                       "record what you found out about an unknown outcome")
+                       "record what you found out about an unknown outcome",
+                       "Record what you found out about an unknown outcome (the window's Mark resolved…).\n\n"
+                       "Only an unknown outcome nobody has resolved takes a note, and the first note is kept; any "
+                       f"other ID\nis refused (exit {int(ExitCode.USAGE)}).")
     resolve.add_argument("id", type=int, metavar="ID", help="the journal row's number (from `moments history`)")
     resolve.add_argument("--note", required=True, metavar="TEXT", help="what you found out")
     _json(resolve)
@@ -126,20 +129,34 @@ def build_parser() -> argparse.ArgumentParser:
     listing = _command(profiles_sub, "list", "moments_desktop.cli.records:profiles_list", "list the saved profiles")
     _json(listing)
     importing = _command(profiles_sub, "import", "moments_desktop.cli.records:profiles_import",
-                         "add the profiles of an exported file (keys are never in such a file)")
+                         "add the profiles of an exported file (keys are never in such a file)",
+                         "Add the valid profiles of an exported file (names already taken get \" (2)\"), and say "
+                         "what was\nimported, renamed or skipped. Exit 0 when every profile was imported; "
+                         f"{int(ExitCode.LOCAL)} when the file cannot\nbe used or some of its profiles were skipped "
+                         "(the valid ones are imported all the same).")
     importing.add_argument("file", metavar="FILE")
     _json(importing)
     exporting = _command(profiles_sub, "export", "moments_desktop.cli.records:profiles_export",
-                         "write every profile to a file (without keys)")
+                         "write every profile to a file (without keys)",
+                         "Write every profile of your own to FILE, never a key. An existing FILE is replaced "
+                         "(as cp does; atomically).")
     exporting.add_argument("file", metavar="FILE")
 
     key = _command(sub, "key", "moments_desktop.cli.records:key_set", "store, delete or test a profile's API key")
     key_sub = key.add_subparsers(dest="key_action", metavar="ACTION", required=True, parser_class=_Parser)
     key_set = _command(key_sub, "set", "moments_desktop.cli.records:key_set",
-                       "store the key in the OS keychain: typed at a hidden prompt, or read from stdin")
-    key_delete = _command(key_sub, "delete", "moments_desktop.cli.records:key_delete", "delete the stored key")
+                       "store the key in the OS keychain: typed at a hidden prompt, or read from stdin",
+                       "Store the profile's API key in the OS keychain.\n\nOn a terminal the key is typed at a "
+                       "hidden prompt; otherwise the first line of stdin is the key\n(printf '%s\\n' \"$KEY\" | "
+                       "moments key set --profile NAME). It is never taken from an argument\nor an environment "
+                       f"variable: one given as an argument is refused (exit {int(ExitCode.USAGE)}) and not repeated.")
+    key_delete = _command(key_sub, "delete", "moments_desktop.cli.records:key_delete", "delete the stored key",
+                          "Delete the profile's API key from the OS keychain (exit 0 also when none was stored: "
+                          "it says so).")
     key_test = _command(key_sub, "test", "moments_desktop.cli.records:key_test",
-                        "send one free getRewardInfo to check that the key is accepted")
+                        "send one free getRewardInfo to check that the key is accepted",
+                        "Send one free getRewardInfo (journaled) to check that the stored key is accepted: exit 0\n"
+                        "when it is, else the exit code of why not (see 'moments --help').")
     for parser_ in (key, key_set, key_delete, key_test):
         parser_.never_echo = True
     for parser_ in (key_set, key_delete, key_test):
