@@ -124,6 +124,7 @@ def test_history_of_an_empty_journal_prints_nothing(tmp_path):
     ran = moments(tmp_path, "history")
     assert (ran.code, ran.stdout, ran.stderr) == (0, "", "")
     assert moments(tmp_path, "history", "--json").json() == {"schema": 1, "command": "history", "entries": []}
+    assert moments(tmp_path, "history", "--sandbox").code == 0  # accepted like info's and claim's --sandbox
 
 
 def test_resolve_an_unknown_outcome_then_it_is_no_longer_unresolved(home):

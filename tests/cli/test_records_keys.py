@@ -12,6 +12,7 @@ import select
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 
 import keyring
 import pytest
@@ -65,6 +66,11 @@ def test_key_set_from_stdin_then_key_test_is_accepted(profile, sandbox):
         (entry,) = journal.query()
     assert (entry.endpoint, entry.outcome.value, entry.profile_id) == ("GetRewardInfo", "success", profile_id)
     assert sandbox.demo_key.encode() not in journal_path(home).read_bytes()
+    history = moments(home, "history", "--json")
+    (row,) = history.json()["entries"]
+    assert (row["endpoint"], row["outcome"], row["status"], row["profile_name"]) == ("info", "success", 200,
+                                                                                    "Sandbox copy")
+    no_key_in(history, sandbox.demo_key)
 
 
 @pytest.mark.secret_service
@@ -175,6 +181,25 @@ def test_no_keychain_is_exit_6_with_the_windows_words(tmp_path, sandbox, command
                           "Manager) is installed and unlocked, then try again - or keep keys in memory for this "
                           "session only.\n")
     no_key_in(ran)
+
+
+@pytest.mark.parametrize("command", [["set"], ["delete"], ["test"]])
+def test_a_locked_keychain_is_exit_6_with_the_windows_words(tmp_path, sandbox, command):
+    """With a display the user could unlock it (locked); without one no prompt can show (not available)."""
+    import_profiles(tmp_path, tmp_path, profile_entry("Locked", sandbox.base_url, sandbox.demo_body))
+    locked = {"PYTHON_KEYRING_BACKEND": "records_keyrings.LockedKeyring",
+              "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), cli_env(tmp_path)["PYTHONPATH"]])}
+    ran = moments(tmp_path, "key", *command, "--profile", "Locked", stdin=f"k-{SECRET_MARK}\n",
+                  env=cli_env(tmp_path, DISPLAY=":99", WAYLAND_DISPLAY=None, **locked))
+    assert ran.code == 6, ran.output
+    assert ran.stderr == ("moments: The system keychain is locked: the keychain refused access because it is locked. "
+                          "Unlock your keychain (you may have dismissed its password prompt) and try again, or keep "
+                          "keys in memory for this session only.\n")
+    no_key_in(ran)
+    ran = moments(tmp_path, "key", *command, "--profile", "Locked", stdin=f"k-{SECRET_MARK}\n",
+                  env=cli_env(tmp_path, DISPLAY=None, WAYLAND_DISPLAY=None, **locked))
+    assert ran.code == 6 and ran.stderr.startswith(
+        "moments: The system keychain is not available: the keychain is locked and cannot show its password prompt")
 
 
 def test_a_key_that_is_not_plain_ascii_is_refused_in_words(tmp_path, sandbox):
