@@ -294,17 +294,12 @@ def profiles_import(args: argparse.Namespace, out: Output) -> int:
 
 
 def import_json(report: ImportReport, added: list[Profile]) -> dict[str, Any]:
-    """What happened to each profile of the file. ``added`` pairs with ``report.valid`` (all or none)."""
-    imported = []
-    for original, new in zip(report.valid, added):
-        imported.append({"name": new.name, "id": new.id, "name_in_file": original.name.strip(),
-                         "renamed": new.name != original.name.strip(), "new_id": new.id != original.id,
-                         "mode": "live" if new.live else "test"})
-    notes = {c.index: c.notes for c in report.candidates}
-    by_profile = {id(c.profile): c for c in report.candidates if c.profile is not None}
-    for row, original in zip(imported, report.valid):
-        candidate = by_profile.get(id(original))
-        row["notes"] = list(notes.get(candidate.index, [])) if candidate else []
+    """What happened to each profile of the file. ``added`` pairs with the valid candidates (all or none)."""
+    valid = [c for c in report.candidates if c.valid and c.profile is not None]  # report.valid's order
+    imported = [{"name": new.name, "id": new.id, "name_in_file": candidate.profile.name.strip(),
+                 "renamed": new.name != candidate.profile.name.strip(), "new_id": new.id != candidate.profile.id,
+                 "mode": "live" if new.live else "test", "notes": list(candidate.notes)}
+                for candidate, new in zip(valid, added)]
     skipped = [{"name_in_file": c.label, "problems": dict(c.problems), "notes": list(c.notes)}
                for c in report.invalid]
     return {"file": str(report.path), "file_error": report.file_error, "imported": imported, "skipped": skipped}
@@ -360,7 +355,7 @@ def _refuse_builtin(session: Session, profile: Profile) -> None:
                          "there is no key to store or delete (run it with --sandbox)")
 
 
-def read_key(out: Output, stdin: Any = None) -> str:
+def read_key(stdin: Any = None) -> str:
     """The key: at a hidden prompt when stdin is a terminal, else the first line of stdin."""
     stdin = stdin or sys.stdin
     if stdin.isatty():
@@ -384,7 +379,7 @@ def key_set(args: argparse.Namespace, out: Output) -> int:
         async with open_session(out) as session:
             profile = _key_profile(session, args.profile)
             _refuse_builtin(session, profile)
-            key = read_key(out)
+            key = read_key()
             try:
                 keychain = await session.store_key(profile.id, key)
             finally:
