@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from records_helpers import SECRET_MARK, cli_env, import_profiles, moments, profile_entry
+from records_helpers import SECRET_MARK, forget_key, import_profiles, moments, profile_entry
 
 from moments_desktop.api_schema import Endpoint
 from moments_desktop.core.credentials import CredentialStore
@@ -94,17 +94,13 @@ def test_the_printed_curl_snippet_runs_against_the_sandbox(tmp_path, sandbox):
 @pytest.mark.secret_service
 def test_a_stored_key_never_reaches_the_snippet(home):
     """The key is stored for the profile; the export still carries only the placeholder."""
-    import keyring
-
-    from moments_desktop.core.credentials import SERVICE
-
     assert moments(home, "key", "set", "--profile", "Golden", stdin=f"key-{SECRET_MARK}\n").code == 0
     try:
         for fmt in ExportFormat:
             ran = moments(home, "export", fmt.value, "--profile", "Golden", "--endpoint", "reward")
             assert ran.code == 0 and SECRET_MARK not in ran.output
     finally:
-        keyring.delete_password(SERVICE, "golden")
+        forget_key("golden")
 
 
 def test_the_built_in_profile_needs_an_endpoint_url(tmp_path, sandbox):

@@ -14,11 +14,18 @@ import sys
 import uuid
 from pathlib import Path
 
-import keyring
 import pytest
-from records_helpers import SECRET_MARK, cli_env, import_profiles, journal_path, moments, profile_entry
+from records_helpers import (
+    SECRET_MARK,
+    cli_env,
+    forget_key,
+    import_profiles,
+    journal_path,
+    moments,
+    profile_entry,
+    stored_key,
+)
 
-from moments_desktop.core.credentials import SERVICE
 from moments_desktop.core.journal import Journal
 
 STRAY_KEY = f"sk-live-123-{SECRET_MARK}"
@@ -35,12 +42,7 @@ def profile(tmp_path, sandbox):
     import_profiles(home, tmp_path, profile_entry("Sandbox copy", sandbox.base_url, sandbox.demo_body,
                                                   profile_id=profile_id))
     yield home, profile_id
-    try:
-        keyring.delete_password(SERVICE, profile_id)
-    except keyring.errors.PasswordDeleteError:
-        pass
-    except keyring.errors.KeyringError:
-        pass
+    forget_key(profile_id)
 
 
 def no_key_in(ran, *keys):
@@ -55,7 +57,7 @@ def test_key_set_from_stdin_then_key_test_is_accepted(profile, sandbox):
     assert ran.code == 0, ran.output
     assert ran.stdout.startswith("The API key of “Sandbox copy” is stored in Secret Service")
     no_key_in(ran, sandbox.demo_key)
-    assert keyring.get_password(SERVICE, profile_id) == sandbox.demo_key  # the newline stripped
+    assert stored_key(profile_id) == sandbox.demo_key  # the newline stripped
     listed = moments(home, "profiles", "list", "--json").json()["profiles"]
     assert [p["key_stored"] for p in listed] == [None, True]
     tested = moments(home, "key", "test", "--profile", "Sandbox copy")
@@ -113,7 +115,7 @@ def test_key_delete_then_delete_again(profile, sandbox):
     assert moments(home, "key", "set", "--profile", "Sandbox copy", stdin=sandbox.demo_key).code == 0
     ran = moments(home, "key", "delete", "--profile", "Sandbox copy")
     assert ran.code == 0 and ran.stdout.startswith("The API key of “Sandbox copy” was deleted from Secret Service")
-    assert keyring.get_password(SERVICE, profile_id) is None
+    assert stored_key(profile_id) is None
     again = moments(home, "key", "delete", "--profile", "Sandbox copy")
     assert again.code == 0 and again.stdout.startswith("No API key was stored for “Sandbox copy” in Secret Service")
 
@@ -136,7 +138,7 @@ def test_a_key_on_the_command_line_is_refused_without_repeating_it(profile, argv
     assert ran.code == 2 and ran.stdout == "", ran.output
     assert ran.stderr.startswith("moments: ") and ran.stderr.count("\n") == 1
     assert STRAY_KEY not in ran.output and "sk-live-123" not in ran.output, ran.stderr
-    assert keyring.get_password(SERVICE, profile_id) is None
+    assert stored_key(profile_id) is None
 
 
 def test_the_refusal_names_the_right_way(tmp_path):
@@ -243,4 +245,4 @@ def test_on_a_terminal_the_key_is_read_at_a_hidden_prompt(profile, sandbox):
             process.wait()
     assert process.returncode == 0, stderr
     assert sandbox.demo_key.encode() not in seen + stdout + stderr  # not echoed on the terminal either
-    assert keyring.get_password(SERVICE, profile_id) == sandbox.demo_key
+    assert stored_key(profile_id) == sandbox.demo_key

@@ -9,12 +9,10 @@ from __future__ import annotations
 import json
 import uuid
 
-import keyring
 import pytest
 from golden_helpers import assert_golden
-from records_helpers import SECRET_MARK, cli_env, moments, profile_entry, write_profiles_file
+from records_helpers import SECRET_MARK, cli_env, forget_key, moments, profile_entry, write_profiles_file
 
-from moments_desktop.core.credentials import SERVICE
 
 BODY = {"appId": "SHOP7", "momentId": "GAME_COMPLETE", "deviceType": "Android", "campaignId": "SPRING24",
         "rewardGroupId": "amz1yprime"}
@@ -57,10 +55,7 @@ def test_import_reports_what_was_added_and_renamed(home, tmp_path):
 @pytest.mark.secret_service
 def test_profiles_list_json_is_the_golden_document(home, tmp_path):
     for profile_id in ("golden-qa-live", "golden-staging"):  # a key left by an earlier run would show
-        try:
-            keyring.delete_password(SERVICE, profile_id)
-        except keyring.errors.PasswordDeleteError:
-            pass
+        forget_key(profile_id)
     moments(home, "profiles", "import", str(write_profiles_file(tmp_path / "p.json", LIVE, STAGING)))
     assert moments(home, "key", "set", "--profile", "Staging", stdin=f"k-{SECRET_MARK}\n").code == 0
     try:
@@ -71,7 +66,7 @@ def test_profiles_list_json_is_the_golden_document(home, tmp_path):
         assert text[2].split() == ["QA", "live", "golden-qa-live", "live", "none", "https://moments.example.test/prod"]
         assert text[3].split() == ["Staging", "golden-staging", "test", "stored", "http://127.0.0.1:8765"]
     finally:
-        keyring.delete_password(SERVICE, "golden-staging")
+        forget_key("golden-staging")
 
 
 def test_import_json_is_the_golden_document(home, tmp_path):
@@ -154,7 +149,7 @@ def test_an_exported_file_never_holds_a_stored_key(home, tmp_path):
         assert ran.code == 0 and SECRET_MARK not in ran.output
         assert SECRET_MARK.encode() not in target.read_bytes()
     finally:
-        keyring.delete_password(SERVICE, profile_id)
+        forget_key(profile_id)
 
 
 def test_export_with_nothing_of_ones_own_is_refused_as_in_the_window(home, tmp_path):
