@@ -20,9 +20,22 @@ ENDPOINT_CHOICES = ("info", "reward")  # getRewardInfo, getReward
 EXPORT_FORMATS = ("curl", "httpie", "python", "powershell", "braze")
 
 
+# The key commands never repeat what was typed: a key pasted onto the command line by mistake must not
+# reach the terminal's scrollback or a CI log as well.
+KEY_NOT_AN_ARGUMENT = ("the API key is never taken from the command line (the shell's history and the process "
+                       "list would keep it): type it at the prompt, or pipe it on stdin; what was typed is not "
+                       "repeated here")
+# argparse errors that name only options, never a typed value ("the following arguments are required: --profile")
+_NAMES_OPTIONS_ONLY = ("arguments are required", "expected one argument")
+
+
 class _Parser(argparse.ArgumentParser):
+    never_echo = False  # set on the key commands' parsers
+
     def error(self, message: str) -> NoReturn:
         """One line (argparse prints the whole usage first), naming where the help is."""
+        if self.never_echo and not any(words in message for words in _NAMES_OPTIONS_ONLY):
+            message = KEY_NOT_AN_ARGUMENT
         sys.stderr.write(f"{PROG}: {message} (see '{self.prog} --help')\n")
         sys.exit(ExitCode.USAGE)
 
@@ -103,7 +116,10 @@ def build_parser() -> argparse.ArgumentParser:
     _sandbox_flag(history)
     history_sub = history.add_subparsers(dest="history_action", metavar="ACTION", parser_class=_Parser)
     resolve = _command(history_sub, "resolve", "moments_desktop.cli.records:resolve",
-                       "record what you found out about an unknown outcome")
+                       "record what you found out about an unknown outcome",
+                       "Record what you found out about an unknown outcome (the window's Mark resolved…).\n\n"
+                       "Only an unknown outcome nobody has resolved takes a note, and the first note is kept; any "
+                       f"other ID\nis refused (exit {int(ExitCode.USAGE)}).")
     resolve.add_argument("id", type=int, metavar="ID", help="the journal row's number (from `moments history`)")
     resolve.add_argument("--note", required=True, metavar="TEXT", help="what you found out")
     _json(resolve)
@@ -122,23 +138,39 @@ def build_parser() -> argparse.ArgumentParser:
     listing = _command(profiles_sub, "list", "moments_desktop.cli.records:profiles_list", "list the saved profiles")
     _json(listing)
     importing = _command(profiles_sub, "import", "moments_desktop.cli.records:profiles_import",
-                         "add the profiles of an exported file (keys are never in such a file)")
+                         "add the profiles of an exported file (keys are never in such a file)",
+                         "Add the valid profiles of an exported file (names already taken get \" (2)\"), and say "
+                         "what was\nimported, renamed or skipped. Exit 0 when every profile was imported; "
+                         f"{int(ExitCode.LOCAL)} when the file cannot\nbe used or some of its profiles were skipped "
+                         "(the valid ones are imported all the same).")
     importing.add_argument("file", metavar="FILE")
     _json(importing)
     exporting = _command(profiles_sub, "export", "moments_desktop.cli.records:profiles_export",
-                         "write every profile to a file (without keys)")
+                         "write every profile to a file (without keys)",
+                         "Write every profile of your own to FILE, never a key. An existing FILE is replaced "
+                         "(as cp does; atomically).")
     exporting.add_argument("file", metavar="FILE")
 
     key = _command(sub, "key", "moments_desktop.cli.records:key_set", "store, delete or test a profile's API key")
     key_sub = key.add_subparsers(dest="key_action", metavar="ACTION", required=True, parser_class=_Parser)
     key_set = _command(key_sub, "set", "moments_desktop.cli.records:key_set",
-                       "store the key in the OS keychain: typed at a hidden prompt, or read from stdin")
-    key_delete = _command(key_sub, "delete", "moments_desktop.cli.records:key_delete", "delete the stored key")
+                       "store the key in the OS keychain: typed at a hidden prompt, or read from stdin",
+                       "Store the profile's API key in the OS keychain.\n\nOn a terminal the key is typed at a "
+                       "hidden prompt; otherwise the first line of stdin is the key\n(printf '%s\\n' \"$KEY\" | "
+                       "moments key set --profile NAME). It is never taken from an argument\nor an environment "
+                       f"variable: one given as an argument is refused (exit {int(ExitCode.USAGE)}) and not repeated.")
+    key_delete = _command(key_sub, "delete", "moments_desktop.cli.records:key_delete", "delete the stored key",
+                          "Delete the profile's API key from the OS keychain (exit 0 also when none was stored: "
+                          "it says so).")
     key_test = _command(key_sub, "test", "moments_desktop.cli.records:key_test",
-                        "send one free getRewardInfo to check that the key is accepted")
+                        "send one free getRewardInfo to check that the key is accepted",
+                        "Send one free getRewardInfo (journaled) to check that the stored key is accepted: exit 0\n"
+                        "when it is, else the exit code of why not (see 'moments --help').")
+    for parser_ in (key, key_set, key_delete, key_test):
+        parser_.never_echo = True
     for parser_ in (key_set, key_delete, key_test):
         _profile(parser_)
-    _endpoint_url(key_test)
+    _endpoint_url(key_test), _sandbox_flag(key_test)
 
     sandbox = _command(sub, "sandbox", "moments_desktop.cli.sandbox:serve",
                        "serve the sandbox (the same server as moments-sandbox) until Ctrl+C")
@@ -153,7 +185,10 @@ def _handler(path: str):
 
 
 def run(argv: Sequence[str] | None = None, out: Output | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, stray = parser.parse_known_args(argv)
+    if stray:  # what parse_args does, except that a key command's stray argument is never repeated
+        parser.error(KEY_NOT_AN_ARGUMENT if args.command == "key" else f"unrecognized arguments: {' '.join(stray)}")
     out = out or Output()
     try:
         return int(_handler(args.handler)(args, out))

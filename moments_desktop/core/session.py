@@ -47,7 +47,7 @@ from .errors import (
     ValidationError,
 )
 from .exchange import redact_echoed_secrets
-from .journal import Journal, JournalEntry
+from .journal import Journal, JournalEntry, JournalError, JournalFilter
 from .message_templates import MessageTemplates, PreviewOutcome, RenderedMessage
 from .operations import ClaimInProgressError, ClaimResult, Operations, ProfileRef
 from .profiles import DEMO_PROFILE_ID, ImportReport, Profile, ProfileError, ProfileStore
@@ -101,6 +101,17 @@ class ClaimStoppedError(MomentsError):
 
 class ClaimsDisabledError(MomentsError):
     title = "Claims are turned off"
+
+
+class HistoryEntryNotFoundError(MomentsError):
+    title = "There is no such history entry"
+    advice = "Check the entry's number in the history."
+
+
+class NotResolvableError(MomentsError):
+    """Only an unknown outcome nobody has resolved takes a resolution note (the window's "Mark resolved…")."""
+
+    title = "This history entry cannot be marked resolved"
 
 
 @dataclass(frozen=True)
@@ -665,6 +676,38 @@ class Session:
                           "Enter the key for the copy.")
         return copy, None
 
+    # --- history (the journal the window's History tab shows) ----------------------------
+
+    async def history(self, filters: JournalFilter | None = None, limit: int = 100,
+                      offset: int = 0) -> list[JournalEntry]:
+        """Journal rows matching ``filters``, newest first (keys are stored redacted)."""
+        return await self._blocking(self.journal.query, filters, offset, limit, context="history")
+
+    async def resolve_entry(self, entry_id: int, note: str) -> JournalEntry:
+        """Record what the user found out about an unknown outcome (the row is kept, never retried).
+
+        The window's rule: only an unknown outcome nobody has resolved yet takes a note, and the note is
+        not empty; the first note stays (NotResolvableError otherwise; HistoryEntryNotFoundError for an id
+        the journal does not hold)."""
+        note = note.strip()
+
+        def resolve() -> JournalEntry:
+            try:
+                entry = self.journal.get(entry_id)
+            except JournalError:
+                raise HistoryEntryNotFoundError(f"entry {entry_id} is not in the history") from None
+            if entry.outcome != Outcome.UNKNOWN:
+                raise NotResolvableError(
+                    f"entry {entry_id}'s outcome is {entry.outcome.value}, not unknown",
+                    advice="Only an unknown outcome (a claim sent without a complete answer) is resolved.")
+            if entry.resolved_note:
+                raise NotResolvableError(f"entry {entry_id} was already resolved ({entry.resolved_note})",
+                                         advice="The first note is kept.")
+            if not note:
+                raise NotResolvableError("the note is empty", advice="Write what you found out.")
+            return self.journal.resolve(entry_id, note)
+        return await self._blocking(resolve, context="history: resolve")
+
     # --- keys -------------------------------------------------------------------------
 
     async def has_key(self, profile_id: str) -> bool:
@@ -678,6 +721,11 @@ class Session:
             self.credentials.set_key(profile_id, key)
             return self.credentials.backend_name()
         return await self._keychain(store)
+
+    async def delete_key(self, profile_id: str) -> bool:
+        """Remove the profile's stored key; False when none was stored."""
+        self._check_rule(profile_id, lambda r: r.store_key, "given a key")
+        return await self._keychain(self.credentials.delete_key, profile_id)
 
     def use_memory_fallback(self) -> None:
         """Keys of this run stay in memory only (the user chose it after the keychain failed)."""
@@ -826,6 +874,6 @@ def _catalog_key(base_url: str) -> str:
 
 __all__ = [
     "BuiltinProfileError", "ClaimPlan", "ClaimsDisabledError", "ClaimResult", "ClaimStoppedError", "ConfirmationError",
-    "DEMO_PROFILE_ID", "EmbeddedSandbox", "LastPreview", "ProfileRules", "ProfileTransferError", "Session",
+    "DEMO_PROFILE_ID", "EmbeddedSandbox", "HistoryEntryNotFoundError", "NotResolvableError", "LastPreview", "ProfileRules", "ProfileTransferError", "Session",
     "confirmation_ok", "key_works", "profile_rules",
 ]

@@ -27,14 +27,21 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    server = SandboxServer(catalog_path=args.catalog, host=args.host, port=args.port)
+    return serve(catalog_path=args.catalog, host=args.host, port=args.port)
+
+
+def serve(*, catalog_path: str | None = None, host: str = "127.0.0.1", port: int = 0,
+          prog: str = "moments-sandbox") -> int:
+    """Serve until Ctrl+C or SIGTERM; the exit code. ``moments sandbox`` is this too (``prog`` names which
+    command speaks in its error lines)."""
+    server = SandboxServer(catalog_path=catalog_path, host=host, port=port)
     try:
         base_url = server.start()
     except CatalogError as exc:
-        print(f"moments-sandbox: the catalog cannot be used: {exc}", file=sys.stderr)
+        print(f"{prog}: the catalog cannot be used: {exc}", file=sys.stderr)
         return 2
     except SandboxStartError as exc:
-        print(f"moments-sandbox: {exc}", file=sys.stderr)
+        print(f"{prog}: {exc}", file=sys.stderr)
         return 1
 
     stop = threading.Event()
@@ -52,14 +59,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Admin token (header {SANDBOX_ADMIN_TOKEN_HEADER}): {server.admin_token}", flush=True)
         while not stop.wait(0.5):  # a timed wait keeps Ctrl+C responsive on Windows
             if not server.running:
-                print("moments-sandbox: the server stopped unexpectedly", file=sys.stderr)
+                print(f"{prog}: the server stopped unexpectedly", file=sys.stderr)
                 return 1
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         server.stop()
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())
