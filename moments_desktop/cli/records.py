@@ -14,6 +14,8 @@ import sys
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from moments_desktop.core.render import local_time
+
 from .context import find_profile, open_session, run_async
 from .exit_codes import ExitCode
 from .output import Output, UsageError
@@ -81,17 +83,6 @@ def history(args: argparse.Namespace, out: Output) -> int:
                     out.line(line)
         return ExitCode.SUCCESS
     return run_async(program())
-
-
-def local_time(iso_utc: str | None) -> str:
-    """The journal's UTC time in the computer's time zone, as the window's History shows it."""
-    if not iso_utc:
-        return ""
-    try:
-        moment = datetime.fromisoformat(iso_utc.replace("Z", "+00:00"))
-    except ValueError:
-        return iso_utc
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
 def outcome_word(entry: JournalEntry) -> str:

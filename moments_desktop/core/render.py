@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -37,6 +38,18 @@ def mask_text(value: str, keep: int = 2) -> str:
     if len(value) <= 4:
         return MASK_CHAR * len(value)
     return value[:keep] + MASK_CHAR * (len(value) - keep)
+
+
+def local_time(iso_utc: str | None) -> str:
+    """The journal's UTC time in the computer's time zone, as History (window and ``moments history``) shows it:
+    '2026-01-02T13:03:05.123456Z' -> '2026-01-02 14:03:05'. A value that cannot be read is shown as it is."""
+    if not iso_utc:
+        return ""
+    try:
+        moment = datetime.fromisoformat(iso_utc.replace("Z", "+00:00"))
+    except ValueError:
+        return iso_utc
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _section(title: str, width: int = 60) -> str:

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from moments_desktop.api_schema import Outcome
 from moments_desktop.core.journal import JournalEntry
-from moments_desktop.core.render import PLAIN, Renderer, record_of_entry
+from moments_desktop.core.render import PLAIN, Renderer, local_time, record_of_entry
 from moments_desktop.api_schema import Endpoint
 
 # Keyed by the one Outcome enum (a StrEnum: the journal's stored strings look up the same entries).
@@ -35,17 +34,6 @@ OUTCOME_COLOURS = {
 }
 ENDPOINT_LABELS = {Endpoint.GET_REWARD_INFO: "getRewardInfo", Endpoint.GET_REWARD: "getReward"}
 SUMMARY_LIMIT = 160
-
-
-def local_time(iso_utc: str | None) -> str:
-    """'2026-01-02T13:03:05.123456Z' -> '2026-01-02 14:03:05' in the computer's time zone."""
-    if not iso_utc:
-        return ""
-    try:
-        moment = datetime.fromisoformat(iso_utc.replace("Z", "+00:00"))
-    except ValueError:
-        return iso_utc
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
 def is_unresolved(entry: JournalEntry) -> bool:
