@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+
+REPO = Path(__file__).resolve().parents[1]
 
 # The modules `moments info` goes through: core's, and the CLI's (those that exist yet).
 INFO_PATH_MODULES = [
@@ -107,3 +111,55 @@ def test_keyring_chooses_the_same_backend_without_searching_for_the_macos_librar
     assert (ours["viable"], ours["chosen"]) == (plain["viable"], plain["chosen"])
     assert "Security" in plain["searched"]  # what the cut saves: keyring's macOS backend looking for its library
     assert ours["searched"] == []
+
+
+# `moments info` itself, run to its end in a fresh interpreter: the CLI's own entry point with the given
+# arguments, then what the process imported and the SSL contexts it made, written to the file named first
+# (stdout is the command's).
+_RUN_THE_COMMAND = """
+import json, ssl, sys
+made = []
+_new = ssl.SSLContext.__new__
+def counting(cls, *args, **kwargs):
+    made.append(cls.__name__)
+    return _new(cls, *args, **kwargs)
+ssl.SSLContext.__new__ = counting
+from moments_desktop.cli import main
+code = main(sys.argv[2:])
+with open(sys.argv[1], "w", encoding="utf-8") as report:
+    json.dump({"code": code, "modules": sorted(sys.modules), "ssl_contexts": made}, report)
+"""
+# What a whole `moments info` call must not import (keyring is on its path once it reads the key).
+NOT_IMPORTED_BY_INFO = ("PySide6", "shiboken6", "uvicorn", "starlette", "liquid", "rich", "click", "pygments")
+
+
+@pytest.mark.secret_service
+def test_a_whole_moments_info_call_imports_no_qt_sandbox_liquid_or_httpx_cli_and_builds_no_tls_context(
+        sandbox, tmp_path):
+    from keyring.backends import SecretService  # the backend itself: keyring's chainer may hold test fakes
+
+    from moments_desktop.core.credentials import SERVICE
+    from moments_desktop.core.profiles import Profile, ProfileStore
+
+    home = tmp_path / "home"
+    profile = ProfileStore(home / "config" / "profiles.json").add(
+        Profile(name="Imports", base_url=sandbox.base_url, **sandbox.demo_body))
+    keychain = SecretService.Keyring()
+    keychain.set_password(SERVICE, profile.id, sandbox.demo_key)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHON_KEYRING_BACKEND", "PYTHONSTARTUP")}
+    env.update(MOMENTS_DESKTOP_HOME=str(home), PYTHONPATH=os.pathsep.join(filter(None, [str(REPO),
+               env.get("PYTHONPATH")])), NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost")
+    report = tmp_path / "report.json"
+    try:
+        done = subprocess.run([sys.executable, "-c", _RUN_THE_COMMAND, str(report), "info", "--profile", "Imports",
+                               "--json"], capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)
+    finally:
+        keychain.delete_password(SERVICE, profile.id)
+    assert done.returncode == 0, done.stderr
+    found = json.loads(report.read_text(encoding="utf-8"))
+    assert found["code"] == 0, done.stderr
+    assert json.loads(done.stdout)["reward"]["remaining_count"] == 100  # the call was made, to its end
+    assert "moments_desktop.core.session" in found["modules"] and "httpx" in found["modules"]
+    imported = sorted({name.split(".")[0] for name in found["modules"]} & set(NOT_IMPORTED_BY_INFO))
+    assert imported == []
+    assert found["ssl_contexts"] == []  # plain http to the sandbox on 127.0.0.1: no TLS context built

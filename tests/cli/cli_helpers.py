@@ -63,6 +63,47 @@ def start_cli_in(home: Path, *args: str, env: Mapping[str, str | None] | None = 
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8")
 
 
+# --- the keychain, as the tests themselves read and write it ------------------------------------------
+# Always the Secret Service backend itself, never keyring's default (``keyring.get_password``,
+# ``CredentialStore()``): that chainer uses every KeyringBackend subclass imported in this process, and other
+# test modules define fake ones (tests/core/test_keychain_states.py has one that blocks until released), which
+# a whole-suite run has imported by the time the CLI tests run. The CLI subprocesses choose their own backend.
+
+def secret_service():
+    """The Secret Service backend itself (keyring's ``SecretService.Keyring``), for the tests' own reads,
+    writes and clean-ups."""
+    from keyring.backends import SecretService
+
+    return SecretService.Keyring()
+
+
+def secret_service_credentials():
+    """The app's CredentialStore over the Secret Service backend: a key stored through it is stored exactly as
+    the app stores one (same service name, same username), with no chainer in between."""
+    from moments_desktop.core.credentials import CredentialStore
+
+    return CredentialStore(secret_service())
+
+
+def stored_key(profile_id: str) -> str | None:
+    """The key the keychain holds for ``profile_id`` (None when there is none)."""
+    from moments_desktop.core.credentials import SERVICE
+
+    return secret_service().get_password(SERVICE, profile_id)
+
+
+def forget_key(profile_id: str) -> None:
+    """Delete the key of ``profile_id`` from the keychain; nothing to delete is fine."""
+    import keyring.errors
+
+    from moments_desktop.core.credentials import SERVICE
+
+    try:
+        secret_service().delete_password(SERVICE, profile_id)
+    except keyring.errors.PasswordDeleteError:
+        pass
+
+
 def json_output(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
     """The --json document a run printed on stdout (the whole of stdout must be that one document)."""
     try:

@@ -10,14 +10,16 @@
   profiles.json (fields: appId, momentId, deviceType, campaignId, rewardGroupId — the sandbox demo's
   unless given —, cost_per_action, currency, claim_deadline_s, ...).
 - ``store_key(profile_id, key) -> str``: put the key in the real keyring (Secret Service: tests using it
-  are marked ``secret_service``) exactly as the app does (``CredentialStore().set_key``); deleted at the
-  test's end. Returns the key.
+  are marked ``secret_service``) through the app's ``CredentialStore.set_key``, over the Secret Service backend
+  itself (never keyring's chainer, which in a whole-suite run holds other modules' fake backends); deleted at
+  the test's end. Returns the key.
 - ``sandbox_profile(name="CLI sandbox", *, live=False, key=None, **fields) -> Profile``: a saved profile
   on the test sandbox (``sandbox`` fixture) with the demo request, its key stored (the demo key unless
   ``key``).
 
 Helpers (``from cli_helpers import ...``): ``json_output(result)``, ``assert_secret_absent(secret, *results,
-home=...)``, ``CLI_TIMEOUT_S``, ``run_cli_in`` / ``start_cli_in`` (another home).
+home=...)``, ``CLI_TIMEOUT_S``, ``run_cli_in`` / ``start_cli_in`` (another home), ``stored_key`` /
+``forget_key`` (the test's own reads and clean-ups of the keychain).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from cli_helpers import CLI_TIMEOUT_S, HOME_ENV, run_cli_in, start_cli_in
+from cli_helpers import CLI_TIMEOUT_S, HOME_ENV, forget_key, run_cli_in, secret_service_credentials, start_cli_in
 
 from moments_desktop.core.profiles import Profile, ProfileStore
 
@@ -86,10 +88,9 @@ def add_profile(cli_home):
 def store_key():
     from secret_service import require_secret_service
 
-    from moments_desktop.core.credentials import CredentialStore
-
     require_secret_service()
-    credentials = CredentialStore()
+    # The app's CredentialStore over the Secret Service backend itself, not keyring's chainer (see cli_helpers).
+    credentials = secret_service_credentials()
     stored: list[str] = []
 
     def store(profile_id: str, key: str) -> str:
@@ -98,7 +99,7 @@ def store_key():
         return key
     yield store
     for profile_id in stored:
-        credentials.delete_key(profile_id)
+        forget_key(profile_id)
 
 
 @pytest.fixture

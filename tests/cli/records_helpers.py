@@ -17,6 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+# The keychain helpers are shared with the other CLI tests (tests/cli/cli_helpers.py): the Secret Service
+# backend itself, never keyring's chainer.
+from cli_helpers import forget_key, secret_service, stored_key  # noqa: F401
+
 REPO = Path(__file__).resolve().parents[2]
 CLI_TIMEOUT_S = 60
 # A key no output may ever show: the tests store it (or type it) and grep every output for it.
@@ -84,29 +88,3 @@ def journal_path(home: Path) -> Path:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=cli_env(home),
                           timeout=CLI_TIMEOUT_S, check=True)
     return Path(done.stdout.strip())
-
-
-def secret_service():
-    """The Secret Service backend itself, for the test's own reads and clean-ups. Not ``keyring.get_password``:
-    keyring's chainer uses every KeyringBackend subclass imported in this process, and other test modules
-    define fake ones (one blocks until released), which a whole-suite run has imported."""
-    from keyring.backends import SecretService
-
-    return SecretService.Keyring()
-
-
-def stored_key(profile_id: str) -> str | None:
-    from moments_desktop.core.credentials import SERVICE
-
-    return secret_service().get_password(SERVICE, profile_id)
-
-
-def forget_key(profile_id: str) -> None:
-    import keyring.errors
-
-    from moments_desktop.core.credentials import SERVICE
-
-    try:
-        secret_service().delete_password(SERVICE, profile_id)
-    except keyring.errors.PasswordDeleteError:
-        pass

@@ -3,9 +3,8 @@
 import os
 
 import pytest
-from cli_helpers import HOME_ENV, assert_secret_absent
+from cli_helpers import HOME_ENV, assert_secret_absent, stored_key
 
-from moments_desktop.core.credentials import CredentialStore
 from moments_desktop.core.profiles import ProfileStore
 
 
@@ -27,7 +26,7 @@ def test_add_profile_saves_it_in_the_home(add_profile, cli_home):
 def test_store_key_uses_the_real_keyring(store_key, add_profile):
     profile = add_profile("Keyed", "http://127.0.0.1:9/")
     store_key(profile.id, "fixture-key-0001")
-    assert CredentialStore().get_key(profile.id) == "fixture-key-0001"
+    assert stored_key(profile.id) == "fixture-key-0001"
 
 
 def test_assert_secret_absent_finds_a_key_in_a_file(cli_home):

@@ -38,7 +38,14 @@ asyncio.run(main())
 """
 
 
-def test_a_plain_http_call_builds_no_tls_context(sandbox):
+PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
+
+
+def test_a_plain_http_call_builds_no_tls_context(sandbox, monkeypatch):
+    # No proxy from the machine's environment: a proxy for the sandbox's URL would change what is connected to.
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
     out = subprocess.run([sys.executable, "-c", _COUNT_CONTEXTS_AND_GET, sandbox.base_url + "/__sandbox/catalog"],
                          capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.split() == ["200", "0"], out.stderr
@@ -67,8 +74,9 @@ def _pools_of(http: httpx.AsyncClient) -> list:
 # --- https: a real TLS server on 127.0.0.1 with a self-signed certificate ------------------------
 
 
-def _self_signed(folder: Path) -> tuple[Path, Path]:
-    """(certificate, key) for 127.0.0.1, self-signed, usable as its own trust anchor."""
+def _self_signed(folder: Path, host_name: str | None = None) -> tuple[Path, Path]:
+    """(certificate, key) for 127.0.0.1 (or for the DNS name ``host_name`` only), self-signed, usable as its own
+    trust anchor."""
     x509 = pytest.importorskip("cryptography.x509", reason="cryptography makes the test certificate")
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -81,7 +89,8 @@ def _self_signed(folder: Path) -> tuple[Path, Path]:
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - timedelta(hours=1)).not_valid_after(now + timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(host_name) if host_name else
+                                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
                            critical=False)
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
             .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
@@ -131,7 +140,16 @@ class _Served:
 @pytest.fixture
 def tls_server(tmp_path) -> Iterator[tuple[str, Path]]:
     """(https URL, its certificate) of a server on 127.0.0.1 whose certificate no default trust store holds."""
-    cert, key = _self_signed(tmp_path)
+    yield from _serve_tls(*_self_signed(tmp_path))
+
+
+@pytest.fixture
+def tls_server_for_another_name(tmp_path) -> Iterator[tuple[str, Path]]:
+    """(https URL on 127.0.0.1, its certificate) of a server whose certificate is for example.invalid only."""
+    yield from _serve_tls(*_self_signed(tmp_path, host_name="example.invalid"))
+
+
+def _serve_tls(cert: Path, key: Path) -> Iterator[tuple[str, Path]]:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Hello)
@@ -164,6 +182,32 @@ def test_https_is_verified_against_the_trust_store_httpx_would_use(tls_server, m
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))
     answer = asyncio.run(_get(url))
     assert (answer.status_code, answer.text) == (200, "secure hello")
+
+
+def test_https_to_a_certificate_for_another_name_is_refused_as_not_sent(tls_server_for_another_name, monkeypatch):
+    """The server's certificate is trusted (SSL_CERT_FILE) but names example.invalid, not 127.0.0.1: the context
+    built on first use checks the name, and the client reports nothing sent, with the TLS refusal as the why."""
+    from moments_desktop.api_schema import Outcome
+    from moments_desktop.core.client import MomentsClient
+    from moments_desktop.core.errors import NotSentError
+    from moments_desktop.core.request import RewardRequest
+
+    url, cert = tls_server_for_another_name
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    request = RewardRequest(base_url=url.removesuffix("/hello"), appId="DEMO1", momentId="GAME_COMPLETE",
+                            deviceType="Android", campaignId="DEMOCAMP1", rewardGroupId="US")
+
+    async def preview():
+        async with make_client() as http:
+            return await MomentsClient(http, info_retries=0).get_reward_info(request, "tls-test-key-0001")
+
+    result = asyncio.run(preview())
+    assert result.outcome is Outcome.NOT_SENT and not result.ok
+    assert isinstance(result.error, NotSentError)
+    assert "Nothing was sent" in result.error.message
+    detail = result.error.detail
+    assert "CERTIFICATE_VERIFY_FAILED" in detail and "mismatch" in detail and "127.0.0.1" in detail, detail
 
 
 def test_the_context_built_on_first_use_verifies_hostnames_and_certificates():
