@@ -482,6 +482,15 @@ class Session:
     def claim_in_flight(self) -> bool:
         return self._claiming
 
+    async def interrupted_claim(self) -> JournalEntry | None:
+        """The journal row of the claim this Session last started, as it stands now: how a claim the caller
+        cancelled (Ctrl+C) really ended. None when it wrote no intent, so nothing was sent. JournalError
+        when the row cannot be read: then the outcome is not known."""
+        entry_id = self._ops.last_claim_entry_id
+        if entry_id is None:
+            return None
+        return await self._run_blocking(self.journal.get, entry_id)
+
     def plan_claim(self, profile_id: str, base_url: str | None = None,
                    fields: dict[str, str] | None = None) -> ClaimPlan:
         """What the confirmation shows; raises ValidationError when the values cannot be sent.

@@ -297,6 +297,32 @@ def test_ctrl_c_in_flight_exits_130_and_the_journal_says_unknown(start_cli, sand
     assert_secret_absent(sandbox.demo_key, stdout, stderr, home=cli_home)
 
 
+def test_ctrl_c_during_the_tls_handshake_says_nothing_was_sent_and_journals_not_sent(start_cli, sandbox_profile,
+                                                                                      sandbox, cli_home):
+    """A listener that accepts the TCP connection and never answers the TLS handshake: the claim's intent is
+    written, but no byte of the request can have left. Ctrl+C then: journaled not sent, and said so."""
+    import socket
+
+    profile = sandbox_profile(live=True, **LIVE)
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.settimeout(CLI_TIMEOUT_S)
+        port = listener.getsockname()[1]
+        proc = start_cli("claim", "--profile", profile.name, "--endpoint-url", f"https://127.0.0.1:{port}",
+                         "--confirm", "LIVECAMP1")
+        connection, _ = listener.accept()  # the client is in its handshake (or about to send its hello)
+        with connection:
+            wait_for(lambda: journal_entries(cli_home, endpoint="GetReward"), what="the claim's intent")
+            proc.send_signal(signal.SIGINT)
+            stdout, stderr = proc.communicate(timeout=CLI_TIMEOUT_S)
+    assert proc.returncode == 130, stderr
+    assert "nothing was sent" in stderr and "unknown" not in stderr
+    assert "Traceback" not in stderr and len(stderr.splitlines()) == 1
+    [row] = journal_entries(cli_home, endpoint="GetReward")
+    assert row.outcome.value == "not_sent" and "cancelled before it was sent" in row.error_message
+    assert sandbox.admin.ledger() == []
+    assert_secret_absent(sandbox.demo_key, stdout, stderr, home=cli_home)
+
+
 def test_an_answer_the_history_cannot_take_still_prints_the_url(start_cli, sandbox_profile, sandbox, cli_home):
     """The history is locked by another program after the intent was written: the answer goes to the rescue
     file, and the URL is printed all the same (exit 0), with a warning saying where it is kept."""
