@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from ..api_schema import Endpoint, Outcome
-from . import paths
+from . import errorlog, paths
 from .errors import MomentsError
 from .exchange import redact_headers
 from .exchange import scrub_secrets as _scrub  # the one rule for secrets in free text
@@ -206,13 +206,23 @@ def _live_owner_elsewhere(owner: str | None) -> int | None:
     live instance's rows alone) and begin_intent() (refuse a second claim while one is in flight).
 
     A row of this process's own (another Journal object on the same file) is not "elsewhere": within one
-    process the Session and Operations refuse a second claim (ClaimInProgressError)."""
+    process the Session and Operations refuse a second claim (ClaimInProgressError).
+
+    A liveness check that fails (it raised) counts as alive: the safe side of both callers, begin_intent()
+    refuses (nothing sent) and recover() leaves the row pending (never calls a live claim unknown)."""
     o_host, _, rest = (owner or "").partition(":")
     pid_text = rest.partition(":")[0]
     if o_host != socket.gethostname() or not pid_text.isdigit():
         return None
     pid = int(pid_text)
-    return pid if pid != os.getpid() and _pid_alive(pid) else None
+    if pid == os.getpid():
+        return None
+    try:
+        alive = _pid_alive(pid)
+    except Exception as exc:  # noqa: BLE001 - ctypes, odd platforms: unknown liveness, never a crash here
+        errorlog.log_exception(exc, "journal: checking whether a claim's process is running")
+        alive = True
+    return pid if alive else None
 
 
 def _pid_alive(pid: int) -> bool:
@@ -671,11 +681,17 @@ class Journal:
             outcome=Outcome.PENDING, error_message=None, reward_url=None, time=None, secrets=secrets)
         guarded = row["endpoint"] == Endpoint.GET_REWARD.value and profile_id is not None
         try:
+            try:
+                return self._insert(row, busy_timeout_s=busy_timeout_s, one_claim_per_profile=guarded)
+            except ClaimInFlightElsewhereError:
+                if not self._merged_rescued_answers():
+                    raise
             return self._insert(row, busy_timeout_s=busy_timeout_s, one_claim_per_profile=guarded)
-        except ClaimInFlightElsewhereError:
-            if not self._merged_rescued_answers():
-                raise
-        return self._insert(row, busy_timeout_s=busy_timeout_s, one_claim_per_profile=guarded)
+        except (JournalError, ClaimInFlightElsewhereError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the caller must know nothing was sent, not "maybe sent"
+            errorlog.log_exception(exc, "journal: writing a claim's intent")
+            raise JournalError(f"{type(exc).__name__}: {exc}") from exc
 
     def _merged_rescued_answers(self) -> bool:
         """Merge the rescue file now, if there is one; whether any answer came in."""

@@ -380,3 +380,30 @@ def test_a_row_whose_answer_waits_in_the_rescue_file_is_not_in_flight(other_inst
     assert journal.get(entry_id).outcome is Outcome.SUCCESS and journal.get(entry_id).reward_url
     assert journal.get(new_id).outcome is Outcome.PENDING
     assert not journal.rescue.exists()
+
+
+def _raising(pid):
+    raise OSError("the liveness check itself failed")
+
+
+def test_a_liveness_check_that_raises_counts_as_alive_refused_and_left_pending(other_instance, monkeypatch):
+    """Unknown liveness is the safe side for both callers: a claim is refused (nothing sent), and the row is
+    not called unknown by recover(); no exception but the guard's own leaves begin_intent."""
+    from moments_desktop.core import journal as journal_module
+
+    journal, entry_id = other_instance
+    monkeypatch.setattr(journal_module, "_pid_alive", _raising)
+    with pytest.raises(ClaimInFlightElsewhereError):
+        journal.begin_intent("p1", "One", "GetReward", URL, {}, BODY)
+    assert journal.recover() == [] and journal.get(entry_id).outcome is Outcome.PENDING
+
+
+def test_an_unexpected_failure_writing_the_intent_comes_out_as_a_journal_error(tmp_path, monkeypatch):
+    with Journal(tmp_path / "journal.sqlite3") as journal:
+        def broken(*args, **kwargs):
+            raise RuntimeError("something odd")
+
+        monkeypatch.setattr(journal, "_insert", broken)
+        with pytest.raises(JournalError) as failed:
+            journal.begin_intent("p1", "One", "GetReward", URL, {}, BODY)
+        assert "something odd" in failed.value.reason
