@@ -26,7 +26,8 @@ def test_a_cli_claim_while_the_windows_claim_is_in_flight_is_refused(sandbox_pro
     from moments_desktop.core.session import Session
 
     profile = sandbox_profile(live=True, campaignId="LIVECAMP1")
-    sandbox.admin.add_fault("GetReward", "latency", seconds=4, times=1)
+    # Held far longer than the CLI can take to start, even on a loaded machine; ended below once it returned.
+    sandbox.admin.add_fault("GetReward", "latency", seconds=60, times=1)
     outcome = {}
 
     async def scenario():
@@ -43,7 +44,10 @@ def test_a_cli_claim_while_the_windows_claim_is_in_flight_is_refused(sandbox_pro
                 stderr=asyncio.subprocess.PIPE)
             stdout, stderr = await asyncio.wait_for(cli.communicate(), CLI_TIMEOUT_S)
             outcome["cli"] = (cli.returncode, stdout.decode(), stderr.decode())
-            outcome["window"] = await window_claim
+            outcome["window_done_first"] = window_claim.done()
+            window_claim.cancel()  # the hold's work is done: end it (as the window's Cancel would)
+            outcome["window"] = (await asyncio.gather(window_claim, return_exceptions=True))[0]
+            outcome["window_row"] = await session.interrupted_claim()
         finally:
             await session.aclose()
 
@@ -52,6 +56,8 @@ def test_a_cli_claim_while_the_windows_claim_is_in_flight_is_refused(sandbox_pro
     assert code == 6, stderr
     assert "already in progress in another window or process" in stderr and len(stderr.splitlines()) == 1
     assert "Nothing was sent" in stderr
-    assert outcome["window"].reward_url  # the window's claim went through
+    assert not outcome["window_done_first"], "the window's claim ended before the CLI's: the test proves nothing"
+    assert isinstance(outcome["window"], asyncio.CancelledError)
+    assert outcome["window_row"].outcome.value == "unknown"  # it was sent (the sandbox has it), then cancelled
     assert len(sandbox.admin.ledger()) == 1  # the CLI's never left
     assert_secret_absent(sandbox.demo_key, stdout, stderr, home=cli_home)
