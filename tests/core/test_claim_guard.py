@@ -415,3 +415,28 @@ def test_an_unexpected_failure_writing_the_intent_comes_out_as_a_journal_error(t
         with pytest.raises(JournalError) as failed:
             journal.begin_intent("p1", "One", "GetReward", URL, {}, BODY)
         assert "something odd" in failed.value.reason
+
+
+def test_a_pending_row_whose_pid_now_belongs_to_a_later_process_blocks_nothing(tmp_path):
+    """PID reuse: the owner's start time (Linux) differs from the running process's: the writer is gone.
+    The same pid with its real start time, or an owner written without one, still blocks."""
+    from moments_desktop.core import journal as journal_module
+
+    start = journal_module._process_start(os.getppid())
+    if start is None:
+        pytest.skip("no process start times here (/proc)")
+    path = tmp_path / "journal.sqlite3"
+    host = socket.gethostname()
+    with Journal(path) as earlier:
+        entry_id = earlier.begin_intent("p1", "One", "GetReward", URL, {}, BODY)
+    with Journal(path) as journal:
+        for owner, blocks in ((f"{host}:{os.getppid()}:abcd1234:{int(start) + 1}", False),
+                              (f"{host}:{os.getppid()}:abcd1234:{start}", True),
+                              (f"{host}:{os.getppid()}:abcd1234", True)):
+            _owned_by(path, entry_id, owner)
+            if blocks:
+                with pytest.raises(ClaimInFlightElsewhereError):
+                    journal.begin_intent("p1", "One", "GetReward", URL, {}, BODY)
+            else:
+                assert [e.id for e in journal.open_intents()] == [entry_id], owner  # an orphan
+    assert journal_module._owner().count(":") == 3  # this process's own owner carries its start time
