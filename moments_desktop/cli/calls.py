@@ -9,6 +9,7 @@ and returns the exit code of its verdict (core/verdict.py). No rule is decided h
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -114,6 +115,13 @@ class _ClaimStage:
 
     sending: bool = False
     answered: bool = False
+    # Interrupted in session.claim: how the claim really ended, from its journal row (the Session's
+    # interrupted_claim()): None = no intent written; the entry; or UNKNOWN_ROW when it could not be read.
+    interrupted: Any = None
+    reward_url_shown: str | None = None  # the reward URL as the renderer shows it, when the row is a success
+
+
+UNKNOWN_ROW = object()
 
 
 def claim(args: Namespace, out: Output) -> int:
@@ -123,10 +131,32 @@ def claim(args: Namespace, out: Output) -> int:
     except KeyboardInterrupt:
         if not stage.sending or stage.answered:
             raise  # run() says "interrupted": nothing was sent, or the answer is in the history
-        out.error("interrupted while the claim was in flight: it may have been sent, so its outcome is unknown "
-                  f"(the history records it as unknown). Check the campaign (or the sandbox ledger) and "
-                  f"'{HISTORY_HINT}' before claiming again; it is never sent again by itself.")
+        return _interrupted_claim(args, out, stage)
+
+
+def _interrupted_claim(args: Namespace, out: Output, stage: _ClaimStage) -> int:
+    """The words for a Ctrl+C during the claim, from what its journal row says happened."""
+    entry = stage.interrupted
+    outcome = getattr(entry, "outcome", None)
+    if entry is None or outcome is Outcome.NOT_SENT:
+        out.error("interrupted before the claim was sent: nothing was sent and nothing was spent.")
         return ExitCode.INTERRUPTED
+    if outcome is Outcome.SUCCESS and stage.reward_url_shown:
+        # The answer was in (and journaled) before the interrupt took effect: the reward is claimed; show it.
+        if not args.json:
+            out.line(f"Reward claimed: {stage.reward_url_shown}")
+            out.line(f"Journal entry #{entry.id} ({outcome.value})")
+        out.error(f"interrupted after the answer arrived: the reward was claimed ({stage.reward_url_shown}, "
+                  f"history entry #{entry.id}).")
+        return ExitCode.SUCCESS
+    if entry is not UNKNOWN_ROW and outcome not in (Outcome.PENDING, Outcome.UNKNOWN):
+        out.error(f"interrupted after the answer arrived: the claim ended {outcome.value} "
+                  f"(history entry #{entry.id}; see 'moments history').")
+        return ExitCode.INTERRUPTED
+    out.error("interrupted while the claim was in flight: it may have been sent, so its outcome is unknown "
+              f"(the history records it as unknown). Check the campaign (or the sandbox ledger) and "
+              f"'{HISTORY_HINT}' before claiming again; it is never sent again by itself.")
+    return ExitCode.INTERRUPTED
 
 
 async def _claim(args: Namespace, out: Output, stage: _ClaimStage) -> int:
@@ -169,6 +199,9 @@ async def _claim(args: Namespace, out: Output, stage: _ClaimStage) -> int:
         stage.sending = True  # not reset on the way out: a Ctrl+C unwinds through here before claim() sees it
         try:
             result = await session.claim(plan, typed)
+        except asyncio.CancelledError:
+            await _learn_interrupted(session, stage)
+            raise
         except MomentsError as exc:
             stage.answered = True
             code = exit_code_for_error(exc)
@@ -186,6 +219,21 @@ async def _claim(args: Namespace, out: Output, stage: _ClaimStage) -> int:
             _print_claim(out, renderer, result)
         _claim_notices(out, result)
         return code
+
+
+async def _learn_interrupted(session: Any, stage: _ClaimStage) -> None:
+    """Read the interrupted claim's journal row (the Session finished journaling it before the cancel
+    reached here); a row that cannot be read leaves the outcome unknown."""
+    from moments_desktop.core.errors import MomentsError
+
+    try:
+        entry = await session.interrupted_claim()
+    except MomentsError:
+        stage.interrupted = UNKNOWN_ROW
+        return
+    stage.interrupted = entry
+    if entry is not None and entry.outcome is Outcome.SUCCESS and entry.reward_url:
+        stage.reward_url_shown = session.renderer.url(entry.reward_url)
 
 
 def _confirmation_refusal(plan: ClaimPlan, args: Namespace, confirmation_ok) -> str | None:

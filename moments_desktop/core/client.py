@@ -242,6 +242,10 @@ class MomentsClient:
                 exchange.status = response.status_code
                 exchange.response_headers = dict(response.headers)
                 raw = await self._read_capped(response, exchange, received)
+        except asyncio.CancelledError:
+            if endpoint.billed and wire.nothing_sent:
+                exchange.outcome = Outcome.NOT_SENT  # cut off while connecting: no byte of the request left
+            raise
         except TimeoutError:
             if not deadline.expired():
                 raise  # not ours: reported as unexpected, never mistaken for the deadline

@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from ..api_schema import Endpoint, Outcome
-from . import paths
+from . import errorlog, paths
 from .errors import MomentsError
 from .exchange import redact_headers
 from .exchange import scrub_secrets as _scrub  # the one rule for secrets in free text
@@ -195,7 +195,24 @@ def _summary(endpoint: str, body: Any, status: int | None, outcome: str, reward_
 
 
 def _owner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    """host:pid:nonce, and :start (the process's start time, where known) so that a pid reused by a later
+    process is not taken for the writer. Owners written before the start time was added stay readable."""
+    start = _process_start(os.getpid())
+    tail = f":{start}" if start is not None else ""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}{tail}"
+
+
+def _process_start(pid: int) -> str | None:
+    """The process's start time in clock ticks since boot (Linux: /proc/<pid>/stat field 22); None elsewhere
+    or when it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            text = stat.read().decode("ascii", "replace")
+        fields = text[text.rindex(")") + 2:].split()  # after "pid (comm) ": field 3 on
+        start = fields[22 - 3]
+    except (OSError, ValueError, IndexError):
+        return None
+    return start if start.isdigit() else None
 
 
 def _live_owner_elsewhere(owner: str | None) -> int | None:
@@ -206,13 +223,28 @@ def _live_owner_elsewhere(owner: str | None) -> int | None:
     live instance's rows alone) and begin_intent() (refuse a second claim while one is in flight).
 
     A row of this process's own (another Journal object on the same file) is not "elsewhere": within one
-    process the Session and Operations refuse a second claim (ClaimInProgressError)."""
+    process the Session and Operations refuse a second claim (ClaimInProgressError).
+
+    A liveness check that fails (it raised) counts as alive: the safe side of both callers, begin_intent()
+    refuses (nothing sent) and recover() leaves the row pending (never calls a live claim unknown)."""
     o_host, _, rest = (owner or "").partition(":")
-    pid_text = rest.partition(":")[0]
+    pid_text, _, after_pid = rest.partition(":")
+    started = after_pid.partition(":")[2]  # "" in owners written before the start time was recorded
     if o_host != socket.gethostname() or not pid_text.isdigit():
         return None
     pid = int(pid_text)
-    return pid if pid != os.getpid() and _pid_alive(pid) else None
+    if pid == os.getpid():
+        return None
+    if started:
+        now_started = _process_start(pid)
+        if now_started is not None and now_started != started:
+            return None  # the pid now belongs to a later process: the writer is gone
+    try:
+        alive = _pid_alive(pid)
+    except Exception as exc:  # noqa: BLE001 - ctypes, odd platforms: unknown liveness, never a crash here
+        errorlog.log_exception(exc, "journal: checking whether a claim's process is running")
+        alive = True
+    return pid if alive else None
 
 
 def _pid_alive(pid: int) -> bool:
@@ -671,11 +703,17 @@ class Journal:
             outcome=Outcome.PENDING, error_message=None, reward_url=None, time=None, secrets=secrets)
         guarded = row["endpoint"] == Endpoint.GET_REWARD.value and profile_id is not None
         try:
+            try:
+                return self._insert(row, busy_timeout_s=busy_timeout_s, one_claim_per_profile=guarded)
+            except ClaimInFlightElsewhereError:
+                if not self._merged_rescued_answers():
+                    raise
             return self._insert(row, busy_timeout_s=busy_timeout_s, one_claim_per_profile=guarded)
-        except ClaimInFlightElsewhereError:
-            if not self._merged_rescued_answers():
-                raise
-        return self._insert(row, busy_timeout_s=busy_timeout_s, one_claim_per_profile=guarded)
+        except (JournalError, ClaimInFlightElsewhereError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the caller must know nothing was sent, not "maybe sent"
+            errorlog.log_exception(exc, "journal: writing a claim's intent")
+            raise JournalError(f"{type(exc).__name__}: {exc}") from exc
 
     def _merged_rescued_answers(self) -> bool:
         """Merge the rescue file now, if there is one; whether any answer came in."""

@@ -45,6 +45,7 @@ from .request import RewardRequest
 RunBlocking = Callable[..., Awaitable[Any]]
 CANCELLED_AFTER_SEND = ("The claim was cancelled after it was sent; the service may have consumed a reward. "
                         "Check before claiming again.")
+CANCELLED_BEFORE_SEND = "The claim was cancelled before it was sent; nothing was sent and nothing was spent."
 # Committing a claim's answer: tries, and the pauses between them (with CLAIM_BUSY_TIMEOUT_S of waiting
 # for a lock in each try, about four seconds in all before the answer goes to the rescue file).
 COMMIT_TRIES = 3
@@ -127,6 +128,7 @@ class Operations:
         self._run_blocking = run_blocking
         self._sleep = sleep
         self._claim_in_flight = False
+        self._claim_entry_id: int | None = None
 
     # --- preview (free) ------------------------------------------------------------------
 
@@ -176,6 +178,12 @@ class Operations:
 
     # --- claim (billed) ------------------------------------------------------------------
 
+    @property
+    def last_claim_entry_id(self) -> int | None:
+        """The journal row of the claim last started, once its intent is committed; None while it has none
+        (nothing can have been sent). What a caller interrupted mid-claim reads to learn how it ended."""
+        return self._claim_entry_id
+
     async def claim(self, profile: ProfileRef, request: RewardRequest, api_key: str, *,
                     deadline: float | None = None) -> ClaimResult:
         # Checked and set with no await in between, so two activations on one event loop
@@ -183,17 +191,38 @@ class Operations:
         if self._claim_in_flight:
             raise ClaimInProgressError()
         self._claim_in_flight = True
+        self._claim_entry_id = None
         intent_id: int | None = None
+        sent_exchange: Exchange | None = None  # the client's record of the request, once its intent is in
+        cancelled_before_send = False
 
         async def commit_intent(exchange: Exchange) -> None:
-            nonlocal intent_id
+            nonlocal intent_id, sent_exchange, cancelled_before_send
+            writing = asyncio.ensure_future(self._run_blocking(
+                self._journal.begin_intent, profile.id, profile.name, exchange.endpoint, exchange.url,
+                exchange.request_headers, exchange.request_body, secrets=(api_key,),
+                busy_timeout_s=CLAIM_BUSY_TIMEOUT_S))
             try:
-                intent_id = await self._run_blocking(
-                    self._journal.begin_intent, profile.id, profile.name, exchange.endpoint, exchange.url,
-                    exchange.request_headers, exchange.request_body, secrets=(api_key,),
-                    busy_timeout_s=CLAIM_BUSY_TIMEOUT_S)
+                try:
+                    intent_id = await asyncio.shield(writing)
+                except asyncio.CancelledError:
+                    # The write goes on in its thread: learn its row, so the cancellation is journaled on it
+                    # (as not sent: the request never started) rather than left pending as an orphan.
+                    cancelled_before_send = True
+                    while not writing.done():
+                        try:
+                            await asyncio.shield(writing)
+                        except asyncio.CancelledError:
+                            pass
+                    intent_id = writing.result()
+                    self._claim_entry_id = intent_id
+                    raise
             except (JournalError, ClaimInFlightElsewhereError) as exc:
+                if cancelled_before_send:
+                    raise asyncio.CancelledError() from exc  # nothing written, nothing sent
                 raise _IntentRefused(exc, exchange) from exc  # stops the request: nothing goes out
+            self._claim_entry_id = intent_id
+            sent_exchange = exchange
 
         try:
             try:
@@ -203,8 +232,12 @@ class Operations:
                 return await self._not_sent(profile, refused, api_key)
             except asyncio.CancelledError:
                 if intent_id is not None:
+                    # Not sent only when that is known: cancelled in the intent's write, or (the client's
+                    # record) while still connecting, before a byte of the request went out.
+                    nothing_sent = cancelled_before_send or (
+                        sent_exchange is not None and sent_exchange.outcome is Outcome.NOT_SENT)
                     # shield: the journal must learn of the cancellation even as we unwind
-                    await asyncio.shield(self._cancelled_after_send(profile, intent_id, api_key))
+                    await asyncio.shield(self._cancelled(profile, intent_id, api_key, nothing_sent=nothing_sent))
                 raise
             ex = result.exchange
             reward_url = result.reward.reward_url if result.ok and result.reward else None
@@ -282,10 +315,12 @@ class Operations:
             claim.rescue_error = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
         return claim
 
-    async def _cancelled_after_send(self, profile: ProfileRef, intent_id: int, api_key: str) -> None:
+    async def _cancelled(self, profile: ProfileRef, intent_id: int, api_key: str, *, nothing_sent: bool) -> None:
+        outcome, words = ((Outcome.NOT_SENT, CANCELLED_BEFORE_SEND) if nothing_sent
+                          else (Outcome.UNKNOWN, CANCELLED_AFTER_SEND))
         try:
-            await self._run_blocking(self._journal.complete, intent_id, None, None, None, None, Outcome.UNKNOWN,
-                                     CANCELLED_AFTER_SEND, secrets=(api_key,), busy_timeout_s=CLAIM_BUSY_TIMEOUT_S)
+            await self._run_blocking(self._journal.complete, intent_id, None, None, None, None, outcome,
+                                     words, secrets=(api_key,), busy_timeout_s=CLAIM_BUSY_TIMEOUT_S)
         except JournalError as exc:
             # The row stays pending: the next start calls it unknown (recover), which is the truth.
             errorlog.log_exception(exc, "claim: journaling a cancellation after sending")

@@ -235,6 +235,7 @@ class Session:
         self._all_fetches: set[asyncio.Future] = set()  # shared or superseded, until they end
         self._catalog_generation: dict[str, int] = {}  # bumped by forget_catalog
         self._claiming = False
+        self._claim_reached_operations = False
         self._closed = False
 
     # --- profiles: queries (in memory, no I/O) ------------------------------------------
@@ -482,6 +483,15 @@ class Session:
     def claim_in_flight(self) -> bool:
         return self._claiming
 
+    async def interrupted_claim(self) -> JournalEntry | None:
+        """The journal row of the claim this Session last started, as it stands now: how a claim the caller
+        cancelled (Ctrl+C) really ended. None when it wrote no intent, so nothing was sent. JournalError
+        when the row cannot be read: then the outcome is not known."""
+        entry_id = self._ops.last_claim_entry_id if self._claim_reached_operations else None
+        if entry_id is None:
+            return None
+        return await self._run_blocking(self.journal.get, entry_id)
+
     def plan_claim(self, profile_id: str, base_url: str | None = None,
                    fields: dict[str, str] | None = None) -> ClaimPlan:
         """What the confirmation shows; raises ValidationError when the values cannot be sent.
@@ -526,6 +536,7 @@ class Session:
             raise ClaimInProgressError() if self._claiming else ClaimStoppedError(
                 UnexpectedError("the session is closing"), False)
         self._claiming = True
+        self._claim_reached_operations = False  # a cancel before it (the key read) leaves no row of its own
         try:
             return await self._claim(plan)
         finally:
@@ -539,6 +550,7 @@ class Session:
         except MomentsError as exc:
             raise ClaimStoppedError(exc, False) from None
         try:
+            self._claim_reached_operations = True
             result = await self._ops.claim(profile_ref, plan.request, key, deadline=profile.claim_deadline_s)
             redact_echoed_secrets(result.call.exchange, result.call.error, (key,))  # before anything shows it
         except ClaimInProgressError:

@@ -297,16 +297,103 @@ def test_ctrl_c_in_flight_exits_130_and_the_journal_says_unknown(start_cli, sand
     assert_secret_absent(sandbox.demo_key, stdout, stderr, home=cli_home)
 
 
+def test_ctrl_c_during_the_tls_handshake_says_nothing_was_sent_and_journals_not_sent(start_cli, sandbox_profile,
+                                                                                      sandbox, cli_home):
+    """A listener that accepts the TCP connection and never answers the TLS handshake: the claim's intent is
+    written, but no byte of the request can have left. Ctrl+C then: journaled not sent, and said so."""
+    import socket
+
+    profile = sandbox_profile(live=True, **LIVE)
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.settimeout(CLI_TIMEOUT_S)
+        port = listener.getsockname()[1]
+        proc = start_cli("claim", "--profile", profile.name, "--endpoint-url", f"https://127.0.0.1:{port}",
+                         "--confirm", "LIVECAMP1")
+        connection, _ = listener.accept()  # the client is in its handshake (or about to send its hello)
+        with connection:
+            wait_for(lambda: journal_entries(cli_home, endpoint="GetReward"), what="the claim's intent")
+            proc.send_signal(signal.SIGINT)
+            stdout, stderr = proc.communicate(timeout=CLI_TIMEOUT_S)
+    assert proc.returncode == 130, stderr
+    assert "nothing was sent" in stderr and "unknown" not in stderr
+    assert "Traceback" not in stderr and len(stderr.splitlines()) == 1
+    [row] = journal_entries(cli_home, endpoint="GetReward")
+    assert row.outcome.value == "not_sent" and "cancelled before it was sent" in row.error_message
+    assert sandbox.admin.ledger() == []
+    assert_secret_absent(sandbox.demo_key, stdout, stderr, home=cli_home)
+
+
+class _AnswerHeld:
+    """A TCP relay to the sandbox that passes the request on at once and holds the answer back until
+    ``release`` is set: a claim kept in flight for exactly as long as the test needs, whatever the machine."""
+
+    def __init__(self, upstream_url: str):
+        import socket
+        import threading
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(upstream_url)
+        self._upstream = (parts.hostname, parts.port)
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}{parts.path}"
+        self.release = threading.Event()
+        self._threads = [threading.Thread(target=self._serve, daemon=True)]
+        self._sockets = []
+
+    def __enter__(self):
+        self._threads[0].start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.release.set()
+        self._listener.close()
+        for thread in self._threads:
+            thread.join(timeout=CLI_TIMEOUT_S)
+        for sock in self._sockets:
+            sock.close()
+
+    def _serve(self) -> None:
+        import socket
+        import threading
+
+        try:
+            client, _ = self._listener.accept()
+        except OSError:
+            return
+        upstream = socket.create_connection(self._upstream)
+        self._sockets += [client, upstream]
+        forward = threading.Thread(target=self._pipe, args=(client, upstream, False), daemon=True)
+        self._threads.append(forward)
+        forward.start()
+        self._pipe(upstream, client, True)
+
+    def _pipe(self, source, target, held: bool) -> None:
+        try:
+            while chunk := source.recv(65536):
+                if held:
+                    self.release.wait()
+                target.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            try:
+                target.shutdown(1)  # SHUT_WR: the other side sees the end
+            except OSError:
+                pass
+
+
 def test_an_answer_the_history_cannot_take_still_prints_the_url(start_cli, sandbox_profile, sandbox, cli_home):
     """The history is locked by another program after the intent was written: the answer goes to the rescue
     file, and the URL is printed all the same (exit 0), with a warning saying where it is kept."""
     profile = sandbox_profile(live=True, **LIVE)
     assert start_cli("info", "--profile", profile.name).wait(timeout=CLI_TIMEOUT_S) == 0  # the journal exists
-    sandbox.admin.add_fault("GetReward", "latency", seconds=2)
-    proc = start_cli("claim", "--profile", profile.name, "--confirm", "LIVECAMP1", "--json")
-    wait_for(lambda: sandbox.admin.ledger(), what="the claim reaching the sandbox")
-    with JournalLock(journal_path(cli_home)):
-        stdout, stderr = proc.communicate(timeout=CLI_TIMEOUT_S)
+    with _AnswerHeld(sandbox.base_url) as proxy:  # the answer waits until the history is locked: no race
+        proc = start_cli("claim", "--profile", profile.name, "--endpoint-url", proxy.url, "--confirm",
+                         "LIVECAMP1", "--json")
+        wait_for(lambda: sandbox.admin.ledger(), what="the claim reaching the sandbox")
+        with JournalLock(journal_path(cli_home)):
+            proxy.release.set()
+            stdout, stderr = proc.communicate(timeout=CLI_TIMEOUT_S)
     assert proc.returncode == 0, stderr
     document = json.loads(stdout)
     [sent] = sandbox.admin.ledger()

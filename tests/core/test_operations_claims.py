@@ -10,7 +10,13 @@ from client_helpers import live_request
 from moments_desktop.core import errors
 from moments_desktop.core.client import MomentsClient, RateLimiter
 from moments_desktop.core.exchange import Outcome
-from moments_desktop.core.operations import CANCELLED_AFTER_SEND, ClaimInProgressError, Operations, ProfileRef
+from moments_desktop.core.operations import (
+    CANCELLED_AFTER_SEND,
+    CANCELLED_BEFORE_SEND,
+    ClaimInProgressError,
+    Operations,
+    ProfileRef,
+)
 
 PROFILE = ProfileRef("p1", "QA live")
 
@@ -130,31 +136,83 @@ def test_a_claim_cancelled_before_sending_leaves_no_row_and_sends_nothing(sandbo
     assert journal.count(None) == 0 and sandbox.admin.ledger() == []
 
 
-def test_a_claim_cancelled_after_its_intent_is_unknown_and_the_next_claim_goes_through(sandbox, journal):
-    sandbox.admin.add_fault("GetReward", "latency", seconds=5, times=1)
+def test_a_claim_cancelled_after_it_was_sent_is_unknown_and_the_next_claim_goes_through(sandbox, journal):
+    sandbox.admin.add_fault("GetReward", "latency", seconds=60, times=1)
 
-    async def go():
-        intent_written = asyncio.Event()
+    async def cancel_then_claim(ops):
+        task = asyncio.ensure_future(ops.claim(PROFILE, live_request(sandbox), sandbox.demo_key))
+        while not await asyncio.to_thread(sandbox.admin.ledger):  # the request is at the sandbox: it was sent
+            await asyncio.sleep(0.02)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        first_id = ops.last_claim_entry_id
+        return first_id, await ops.claim(PROFILE, live_request(sandbox), sandbox.demo_key)
 
-        async def run_blocking(fn, *args, **kwargs):
-            result = await asyncio.to_thread(fn, *args, **kwargs)
-            if getattr(fn, "__name__", "") == "begin_intent":
-                intent_written.set()
-            return result
-
-        async def cancel_then_claim(ops):
-            task = asyncio.ensure_future(ops.claim(PROFILE, live_request(sandbox), sandbox.demo_key))
-            await intent_written.wait()
-            task.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await task
-            sandbox.admin.clear_faults()  # the first request may not have got as far as the server
-            return await ops.claim(PROFILE, live_request(sandbox), sandbox.demo_key)
-
-        return await _ops(journal, cancel_then_claim, run_blocking=run_blocking)
-
-    second = asyncio.run(go())
+    first_id, second = asyncio.run(_ops(journal, cancel_then_claim))
     assert second.reward_url
     first, other = sorted(journal.query(None, 0, 10), key=lambda r: r.id)
+    assert first.id == first_id
     assert first.outcome == "unknown" and first.error_message == CANCELLED_AFTER_SEND
     assert other.id == second.journal_id and other.outcome == "success"
+
+
+class _HeldJob:
+    """A run_blocking that holds the journal call named ``name`` until released (``reached`` set first)."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.reached = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def __call__(self, fn, *args, **kwargs):
+        if getattr(fn, "__name__", "") == self.name and not self.reached.is_set():
+            self.reached.set()
+            await self.release.wait()
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+
+def test_a_claim_cancelled_while_its_intent_is_written_is_journaled_not_sent(sandbox, journal):
+    async def go():
+        held = _HeldJob("begin_intent")
+
+        async def cancel_in_the_write(ops):
+            task = asyncio.ensure_future(ops.claim(PROFILE, live_request(sandbox), sandbox.demo_key))
+            await held.reached.wait()
+            task.cancel()
+            await asyncio.sleep(0)
+            held.release.set()  # the write finishes in its thread all the same
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            return ops.last_claim_entry_id
+
+        return await _ops(journal, cancel_in_the_write, run_blocking=held)
+
+    entry_id = asyncio.run(go())
+    [row] = journal.query(None, 0, 10)
+    assert row.id == entry_id and row.outcome == "not_sent" and row.error_message == CANCELLED_BEFORE_SEND
+    assert sandbox.admin.ledger() == []
+
+
+def test_a_claim_cancelled_once_its_answer_is_in_is_journaled_with_its_url(sandbox, journal):
+    """The cancel lands while the answer is being committed: the commit finishes, the cancellation goes on,
+    and the row (which the caller finds by last_claim_entry_id) is the success with the URL."""
+    async def go():
+        held = _HeldJob("complete")
+
+        async def cancel_in_the_commit(ops):
+            task = asyncio.ensure_future(ops.claim(PROFILE, live_request(sandbox), sandbox.demo_key))
+            await held.reached.wait()
+            task.cancel()
+            await asyncio.sleep(0)
+            held.release.set()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            return ops.last_claim_entry_id
+
+        return await _ops(journal, cancel_in_the_commit, run_blocking=held)
+
+    entry_id = asyncio.run(go())
+    [sent] = sandbox.admin.ledger()
+    row = journal.get(entry_id)
+    assert row.outcome == "success" and row.reward_url == sent["reward_url"]
