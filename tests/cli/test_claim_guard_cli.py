@@ -7,10 +7,16 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from cli_helpers import CLI_TIMEOUT_S, assert_secret_absent, cli_command, cli_env, journal_path
+from cli_helpers import (
+    CLI_TIMEOUT_S,
+    assert_secret_absent,
+    cli_command,
+    cli_env,
+    journal_path,
+    secret_service_credentials,
+)
 
 from moments_desktop.core import journal as journal_module
-from moments_desktop.core.credentials import CredentialStore
 from moments_desktop.core.http import make_client
 from moments_desktop.core.journal import Journal
 from moments_desktop.core.profiles import ProfileStore
@@ -31,7 +37,7 @@ def test_a_cli_claim_while_the_windows_claim_is_in_flight_is_refused(sandbox_pro
     outcome = {}
 
     async def scenario():
-        session = Session(ProfileStore(cli_home / "config" / "profiles.json"), CredentialStore(),
+        session = Session(ProfileStore(cli_home / "config" / "profiles.json"), secret_service_credentials(),
                           Journal(journal_path(cli_home)), make_client())
         try:
             plan = session.plan_claim(profile.id)
