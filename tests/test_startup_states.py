@@ -28,6 +28,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QWidget
+from read_only_folder import make_unwritable  # tests/read_only_folder.py
 from synthetic_profiles import synthetic_profile, write_profiles_file  # tests/synthetic_profiles.py
 
 from moments_desktop import app as desktop_app
@@ -262,25 +263,6 @@ def test_locked_journal_cancel_quits(home, held_journal, capsys):
 
 
 # --- the data folder cannot be written ---------------------------------------------------------------
-
-
-def make_unwritable(folder: Path) -> Callable[[], None]:
-    """Make ``folder`` refuse new files (chmod, or chattr +i as root); returns the undo. Skips if impossible."""
-    folder.mkdir(parents=True, exist_ok=True)
-    if os.geteuid() != 0:
-        folder.chmod(0o500)
-        undo = lambda: folder.chmod(0o700)  # noqa: E731
-    elif shutil.which("chattr") and subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode == 0:
-        undo = lambda: subprocess.run(["chattr", "-i", str(folder)], check=True)  # noqa: E731
-    else:
-        pytest.skip("running as root without chattr +i: no way to make a folder read-only here")
-    try:
-        (folder / "probe").touch()
-    except OSError:
-        return undo
-    (folder / "probe").unlink()
-    undo()
-    pytest.skip(f"{folder} is still writable after chmod/chattr on this file system")
 
 
 @pytest.mark.parametrize("with_history", [True, False], ids=["existing-history", "no-history-yet"])

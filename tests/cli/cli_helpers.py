@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from read_only_folder import make_unwritable  # noqa: F401 - tests/read_only_folder.py, shared with the window's tests
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HOME_ENV = "MOMENTS_DESKTOP_HOME"
 # Every subprocess gets this long at most; a CLI that hangs fails its test instead of the whole run.
@@ -213,23 +215,3 @@ def journal_entries(home: Path, **filters: Any) -> list:
         return journal.query(filters or None)
 
 
-def make_unwritable(folder: Path) -> Callable[[], None]:
-    """Make ``folder`` refuse new files (chmod; as root chattr +i, which stops root too); the undo. Skips
-    the test where neither works (as tests/test_startup_states.py does)."""
-    import pytest
-
-    folder.mkdir(parents=True, exist_ok=True)
-    if os.geteuid() != 0:
-        folder.chmod(0o500)
-        undo: Callable[[], None] = lambda: folder.chmod(0o700)  # noqa: E731
-    elif shutil.which("chattr") and subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode == 0:
-        undo = lambda: subprocess.run(["chattr", "-i", str(folder)], check=True)  # noqa: E731
-    else:
-        pytest.skip("running as root without chattr +i: no way to make a folder read-only here")
-    try:
-        (folder / "probe").touch()
-    except OSError:
-        return undo
-    (folder / "probe").unlink()
-    undo()
-    pytest.skip(f"{folder} is still writable after chmod/chattr on this file system")
