@@ -47,14 +47,18 @@ def run_fresh(code: str) -> dict:
 
 # Counts the SSL contexts made in the process, imports the modules, builds the client the CLI builds (and
 # the CredentialStore), and says which of the packages above were imported.
-_IMPORTS_OF_THE_INFO_PATH = """
-import asyncio, importlib, json, ssl, sys
+# Both scripts below start by counting every SSL context the process makes.
+_COUNT_SSL_CONTEXTS = """
+import ssl
 made = []
 _new = ssl.SSLContext.__new__
 def counting(cls, *args, **kwargs):
     made.append(cls.__name__)
     return _new(cls, *args, **kwargs)
 ssl.SSLContext.__new__ = counting
+"""
+_IMPORTS_OF_THE_INFO_PATH = _COUNT_SSL_CONTEXTS + """
+import asyncio, importlib, json, ssl, sys
 for name in {modules!r}:
     importlib.import_module(name)
 from moments_desktop.core.credentials import CredentialStore
@@ -116,14 +120,8 @@ def test_keyring_chooses_the_same_backend_without_searching_for_the_macos_librar
 # `moments info` itself, run to its end in a fresh interpreter: the CLI's own entry point with the given
 # arguments, then what the process imported and the SSL contexts it made, written to the file named first
 # (stdout is the command's).
-_RUN_THE_COMMAND = """
+_RUN_THE_COMMAND = _COUNT_SSL_CONTEXTS + """
 import json, ssl, sys
-made = []
-_new = ssl.SSLContext.__new__
-def counting(cls, *args, **kwargs):
-    made.append(cls.__name__)
-    return _new(cls, *args, **kwargs)
-ssl.SSLContext.__new__ = counting
 from moments_desktop.cli import main
 code = main(sys.argv[2:])
 with open(sys.argv[1], "w", encoding="utf-8") as report:
