@@ -223,7 +223,10 @@ def _print_would_send(out: Output, renderer: Renderer, plan: ClaimPlan) -> None:
         from moments_desktop.core.exports import money
 
         out.line(f"  Cost per claim: {money(plan.cost_per_action, plan.currency)}")
-    confirm = (f"--confirm {renderer.identifier(plan.typed_confirmation)}" if plan.needs_typed_confirmation
+    import shlex
+
+    confirm = (f"--confirm {shlex.quote(renderer.identifier(plan.typed_confirmation))}"
+               if plan.needs_typed_confirmation
                else "--yes")
     out.line(f"To send it: add {confirm}")
 

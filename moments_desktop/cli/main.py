@@ -89,8 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
                      "needs --yes\n(--yes alone never confirms a live claim). Without them the request that "
                      f"would be sent is printed and\nnothing is sent (exit {int(ExitCode.USAGE)}); a --confirm "
                      "that does not match is refused the same way.\n"
-                     "With --endpoint-url the claim goes somewhere other than the profile's saved endpoint, so "
-                     "it counts\nas live whatever the profile says: it needs --confirm.\n\n"
+                     "With an --endpoint-url that differs from the profile's saved endpoint the claim counts "
+                     "as live\nwhatever the profile says: it needs --confirm.\n\n"
                      "A claim is sent once, never retried, and journaled like one from the window. Ctrl+C while "
                      f"it is in\nflight exits {int(ExitCode.INTERRUPTED)}: its outcome is unknown (recorded so in "
                      "the history, see 'moments history --unresolved').")
@@ -100,8 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     claim.add_argument("--yes", action="store_true", help="confirm a test-mode profile's claim")
     _json(claim), _sandbox_flag(claim)
     claim.add_argument("--endpoint-url", metavar="URL",
-                       help="send to this endpoint instead of the profile's, for this call only; the claim then "
-                            "counts as live and needs --confirm")
+                       help="send to this endpoint instead of the profile's, for this call only; when it differs from "
+                            "the saved one the claim counts as live and needs --confirm")
 
     history = _command(sub, "history", "moments_desktop.cli.records:history",
                        "list the journal of previews and claims (newest first)")
