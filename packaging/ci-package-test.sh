@@ -71,7 +71,7 @@ cat "$CLI_OUT"
 grep -q '"schema": 1' "$CLI_OUT" || fail "moments info --json printed no schema-1 document"
 grep -q '"remaining_count"' "$CLI_OUT" || fail "moments info --sandbox showed no reward"
 set +e
-moments info --profile "no such profile" >/dev/null 2>&1
+(cd / && HOME="$CLI_HOME" env -u DBUS_SESSION_BUS_ADDRESS moments info --profile "no such profile") >/dev/null 2>&1
 RC=$?
 set -e
 [ "$RC" -eq 2 ] || fail "moments with an unknown profile exited with $RC, not 2"

@@ -2,7 +2,11 @@
 
 import sys
 
-from moments_desktop.cli import main
+try:
+    from moments_desktop.cli import main
+except KeyboardInterrupt:  # Ctrl+C during the first import: no traceback either
+    sys.stderr.write("moments: interrupted\n")
+    sys.exit(130)
 
 if __name__ == "__main__":
     sys.exit(main())

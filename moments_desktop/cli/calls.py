@@ -1,10 +1,10 @@
 """``moments info`` and ``moments claim``: the two API calls, through the Session the window uses.
 
-Each asks the Session (preview; plan_claim, confirmation_ok, claim), renders its answer through the
+Each asks the Session (preview; plan_claim, confirmation_missing, claim), renders its answer through the
 Session's renderer (core/render.py) as text or as a schema-1 JSON document (moments_desktop/cli/SCHEMA.md),
 and returns the exit code of its verdict (core/verdict.py). No rule is decided here: which claims need
 ``--confirm`` is ``ClaimPlan.needs_typed_confirmation``, whether what was typed is enough is
-``confirmation_ok``. A claim is sent at most once; nothing here retries anything.
+``confirmation_missing`` (--yes for test mode, the campaign ID for live). A claim is sent at most once; nothing here retries anything.
 """
 
 from __future__ import annotations
@@ -161,7 +161,7 @@ def _interrupted_claim(args: Namespace, out: Output, stage: _ClaimStage) -> int:
 
 async def _claim(args: Namespace, out: Output, stage: _ClaimStage) -> int:
     from moments_desktop.core.errors import MomentsError, SandboxNotRunningError
-    from moments_desktop.core.session import confirmation_ok
+    from moments_desktop.core.session import confirmation_missing
 
     from .verdicts import exit_code_for_error, exit_code_for_result
 
@@ -181,17 +181,18 @@ async def _claim(args: Namespace, out: Output, stage: _ClaimStage) -> int:
             return code
         document.update(_plan_document(renderer, plan))
 
-        refusal = _confirmation_refusal(plan, args, confirmation_ok)
+        refusal = _confirmation_refusal(plan, confirmation_missing(plan, args.confirm, confirmed=args.yes))
         if refusal is not None:
+            message = f"The claim was not confirmed: {refusal}. Nothing was sent."
             document.update(ok=False, verdict=NOT_CONFIRMED, exit_code=int(ExitCode.USAGE), sent=False,
                             error={"title": "The claim was not confirmed", "detail": refusal, "advice":
                                    "Nothing was sent.", "status": None, "notification_text": None,
-                                   "message": f"The claim was not confirmed: {refusal}. Nothing was sent."})
+                                   "message": message})
             if args.json:
                 out.json("claim", document)
             else:
                 _print_would_send(out, renderer, plan)
-            out.error(f"not sent: {refusal}")
+            out.error(message)
             return ExitCode.USAGE
 
         typed = args.confirm if plan.needs_typed_confirmation else None
@@ -218,7 +219,9 @@ async def _claim(args: Namespace, out: Output, stage: _ClaimStage) -> int:
         else:
             _print_claim(out, renderer, result)
         _claim_notices(out, result)
-        return code
+        if out.stdout_problem is not None:
+            _result_not_printed(out, renderer, result)
+        return code  # the claim's own code, whether or not stdout took its result
 
 
 async def _learn_interrupted(session: Any, stage: _ClaimStage) -> None:
@@ -236,23 +239,33 @@ async def _learn_interrupted(session: Any, stage: _ClaimStage) -> None:
         stage.reward_url_shown = session.renderer.url(entry.reward_url)
 
 
-def _confirmation_refusal(plan: ClaimPlan, args: Namespace, confirmation_ok) -> str | None:
-    """Why the claim may not be sent as asked, or None. The rule is the Session's; these are its words."""
-    if plan.needs_typed_confirmation:
-        why = ("the endpoint is not the profile's saved one, so the claim counts as live"
-               if plan.unsaved_endpoint else "the profile is live")
-        if args.confirm is None:
-            return f"{why}: confirm with --confirm CAMPAIGN_ID, its campaign ID typed exactly"
-        if not confirmation_ok(plan, args.confirm):
-            return f"{why}, and --confirm does not match its campaign ID exactly (case and spaces count)"
+def _result_not_printed(out: Output, renderer: Renderer, result: ClaimResult) -> None:
+    """The claim was sent and its result could not be printed: where to find it, in the one line stderr has."""
+    if result.journal_id is not None:
+        where = f"it is in the history as entry #{result.journal_id} ({result.call.outcome.value})"
+    elif result.rescue_path is not None:
+        where = f"its answer is kept in {result.rescue_path}"
+    else:
+        where = f"see '{HISTORY_HINT}'"
+    url = f"; its reward URL: {renderer.url(result.reward_url)}" if result.reward_url else ""
+    out.error(f"the claim's result could not be printed ({out.stdout_problem}): {where}{url}")
+
+
+def _confirmation_refusal(plan: ClaimPlan, missing: Any) -> str | None:
+    """The Session's answer (``confirmation_missing``: the rule is its own) in the command line's words."""
+    from moments_desktop.core.session import ConfirmationMissing
+
+    if missing is None:
         return None
-    if args.confirm is not None:  # a test-mode claim confirmed by typing: only its own campaign ID
-        if args.confirm != plan.typed_confirmation:
+    if not plan.needs_typed_confirmation:
+        if missing is ConfirmationMissing.TYPED_MISMATCH:
             return "--confirm does not match the profile's campaign ID exactly (case and spaces count)"
-        return None
-    if not args.yes:
         return "the profile is in test mode: confirm with --yes"
-    return None
+    why = ("the endpoint is not the profile's saved one, so the claim counts as live"
+           if plan.unsaved_endpoint else "the profile is live")
+    if missing is ConfirmationMissing.TYPED_MISMATCH:
+        return f"{why}, and --confirm does not match its campaign ID exactly (case and spaces count)"
+    return f"{why}: confirm with --confirm CAMPAIGN_ID, its campaign ID typed exactly (--yes alone never does)"
 
 
 def _print_would_send(out: Output, renderer: Renderer, plan: ClaimPlan) -> None:
@@ -271,7 +284,10 @@ def _print_would_send(out: Output, renderer: Renderer, plan: ClaimPlan) -> None:
         from moments_desktop.core.exports import money
 
         out.line(f"  Cost per claim: {money(plan.cost_per_action, plan.currency)}")
-    confirm = (f"--confirm {renderer.identifier(plan.typed_confirmation)}" if plan.needs_typed_confirmation
+    import shlex
+
+    confirm = (f"--confirm {shlex.quote(renderer.identifier(plan.typed_confirmation))}"
+               if plan.needs_typed_confirmation
                else "--yes")
     out.line(f"To send it: add {confirm}")
 
@@ -296,10 +312,7 @@ def _claim_notices(out: Output, result: ClaimResult) -> None:
     """The claim's error line, and where an answer the journal could not take is kept."""
     call = result.call
     if call.error is not None:
-        message = call.error.message
-        if call.outcome is Outcome.UNKNOWN:
-            message += f" It was not sent again. See '{HISTORY_HINT}'."
-        out.error(message)
+        out.error(_stderr_message(call.error, call.outcome is Outcome.UNKNOWN))
     if result.answer_not_journaled:
         reason = result.journal_error.reason if result.journal_error else "it could not be written"
         if result.rescue_path is not None:
@@ -354,7 +367,8 @@ def _fill_result(document: dict[str, Any], renderer: Renderer, result: CallResul
         ok=code == ExitCode.SUCCESS, verdict=verdict_of_result(result).value, exit_code=int(code),
         sent=exchange.outcome is not Outcome.NOT_SENT, outcome=exchange.outcome.value, status=exchange.status,
         reward=_reward_document(renderer, result.reward) if result.reward is not None else None,
-        error=_error_document(result.error) if result.error is not None else None,
+        error=_error_document(result.error, _stderr_message(result.error, exchange.outcome is Outcome.UNKNOWN))
+        if result.error is not None else None,
         duration_ms=_duration(exchange.duration_ms, started))
 
 
@@ -362,8 +376,18 @@ def _fill_claim(document: dict[str, Any], renderer: Renderer, result: ClaimResul
     document.update(
         reward_url=renderer.url(result.reward_url) if result.reward_url else None,
         journal_id=result.journal_id,
-        answer_journaled=False if result.answer_not_journaled else result.journal_id is not None,
+        answer_journaled=_answer_journaled(result),
         rescue_path=str(result.rescue_path) if result.rescue_path is not None else None)
+
+
+def _answer_journaled(result: ClaimResult) -> bool | None:
+    """SCHEMA.md's ``answer_journaled``: null when no answer arrived to journal (not sent, or the intent row
+    could not be written, so it was never sent)."""
+    if result.answer_not_journaled:
+        return False
+    if result.journal_id is not None:
+        return True
+    return None
 
 
 def _reward_document(renderer: Renderer, reward: RewardInfo) -> dict[str, Any]:
@@ -379,7 +403,13 @@ def _reward_document(renderer: Renderer, reward: RewardInfo) -> dict[str, Any]:
     }
 
 
-def _error_document(error: MomentsError) -> dict[str, Any]:
+def _stderr_message(error: MomentsError, outcome_unknown: bool, message: str | None = None) -> str:
+    """The one line on stderr, which is also the document's ``error.message``."""
+    message = error.message if message is None else message
+    return message + (f" It was not sent again. See '{HISTORY_HINT}'." if outcome_unknown else "")
+
+
+def _error_document(error: MomentsError, message: str | None = None) -> dict[str, Any]:
     inner = getattr(error, "error", None)  # a ClaimStoppedError wraps the error that stopped the claim
     source = inner if inner is not None and hasattr(inner, "title") else error
     return {
@@ -388,7 +418,7 @@ def _error_document(error: MomentsError) -> dict[str, Any]:
         "advice": error.advice or None,
         "status": getattr(source, "status", None),
         "notification_text": getattr(source, "notification_text", None),
-        "message": error.message,
+        "message": error.message if message is None else message,
     }
 
 
@@ -404,14 +434,12 @@ def _error_out(out: Output, args: Namespace, command: str, document: dict[str, A
         message = f"{error.title}. Add --sandbox to start it for this call, or use a profile with a real endpoint."
     elif isinstance(getattr(error, "error", error), MissingKeyError):
         message = f"{error.title}. Store it in the system keychain with 'moments key set --profile NAME', then try again."
+    message = _stderr_message(error, bool(sent), message)
     if args.json:
         document.update(ok=False, verdict=_verdict_word(error, verdict_of_error), exit_code=int(code),
                         sent=bool(sent), outcome=Outcome.UNKNOWN.value if sent else Outcome.NOT_SENT.value,
-                        error={**_error_document(error), "message": message},
-                        duration_ms=_duration(None, started))
+                        error=_error_document(error, message), duration_ms=_duration(None, started))
         out.json(command, document)
-    if sent:
-        message += f" It was not sent again. See '{HISTORY_HINT}'."
     out.error(message)
 
 

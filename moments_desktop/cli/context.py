@@ -91,23 +91,48 @@ def _fallback(out: Output, profiles: Any, opened: Any) -> OpenedFiles:
     return OpenedFiles(profiles, opened.journal, opened.claims_disabled_reason)
 
 
+class SandboxStartError(MomentsError):
+    """``--sandbox``: the built-in sandbox could not start in this process (exit 6: nothing was sent)."""
+
+    title = "The built-in sandbox could not start"
+
+    @property
+    def message(self) -> str:
+        return f"the built-in sandbox could not start: {self.detail}"
+
+
 @contextlib.asynccontextmanager
 async def open_session(out: Output, *, with_sandbox: bool = False, catalog: str | None = None,
                        need_writable_journal: bool = False) -> AsyncIterator[Session]:
     """The Session over the user's files; with ``with_sandbox``, the built-in sandbox runs in this process
-    (on its own thread) for the command's duration, as the window's embedded one does."""
+    (on its own thread) for the command's duration, as the window's embedded one does. Whatever was made
+    is closed however this ends, a Ctrl+C while it was being made included."""
     from moments_desktop.core.credentials import CredentialStore
     from moments_desktop.core.http import make_client
     from moments_desktop.core.session import Session
 
     sandbox_server = None
     embedded = None
-    if with_sandbox:
-        sandbox_server, embedded = await asyncio.to_thread(start_embedded_sandbox, catalog)
+    files = None
     try:
-        files = await asyncio.to_thread(open_files, out, need_writable_journal=need_writable_journal)
-        session = Session(files.profiles, CredentialStore(), files.journal, make_client(), sandbox=embedded,
-                          claims_disabled_reason=files.claims_disabled_reason)
+        if with_sandbox:
+            try:
+                sandbox_server, embedded = await _made_in_thread(
+                    start_embedded_sandbox, lambda made: made[0].stop(), catalog)
+            except MomentsError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a port, the catalog file, the server's own start
+                raise SandboxStartError(_one_line_reason(exc), advice="Nothing was sent.") from exc
+        files = await _made_in_thread(
+            open_files, lambda made: made.journal.close(), out, need_writable_journal=need_writable_journal)
+        client = make_client()
+        try:
+            session = Session(files.profiles, CredentialStore(), files.journal, client, sandbox=embedded,
+                              claims_disabled_reason=files.claims_disabled_reason)
+        except BaseException:
+            await client.aclose()
+            raise
+        files = None  # the Session owns the journal now: aclose() closes it
         # What start-up made lives until the process ends: keep the collector from walking it again at every
         # collection the keyring's import triggers (~60 ms of a `moments info`; tests/bench/bench_cli.py).
         gc.freeze()
@@ -116,8 +141,29 @@ async def open_session(out: Output, *, with_sandbox: bool = False, catalog: str 
         finally:
             await session.aclose()
     finally:
+        if files is not None:
+            await asyncio.to_thread(files.journal.close)
         if sandbox_server is not None:
             await asyncio.to_thread(sandbox_server.stop)
+
+
+async def _made_in_thread(make: Any, undo: Any, *args: Any, **kwargs: Any) -> Any:
+    """``make(*args)`` on a thread; cancelled meanwhile (Ctrl+C), wait for it to finish and ``undo`` what it
+    made before the cancellation goes on: a thread cannot be stopped, and its result would be dropped."""
+    made = asyncio.ensure_future(asyncio.to_thread(make, *args, **kwargs))
+    try:
+        return await asyncio.shield(made)
+    except asyncio.CancelledError:
+        try:
+            result = await made
+        except BaseException:  # noqa: BLE001 - it failed after all: nothing was made to undo
+            raise asyncio.CancelledError from None
+        await asyncio.to_thread(undo, result)
+        raise
+
+
+def _one_line_reason(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def start_embedded_sandbox(catalog_path: str | None = None) -> tuple[Any, Any]:

@@ -17,7 +17,7 @@ class ExitCode(IntEnum):
     REFUSED = 4  # the API refused or declined: 403, 429, a decline text, an error answer
     UNKNOWN = 5  # sent, and no complete answer came back: a reward may have been consumed
     LOCAL = 6  # not sent because of a local problem: keychain, journal, validation, a claim in flight elsewhere
-    NETWORK = 7  # a network error before sending (nothing reached the service)
+    NETWORK = 7  # a network error: nothing sent, or a free call (getRewardInfo) that lost its connection
     INTERRUPTED = 130  # Ctrl+C (for a claim already sent, the journal records the outcome as unknown)
 
 
@@ -30,7 +30,7 @@ EXIT_CODE_TABLE = (
     (ExitCode.UNKNOWN, "outcome unknown: sent, no complete answer; a reward may have been consumed"),
     (ExitCode.LOCAL, "not sent because of a local problem (keychain, history, invalid values, a claim "
                      "in flight elsewhere)"),
-    (ExitCode.NETWORK, "network error before sending: nothing reached the service"),
+    (ExitCode.NETWORK, "network error: the claim was not sent (a preview may have been sent; it is free)"),
     (ExitCode.INTERRUPTED, "interrupted (Ctrl+C)"),
 )
 

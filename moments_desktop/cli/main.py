@@ -89,8 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
                      "needs --yes\n(--yes alone never confirms a live claim). Without them the request that "
                      f"would be sent is printed and\nnothing is sent (exit {int(ExitCode.USAGE)}); a --confirm "
                      "that does not match is refused the same way.\n"
-                     "With --endpoint-url the claim goes somewhere other than the profile's saved endpoint, so "
-                     "it counts\nas live whatever the profile says: it needs --confirm.\n\n"
+                     "With an --endpoint-url that differs from the profile's saved endpoint the claim counts "
+                     "as live\nwhatever the profile says: it needs --confirm.\n\n"
                      "A claim is sent once, never retried, and journaled like one from the window. Ctrl+C while "
                      f"it is in\nflight exits {int(ExitCode.INTERRUPTED)}: its outcome is unknown (recorded so in "
                      "the history, see 'moments history --unresolved').")
@@ -100,8 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     claim.add_argument("--yes", action="store_true", help="confirm a test-mode profile's claim")
     _json(claim), _sandbox_flag(claim)
     claim.add_argument("--endpoint-url", metavar="URL",
-                       help="send to this endpoint instead of the profile's, for this call only; the claim then "
-                            "counts as live and needs --confirm")
+                       help="send to this endpoint instead of the profile's, for this call only; when it differs from "
+                            "the saved one the claim counts as live and needs --confirm")
 
     history = _command(sub, "history", "moments_desktop.cli.records:history",
                        "list the journal of previews and claims (newest first)")
@@ -185,12 +185,22 @@ def _handler(path: str):
 
 
 def run(argv: Sequence[str] | None = None, out: Output | None = None) -> int:
-    parser = build_parser()
-    args, stray = parser.parse_known_args(argv)
-    if stray:  # what parse_args does, except that a key command's stray argument is never repeated
-        parser.error(KEY_NOT_AN_ARGUMENT if args.command == "key" else f"unrecognized arguments: {' '.join(stray)}")
     out = out or Output()
     try:
+        return _run(argv, out)
+    except KeyboardInterrupt:  # Ctrl+C anywhere: while parsing, or while a handler below was reporting
+        out.error("interrupted")
+        return ExitCode.INTERRUPTED
+
+
+def _run(argv: Sequence[str] | None, out: Output) -> int:
+    command = "moments"
+    try:
+        parser = build_parser()
+        args, stray = parser.parse_known_args(argv)
+        command = f"moments {args.command}"
+        if stray:  # what parse_args does, except that a key command's stray argument is never repeated
+            parser.error(KEY_NOT_AN_ARGUMENT if args.command == "key" else f"unrecognized arguments: {' '.join(stray)}")
         return int(_handler(args.handler)(args, out))
     except UsageError as exc:
         out.error(str(exc))
@@ -198,11 +208,7 @@ def run(argv: Sequence[str] | None = None, out: Output | None = None) -> int:
     except KeyboardInterrupt:
         out.error("interrupted")
         return ExitCode.INTERRUPTED
-    except BrokenPipeError:
-        _silence_stdout()  # the reader went away (`| head`): nothing left to tell it
-        return ExitCode.SUCCESS
     except Exception as exc:  # noqa: BLE001 - one line and the log, never a traceback
-        from moments_desktop.core import errorlog
         from moments_desktop.core.errors import MomentsError
 
         from .verdicts import exit_code_for_error
@@ -210,15 +216,15 @@ def run(argv: Sequence[str] | None = None, out: Output | None = None) -> int:
         if isinstance(exc, MomentsError):
             out.error(exc.message)
             return exit_code_for_error(exc)
-        out.error(errorlog.unexpected(exc, f"moments {args.command}").message)
+        out.error(unexpected_message(exc, command))
         return ExitCode.INTERNAL
 
 
-def _silence_stdout() -> None:
-    import os
+def unexpected_message(exc: BaseException, command: str) -> str:
+    """A bug of ours, in one line: what to do from a command line is to read (and report) the log."""
+    from moments_desktop.core import errorlog
 
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
+    written = errorlog.log_exception(exc, command)
+    where = (f"the details are in {written}: please report them" if written
+             else f"the log could not be written ({errorlog.log_path()})")
+    return f"Something unexpected went wrong in '{command}' ({type(exc).__name__}); {where}."

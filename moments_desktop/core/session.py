@@ -26,6 +26,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
+from enum import Enum
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -194,6 +195,28 @@ def confirmation_ok(plan: ClaimPlan, typed: str | None) -> bool:
     if not plan.needs_typed_confirmation:
         return True
     return typed == plan.typed_confirmation
+
+
+class ConfirmationMissing(Enum):
+    """Why a claim asked for from a command line (typed text and/or an explicit yes) may not be sent."""
+
+    TYPED_NEEDED = "typed_needed"  # a live claim with nothing typed: a yes alone never confirms it
+    TYPED_MISMATCH = "typed_mismatch"  # typed, but not the campaign ID exactly
+    YES_NEEDED = "yes_needed"  # a test-mode claim without its explicit yes
+
+
+def confirmation_missing(plan: ClaimPlan, typed: str | None, *, confirmed: bool) -> ConfirmationMissing | None:
+    """The confirmation rule for a claim confirmed without the dialog (the CLI's --confirm / --yes): a live
+    claim needs the campaign ID typed exactly, whatever else was given; a test-mode claim needs the explicit
+    ``confirmed``, and a campaign ID typed for it anyway must be its own (a near miss means the user has
+    another campaign in mind). None when the claim may be sent."""
+    if plan.needs_typed_confirmation:
+        if typed is None:
+            return ConfirmationMissing.TYPED_NEEDED
+        return None if confirmation_ok(plan, typed) else ConfirmationMissing.TYPED_MISMATCH
+    if typed is not None and typed != plan.typed_confirmation:
+        return ConfirmationMissing.TYPED_MISMATCH
+    return None if confirmed else ConfirmationMissing.YES_NEEDED
 
 
 def profile_rules(profile: Profile) -> ProfileRules:

@@ -54,7 +54,8 @@ def test_test_mode_without_yes_prints_what_would_be_sent_and_sends_nothing(run_c
     for name, value in sandbox.demo_body.items():
         assert name in out and value in out
     assert "Cost per claim: 0.25 USD" in out and "--yes" in out
-    assert result.stderr == "moments: not sent: the profile is in test mode: confirm with --yes\n"
+    assert result.stderr == ("moments: The claim was not confirmed: the profile is in test mode: confirm with --yes. "
+                             "Nothing was sent.\n")
     assert claims_sent(sandbox) == 0 and journal_entries(cli_home) == []
     assert_secret_absent(sandbox.demo_key, result, home=cli_home)
 
