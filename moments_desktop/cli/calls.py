@@ -4,7 +4,8 @@ Each asks the Session (preview; plan_claim, confirmation_missing, claim), render
 Session's renderer (core/render.py) as text or as a schema-1 JSON document (moments_desktop/cli/SCHEMA.md),
 and returns the exit code of its verdict (core/verdict.py). No rule is decided here: which claims need
 ``--confirm`` is ``ClaimPlan.needs_typed_confirmation``, whether what was typed is enough is
-``confirmation_missing`` (--yes for test mode, the campaign ID for live). A claim is sent at most once; nothing here retries anything.
+``confirmation_missing`` (--yes for test mode, the campaign ID for live). A claim is sent at most once;
+nothing here retries anything.
 """
 
 from __future__ import annotations
@@ -160,7 +161,7 @@ def _interrupted_claim(args: Namespace, out: Output, stage: _ClaimStage) -> int:
 
 
 async def _claim(args: Namespace, out: Output, stage: _ClaimStage) -> int:
-    from moments_desktop.core.errors import MomentsError, SandboxNotRunningError
+    from moments_desktop.core.errors import MomentsError
     from moments_desktop.core.session import confirmation_missing
 
     from .verdicts import exit_code_for_error, exit_code_for_result
@@ -172,8 +173,6 @@ async def _claim(args: Namespace, out: Output, stage: _ClaimStage) -> int:
         document = _call_document(renderer, profile, request.url(Endpoint.GET_REWARD), request.body())
         started = time.perf_counter()
         try:
-            if profile.uses_embedded_sandbox and session.sandbox is None and args.endpoint_url is None:
-                raise SandboxNotRunningError()  # the plan would only call the sentinel URL invalid
             plan = session.plan_claim(profile.id, args.endpoint_url)
         except MomentsError as exc:  # invalid values, claims turned off: nothing sent
             code = exit_code_for_error(exc)

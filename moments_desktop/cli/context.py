@@ -96,10 +96,6 @@ class SandboxStartError(MomentsError):
 
     title = "The built-in sandbox could not start"
 
-    @property
-    def message(self) -> str:
-        return f"the built-in sandbox could not start: {self.detail}"
-
 
 @contextlib.asynccontextmanager
 async def open_session(out: Output, *, with_sandbox: bool = False, catalog: str | None = None,
@@ -196,6 +192,6 @@ def find_profile(session: Session, name: str) -> Profile:
 
 
 def run_async(coro: Any) -> Any:
-    """Run a command's coroutine to its end; Ctrl+C cancels it (a claim in flight is journaled as unknown)
-    and comes out as KeyboardInterrupt, which ``run()`` reports."""
+    """Run a command's coroutine to its end; Ctrl+C cancels it (a claim in flight is journaled as it ended:
+    not sent, unknown, or with its answer) and comes out as KeyboardInterrupt, which ``run()`` reports."""
     return asyncio.run(coro)

@@ -205,9 +205,6 @@ def _run(argv: Sequence[str] | None, out: Output) -> int:
     except UsageError as exc:
         out.error(str(exc))
         return ExitCode.USAGE
-    except KeyboardInterrupt:
-        out.error("interrupted")
-        return ExitCode.INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - one line and the log, never a traceback
         from moments_desktop.core.errors import MomentsError
 

@@ -26,8 +26,8 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
-from enum import Enum
 from decimal import Decimal
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -51,7 +51,7 @@ from .exchange import redact_echoed_secrets
 from .journal import Journal, JournalEntry, JournalError, JournalFilter
 from .message_templates import MessageTemplates, PreviewOutcome, RenderedMessage
 from .operations import ClaimInProgressError, ClaimResult, Operations, ProfileRef
-from .profiles import DEMO_PROFILE_ID, ImportReport, Profile, ProfileError, ProfileStore
+from .profiles import DEMO_PROFILE_ID, EMBEDDED_SANDBOX_URL, ImportReport, Profile, ProfileError, ProfileStore
 from .render import Renderer
 from .tasks import DetachedJobs, ThreadJobs, finish_async_generator_finalizers
 from .request import RewardRequest, is_loopback_url, is_sendable_key
@@ -522,7 +522,10 @@ class Session:
         if self.claims_disabled_reason:
             raise ClaimsDisabledError(advice=self.claims_disabled_reason)
         profile = self.profiles.get(profile_id)
-        request = self.resolve(profile_id, base_url, fields).validated()
+        request = self.resolve(profile_id, base_url, fields)
+        if request.base_url.strip() == EMBEDDED_SANDBOX_URL:
+            raise SandboxNotRunningError()  # what preview says too, not "the endpoint is not a URL"
+        request = request.validated()
         unsaved_endpoint = self._endpoint_changed(profile, request)
         return ClaimPlan(
             profile_id=profile.id, profile_name=profile.name, request=request,
@@ -909,6 +912,7 @@ def _catalog_key(base_url: str) -> str:
 
 __all__ = [
     "BuiltinProfileError", "ClaimPlan", "ClaimsDisabledError", "ClaimResult", "ClaimStoppedError", "ConfirmationError",
-    "DEMO_PROFILE_ID", "EmbeddedSandbox", "HistoryEntryNotFoundError", "NotResolvableError", "LastPreview", "ProfileRules", "ProfileTransferError", "Session",
-    "confirmation_ok", "key_works", "profile_rules",
+    "ConfirmationMissing", "DEMO_PROFILE_ID", "EmbeddedSandbox", "HistoryEntryNotFoundError", "LastPreview",
+    "NotResolvableError", "ProfileRules", "ProfileTransferError", "Session",
+    "confirmation_missing", "confirmation_ok", "key_works", "profile_rules",
 ]

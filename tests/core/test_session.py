@@ -30,7 +30,6 @@ from moments_desktop.core.errors import (
     NoRewardError,
     NotSentError,
     SandboxNotRunningError,
-    ValidationError,
 )
 from moments_desktop.core.journal import JournalError
 from moments_desktop.core.operations import ClaimInProgressError
@@ -150,7 +149,7 @@ def test_demo_without_an_embedded_sandbox_raises_and_sends_nothing(sandbox, tmp_
         assert s.stored_values(DEMO_PROFILE_ID)[0] == EMBEDDED_SANDBOX_URL
         with pytest.raises(SandboxNotRunningError):
             await s.preview(DEMO_PROFILE_ID)
-        with pytest.raises(ValidationError):  # the sentinel is no URL: it cannot even be planned
+        with pytest.raises(SandboxNotRunningError):  # the sentinel is no URL: said as the preview says it
             s.plan_claim(DEMO_PROFILE_ID)
         # With a real URL typed into the form the plan exists, but there is still no key to send.
         plan = s.plan_claim(DEMO_PROFILE_ID, base_url=sandbox.base_url)
