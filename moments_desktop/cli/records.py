@@ -119,8 +119,13 @@ def history_lines(entries: list[JournalEntry], session: Session) -> list[str]:
              str(e.status) if e.status is not None else "-", summary(e, session)] for e in entries]
     if not rows:
         return []
-    table = [list(HISTORY_COLUMNS), *rows]
-    widths = [max(len(row[i]) for row in table) for i in range(len(HISTORY_COLUMNS) - 1)]
+    return table_lines(HISTORY_COLUMNS, rows)
+
+
+def table_lines(columns: tuple[str, ...], rows: list[list[str]]) -> list[str]:
+    """A header and the rows, each column padded to its widest cell but the last, which is written whole."""
+    table = [list(columns), *rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(columns) - 1)]
     return ["  ".join([*(cell.ljust(width) for cell, width in zip(row, widths)), row[-1]]).rstrip()
             for row in table]
 
@@ -183,7 +188,7 @@ def export(args: argparse.Namespace, out: Output) -> int:
                                            base_url=args.endpoint_url)  # never include_key: the placeholder
             for warning in snippet.warnings:
                 out.warning(warning)
-            out.stdout.write(snippet.text if snippet.text.endswith("\n") else snippet.text + "\n")
+            out.line(snippet.text.removesuffix("\n"))  # byte for byte what Copy as copies, one newline after
         return ExitCode.SUCCESS
     return run_async(program())
 
@@ -250,13 +255,12 @@ def profile_lines(rows: list[dict[str, Any]], *, keychain_known: bool) -> list[s
             return "unknown"
         return "stored" if row["key_stored"] else "none"
 
-    table = [list(PROFILE_COLUMNS)]
+    cells = []
     for row in rows:
         name = _one_line(row["name"]) + (" (built-in)" if row["builtin"] else "")
         endpoint = "the built-in sandbox (--sandbox)" if row["embedded_sandbox"] else row["endpoint"]
-        table.append([name, row["id"], row["mode"], key_word(row), endpoint])
-    widths = [max(len(r[i]) for r in table) for i in range(len(PROFILE_COLUMNS) - 1)]
-    return ["  ".join([*(c.ljust(w) for c, w in zip(r, widths)), r[-1]]).rstrip() for r in table]
+        cells.append([name, row["id"], row["mode"], key_word(row), endpoint])
+    return table_lines(PROFILE_COLUMNS, cells)
 
 
 def profiles_import(args: argparse.Namespace, out: Output) -> int:

@@ -51,3 +51,11 @@ def test_a_broken_pipe_keeps_the_commands_own_exit_code(sandbox_profile, sandbox
     assert done.returncode == 2, done.stderr
     assert "not confirmed" in done.stderr
     assert sandbox.admin.ledger() == []
+
+
+def test_an_export_to_a_closed_stdout_is_no_internal_error(add_profile, sandbox, cli_home):
+    profile = add_profile("Export target", sandbox.base_url)
+    done = subprocess.run(["sh", "-c", 'exec "$@" >&-', "sh", *cli_command("export", "curl", "--profile", profile.name)],
+                          capture_output=True, text=True, timeout=CLI_TIMEOUT_S, env=cli_env(cli_home))
+    assert done.returncode == 0, done.stderr
+    assert "unexpected" not in done.stderr.lower() and "Traceback" not in done.stderr
