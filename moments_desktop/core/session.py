@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from decimal import Decimal
@@ -61,6 +61,10 @@ if TYPE_CHECKING:  # python-liquid is imported on the first rendering, not with 
     from .catalog_choices import SandboxCatalog
     from .exports import Export, ExportFormat
     from .message_preview import MessagePreviewReport
+    from .images import CachedImage
+    from .sweep import SweepCard, SweepChoices, SweepPlan, SweepProgress, SweepResult, SweepRun
+    from .sweep_baseline import Baseline, SweepDiff
+    from .sweep_report import SweepReportFormat
 
 T = TypeVar("T")
 RunBlocking = Callable[..., Awaitable[Any]]
@@ -446,6 +450,56 @@ class Session:
             return self._previews.get(request.validated().target())
         except ValidationError:
             return None
+
+    # --- campaign sweep: getRewardInfo for every combination (core/sweep.py) ------------------
+
+    def plan_sweep(self, profile_id: str, value_lists: Mapping[str, Sequence[str]], *, base_url: str | None = None,
+                   fields: dict[str, str] | None = None) -> SweepPlan:
+        """The combinations of ``value_lists`` (per field; a field absent or empty keeps the profile's, or the
+        form's, one value), with the key's rate limit for the estimate. Sends nothing.
+
+        Raises ValidationError naming the field (and the value) for a value the client would refuse, for an
+        endpoint that is not a URL, and for a plan of more than MAX_SWEEP_COMBINATIONS; SandboxNotRunningError
+        for a profile of the built-in sandbox while it is not running."""
+        raise NotImplementedError
+
+    async def sweep_choices(self, base_url: str) -> SweepChoices | None:
+        """The values the endpoint's sandbox catalog offers per field; None when it is no sandbox."""
+        raise NotImplementedError
+
+    async def run_sweep(self, run: SweepRun,
+                        on_card: Callable[[SweepCard, SweepProgress], None] | None = None) -> SweepResult:
+        """getRewardInfo - only ever that - for every combination of ``run.plan``, through the client's rate
+        limiter, each call journaled as a preview; ``on_card`` is called on the loop's thread as each answer
+        arrives (in any order), after ``run`` recorded it.
+
+        Raises MomentsError before the first call for a reason of ours (no key, keychain, sandbox not
+        running). Cancelling the task stops at once: calls in flight are cancelled (journaled as cancelled
+        when they had been sent), none is started after, and CancelledError propagates; ``run`` keeps every
+        card that came back (``run.result(cancelled=True)``)."""
+        raise NotImplementedError
+
+    async def save_baseline(self, result: SweepResult, path: str | Path) -> Baseline:
+        raise NotImplementedError
+
+    async def load_baseline(self, path: str | Path) -> Baseline:
+        """BaselineError (a MomentsError) with the file named for a missing, unreadable or foreign file."""
+        raise NotImplementedError
+
+    def compare_sweep(self, result: SweepResult, baseline: Baseline) -> SweepDiff:
+        raise NotImplementedError
+
+    async def sweep_image(self, profile_id: str, url: str) -> CachedImage:
+        """A reward image in the on-disk cache (downloaded once per URL, with the profile's image deadline):
+        the Sweep tab decodes thumbnails from the file, the HTML report embeds its bytes. ImageFetchError
+        (a MomentsError) says why there is none."""
+        raise NotImplementedError
+
+    async def write_sweep_report(self, result: SweepResult, diff: SweepDiff | None, path: str | Path,
+                                 fmt: SweepReportFormat, *, fail_on_change: bool = False) -> None:
+        """HTML (images embedded from the cache), CSV or JUnit XML, written atomically; identifiers through
+        ``self.renderer`` (masked in presenter mode)."""
+        raise NotImplementedError
 
     # --- exports (copy as cURL, HTTPie, Python, PowerShell, Braze) -----------------------------
 
