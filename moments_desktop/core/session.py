@@ -565,9 +565,9 @@ class Session:
         owner = TaskOwner("sweep")
         self._sweeps.add(owner)
         try:
+            run.workers = max(1, min(plan.count, plan.calls, MAX_SWEEP_WORKERS))
             run.start()
-            workers = [owner.start(worker(), name=f"worker {n}")
-                       for n in range(max(1, min(plan.count, plan.calls, MAX_SWEEP_WORKERS)))]
+            workers = [owner.start(worker(), name=f"worker {n}") for n in range(run.workers)]
             # return_exceptions: a worker cancelled by aclose() (the Session closing) ends the run with the
             # cards so far; the caller's own cancellation still raises here, and the finally cancels them.
             await asyncio.gather(*[w for w in workers if w is not None], return_exceptions=True)

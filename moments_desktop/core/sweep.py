@@ -176,6 +176,7 @@ def limiter_seconds(n: int, calls: int, window: float) -> float:
 # in a window: enough windows that one burst more or less in the sample moves the rate by a few percent.
 RECENT_CARDS_PER_CALL = 20
 MIN_RECENT_CARDS = 40
+MIN_RATE_WINDOWS = 2
 
 
 class SweepRun:
@@ -189,6 +190,9 @@ class SweepRun:
 
     def __init__(self, plan: SweepPlan, clock: Callable[[], float] | None = None):
         self.plan = plan
+        # How many calls are made at once (Session.run_sweep sets it): with the first answer's delay, what
+        # a slow endpoint allows before the recent cards can say it.
+        self.workers: int | None = None
         self.cards: list[SweepCard] = []  # in arrival order; result() sorts them by index
         self._clock = clock or time.monotonic
         self._counts: dict[SweepStatus, int] = {status: 0 for status in SweepStatus}
@@ -223,18 +227,33 @@ class SweepRun:
     def _eta(self, now: float, remaining: int) -> float | None:
         if remaining <= 0:
             return 0.0
-        calls, window = self.plan.calls, self.plan.window
-        limit_rate = calls / window if window > 0 and calls > 0 else math.inf
+        calls, window = max(1, self.plan.calls), self.plan.window
+        total, done = self.plan.count, len(self.cards)
         if not self._recent:
             # Nothing back yet: the limiter's schedule from the first call.
             return max(0.0, limiter_seconds(remaining, calls, window) - (now - self._started))
         first, last = self._recent[0], self._recent[-1]
+        limit_rate = calls / window if window > 0 else math.inf
         span = last - first
-        observed = (len(self._recent) - 1) / span if span > 0 else math.inf
-        rate = min(limit_rate, observed)
+        # The rate the recent cards came back at, once they span a few of the limiter's windows and a few
+        # rounds of the workers (within fewer, one burst more or less in the sample changes it by half);
+        # until then, the limit's, or what the workers allow at the first answer's delay if that is less.
+        if span >= MIN_RATE_WINDOWS * window and span > 0 and len(self._recent) > 2 * max(calls, self.workers or 0):
+            rate = (len(self._recent) - 1) / span
+        elif self.workers and first > self._started:
+            rate = min(limit_rate, self.workers / (first - self._started))
+        else:
+            rate = limit_rate
         if math.isinf(rate):
-            return None  # no limit and nothing to measure yet
-        return max(0.0, remaining / rate - (now - last))
+            return None  # no limit, and nothing measured yet
+        if math.isinf(limit_rate):
+            return max(0.0, remaining / rate - (now - last))
+        # The limiter's windows still to come after the one the last card was sent in (exact for a run that
+        # keeps up with the limiter, whose cards come back in bursts of ``calls``), stretched by how much
+        # slower than the limit the cards really come back.
+        windows = (total - 1) // calls - (done - 1) // calls
+        slower = limit_rate / rate if rate < limit_rate else 1.0
+        return max(0.0, windows * window * slower - (now - last))
 
     def result(self, *, cancelled: bool = False) -> SweepResult:
         return SweepResult(plan=self.plan, cards=sorted(self.cards, key=lambda card: card.index),

@@ -5,18 +5,30 @@ stops it at once and keeps the cards that came back."""
 from __future__ import annotations
 
 import asyncio
+import heapq
+import json
+import random
 import time
+from collections import deque
 
 import pytest
 from session_helpers import run_session
 
-from moments_desktop.api_schema import Endpoint
-from moments_desktop.core.client import MomentsClient, RateLimiter
+from moments_desktop.api_schema import BODY_FIELDS, Endpoint
+from moments_desktop.core.client import RateLimiter
 from moments_desktop.core.deadlines import Deadlines
 from moments_desktop.core.errors import MissingKeyError, SandboxNotRunningError, ValidationError
 from moments_desktop.core.journal import CANCELLED_PREVIEW
 from moments_desktop.core.profiles import DEMO_PROFILE_ID, Profile
-from moments_desktop.core.sweep import MAX_SWEEP_COMBINATIONS, SweepRun, SweepStatus
+from moments_desktop.core.sweep import (
+    MAX_SWEEP_COMBINATIONS,
+    Combination,
+    SweepCard,
+    SweepPlan,
+    SweepRun,
+    SweepStatus,
+    parse_value_list,
+)
 
 GET_REWARD_INFO = Endpoint.GET_REWARD_INFO.value
 
@@ -187,3 +199,158 @@ def test_the_plan_takes_the_rate_from_the_clients_limiter(sandbox, tmp_path):
     plan = run_session(sandbox, tmp_path, scenario, limiter=RateLimiter(calls=10, window=0.5))
     assert (plan.calls, plan.window) == (10, 0.5)
     assert plan.estimated_seconds == pytest.approx(1.0)  # 10 at once, 10 after 0.5 s, the last 3 after 1 s
+
+
+def test_session_aclose_stops_a_running_sweep_without_a_leak(sandbox, tmp_path):
+    """The window closing mid-sweep: the Session's close stops the workers before it closes the client,
+    and the sweep ends with the cards so far, marked cancelled."""
+    sandbox.admin.add_fault(GET_REWARD_INFO, "latency", seconds=3, match={"deviceType": "iOS"}, times=COUNTED)
+    reached = request_counter(sandbox)
+    outcome = {}
+
+    async def scenario(s):
+        plan = s.plan_sweep(DEMO_PROFILE_ID, {"deviceType": ["Android", "iOS"], "rewardGroupId": ["US", "JP", "DE"]})
+        first = asyncio.get_running_loop().create_future()
+        task = asyncio.ensure_future(s.run_sweep(SweepRun(plan), lambda card, progress: first.done()
+                                                 or first.set_result(None)))
+        await first
+        await s.aclose()
+        outcome["result"] = await task
+        outcome["at_close"] = reached()
+
+    started = time.monotonic()
+    run_session(sandbox, tmp_path, scenario)
+    assert time.monotonic() - started < 2.5  # not held by the iOS answers, three seconds late
+    result = outcome["result"]
+    assert result.cancelled and 1 <= len(result.cards) < 6
+    assert {c.combination.fields()["deviceType"] for c in result.cards} == {"Android"}
+    assert reached() == outcome["at_close"] and sandbox.admin.ledger() == []
+
+
+def test_the_choices_are_every_value_of_the_sandbox_catalog(sandbox, tmp_path):
+    async def scenario(s):
+        return await s.sweep_choices(sandbox.base_url), await s.sweep_choices("http://127.0.0.1:9/")
+
+    choices, none = run_session(sandbox, tmp_path, scenario)
+    assert none is None  # nothing answers there: no sandbox, no choices
+    values = {name: [c.value for c in found] for name, found in choices.by_field.items()}
+    assert values["appId"] == ["DEMO1", "3f6c2a8e-5b1d-4e7f-9a0c-7d2e4b6f8a10"]
+    assert {"GAME_COMPLETE", "LEVEL_UP", "DAILY_STREAK", "WORKOUT_DONE"} <= set(values["momentId"])
+    assert values["deviceType"] == ["Android", "iOS", "FireOS", "Web"]
+    assert {"DEMOCAMP1", "LIVECAMP1", "FITLIVE1"} <= set(values["campaignId"])
+    assert {"US", "JP", "DE", "UK", "amz1yprime"} == set(values["rewardGroupId"])
+    labels = {c.value: c.label for c in choices.by_field["campaignId"]}
+    assert labels["LIVECAMP1"].startswith("LIVECAMP1 \u2014 Live")  # as the form labels it
+    us = next(c for c in choices.by_field["rewardGroupId"] if c.value == "US")
+    assert "DEMOCAMP1" in us.label and "LIVECAMP1" in us.label
+
+
+# --- the plan's estimate and the run's ETA (a fake clock) ------------------------------------------
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def plan_of(count: int, calls: int = 5, window: float = 1.1) -> SweepPlan:
+    values = {name: ("x",) for name in BODY_FIELDS}
+    values["rewardGroupId"] = tuple(f"G{i}" for i in range(count))
+    return SweepPlan("p", "P", "http://127.0.0.1:1", values, calls, window)
+
+
+def arrivals(count: int, calls: int, window: float, workers: int, latency) -> list[float]:
+    """When each answer comes back: ``workers`` calls at a time through a sliding window of ``calls`` per
+    ``window`` taken in turn (the client's RateLimiter), each answered ``latency(k)`` after it went out."""
+    sent: deque[float] = deque()
+    free = [(0.0, w) for w in range(workers)]
+    back = []
+    for k in range(count):
+        t, w = heapq.heappop(free)
+        t = max(t, sent[-1]) if sent else t
+        while True:
+            while sent and t - sent[0] >= window:
+                sent.popleft()
+            if len(sent) < calls:
+                break
+            t = sent[0] + window + 1e-9
+        sent.append(t)
+        heapq.heappush(free, (t + latency(k), w))
+        back.append(t + latency(k))
+    return sorted(back)
+
+
+def eta_errors(count, calls, window, workers, latency):
+    """The ETA's error against the real time left, after each card from 5 % of the run on while at least
+    10 % of the run's time is left (nearer the end the limiter's one-window steps are most of it)."""
+    clock = FakeClock()
+    run = SweepRun(plan_of(count, calls, window), clock=clock)
+    run.workers = workers
+    run.start()
+    times = arrivals(count, calls, window, workers, latency)
+    end, errors = times[-1], []
+    for index, at in enumerate(times):
+        clock.now = at
+        progress = run.record(SweepCard(index, Combination(("x",) * 5), SweepStatus.REWARD))
+        left = end - at
+        if index >= count // 20 and left >= end / 10:
+            errors.append(abs(progress.eta_s - left) / left)
+    return errors
+
+
+def test_the_estimate_follows_the_limiters_sliding_window():
+    assert plan_of(1).estimated_seconds == 0  # one call goes at once
+    assert plan_of(5).estimated_seconds == 0
+    assert plan_of(6).estimated_seconds == pytest.approx(1.1)
+    assert plan_of(20).estimated_seconds == pytest.approx(3.3)  # 5 now, then 5 after each 1.1 s
+    assert plan_of(1000).estimated_seconds == pytest.approx(199 * 1.1)
+    clock = FakeClock()
+    run = SweepRun(plan_of(20), clock=clock)
+    assert run.progress().eta_s == pytest.approx(3.3) and run.progress().done == 0
+    clock.now = 1.0
+    assert run.progress().eta_s == pytest.approx(2.3) and run.progress().elapsed_s == pytest.approx(1.0)
+
+
+def test_the_eta_is_within_ten_percent_over_a_thousand_combinations():
+    rnd = random.Random(15)
+    # Fast answers: the limiter sets the pace, in bursts of five.
+    assert max(eta_errors(1000, 5, 1.1, 5, lambda k: 0.02 + rnd.random() * 0.05)) <= 0.10
+    # Answers in about half a window: still the limiter's pace.
+    assert max(eta_errors(1000, 5, 1.1, 5, lambda k: 0.3 + rnd.random() * 0.5)) <= 0.10
+    # A slow endpoint (2-3 s an answer): five workers cannot keep up with the limit; the observed rate rules.
+    assert max(eta_errors(1000, 5, 1.1, 5, lambda k: 2.0 + rnd.random())) <= 0.10
+    # Every tenth answer slow: the workers fall behind now and then.
+    assert max(eta_errors(1000, 5, 1.1, 5, lambda k: 1.5 if k % 10 == 0 else 0.05)) <= 0.10
+    # A raised limiter (the benchmark's): 50 a second through 32 workers.
+    assert max(eta_errors(1000, 50, 1.0, 32, lambda k: 0.02 + rnd.random() * 0.05)) <= 0.10
+
+
+def test_the_eta_of_a_run_without_cards_yet_and_of_a_finished_one():
+    clock = FakeClock()
+    run = SweepRun(plan_of(3), clock=clock)
+    for index in range(3):
+        progress = run.record(SweepCard(index, Combination(("x",) * 5), SweepStatus.ERROR))
+    assert progress.eta_s == 0 and progress.done == progress.total == 3
+    assert progress.counts == {SweepStatus.REWARD: 0, SweepStatus.NO_REWARD: 0, SweepStatus.DECLINED: 0,
+                               SweepStatus.ERROR: 3}
+    assert [c.index for c in run.result().cards] == [0, 1, 2]
+
+
+# --- small pieces ----------------------------------------------------------------------------------
+
+
+def test_a_combinations_key_is_json_of_its_fields_in_order():
+    combination = Combination(("DEMO1", "GAME_COMPLETE", "Android", "DEMOCAMP1", "US"))
+    assert json.loads(combination.key) == combination.fields()
+    assert list(json.loads(combination.key)) == list(BODY_FIELDS)
+    assert combination.key == Combination(("DEMO1", "GAME_COMPLETE", "Android", "DEMOCAMP1", "US")).key
+    assert combination.key != Combination(("DEMO1", "GAME_COMPLETE", "iOS", "DEMOCAMP1", "US")).key
+    assert "Ü" in Combination(("Ü", "m", "d", "c", "r")).key  # readable in a baseline file
+
+
+def test_a_typed_value_list():
+    assert parse_value_list("Android\n iOS \n\nFireOS, Web,Android\r\n") == ["Android", "iOS", "FireOS", "Web"]
+    assert parse_value_list("") == [] and parse_value_list(" , \n") == []
