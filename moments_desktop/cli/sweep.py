@@ -33,6 +33,9 @@ REPORTS = (("junit", "junit", "JUnit report"), ("html", "html", "HTML report"), 
 FIELD_EXAMPLE = "deviceType=Android,iOS"
 # Without a terminal, a progress line at every tenth of the sweep: a CI log shows it moving, and stays short.
 PROGRESS_STEPS = 10
+# The failing (and the changed) combinations shown on stdout at most: a log stays readable; the reports and
+# --json have every one.
+TABLE_ROWS = 100
 
 
 # --- the arguments, before anything is opened ----------------------------------------------------
@@ -166,10 +169,17 @@ def _plan(session: Session, profile_id: str, lists: dict[str, list[str]], args: 
     try:
         return session.plan_sweep(profile_id, lists, base_url=args.endpoint_url)
     except ValidationError as exc:
-        profile_own = [name for name in exc.field_errors if name in BODY_FIELDS and name not in lists]
+        typed = {*lists, *(("base_url",) if args.endpoint_url is not None else ())}
+        profile_own = [name for name in exc.field_errors if name in (*BODY_FIELDS, "base_url") and name not in typed]
         if profile_own and len(profile_own) == len(exc.field_errors):
             raise
-        raise UsageError(f"the sweep cannot be planned: {exc.detail}; nothing was sent") from None
+        problems = "; ".join(f"{_FIELD_WORDS.get(name, name)}: {problem}".removeprefix(": ").rstrip(".")
+                             for name, problem in exc.field_errors.items())
+        raise UsageError(f"the sweep cannot be planned: {problems}. Nothing was sent.") from None
+
+
+# What plan_sweep's problems are about, in this command's words ("" for one that says it all itself).
+_FIELD_WORDS = {"base_url": "the endpoint", "combinations": ""}
 
 
 def plan_words(plan: SweepPlan) -> str:
@@ -178,11 +188,18 @@ def plan_words(plan: SweepPlan) -> str:
     rate = (f"{plan.calls} calls per second" if math.isclose(plan.window, 1.0, abs_tol=0.15)
             else f"{plan.calls} calls per {plan.window:g} s")
     noun = "combination" if count == 1 else "combinations"
-    return f"{count} {noun}, about {duration_words(plan.estimated_seconds)} at {rate}"
+    return f"{count} {noun}, {about(plan.estimated_seconds)} at {rate}"
+
+
+def about(seconds: float) -> str:
+    """"about 11 s", "about 3 min", "about 1 h 5 min"; "under 1 s"."""
+    if seconds < 0.5:
+        return "under 1 s"
+    return f"about {duration_words(seconds)}"
 
 
 def duration_words(seconds: float) -> str:
-    seconds = max(0, round(seconds))
+    seconds = round(max(seconds, 0))
     if seconds < 90:
         return f"{seconds} s"
     minutes = round(seconds / 60)
@@ -215,7 +232,7 @@ class _ProgressLine:
 def progress_words(progress: SweepProgress) -> str:
     percent = progress.done * 100 // max(progress.total, 1)
     eta = "" if progress.eta_s is None or progress.done >= progress.total else \
-        f", about {duration_words(progress.eta_s)} left"
+        f", {about(progress.eta_s)} left"
     return f"{progress.done}/{progress.total} ({percent} %): {counts_words(progress.counts)}{eta}"
 
 
@@ -315,8 +332,10 @@ def summary_lines(renderer: Renderer, profile_name: str, result: SweepResult, di
     if failing:
         lines += ["", f"Failing ({len(failing)}):"]
         rows = [[*_cells(renderer, plan, by_index[i]), STATUS_LABELS[by_index[i].status], _one_line(reason)]
-                for i in sorted(failing)]
-        lines += ["  " + line for line in table_lines(("#", *_columns(plan), "STATUS", "WHY"), rows)]
+                for i, reason in sorted(failing.items())]
+        lines += ["  " + line for line in table_lines(("#", *_columns(plan), "STATUS", "WHY"), rows[:TABLE_ROWS])]
+        if len(rows) > TABLE_ROWS:
+            lines.append(f"  … and {len(rows) - TABLE_ROWS} more (every one is in the reports and in --json)")
     elif result.cards and not result.cancelled:
         lines += ["", "Every combination passed."]
     if diff is not None:
@@ -342,7 +361,9 @@ def _change_lines(renderer: Renderer, plan: SweepPlan, result: SweepResult, diff
         lines = [f"Changed since the baseline ({args.baseline}{saved}): {len(changed)}{consequence}"]
         rows = [[*_cells(renderer, plan, card), "; ".join(change_words(renderer, c) for c in diff.of(card))]
                 for card in sorted(changed, key=lambda c: c.index)]
-        lines += ["  " + line for line in table_lines(("#", *_columns(plan), "CHANGE"), rows)]
+        lines += ["  " + line for line in table_lines(("#", *_columns(plan), "CHANGE"), rows[:TABLE_ROWS])]
+        if len(rows) > TABLE_ROWS:
+            lines.append(f"  … and {len(rows) - TABLE_ROWS} more (every one is in the reports and in --json)")
     if diff.gone:
         lines.append(f"{len(diff.gone)} combination{'' if len(diff.gone) == 1 else 's'} of the baseline "
                      f"{'was' if len(diff.gone) == 1 else 'were'} not in this sweep")

@@ -5,13 +5,23 @@ sandbox's ledger stays empty), never the key in any output or file."""
 
 from __future__ import annotations
 
-import json
+import os
+import pty
 import re
 import signal
+import subprocess
 import xml.etree.ElementTree as ET
 
 import pytest
-from cli_helpers import CLI_TIMEOUT_S, assert_secret_absent, journal_entries, json_output, wait_for
+from cli_helpers import (
+    CLI_TIMEOUT_S,
+    assert_secret_absent,
+    cli_command,
+    cli_env,
+    journal_entries,
+    json_output,
+    wait_for,
+)
 
 import moments_desktop.cli
 from moments_desktop.api_schema import DEVICE_TYPES
@@ -53,7 +63,7 @@ def test_a_mixed_sweep_counts_each_status_and_its_junit_fails_exactly_the_failin
 
     # The plan first, then progress lines (no terminal: one per tenth, here one per card), no error line.
     notes = result.stderr.splitlines()
-    assert re.search(r": 8 combinations, about \d+ s at 5 calls per second$", notes[0]), notes[0]
+    assert re.search(r": 8 combinations, (about \d+ s|under 1 s) at 5 calls per second$", notes[0]), notes[0]
     assert notes[-1].startswith("8/8 (100 %)"), notes
     assert moments_lines(result.stderr) == []
 
@@ -168,7 +178,7 @@ def test_the_json_document_has_the_plan_counts_every_card_and_only_documented_ke
                    "rewardGroupId"),
     ("deviceType", "has no values"),
     ("deviceType= , ", "has no values"),
-    ("deviceType=Android,Toaster", "Toaster"),
+    ("appId=DEMO1,DEMO\u200b2", "DEMO\u200b2"),  # a zero-width space, pasted by accident: the client refuses it
 ], ids=["unknown-field", "no-equals", "no-values", "a-value-the-client-refuses"])
 def test_a_bad_field_is_exit_2_with_one_line_and_nothing_is_sent(run_cli, sandbox_profile, sandbox, cli_home,
                                                                  field, words):
@@ -188,7 +198,7 @@ def test_too_many_combinations_are_refused_before_anything_is_sent(run_cli, sand
     moments_ = ",".join(f"MOMENT{i}" for i in range(side))
     result = sweep(run_cli, profile, "--field", f"appId={apps}", "--field", f"momentId={moments_}")
     assert result.returncode == 2, result.stderr
-    assert len(result.stderr.splitlines()) == 1 and "nothing was sent" in result.stderr
+    assert len(result.stderr.splitlines()) == 1 and "Nothing was sent" in result.stderr
     assert journal_entries(cli_home) == []
 
 
@@ -248,3 +258,33 @@ def test_sweep_help_names_its_exit_codes_and_what_ctrl_c_writes(run_cli):
     assert "--fail-on-change" in text and "Exit 0 when every combination has a reward" in text
     assert "8 when at least one is an error, declined or no reward" in text
     assert "--save-baseline is not written from an interrupted sweep" in text
+
+
+def test_on_a_terminal_the_progress_is_one_line_redrawn_in_place(sandbox_profile, sandbox, cli_home):
+    profile = sandbox_profile()
+    controller, terminal = pty.openpty()
+    try:
+        proc = subprocess.Popen(cli_command("sweep", "--profile", profile.name, "--field", "rewardGroupId=US,JP,DE"),
+                                env=cli_env(cli_home), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=terminal, text=True)
+        os.close(terminal)
+        stdout, _ = proc.communicate(timeout=CLI_TIMEOUT_S)
+        written = b""
+        while True:
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:  # EIO: the other side is closed and everything was read
+                break
+            if not chunk:
+                break
+            written += chunk
+    finally:
+        os.close(controller)
+    assert proc.returncode == 0, written
+    text = written.decode().replace("\r\n", "\n")  # the terminal's own newline translation
+    plan, live = text.split("\n", 1)[0], text.split("\n", 1)[1]
+    assert "3 combinations" in plan
+    redraws = live.split("\r")[1:]  # each card redraws the same line: back to its start, then clear its end
+    assert len(redraws) == 3 and all(r.rstrip("\n").endswith("\x1b[K") for r in redraws), repr(text)
+    assert redraws[-1].startswith("3/3 (100 %)") and live.endswith("\n")  # ended before the summary
+    assert "3 combinations in" in stdout and "\r" not in stdout
