@@ -138,7 +138,7 @@ async def _sweep(args: Namespace, out: Output, lists: dict[str, list[str]]) -> i
             progress.done()
         diff = session.compare_sweep(result, baseline) if baseline is not None else None
         written = await _write(session, args, result, diff, cancelled)
-        failing = _failures(result, diff, args.fail_on_change)
+        failing = _failures(result, diff, args.fail_on_change, renderer)
         code = _exit_code(result, failing, written)
         if args.json:
             out.json("sweep", sweep_document(session, profile, result, diff, failing, written, args, code))
@@ -149,7 +149,7 @@ async def _sweep(args: Namespace, out: Output, lists: dict[str, list[str]]) -> i
         if cancelled:
             out.error(_interrupted_line(result, written, args))
         elif written.problems:
-            out.error("; ".join(written.problems))
+            out.error(" ".join(written.problems))
         return code
 
 
@@ -270,16 +270,18 @@ async def _write(session: Session, args: Namespace, result: SweepResult, diff: S
 
 
 def _problem(what: str, path: str, error: BaseException) -> str:
+    """The error's own sentence when it names the file (the Session's do), else one that does."""
     message = getattr(error, "message", None) or str(error)
-    named = "" if str(path) in message else f" to {path}"
-    return f"{what} could not be written{named}: {message}"
+    return message if str(path) in message else f"{what} could not be written to {path}: {message}"
 
 
-def _failures(result: SweepResult, diff: SweepDiff | None, fail_on_change: bool) -> dict[int, str]:
+def _failures(result: SweepResult, diff: SweepDiff | None, fail_on_change: bool,
+              renderer: Renderer) -> dict[int, str]:
     """The failing cards' reasons, by card index: ``sweep_report.failures``, the JUnit report's own rule."""
     from moments_desktop.core.sweep_report import failures
 
-    return {card.index: reason for card, reason in failures(result, diff, fail_on_change=fail_on_change)}
+    return {card.index: reason
+            for card, reason in failures(result, diff, fail_on_change=fail_on_change, renderer=renderer)}
 
 
 def _exit_code(result: SweepResult, failing: dict[int, str], written: _Written) -> ExitCode:
@@ -297,8 +299,7 @@ def _interrupted_line(result: SweepResult, written: _Written, args: Namespace) -
         parts.append("the reports hold the combinations that came back")
     if args.save_baseline:
         parts.append(f"the baseline was not saved to {args.save_baseline} (an interrupted sweep is not one)")
-    parts += written.problems
-    return "; ".join(parts)
+    return " ".join(["; ".join(parts) + ".", *written.problems])
 
 
 # --- the text on stdout ------------------------------------------------------------------------------
@@ -317,7 +318,7 @@ def _cells(renderer: Renderer, plan: SweepPlan, card: SweepCard) -> list[str]:
 
 def summary_lines(renderer: Renderer, profile_name: str, result: SweepResult, diff: SweepDiff | None,
                   failing: dict[int, str], written: _Written, args: Namespace) -> list[str]:
-    from moments_desktop.core.sweep import STATUS_LABELS
+    from moments_desktop.core.sweep import STATUS_LABELS, SweepStatus
 
     from .records import table_lines
 
@@ -331,7 +332,9 @@ def summary_lines(renderer: Renderer, profile_name: str, result: SweepResult, di
     by_index = {card.index: card for card in result.cards}
     if failing:
         lines += ["", f"Failing ({len(failing)}):"]
-        rows = [[*_cells(renderer, plan, by_index[i]), STATUS_LABELS[by_index[i].status], _one_line(reason)]
+        rows = [[*_cells(renderer, plan, by_index[i]), STATUS_LABELS[by_index[i].status],
+                 _one_line(reason) if by_index[i].status is not SweepStatus.REWARD
+                 else "changed since the baseline (below)"]
                 for i, reason in sorted(failing.items())]
         lines += ["  " + line for line in table_lines(("#", *_columns(plan), "STATUS", "WHY"), rows[:TABLE_ROWS])]
         if len(rows) > TABLE_ROWS:
@@ -350,6 +353,8 @@ def summary_lines(renderer: Renderer, profile_name: str, result: SweepResult, di
 
 def _change_lines(renderer: Renderer, plan: SweepPlan, result: SweepResult, diff: SweepDiff,
                   args: Namespace) -> list[str]:
+    from moments_desktop.core.sweep_report import describe_changes
+
     from .records import table_lines
 
     changed = [card for card in result.cards if diff.of(card)]
@@ -359,7 +364,7 @@ def _change_lines(renderer: Renderer, plan: SweepPlan, result: SweepResult, diff
     else:
         consequence = "" if args.fail_on_change else " (not failures without --fail-on-change)"
         lines = [f"Changed since the baseline ({args.baseline}{saved}): {len(changed)}{consequence}"]
-        rows = [[*_cells(renderer, plan, card), "; ".join(change_words(renderer, c) for c in diff.of(card))]
+        rows = [[*_cells(renderer, plan, card), describe_changes(diff.of(card), renderer)]
                 for card in sorted(changed, key=lambda c: c.index)]
         lines += ["  " + line for line in table_lines(("#", *_columns(plan), "CHANGE"), rows[:TABLE_ROWS])]
         if len(rows) > TABLE_ROWS:
@@ -370,22 +375,6 @@ def _change_lines(renderer: Renderer, plan: SweepPlan, result: SweepResult, diff
     return lines
 
 
-def change_words(renderer: Renderer, change: Change) -> str:
-    from moments_desktop.core.sweep_baseline import ChangeKind
-
-    kind = change.kind
-    if kind is ChangeKind.NEW:
-        return "new (not in the baseline)"
-    before, after = change_values(renderer, change)
-    if kind is ChangeKind.COUNT:
-        delta = change.delta
-        shown = f" ({delta:+d})" if delta is not None else ""
-        return f"count {_shown(before)} → {_shown(after)}{shown}"
-    if kind is ChangeKind.TEXT:
-        return f"text {_quoted(before)} → {_quoted(after)}"
-    return f"{kind.value} {_shown(before)} → {_shown(after)}"
-
-
 def change_values(renderer: Renderer, change: Change) -> tuple[Any, Any]:
     """A change's before and after as shown: image URLs through the renderer, the rest as they are."""
     from moments_desktop.core.sweep_baseline import ChangeKind
@@ -394,14 +383,6 @@ def change_values(renderer: Renderer, change: Change) -> tuple[Any, Any]:
         return (renderer.url(change.before) or None if change.before else None,
                 renderer.url(change.after) or None if change.after else None)
     return change.before, change.after
-
-
-def _shown(value: Any) -> str:
-    return "none" if value is None else _one_line(str(value))
-
-
-def _quoted(value: Any) -> str:
-    return "none" if value is None else f"“{_one_line(str(value))}”"
 
 
 def _one_line(text: str) -> str:

@@ -11,6 +11,7 @@ import re
 import signal
 import subprocess
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 from cli_helpers import (
@@ -20,6 +21,7 @@ from cli_helpers import (
     cli_env,
     journal_entries,
     json_output,
+    make_unwritable,
     wait_for,
 )
 
@@ -35,7 +37,7 @@ MIXED = ("--field", "momentId=GAME_COMPLETE,NO_SUCH_MOMENT", "--field", "deviceT
          "--field", "rewardGroupId=US,JP")
 DECLINED_ONE = {"momentId": "GAME_COMPLETE", "deviceType": "iOS", "rewardGroupId": "JP"}
 ERROR_ONE = {"momentId": "GAME_COMPLETE", "deviceType": "Android", "rewardGroupId": "JP"}
-SCHEMA = moments_desktop.cli.__file__.replace("__init__.py", "SCHEMA.md")
+SCHEMA = Path(moments_desktop.cli.__file__).parent / "SCHEMA.md"
 
 
 def sweep(run_cli, profile, *extra):
@@ -125,7 +127,8 @@ def test_save_baseline_then_a_changed_sandbox_fails_only_with_fail_on_change(
     assert failed.returncode == 8, failed.stderr
     assert "Changed since the baseline" in failed.stdout
     [change_row] = [line for line in failed.stdout.splitlines() if "Spring special" in line]
-    assert "JP" in change_row and "US" not in change_row
+    assert "JP" in change_row and "US" not in change_row and "announcement:" in change_row
+    assert "changed since the baseline (below)" in failed.stdout  # its failure, in the failing table
     _, cases = junit_cases(junit)
     assert len(cases) == 2 and sum(case.find("failure") is not None for case in cases) == 1
 
@@ -167,7 +170,7 @@ def test_the_json_document_has_the_plan_counts_every_card_and_only_documented_ke
     assert document["baseline"] is None and document["changes"] == []
     assert document["reports"] == {"junit": None, "html": None, "csv": None}
 
-    documented = set(re.findall(r"^\| `([a-z_]+)` \|", open(SCHEMA, encoding="utf-8").read(), flags=re.MULTILINE))
+    documented = set(re.findall(r"^\| `([a-z_]+)` \|", SCHEMA.read_text(encoding="utf-8"), flags=re.MULTILINE))
     keys = set(document) | set(plan) | {key for card in cards for key in card}
     assert keys - {"schema", "command"} <= documented, keys - documented
     assert_secret_absent(sandbox.demo_key, result)
@@ -216,10 +219,15 @@ def test_an_unreadable_baseline_is_exit_6_before_anything_is_sent(run_cli, sandb
 def test_a_report_that_cannot_be_written_is_exit_6_after_the_sweep_with_its_path(
         run_cli, sandbox_profile, sandbox, tmp_path):
     profile = sandbox_profile()
-    unwritable = tmp_path / "no-such-folder" / "sweep.xml"
+    locked = tmp_path / "locked"
+    undo = make_unwritable(locked)
+    unwritable = locked / "sweep.xml"
     csv = tmp_path / "sweep.csv"
-    result = sweep(run_cli, profile, "--field", "rewardGroupId=US,JP", "--junit", str(unwritable),
-                   "--csv", str(csv))
+    try:
+        result = sweep(run_cli, profile, "--field", "rewardGroupId=US,JP", "--junit", str(unwritable),
+                       "--csv", str(csv))
+    finally:
+        undo()
     assert result.returncode == 6, result.stderr
     [line] = moments_lines(result.stderr)
     assert str(unwritable) in line
