@@ -59,8 +59,8 @@ def test_a_mixed_sweep_counts_each_status_and_its_junit_fails_exactly_the_failin
     profile = sandbox_profile()
     sandbox.admin.add_fault("GetRewardInfo", "status", status=403, match=DECLINED_ONE)
     sandbox.admin.add_fault("GetRewardInfo", "drop_after_read", match=ERROR_ONE)
-    junit, html, csv = tmp_path / "sweep.xml", tmp_path / "sweep.html", tmp_path / "sweep.csv"
-    result = sweep(run_cli, profile, *MIXED, "--junit", str(junit), "--html", str(html), "--csv", str(csv))
+    junit, csv = tmp_path / "sweep.xml", tmp_path / "sweep.csv"
+    result = sweep(run_cli, profile, *MIXED, "--junit", str(junit), "--csv", str(csv))
     assert result.returncode == 8, result.stderr
 
     # The plan first, then progress lines (no terminal: one per tenth, here one per card), no error line.
@@ -78,7 +78,7 @@ def test_a_mixed_sweep_counts_each_status_and_its_junit_fails_exactly_the_failin
     assert any("iOS" in row and "JP" in row and "Declined" in row for row in failing_rows), out
     assert any("Android" in row and "JP" in row and "Error" in row for row in failing_rows), out
     assert sum("No reward" in row for row in failing_rows) == 4
-    for path in (junit, html, csv):
+    for path in (junit, csv):
         assert f"written to {path}" in out
 
     root, cases = junit_cases(junit)
@@ -91,7 +91,21 @@ def test_a_mixed_sweep_counts_each_status_and_its_junit_fails_exactly_the_failin
     rows = journal_entries(cli_home)
     assert len(rows) == 8 and {row.endpoint for row in rows} == {"GetRewardInfo"}  # each call journaled
     assert sandbox.admin.ledger() == []  # getRewardInfo only: nothing claimed
-    assert_secret_absent(sandbox.demo_key, result, home=tmp_path)  # the home and the three reports
+    assert_secret_absent(sandbox.demo_key, result, home=tmp_path)  # the home and the reports
+
+
+def test_the_html_report_is_written_with_its_images_and_without_the_key(run_cli, sandbox_profile, sandbox,
+                                                                        tmp_path):
+    """Needs Session.sweep_image (the core helper's image cache): the report embeds each image once."""
+    profile = sandbox_profile()
+    html = tmp_path / "sweep.html"
+    result = sweep(run_cli, profile, "--field", "rewardGroupId=US,JP", "--html", str(html))
+    assert result.returncode == 0, result.stderr
+    assert f"HTML report written to {html}" in result.stdout
+    page = html.read_text(encoding="utf-8")
+    assert page.count("data:image/") >= 2  # two rewards, two images, embedded: the page stands alone
+    assert sandbox.admin.ledger() == []
+    assert_secret_absent(sandbox.demo_key, result, home=tmp_path)
 
 
 def test_every_combination_with_a_reward_is_exit_0_and_all_devices_sweeps_the_four_device_types(
