@@ -18,6 +18,7 @@ class ExitCode(IntEnum):
     UNKNOWN = 5  # sent, and no complete answer came back: a reward may have been consumed
     LOCAL = 6  # not sent because of a local problem: keychain, journal, validation, a claim in flight elsewhere
     NETWORK = 7  # a network error: nothing sent, or a free call (getRewardInfo) that lost its connection
+    SWEEP_FAILED = 8  # `moments sweep`: a combination is an error, declined or no reward (or changed, when asked)
     INTERRUPTED = 130  # Ctrl+C (for a claim already sent, the journal records the outcome as unknown)
 
 
@@ -31,6 +32,8 @@ EXIT_CODE_TABLE = (
     (ExitCode.LOCAL, "not sent because of a local problem (keychain, history, invalid values, a claim "
                      "in flight elsewhere)"),
     (ExitCode.NETWORK, "network error: the claim was not sent (a preview may have been sent; it is free)"),
+    (ExitCode.SWEEP_FAILED, "a sweep check failed: at least one combination is an error, declined or no reward "
+                            "(or changed, with --fail-on-change)"),
     (ExitCode.INTERRUPTED, "interrupted (Ctrl+C)"),
 )
 

@@ -103,6 +103,41 @@ def build_parser() -> argparse.ArgumentParser:
                        help="send to this endpoint instead of the profile's, for this call only; when it differs from "
                             "the saved one the claim counts as live and needs --confirm")
 
+    sweep = _command(sub, "sweep", "moments_desktop.cli.sweep:sweep",
+                     "getRewardInfo (free) for every combination of field values: a campaign check for CI",
+                     "getRewardInfo (free) for every combination of the chosen field values, as one campaign "
+                     "check:\nthe plan first (how many combinations, how long at the key's rate limit), then "
+                     "the counts per\nstatus, the failing combinations and, with --baseline, what changed. "
+                     "A sweep never sends getReward\n(it cannot claim anything) and journals each call like a "
+                     "preview.\n\n"
+                     "Fields the sweep does not name keep the profile's value. Nothing is sent when a --field, "
+                     "a value or\nthe number of combinations is wrong (exit "
+                     f"{int(ExitCode.USAGE)}) or the baseline cannot be read (exit {int(ExitCode.LOCAL)}).\n\n"
+                     f"Exit {int(ExitCode.SUCCESS)} when every combination has a reward (and, with "
+                     "--fail-on-change, none changed); "
+                     f"{int(ExitCode.SWEEP_FAILED)} when at\nleast one is an error, declined or no reward (or "
+                     f"changed, with --fail-on-change); {int(ExitCode.LOCAL)} when a report or the\nbaseline "
+                     "could not be written (the results are printed all the same). Ctrl+C stops at once "
+                     f"(exit {int(ExitCode.INTERRUPTED)}):\nthe reports asked for are written with the "
+                     "combinations that came back (JUnit marks the rest skipped);\n--save-baseline is not "
+                     "written from an interrupted sweep.")
+    _profile(sweep)
+    sweep.add_argument("--field", action="append", default=[], metavar="NAME=V1,V2",
+                       help="sweep these values of a body field (appId, momentId, deviceType, campaignId, "
+                            "rewardGroupId); repeat it for more fields (the same field twice adds values)")
+    sweep.add_argument("--all-devices", action="store_true",
+                       help="sweep every device type (Android, iOS, FireOS, Web)")
+    _sandbox_flag(sweep), _endpoint_url(sweep)
+    sweep.add_argument("--baseline", metavar="FILE", help="compare with this baseline (a file --save-baseline wrote)")
+    sweep.add_argument("--save-baseline", metavar="FILE", help="save this sweep as a baseline (replacing FILE)")
+    sweep.add_argument("--junit", metavar="FILE", help="write a JUnit XML report: one testcase per combination")
+    sweep.add_argument("--html", metavar="FILE", help="write a self-contained HTML report (cards with images)")
+    sweep.add_argument("--csv", metavar="FILE", help="write a CSV report: one row per combination")
+    _json(sweep)
+    sweep.add_argument("--fail-on-change", action="store_true",
+                       help=f"a combination that changed since --baseline fails the check (exit "
+                            f"{int(ExitCode.SWEEP_FAILED)}, a JUnit failure)")
+
     history = _command(sub, "history", "moments_desktop.cli.records:history",
                        "list the journal of previews and claims (newest first)")
     _json(history)

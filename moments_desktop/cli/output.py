@@ -32,6 +32,7 @@ class Output:
         self.stderr: TextIO | None = stderr if stderr is not None else sys.stderr
         self.stdout_problem: str | None = None if self.stdout is not None else "stdout is closed"
         self._stderr_lost = self.stderr is None
+        self._live_shown = False  # a ``live`` line is on stderr, not yet ended by a newline
         for stream in (self.stdout, self.stderr):
             _replace_unencodable(stream)
 
@@ -57,10 +58,30 @@ class Output:
         if self.interactive:
             self._err(text + "\n")
 
+    def note(self, text: str) -> None:
+        """A line a log should keep ("48 combinations, about 11 s…", a sweep's progress every ~10 %): on
+        stderr whether or not it is a terminal, never prefixed like an error."""
+        self.end_live()
+        self._err(_one_line(text) + "\n")
+
+    def live(self, text: str) -> None:
+        """A status line redrawn in place (a sweep's progress): only on a terminal; ``end_live`` ends it."""
+        if self.interactive:
+            self._err("\r" + _one_line(text) + "\x1b[K")
+            self._live_shown = True
+
+    def end_live(self) -> None:
+        """End a ``live`` line, so that what follows starts on its own line."""
+        if self._live_shown:
+            self._live_shown = False
+            self._err("\n")
+
     def warning(self, text: str) -> None:
+        self.end_live()
         self._err(f"{PROG}: warning: {_one_line(text)}\n")
 
     def error(self, text: str) -> None:
+        self.end_live()
         self._err(f"{PROG}: {_one_line(text)}\n")
 
     @property

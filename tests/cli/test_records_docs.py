@@ -42,7 +42,7 @@ def test_the_readme_shows_every_command():
                     "moments history resolve", "moments export curl", "moments profiles list",
                     "moments profiles import", "moments profiles export", "| moments key set --profile",
                     "moments key test", "moments key delete", "moments sandbox", "--sandbox", "--endpoint-url",
-                    "case $? in"):
+                    "case $? in", "moments sweep --profile", "--fail-on-change", "--save-baseline", "--junit"):
         assert example in section, example
 
 
