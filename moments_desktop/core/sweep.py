@@ -22,6 +22,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from ..api_schema import BODY_FIELDS
+from .errors import BusinessError, ForbiddenError, QuotaExceededError, ThrottledError
 from .verdict import Verdict, verdict_of_result
 
 if TYPE_CHECKING:
@@ -31,6 +32,11 @@ if TYPE_CHECKING:
 # 10,000 combinations take about 37 minutes at 5 calls per second (the key's limit): more is a typing mistake
 # (a pasted column) far more often than a plan, and would fill the history with tens of thousands of rows.
 MAX_SWEEP_COMBINATIONS = 10_000
+
+
+# The refusals a customer meets as "not for you, not now" rather than as a fault: the key or campaign is
+# refused (403), the rate or the quota is spent (429), a decline text.
+DECLINING_ERRORS = (ForbiddenError, ThrottledError, QuotaExceededError, BusinessError)
 
 
 class SweepStatus(StrEnum):
@@ -51,14 +57,26 @@ STATUS_LABELS: dict[SweepStatus, str] = {
 
 
 def status_of_result(result: CallResult) -> SweepStatus:
-    """From core/verdict.py's grouping: SUCCESS -> REWARD, NO_REWARD -> NO_REWARD, REFUSED -> DECLINED, the
-    rest (network, local, unknown, internal) -> ERROR."""
+    """What a customer of this combination would get, from core/verdict.py's grouping and one rule of the
+    sweep's own:
+
+    - SUCCESS is REWARD, unless the answer only explains why there is none: no reward image, or a remaining
+      count of 0 (a finished, paused, sold-out or over-budget campaign answers getRewardInfo with its
+      rewardNotificationText alone [assumed, see sandbox/app.py]). The client calls that a success - it is
+      a readable answer - but no customer gets a reward from it: DECLINED.
+    - NO_REWARD (``[]``, no reward fields) is NO_REWARD.
+    - REFUSED is DECLINED when the API turned the call down (403, 429 throttled or over quota); a server
+      error (5xx) or a rejected request is ERROR, like the network, local, unknown and internal verdicts.
+    """
     verdict = verdict_of_result(result)
     if verdict is Verdict.SUCCESS:
+        reward = result.reward
+        if reward is not None and (not reward.image_url or reward.remaining_count == 0):
+            return SweepStatus.DECLINED
         return SweepStatus.REWARD
     if verdict is Verdict.NO_REWARD:
         return SweepStatus.NO_REWARD
-    if verdict is Verdict.REFUSED:
+    if verdict is Verdict.REFUSED and isinstance(result.error, DECLINING_ERRORS):
         return SweepStatus.DECLINED
     return SweepStatus.ERROR
 
