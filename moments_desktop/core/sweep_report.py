@@ -349,7 +349,7 @@ table{border-collapse:collapse;background:#fff;width:100%%;max-width:1200px}
 td,th{border:1px solid #d1d9e0;padding:6px 8px;text-align:start;vertical-align:top;overflow-wrap:anywhere}
 td ul{margin:0;padding-inline-start:18px}
 th{background:#eef1f4}
-.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(190px,1fr));gap:12px}
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(215px,1fr));gap:12px}
 .card{background:#fff;border:1px solid #d1d9e0;border-top:6px solid var(--st);border-radius:8px;overflow:hidden}
 .card.changed{box-shadow:0 0 0 2px #8250df}
 .thumb{height:110px;background:#f0f2f4 center/contain no-repeat}
