@@ -142,6 +142,11 @@ class MomentsClient:
 
     # --- public ---------------------------------------------------------------
 
+    @property
+    def rate_limit(self) -> tuple[int, float]:
+        """(calls, window seconds): what the limiter lets through per key, for a sweep's estimate."""
+        return self._limiter.calls, self._limiter.window
+
     async def get_reward_info(self, request: RewardRequest, api_key: str, *,
                               before_send: BeforeSend | None = None,
                               deadline: float | None = None) -> CallResult:

@@ -53,8 +53,8 @@ from .message_templates import MessageTemplates, PreviewOutcome, RenderedMessage
 from .operations import ClaimInProgressError, ClaimResult, Operations, ProfileRef
 from .profiles import DEMO_PROFILE_ID, EMBEDDED_SANDBOX_URL, ImportReport, Profile, ProfileError, ProfileStore
 from .render import Renderer
-from .tasks import DetachedJobs, ThreadJobs, finish_async_generator_finalizers
-from .request import RewardRequest, is_loopback_url, is_sendable_key
+from .tasks import DetachedJobs, TaskOwner, ThreadJobs, finish_async_generator_finalizers
+from .request import RewardRequest, is_loopback_url, is_sendable_key, validate_base_url, validate_field
 from .wire import build_request
 
 if TYPE_CHECKING:  # python-liquid is imported on the first rendering, not with the Session
@@ -73,6 +73,9 @@ RunBlocking = Callable[..., Awaitable[Any]]
 CATALOG_FRESH_S = 15.0
 # An endpoint that could not be reached may be a sandbox started later.
 CATALOG_RETRY_S = 30.0
+# A sweep's concurrent calls: about the limiter's ``calls`` (a slow endpoint still fills the rate), never more
+# than this (a raised limiter must not open hundreds of connections at once).
+MAX_SWEEP_WORKERS = 32
 # Closing waits this long for keychain calls still running (e.g. behind an unanswered unlock prompt),
 # then abandons them: they write nothing of ours, and must not keep the process alive.
 KEYCHAIN_CLOSE_WAIT_S = 1.0
@@ -263,6 +266,7 @@ class Session:
         self._catalog_generation: dict[str, int] = {}  # bumped by forget_catalog
         self._claiming = False
         self._claim_reached_operations = False
+        self._sweeps: set[TaskOwner] = set()  # the workers of each running sweep
         self._closed = False
 
     # --- profiles: queries (in memory, no I/O) ------------------------------------------
@@ -461,11 +465,53 @@ class Session:
         Raises ValidationError naming the field (and the value) for a value the client would refuse, for an
         endpoint that is not a URL, and for a plan of more than MAX_SWEEP_COMBINATIONS; SandboxNotRunningError
         for a profile of the built-in sandbox while it is not running."""
-        raise NotImplementedError
+        from .sweep import MAX_SWEEP_COMBINATIONS, SweepPlan
+
+        profile = self.profiles.get(profile_id)
+        request = self.resolve(profile_id, base_url, fields)
+        if request.base_url.strip() == EMBEDDED_SANDBOX_URL:
+            raise SandboxNotRunningError()  # what preview says too, not "the endpoint is not a URL"
+        problems: dict[str, str] = {}
+        unknown = [name for name in value_lists if name not in BODY_FIELDS]
+        for name in unknown:
+            problems[name] = f"Not a request field (the fields are {', '.join(BODY_FIELDS)})."
+        url_problem = validate_base_url(request.base_url, allow_insecure=request.allow_insecure)
+        if url_problem:
+            problems["base_url"] = url_problem
+        values: dict[str, tuple[str, ...]] = {}
+        for name in BODY_FIELDS:
+            swept = _distinct(value_lists.get(name) or ())
+            if not swept:  # not swept: the profile's (or the form's) one value, checked as a preview would
+                problem = validate_field(name, getattr(request, name))
+                if problem:
+                    problems[name] = problem
+                swept = (getattr(request, name).strip(),) if isinstance(getattr(request, name), str) else ("",)
+            else:
+                bad = [(value, validate_field(name, value)) for value in swept]
+                bad = [(value, problem) for value, problem in bad if problem]
+                if bad:
+                    value, problem = bad[0]
+                    more = f" ({len(bad) - 1} more value{'s' if len(bad) > 2 else ''} of {name} too)" \
+                        if len(bad) > 1 else ""
+                    problems[name] = f"“{value}”: {problem}{more}"
+            values[name] = swept
+        if problems:
+            raise ValidationError(problems)
+        count = math.prod(len(values[name]) for name in BODY_FIELDS)
+        if count > MAX_SWEEP_COMBINATIONS:
+            sizes = " × ".join(str(len(values[name])) for name in BODY_FIELDS if len(values[name]) > 1)
+            raise ValidationError({"combinations": f"{count:,} combinations ({sizes}); a sweep sends at most "
+                                                   f"{MAX_SWEEP_COMBINATIONS:,}. Choose fewer values."})
+        calls, window = self._client.rate_limit
+        return SweepPlan(profile_id=profile.id, profile_name=profile.name,
+                         base_url=request.base_url.strip().rstrip("/"), values=values, calls=calls, window=window)
 
     async def sweep_choices(self, base_url: str) -> SweepChoices | None:
         """The values the endpoint's sandbox catalog offers per field; None when it is no sandbox."""
-        raise NotImplementedError
+        from .sweep import sweep_choices
+
+        catalog = await self.catalog(base_url)
+        return None if catalog is None else sweep_choices(catalog)
 
     async def run_sweep(self, run: SweepRun,
                         on_card: Callable[[SweepCard, SweepProgress], None] | None = None) -> SweepResult:
@@ -477,7 +523,59 @@ class Session:
         running). Cancelling the task stops at once: calls in flight are cancelled (journaled as cancelled
         when they had been sent), none is started after, and CancelledError propagates; ``run`` keeps every
         card that came back (``run.result(cancelled=True)``)."""
-        raise NotImplementedError
+        from .sweep import Combination, SweepStatus, card_of_result
+
+        plan = run.plan
+        if self._closed:
+            raise UnexpectedError("the session is closing")
+        profile = self.profiles.get(plan.profile_id)
+        base = self.resolve(plan.profile_id, plan.base_url)  # the profile's allow_insecure with the plan's URL
+        key = await self.api_key(profile)
+        if not is_sendable_key(key.strip()):
+            raise UnsendableKeyError()
+        ref = ProfileRef(profile.id, profile.name)
+        deadline = profile.preview_deadline_s
+        # One iterator shared by the workers: each takes the next combination when it is free, so a plan
+        # of 10,000 is never held as 10,000 requests, and nothing is taken once they are cancelled.
+        work = enumerate(plan.combinations())
+
+        async def sweep_one(index: int, combination: Combination) -> SweepCard:
+            request = replace(base, **combination.fields())
+            try:
+                result = await self._journaled_preview(ref, request, key, deadline, "sweep")
+            except MomentsError as exc:  # the journal, or an unexpected error: this card, not the run
+                return SweepCard(index, combination, SweepStatus.ERROR, problem=exc.message)
+            self._remember_preview(request, result)
+            return card_of_result(index, combination, result)
+
+        async def worker() -> None:
+            for index, combination in work:
+                try:
+                    card = await sweep_one(index, combination)
+                except Exception as exc:  # noqa: BLE001 - one combination's failure never stops the run
+                    card = SweepCard(index, combination, SweepStatus.ERROR,
+                                     problem=errorlog.unexpected(exc, "sweep").message)
+                progress = run.record(card)
+                if on_card is not None:
+                    try:
+                        on_card(card, progress)
+                    except Exception as exc:  # noqa: BLE001 - the caller's display must not stop the run
+                        errorlog.log_exception(exc, "sweep: on_card")
+
+        owner = TaskOwner("sweep")
+        self._sweeps.add(owner)
+        try:
+            run.start()
+            workers = [owner.start(worker(), name=f"worker {n}")
+                       for n in range(max(1, min(plan.count, plan.calls, MAX_SWEEP_WORKERS)))]
+            # return_exceptions: a worker cancelled by aclose() (the Session closing) ends the run with the
+            # cards so far; the caller's own cancellation still raises here, and the finally cancels them.
+            await asyncio.gather(*[w for w in workers if w is not None], return_exceptions=True)
+        finally:
+            await owner.aclose()
+            self._sweeps.discard(owner)
+            del key
+        return run.result(cancelled=len(run.cards) < plan.count)
 
     async def save_baseline(self, result: SweepResult, path: str | Path) -> Baseline:
         raise NotImplementedError
@@ -931,6 +1029,8 @@ class Session:
         if self._closed:
             return
         self._closed = True
+        for sweep in list(self._sweeps):  # a sweep still running: its calls stop before the client closes
+            await sweep.aclose()
         fetches = list(self._all_fetches)
         for fetch in fetches:
             fetch.cancel()
@@ -958,6 +1058,16 @@ def key_works(result: CallResult) -> bool:
     """The key-test verdict: the server answered past authentication (any 2xx, ``[]`` included)."""
     status = result.exchange.status
     return status is not None and 200 <= status < 300
+
+
+def _distinct(values: Sequence[str]) -> tuple[str, ...]:
+    """Trimmed, blanks dropped, the first of each kept in order: the values a field is swept over."""
+    seen: dict[str, None] = {}
+    for value in values:
+        text = value.strip() if isinstance(value, str) else value
+        if text != "":
+            seen.setdefault(text, None)
+    return tuple(seen)
 
 
 def _catalog_key(base_url: str) -> str:

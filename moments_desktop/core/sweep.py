@@ -11,13 +11,18 @@ No Qt here: the window's Sweep tab and ``moments sweep`` are two faces of the sa
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Mapping
+import json
+import math
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from ..api_schema import BODY_FIELDS
+from .verdict import Verdict, verdict_of_result
 
 if TYPE_CHECKING:
     from .catalog_choices import Choice, SandboxCatalog
@@ -48,7 +53,14 @@ STATUS_LABELS: dict[SweepStatus, str] = {
 def status_of_result(result: CallResult) -> SweepStatus:
     """From core/verdict.py's grouping: SUCCESS -> REWARD, NO_REWARD -> NO_REWARD, REFUSED -> DECLINED, the
     rest (network, local, unknown, internal) -> ERROR."""
-    raise NotImplementedError
+    verdict = verdict_of_result(result)
+    if verdict is Verdict.SUCCESS:
+        return SweepStatus.REWARD
+    if verdict is Verdict.NO_REWARD:
+        return SweepStatus.NO_REWARD
+    if verdict is Verdict.REFUSED:
+        return SweepStatus.DECLINED
+    return SweepStatus.ERROR
 
 
 @dataclass(frozen=True)
@@ -64,7 +76,7 @@ class Combination:
     def key(self) -> str:
         """Stable text that names this combination in a baseline file and a JUnit testcase; the same five
         values always give the same key (JSON of the fields in BODY_FIELDS order)."""
-        raise NotImplementedError
+        return json.dumps(self.fields(), ensure_ascii=False, separators=(",", ":"))
 
 
 @dataclass(frozen=True)
@@ -95,7 +107,7 @@ class SweepPlan:
     @property
     def estimated_seconds(self) -> float:
         """How long the calls take at the key's rate limit (the limiter's sliding window), before latency."""
-        raise NotImplementedError
+        return limiter_seconds(self.count, self.calls, self.window)
 
     def combinations(self) -> Iterator[Combination]:
         """Every combination, lazily (a plan of 10,000 holds five short tuples, not 10,000 objects)."""
@@ -116,6 +128,19 @@ class SweepCard:
     problem: str | None = None  # the error's one-line message (title and advice) when not a reward
     http_status: int | None = None
     journal_id: int | None = None  # the history row of the (last) attempt, when one was written
+
+
+def card_of_result(index: int, combination: Combination, result: CallResult) -> SweepCard:
+    """The card of one answer: the reward's text, image and count when there is one, else the error's
+    one-line message."""
+    reward = result.reward
+    return SweepCard(
+        index=index, combination=combination, status=status_of_result(result),
+        notification_text=reward.notification_text if reward else None,
+        image_url=reward.image_url if reward else None,
+        remaining_count=reward.remaining_count if reward else None,
+        problem=result.error.message if result.error is not None else None,
+        http_status=result.exchange.status)
 
 
 @dataclass(frozen=True)
@@ -139,25 +164,82 @@ class SweepResult:
     counts: dict[SweepStatus, int] = field(default_factory=dict)
 
 
+def limiter_seconds(n: int, calls: int, window: float) -> float:
+    """When the last of ``n`` calls may go out through a sliding window of ``calls`` per ``window`` seconds
+    that starts empty: the first ``calls`` at once, then ``calls`` more each ``window``."""
+    if n <= 0 or calls <= 0:
+        return 0.0
+    return ((n - 1) // calls) * window
+
+
+# The observed rate is measured over this many of the most recent cards per call the limiter lets through
+# in a window: enough windows that one burst more or less in the sample moves the rate by a few percent.
+RECENT_CARDS_PER_CALL = 20
+MIN_RECENT_CARDS = 40
+
+
 class SweepRun:
     """The cards of one run as they arrive, owned by whoever started it (the Sweep tab, ``moments sweep``):
-    Session.run_sweep fills it, so a run that was cancelled still has every card that came back."""
+    Session.run_sweep fills it, so a run that was cancelled still has every card that came back.
 
-    def __init__(self, plan: SweepPlan, clock=None):
-        raise NotImplementedError
+    The ETA starts as the rate limit's estimate (``SweepPlan.estimated_seconds``) and then follows the
+    rate the recent cards really arrived at, never faster than the limiter allows: the limiter sends in
+    bursts of ``calls``, so a sample that happens to hold one burst more looks faster than the run is,
+    while a slow endpoint (or a server that throttles) really is slower than the limit."""
 
-    plan: SweepPlan
-    cards: list[SweepCard]  # in arrival order; result() sorts them by index
+    def __init__(self, plan: SweepPlan, clock: Callable[[], float] | None = None):
+        self.plan = plan
+        self.cards: list[SweepCard] = []  # in arrival order; result() sorts them by index
+        self._clock = clock or time.monotonic
+        self._counts: dict[SweepStatus, int] = {status: 0 for status in SweepStatus}
+        self._recent: deque[float] = deque(maxlen=max(MIN_RECENT_CARDS, RECENT_CARDS_PER_CALL * max(1, plan.calls)))
+        self._started = self._clock()
+        self.started_at = datetime.now().astimezone()
+
+    def start(self) -> None:
+        """The first call is about to go out: the elapsed time and the ETA count from now (Session.run_sweep
+        calls it after reading the key, which may have waited on a keychain prompt)."""
+        self._started = self._clock()
+        self.started_at = datetime.now().astimezone()
+        self._recent.clear()
+
+    @property
+    def counts(self) -> dict[SweepStatus, int]:
+        return dict(self._counts)
 
     def record(self, card: SweepCard) -> SweepProgress:
-        """Add a card; the progress after it (with the ETA: see ``eta``)."""
-        raise NotImplementedError
+        """Add a card; the progress after it (with the ETA: see the class)."""
+        self.cards.append(card)
+        self._counts[card.status] += 1
+        self._recent.append(self._clock())
+        return self.progress()
 
     def progress(self) -> SweepProgress:
-        raise NotImplementedError
+        now = self._clock()
+        done, total = len(self.cards), self.plan.count
+        return SweepProgress(done=done, total=total, elapsed_s=max(0.0, now - self._started),
+                             eta_s=self._eta(now, total - done), counts=self.counts)
+
+    def _eta(self, now: float, remaining: int) -> float | None:
+        if remaining <= 0:
+            return 0.0
+        calls, window = self.plan.calls, self.plan.window
+        limit_rate = calls / window if window > 0 and calls > 0 else math.inf
+        if not self._recent:
+            # Nothing back yet: the limiter's schedule from the first call.
+            return max(0.0, limiter_seconds(remaining, calls, window) - (now - self._started))
+        first, last = self._recent[0], self._recent[-1]
+        span = last - first
+        observed = (len(self._recent) - 1) / span if span > 0 else math.inf
+        rate = min(limit_rate, observed)
+        if math.isinf(rate):
+            return None  # no limit and nothing to measure yet
+        return max(0.0, remaining / rate - (now - last))
 
     def result(self, *, cancelled: bool = False) -> SweepResult:
-        raise NotImplementedError
+        return SweepResult(plan=self.plan, cards=sorted(self.cards, key=lambda card: card.index),
+                           started_at=self.started_at, finished_at=datetime.now().astimezone(),
+                           cancelled=cancelled, counts=self.counts)
 
 
 @dataclass(frozen=True)
@@ -169,11 +251,20 @@ class SweepChoices:
 
 def sweep_choices(catalog: SandboxCatalog) -> SweepChoices:
     """Every app, moment, device type, campaign and reward group the catalog names, labelled as the form's
-    choices are."""
-    raise NotImplementedError
+    choices are (the form's choices with no app or campaign chosen yet: every app's moments, every
+    campaign, every reward group with the campaigns it is in, every device type)."""
+    return SweepChoices(by_field={name: tuple(choices) for name, choices in catalog.choices({}).items()})
 
 
 def parse_value_list(text: str) -> list[str]:
     """A typed list: one value per line (commas also separate, as on the command line), blanks dropped,
     surrounding spaces trimmed, duplicates removed with the first order kept."""
-    raise NotImplementedError
+    values: list[str] = []
+    seen: set[str] = set()
+    for line in text.splitlines():
+        for part in line.split(","):
+            value = part.strip()
+            if value and value not in seen:
+                seen.add(value)
+                values.append(value)
+    return values
