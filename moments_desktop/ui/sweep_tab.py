@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSizePolicy,
+    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -87,32 +88,38 @@ class FieldValues(QGroupBox):
         self.choice_list.setUniformItemSizes(True)
         self.choice_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.choice_list.setTextElideMode(Qt.TextElideMode.ElideRight)
-        layout.addWidget(self.choice_list, 2)
+        line = self.fontMetrics().lineSpacing()
+        self.choice_list.setMinimumHeight(line * 3 + 8)
+        self.choice_list.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        layout.addWidget(self.choice_list, 1)
         self.typed = QPlainTextEdit(self)
         self.typed.setObjectName(f"sweepTyped_{name}")
         self.typed.setAccessibleName(f"{name}: values to sweep, one per line")
         self.typed.setTabChangesFocus(True)
         self.typed.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        layout.addWidget(self.typed, 1)
+        self.typed.setMinimumHeight(line * 2 + 10)
+        layout.addWidget(self.typed, 0)
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(2)
         self.all_button = QPushButton("All" if name != "deviceType" else "All device types", self)
         self.all_button.setObjectName(f"sweepAll_{name}")
         self.all_button.setAccessibleName(f"Check every {name}" if name != "deviceType" else "All device types")
-        self.all_button.setAutoDefault(False)
         self.none_button = QPushButton("None", self)
         self.none_button.setObjectName(f"sweepNone_{name}")
         self.none_button.setAccessibleName(f"Uncheck every {name}")
-        self.none_button.setAutoDefault(False)
-        row.addWidget(self.all_button)
-        row.addWidget(self.none_button)
+        for button in (self.all_button, self.none_button):
+            button.setAutoDefault(False)
+            button.setStyleSheet("QPushButton { padding: 1px 6px; }")
+            row.addWidget(button)
         row.addStretch(1)
         layout.addLayout(row)
         self.hint = QLabel("", self)
         self.hint.setObjectName(f"sweepHint_{name}")
-        self.hint.setWordWrap(True)
         self.hint.setTextFormat(Qt.TextFormat.PlainText)
         self.hint.setStyleSheet("color: #5f6b7a; font-size: 11px;")
+        self.hint.setMinimumWidth(40)
+        self.hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         layout.addWidget(self.hint)
         self.error_label = QLabel("", self)
         self.error_label.setObjectName(f"sweepError_{name}")
@@ -155,7 +162,8 @@ class FieldValues(QGroupBox):
         self.all_button.setVisible(self._has_choices)
         self.typed.setPlaceholderText("Other values, one per line" if self._has_choices
                                       else "Values, one per line")
-        self.typed.setMaximumHeight(16777215 if not self._has_choices else self.typed.fontMetrics().lineSpacing() * 3 + 12)
+        line = self.typed.fontMetrics().lineSpacing()
+        self.typed.setMaximumHeight(16777215 if not self._has_choices else line * 2 + 10)
         self.changed.emit()
 
     @property
@@ -206,6 +214,7 @@ class FieldValues(QGroupBox):
             self.hint.setText(f"None chosen: the form's {shown}")
         else:
             self.hint.setText(f"{count} value{'' if count == 1 else 's'}")
+        self.hint.setToolTip(self.hint.text())
 
     def set_error(self, text: str | None) -> None:
         self.error_label.setText(text or "")
@@ -268,8 +277,22 @@ class SweepTab(QWidget):
         self.fields_scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.fields_scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.fields_scroll.setWidget(holder)
-        self.fields_scroll.setFixedHeight(230)
-        outer.addWidget(self.fields_scroll)
+        self.fields_scroll.setMinimumHeight(150)
+        # The choosers above, the results below; the user may give either more room.
+        self.splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.splitter.setObjectName("sweepSplitter")
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.fields_scroll)
+        results = QWidget(self.splitter)
+        results_layout = QVBoxLayout(results)
+        results_layout.setContentsMargins(0, 0, 0, 0)
+        results_layout.setSpacing(6)
+        self.splitter.addWidget(results)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([250, 500])
+        outer.addWidget(self.splitter, 1)
+        outer = results_layout
 
         run_row = QHBoxLayout()
         self.run_button = QPushButton("&Run sweep", self)
