@@ -73,6 +73,8 @@ RunBlocking = Callable[..., Awaitable[Any]]
 CATALOG_FRESH_S = 15.0
 # An endpoint that could not be reached may be a sandbox started later.
 CATALOG_RETRY_S = 30.0
+# A report's images are fetched this many at a time (most are in the on-disk cache already, after the sweep).
+REPORT_IMAGE_DOWNLOADS = 4
 # A sweep's concurrent calls: about the limiter's ``calls`` (a slow endpoint still fills the rate), never more
 # than this (a raised limiter must not open hundreds of connections at once).
 MAX_SWEEP_WORKERS = 32
@@ -578,14 +580,26 @@ class Session:
         return run.result(cancelled=len(run.cards) < plan.count)
 
     async def save_baseline(self, result: SweepResult, path: str | Path) -> Baseline:
-        raise NotImplementedError
+        """Every card of ``result`` in a baseline file (written atomically; never a key). BaselineError naming
+        the file when it cannot be written."""
+        from .sweep_baseline import baseline_of, write_baseline
+
+        baseline = baseline_of(result)
+        await self._blocking(write_baseline, Path(path), baseline, context="sweep: save baseline")
+        return baseline
 
     async def load_baseline(self, path: str | Path) -> Baseline:
         """BaselineError (a MomentsError) with the file named for a missing, unreadable or foreign file."""
-        raise NotImplementedError
+        from .sweep_baseline import read_baseline
+
+        return await self._blocking(read_baseline, Path(path), context="sweep: load baseline")
 
     def compare_sweep(self, result: SweepResult, baseline: Baseline) -> SweepDiff:
-        raise NotImplementedError
+        """Per combination, what changed since ``baseline`` (core/sweep_baseline.compare: a cancelled sweep's
+        unreached combinations are neither changed nor gone)."""
+        from .sweep_baseline import compare
+
+        return compare(result, baseline)
 
     async def sweep_image(self, profile_id: str, url: str) -> CachedImage:
         """A reward image in the on-disk cache (downloaded once per URL, with the profile's image deadline):
@@ -596,8 +610,53 @@ class Session:
     async def write_sweep_report(self, result: SweepResult, diff: SweepDiff | None, path: str | Path,
                                  fmt: SweepReportFormat, *, fail_on_change: bool = False) -> None:
         """HTML (images embedded from the cache), CSV or JUnit XML, written atomically; identifiers through
-        ``self.renderer`` (masked in presenter mode)."""
-        raise NotImplementedError
+        ``self.renderer`` (masked in presenter mode).
+
+        For HTML each distinct image URL is asked of ``sweep_image`` once; one that cannot be had
+        (ImageFetchError) is drawn as a placeholder, not a failed report. SweepReportError (a MomentsError)
+        naming the path when the file cannot be written."""
+        from .sweep_report import SweepReportFormat, read_report_images, report_text, write_report
+
+        fmt = SweepReportFormat(fmt)
+        path = Path(path)
+        cached: dict[str, CachedImage | None] = {}
+        if fmt is SweepReportFormat.HTML:
+            cached = await self._report_images(result)
+        renderer = self.renderer
+
+        def write() -> None:  # reading the cached files and rendering 1,000 cards: off the caller's thread
+            text = report_text(result, diff, fmt, renderer, images=read_report_images(cached),
+                               fail_on_change=fail_on_change)
+            write_report(path, text, fmt)
+
+        await self._blocking(write, context="sweep: write report")
+
+    async def _report_images(self, result: SweepResult) -> dict[str, CachedImage | None]:
+        """Each distinct image URL of ``result``'s cards from the image cache, a few at a time; None for one
+        that cannot be had."""
+        from .images import ImageFetchError
+
+        urls = list(dict.fromkeys(card.image_url for card in result.cards if card.image_url))
+        found: dict[str, CachedImage | None] = {}
+        gate = asyncio.Semaphore(REPORT_IMAGE_DOWNLOADS)
+
+        async def fetch(url: str) -> None:
+            async with gate:
+                try:
+                    found[url] = await self.sweep_image(result.plan.profile_id, url)
+                except ImageFetchError:
+                    found[url] = None
+
+        try:
+            async with asyncio.TaskGroup() as group:  # cancelled with the caller, and awaited: none outlives it
+                for url in urls:
+                    group.create_task(fetch(url))
+        except BaseExceptionGroup as failed:  # not an image's own failure (those are placeholders): the first
+            error = failed.exceptions[0]
+            if isinstance(error, MomentsError):
+                raise error from None
+            raise errorlog.unexpected(error, "sweep: report images") from error
+        return {url: found.get(url) for url in urls}
 
     # --- exports (copy as cURL, HTTPie, Python, PowerShell, Braze) -----------------------------
 
