@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
 from moments_desktop.api_schema import BODY_FIELDS, DEVICE_TYPES
 from moments_desktop.core import errorlog
 from moments_desktop.core.errors import MomentsError, ValidationError
-from moments_desktop.core.render import Renderer
+from moments_desktop.core.render import Renderer, local_time
 from moments_desktop.core.sweep import STATUS_LABELS, SweepStatus, parse_value_list
 
 from .bridge import SessionBridge
@@ -650,7 +650,8 @@ class SweepTab(QWidget):
         gone = len(getattr(diff, "gone", ()) or ())
         baseline = self._baseline
         self.status_label.setText(
-            f"Compared with the baseline of {getattr(baseline, 'saved_at', '?')} ({self._baseline_path}): "
+            f"Compared with the baseline of {local_time(getattr(baseline, 'saved_at', '')) or '?'} "
+            f"({self._baseline_path}): "
             f"{diff.changed_count:,} changed" + (f", {gone:,} no longer swept" if gone else "") + ".")
         self._apply_filter()
 
