@@ -299,6 +299,7 @@ def test_closing_the_window_mid_sweep_leaves_nothing_pending(harness, in_loop, u
     sandbox.admin.add_fault("GetRewardInfo", "latency", seconds=5, times=100)
 
     async def scenario():
+        outer = set(asyncio.all_tasks())  # the test's own (the scenario, its wait_for)
         tab = await open_tab(window, until)
         tab.fields["deviceType"].all_button.click()
         assert tab.run()
@@ -311,6 +312,9 @@ def test_closing_the_window_mid_sweep_leaves_nothing_pending(harness, in_loop, u
         await window.aclose()
         assert loop.time() - started < 3, "closing waited for the sweep instead of cancelling it"
         assert len(harness.bridge.tasks) == 0
+        assert not harness.bridge.sweep_running
+        # Nothing of the sweep is left to run once the close returned (not only once the loop went idle).
+        assert [t for t in asyncio.all_tasks() - outer if not t.done()] == []
         assert harness.session.closed and harness.session.http.is_closed
 
     in_loop(scenario)  # and the leak guard: no task, coroutine or socket left
