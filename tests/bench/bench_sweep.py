@@ -191,7 +191,7 @@ async def bench(sandbox, tmp: Path, combinations: int, rate: int) -> None:
     print(f"  idle window (baseline)         {idle_gap * 1e3:6.0f} ms")
     print(f"  during the sweep               {run_gap * 1e3:6.0f} ms   x{run_gap / idle_gap:.1f} the idle gap "
           f"(ended {run_gap_at:.2f} s into the {elapsed:.2f} s run)")
-    print(f"  during the sweep, past its 1st s {steady_gap * 1e3:6.0f} ms   x{steady_gap / idle_gap:.1f}")
+    print(f"  during the sweep, past 1st s   {steady_gap * 1e3:6.0f} ms   x{steady_gap / idle_gap:.1f}")
     print(f"  scrolling the finished grid    {scroll_gap * 1e3:6.0f} ms   x{scroll_gap / idle_gap:.1f}")
     print("\nRSS:")
     print(f"  bare window (baseline)         {bare_rss / mib:6.1f} MiB")
