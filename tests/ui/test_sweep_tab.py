@@ -10,11 +10,13 @@ import io
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
 
 from moments_desktop.api_schema import DEVICE_TYPES
 from moments_desktop.core.sweep import SweepStatus
 from moments_desktop.ui.sweep_grid import CardRole, change_marks
 from moments_desktop.ui.sweep_tab import duration_text
+from moments_desktop.ui.sweep_thumbnails import THUMBNAIL_SIZE
 
 pytestmark = pytest.mark.gui
 
@@ -318,4 +320,26 @@ def test_closing_the_window_mid_sweep_leaves_nothing_pending(harness, in_loop, u
         assert harness.session.closed and harness.session.http.is_closed
 
     in_loop(scenario)  # and the leak guard: no task, coroutine or socket left
+    assert sandbox.admin.ledger() == []
+
+
+def test_a_reward_card_paints_its_thumbnail_from_the_image_cache(harness, in_loop, until, sandbox):
+    window = harness.window
+
+    async def scenario():
+        tab = await open_tab(window, until)
+        tab.fields["deviceType"].set_checked(["Android", "iOS"])
+        await run_and_wait(tab, until)
+        card = card_for(tab, deviceType="Android")
+        tab.grid.viewport().repaint()  # painting a card asks for its thumbnail
+        await until(lambda: isinstance(tab.model.thumbnails.get(card.image_url), QImage), 10_000)
+        return tab, card
+
+    tab, card = in_loop(scenario)
+    image = tab.model.thumbnails.get(card.image_url)
+    assert not image.isNull()
+    assert image.width() <= THUMBNAIL_SIZE.width() and image.height() <= THUMBNAIL_SIZE.height()
+    # one download and one decode for the two cards of the same image
+    assert len(tab.model.thumbnails) == len({c.image_url for c in tab.model.cards() if c.image_url})
+    assert window.errors == []
     assert sandbox.admin.ledger() == []
