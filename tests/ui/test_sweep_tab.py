@@ -343,3 +343,31 @@ def test_a_reward_card_paints_its_thumbnail_from_the_image_cache(harness, in_loo
     assert len(tab.model.thumbnails) == len({c.image_url for c in tab.model.cards() if c.image_url})
     assert window.errors == []
     assert sandbox.admin.ledger() == []
+
+
+def test_presenter_masking_reaches_the_choices_and_the_cards(make_harness, in_loop, until, sandbox):
+    from moments_desktop.core.render import Renderer
+
+    harness = make_harness(renderer=Renderer(masked=True))
+    window = harness.window
+    secrets = ("DEMOCAMP1", "LIVECAMP1", "GAME_COMPLETE", "DEMO1")
+
+    async def scenario():
+        tab = await open_tab(window, until)
+        tab.fields["deviceType"].set_checked(["Android", "iOS"])
+        tab.fields["campaignId"].set_checked(["DEMOCAMP1", "LIVECAMP1"])
+        await run_and_wait(tab, until)
+        return tab
+
+    tab = in_loop(scenario)
+    shown = [tab.fields[name].choice_list.item(i).text()
+             for name in tab.fields for i in range(tab.fields[name].choice_list.count())]
+    shown += [tab.fields[name].hint.text() for name in tab.fields]
+    for card in tab.model.cards():
+        shown += [tab.model.summary(card), tab.model.details(card), tab.model.combination_text(card)]
+    shown.append(tab.status_label.text())
+    text = "\n".join(shown)
+    for secret in secrets:
+        assert secret not in text, f"{secret} in clear in the Sweep tab"
+    assert "Android" in text  # the device type is the API's enum, not an identifier
+    assert sandbox.admin.ledger() == []
