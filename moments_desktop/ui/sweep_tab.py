@@ -147,6 +147,8 @@ class FieldValues(QGroupBox):
             self.choice_list.clear()
             for choice in choices or ():
                 description = choice.label.split(LABEL_SEPARATOR, 1)[1] if LABEL_SEPARATOR in choice.label else ""
+                if self.renderer.masked:
+                    description = ""  # it names other identifiers (a group's campaigns): not shown masked
                 shown = self.renderer.field_value(self.name, choice.value)
                 item = QListWidgetItem(shown + (LABEL_SEPARATOR + description if description else ""))
                 item.setData(Qt.ItemDataRole.UserRole, choice.value)
