@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from moments_desktop.core import errorlog
 from moments_desktop.core.errors import MomentsError
@@ -26,6 +26,13 @@ from moments_desktop.core.session import ClaimPlan, ClaimStoppedError, ProfileRu
 from moments_desktop.core.tasks import TaskOwner
 
 from .image_loader import ImageLoadError, fetch_image
+from .sweep_thumbnails import THUMBNAIL_SIZE, ThumbnailError, decode_thumbnail
+
+# How often the cards of a running sweep reach the widgets: one batch per interval keeps the window's longest
+# pause short however fast the answers come (a card per answer would repaint the grid hundreds of times a second).
+SWEEP_FLUSH_MS = 100
+# Thumbnails downloaded and decoded at once (the sandbox answers fast; a real CDN needs no more for a grid).
+THUMBNAIL_JOBS = 4
 
 # The kinds of network call; one at a time (see SessionBridge._start_call).
 PREVIEW, KEY_TEST, CLAIM = "preview", "key test", "claim"
@@ -69,6 +76,17 @@ class SessionBridge(QObject):
     message_outcomes_cancelled = Signal()
     message_image_loaded = Signal(str, object)  # URL, QImage or the reason it could not be shown (str)
     message_templates_saved = Signal(str, object)  # profile id, the saved Profile or the error
+    # The Sweep tab (getRewardInfo only, for every combination): its run, baselines, reports, thumbnails.
+    sweep_choices_loaded = Signal(str, object)  # base URL (no trailing slash), SweepChoices or None
+    sweep_started = Signal(object)  # SweepPlan
+    sweep_cards = Signal(object, object)  # list[SweepCard] arrived since the last batch, the SweepProgress after them
+    sweep_finished = Signal(object)  # SweepResult (cancelled=True when Cancel or closing stopped it)
+    sweep_failed = Signal(object)  # MomentsError raised before the first call (no key, sandbox not running…)
+    sweep_running_changed = Signal(bool)
+    baseline_saved = Signal(str, object)  # path, the Baseline written or the error
+    baseline_loaded = Signal(str, object)  # path, the Baseline read or the error
+    sweep_report_written = Signal(str, object)  # path, None when written or the error
+    sweep_thumbnail_loaded = Signal(str, object)  # URL, QImage (thumbnail size) or why there is none (str)
 
     def __init__(self, session: Session, parent: QObject | None = None):
         """Build inside the running qasync loop: the task owner binds to it."""
@@ -82,6 +100,18 @@ class SessionBridge(QObject):
         self._image_task: asyncio.Task | None = None
         self._profile_writes = 0
         self._closing: asyncio.Task | None = None
+        # The running sweep (its own task: previews and claims are not held up by it, and it keeps its plan
+        # whatever the form does meanwhile), and what waits for the next batch to the widgets.
+        self._sweep_task: asyncio.Task | None = None
+        self._sweep_pending: list[Any] = []
+        self._sweep_progress: Any = None
+        self._sweep_flush = QTimer(self)
+        self._sweep_flush.setInterval(SWEEP_FLUSH_MS)
+        self._sweep_flush.timeout.connect(self._flush_sweep)
+        # Thumbnails: URLs waiting (newest asked first: those are the cards in view), those being loaded.
+        self._thumbnail_queue: list[tuple[str, str]] = []
+        self._thumbnails_loading: set[str] = set()
+        self._thumbnail_workers = 0
 
     # --- queries (in memory) -------------------------------------------------------------
 
@@ -384,6 +414,148 @@ class SessionBridge(QObject):
         self._write(lambda: self.session.save_message_templates(profile_id, templates),
                     lambda r: self.message_templates_saved.emit(profile_id, r), "save message templates")
 
+    # --- campaign sweep (getRewardInfo only) ---------------------------------------------------
+
+    @property
+    def sweep_running(self) -> bool:
+        return self._sweep_task is not None
+
+    def plan_sweep(self, profile_id: str, value_lists: dict[str, list[str]], base_url: str,
+                   fields: dict[str, str]) -> Any:
+        """The SweepPlan (sends nothing); raises ValidationError per field, SandboxNotRunningError."""
+        return self.session.plan_sweep(profile_id, value_lists, base_url=base_url, fields=dict(fields))
+
+    def load_sweep_choices(self, base_url: str) -> None:
+        """The values the endpoint's sandbox catalog offers per field → ``sweep_choices_loaded`` (None: none)."""
+        url = base_url.strip().rstrip("/")
+
+        async def run() -> None:
+            result = await self._outcome(lambda: self.session.sweep_choices(url), "sweep choices")
+            self.sweep_choices_loaded.emit(url, None if isinstance(result, MomentsError) else result)
+        self._spawn(run, "sweep choices")
+
+    def start_sweep(self, plan: Any) -> bool:
+        """Run getRewardInfo for every combination of ``plan`` (refused while a sweep runs). The cards reach
+        the widgets in batches (``sweep_cards``), then ``sweep_finished`` or ``sweep_failed``."""
+        if self._sweep_task is not None or self.closed:
+            return False
+        from moments_desktop.core.sweep import SweepRun
+
+        run = SweepRun(plan)
+        self._sweep_pending, self._sweep_progress = [], None
+
+        def on_card(card: Any, progress: Any) -> None:
+            self._sweep_pending.append(card)
+            self._sweep_progress = progress
+
+        async def sweep() -> None:
+            try:
+                result = await self.session.run_sweep(run, on_card)
+            except MomentsError as exc:
+                self._flush_sweep()
+                self.sweep_failed.emit(exc)
+                return
+            except asyncio.CancelledError:
+                if not self.closed:  # Cancel: every card that came back is the result
+                    self._flush_sweep()
+                    self.sweep_finished.emit(run.result(cancelled=True))
+                raise
+            except Exception as exc:  # noqa: BLE001 - shown as a message, never a traceback
+                self._flush_sweep()
+                self.sweep_failed.emit(errorlog.unexpected(exc, "sweep"))
+                return
+            self._flush_sweep()
+            self.sweep_finished.emit(result)
+
+        task = self._spawn(sweep, "sweep")
+        if task is None:
+            return False
+        self._sweep_task = task
+        task.add_done_callback(self._sweep_done)
+        self._sweep_flush.start()
+        self.sweep_started.emit(plan)
+        self.sweep_running_changed.emit(True)
+        return True
+
+    def cancel_sweep(self) -> None:
+        """Stop the sweep now: calls in flight are cancelled, none is started after (Session.run_sweep)."""
+        if self._sweep_task is not None:
+            self._sweep_task.cancel()
+
+    def _flush_sweep(self) -> None:
+        if self.closed or (not self._sweep_pending and self._sweep_progress is None):
+            return
+        cards, progress = self._sweep_pending, self._sweep_progress
+        self._sweep_pending, self._sweep_progress = [], None
+        self.sweep_cards.emit(cards, progress)
+
+    def _sweep_done(self, task: asyncio.Task) -> None:
+        if task is not self._sweep_task:
+            return
+        self._sweep_task = None
+        self._sweep_flush.stop()
+        self._sweep_pending, self._sweep_progress = [], None
+        if not self.closed:
+            self.journal_changed.emit()  # every call was journaled as a preview
+            self.sweep_running_changed.emit(False)
+
+    def compare_sweep(self, result: Any, baseline: Any) -> Any:
+        """What changed per combination since ``baseline`` (in memory)."""
+        return self.session.compare_sweep(result, baseline)
+
+    def start_save_baseline(self, result: Any, path: str | Path) -> None:
+        self._run(lambda: self.session.save_baseline(result, path), lambda r: self.baseline_saved.emit(str(path), r),
+                  "save baseline")
+
+    def start_load_baseline(self, path: str | Path) -> None:
+        self._run(lambda: self.session.load_baseline(path), lambda r: self.baseline_loaded.emit(str(path), r),
+                  "load baseline")
+
+    def start_write_sweep_report(self, result: Any, diff: Any, path: str | Path, fmt: Any) -> None:
+        self._run(lambda: self.session.write_sweep_report(result, diff, path, fmt),
+                  lambda r: self.sweep_report_written.emit(str(path), r), "sweep report")
+
+    def load_sweep_thumbnail(self, profile_id: str, url: str) -> None:
+        """A card's thumbnail: the image from the Session's on-disk cache (downloaded once per URL), decoded
+        at thumbnail size off the UI thread → ``sweep_thumbnail_loaded``. At most THUMBNAIL_JOBS at once;
+        the newest asked goes first (the cards in view)."""
+        if url in self._thumbnails_loading or self.closed:
+            return
+        self._thumbnails_loading.add(url)
+        self._thumbnail_queue.append((profile_id, url))
+        self._next_thumbnails()
+
+    def forget_sweep_thumbnails(self) -> None:
+        """Drop the thumbnails still waiting (a new sweep: its cards ask again)."""
+        for _profile_id, url in self._thumbnail_queue:
+            self._thumbnails_loading.discard(url)
+        self._thumbnail_queue.clear()
+
+    def _next_thumbnails(self) -> None:
+        while self._thumbnail_queue and self._thumbnail_workers < THUMBNAIL_JOBS and not self.closed:
+            profile_id, url = self._thumbnail_queue.pop()
+            self._thumbnail_workers += 1
+
+            async def run(profile_id: str = profile_id, url: str = url) -> None:
+                try:
+                    result: Any = await self._thumbnail(profile_id, url)
+                finally:
+                    self._thumbnail_workers -= 1
+                    self._thumbnails_loading.discard(url)
+                self.sweep_thumbnail_loaded.emit(url, result)
+                self._next_thumbnails()
+            if self._spawn(lambda run=run: run(), "sweep thumbnail") is None:
+                self._thumbnail_workers -= 1
+
+    async def _thumbnail(self, profile_id: str, url: str) -> Any:
+        cached = await self._outcome(lambda: self.session.sweep_image(profile_id, url), "sweep thumbnail")
+        if isinstance(cached, MomentsError):
+            return cached.title
+        try:
+            return await asyncio.to_thread(decode_thumbnail, cached.path, THUMBNAIL_SIZE)
+        except ThumbnailError as exc:
+            return str(exc)
+
     # --- claim (billed) -----------------------------------------------------------------
 
     def plan_claim(self, profile_id: str, base_url: str, fields: dict[str, str]) -> ClaimPlan:
@@ -445,7 +617,9 @@ class SessionBridge(QObject):
 
     def shutdown(self) -> None:
         """The window is closing: stop the work now (a claim in flight is journaled as unknown on the
-        way out), and start nothing new. Whoever owns the loop then awaits ``aclose()``."""
+        way out; a sweep is cancelled), and start nothing new. Whoever owns the loop then awaits ``aclose()``."""
+        self._sweep_flush.stop()
+        self._thumbnail_queue.clear()
         self.tasks.stop()
 
     async def aclose(self) -> None:

@@ -43,6 +43,7 @@ from .preview_panel import PreviewPanel
 from .profile_settings import ProfileSettingsDialog
 from .profile_transfer import ProfileTransfer
 from .raw_view import RawView
+from .sweep_tab import SweepTab
 from .request_form import RequestForm
 from .window_menus import about_box, install_menus
 
@@ -172,6 +173,10 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.message_tab, "Message")
         self.message_tab.dirty_changed.connect(lambda dirty: self.tabs.setTabText(
             self.tabs.indexOf(self.message_tab), "Message" + (DIRTY_MARK if dirty else "")))
+        self.sweep_tab = SweepTab(
+            bridge, current_profile_id=self.current_profile_id, show_error=lambda error: self.show_error(error),
+            request_values=lambda: (self.form.base_url(), self.form.fields()), parent=self.tabs)
+        self.tabs.addTab(self.sweep_tab, "Sweep")
 
         self.splitter = splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(left)
@@ -211,6 +216,8 @@ class MainWindow(QMainWindow):
         self.profile_combo.currentIndexChanged.connect(self._profile_chosen)
         for editor in self.form.editors.values():
             editor.textChanged.connect(self._form_edited)
+            editor.textChanged.connect(self.sweep_tab.request_changed)
+        self.sweep_tab.open_requested.connect(self.open_sweep_combination)
         self.new_button.clicked.connect(self.new_profile)
         self.duplicate_button.clicked.connect(self.duplicate_profile)
         self.rename_button.clicked.connect(self.rename_profile)
@@ -385,6 +392,24 @@ class MainWindow(QMainWindow):
         self._update_dirty()
         self._update_actions()
         self.message_tab.show_profile(profile_id)
+        self.sweep_tab.request_changed()
+
+    def open_sweep_combination(self, profile_id: str, base_url: str, fields: dict[str, str]) -> None:
+        """A sweep card was clicked: its values in the form, as unsaved edits of the sweep's profile, and a
+        preview of them in the Preview tab."""
+        if self.bridge.busy or (profile_id != self.current_profile_id() and self._profiles_held()):
+            self.statusBar().showMessage("Wait for the call in flight to end, then click the card again.", 5000)
+            return
+        try:
+            profile = self.bridge.profile(profile_id)
+        except MomentsError as exc:  # deleted since the sweep ran
+            self.show_error(exc)
+            return
+        if profile_id != self.current_profile_id():
+            self._select_profile(profile_id)
+        self.form.set_values(base_url, fields, allow_insecure=profile.allow_insecure)
+        self.tabs.setCurrentWidget(self.preview_panel)
+        self.preview()
 
     def _form_edited(self, *_args) -> None:
         profile_id = self.current_profile_id()
