@@ -58,12 +58,23 @@ def _writable(text: str) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def redact_echoed_secrets(exchange: Exchange, error: Any, secrets: Iterable[str]) -> None:
+def redact_echoed_secrets(exchange: Exchange, error: Any, secrets: Iterable[str], reward: Any = None) -> None:
     """Replace, in place, each secret a server echoed back (an error message quoting the x-api-key,
-    a debug header) in the answer of ``exchange`` and in the words of ``error`` (a MomentsError or None)."""
+    a debug header) in the answer of ``exchange``, in the words of ``error`` (a MomentsError or None) and in
+    the fields of ``reward`` (a RewardInfo or None: a 200 can echo the key into its announcement or image URL,
+    and those fields reach the screen, baselines and reports without passing the body again)."""
     secrets = [s for s in secrets if s and len(s) >= MIN_SCRUBBED_SECRET]
     if not secrets:
         return
+    if reward is not None:
+        for name in ("notification_text", "reward_url", "image_url", "campaign_end_raw"):
+            value = getattr(reward, name, None)
+            if isinstance(value, str):
+                setattr(reward, name, scrub_secrets(value, secrets))
+        for fields in (reward.extra, reward.raw):
+            for name, value in list(fields.items()):
+                if isinstance(value, str):
+                    fields[name] = scrub_secrets(value, secrets)
     exchange.response_body = scrub_secrets(exchange.response_body, secrets) or ""
     exchange.response_headers = {k: scrub_secrets(v, secrets) or "" for k, v in exchange.response_headers.items()}
     exchange.error_message = scrub_secrets(exchange.error_message, secrets)

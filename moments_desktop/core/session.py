@@ -369,7 +369,7 @@ class Session:
             raise
         except Exception as exc:  # noqa: BLE001
             raise errorlog.unexpected(exc, context) from exc
-        redact_echoed_secrets(result.exchange, result.error, (key,))
+        redact_echoed_secrets(result.exchange, result.error, (key,), result.reward)
         return result
 
     async def test_key(self, profile_id: str, base_url: str | None = None,
@@ -634,8 +634,6 @@ class Session:
     async def _report_images(self, result: SweepResult) -> dict[str, CachedImage | None]:
         """Each distinct image URL of ``result``'s cards from the image cache, a few at a time; None for one
         that cannot be had."""
-        from .images import ImageFetchError
-
         urls = list(dict.fromkeys(card.image_url for card in result.cards if card.image_url))
         found: dict[str, CachedImage | None] = {}
         gate = asyncio.Semaphore(REPORT_IMAGE_DOWNLOADS)
@@ -644,7 +642,7 @@ class Session:
             async with gate:
                 try:
                     found[url] = await self.sweep_image(result.plan.profile_id, url)
-                except ImageFetchError:
+                except MomentsError:  # ImageFetchError, or an unexpected one sweep_image logged: a placeholder
                     found[url] = None
 
         try:
