@@ -61,7 +61,7 @@ if TYPE_CHECKING:  # python-liquid is imported on the first rendering, not with 
     from .catalog_choices import SandboxCatalog
     from .exports import Export, ExportFormat
     from .message_preview import MessagePreviewReport
-    from .images import CachedImage
+    from .images import CachedImage, ImageCache
     from .sweep import SweepCard, SweepChoices, SweepPlan, SweepProgress, SweepResult, SweepRun
     from .sweep_baseline import Baseline, SweepDiff
     from .sweep_report import SweepReportFormat
@@ -239,8 +239,9 @@ class Session:
                  http: httpx.AsyncClient, *, client: MomentsClient | None = None,
                  sandbox: EmbeddedSandbox | None = None, renderer: Renderer | None = None,
                  run_blocking: RunBlocking | None = None, clock: Callable[[], float] = time.monotonic,
-                 claims_disabled_reason: str | None = None):
-        """``client`` defaults to a MomentsClient over ``http``; tests pass one with short timeouts.
+                 claims_disabled_reason: str | None = None, image_cache_dir: Path | None = None):
+        """``image_cache_dir`` (default paths.cache_dir() / "images", created on first use) holds the sweep's
+        downloaded images. ``client`` defaults to a MomentsClient over ``http``; tests pass one with short timeouts.
         The Session owns ``http`` and ``journal``: ``aclose()`` closes both. ``claims_disabled_reason``
         (e.g. the journal is read-only, so no intent can be written) makes every claim refused with it."""
         self.claims_disabled_reason = claims_disabled_reason
@@ -269,6 +270,8 @@ class Session:
         self._claiming = False
         self._claim_reached_operations = False
         self._sweeps: set[TaskOwner] = set()  # the workers of each running sweep
+        self._image_cache_dir = image_cache_dir
+        self._image_cache: ImageCache | None = None  # made by the first sweep_image
         self._closed = False
 
     # --- profiles: queries (in memory, no I/O) ------------------------------------------
@@ -605,7 +608,19 @@ class Session:
         """A reward image in the on-disk cache (downloaded once per URL, with the profile's image deadline):
         the Sweep tab decodes thumbnails from the file, the HTML report embeds its bytes. ImageFetchError
         (a MomentsError) says why there is none."""
-        raise NotImplementedError
+        if self._image_cache is None:
+            from . import paths
+            from .images import ImageCache
+
+            # The default folder is found (and created) by the cache's first disk job, off the loop.
+            self._image_cache = ImageCache(self._image_cache_dir or paths.cache_location() / "images")
+        deadline = self.image_deadline(profile_id)
+        try:
+            return await self._image_cache.get(self.http, url, deadline=deadline, run_blocking=self._run_blocking)
+        except MomentsError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - shown as a message, never a traceback
+            raise errorlog.unexpected(exc, "sweep image") from exc
 
     async def write_sweep_report(self, result: SweepResult, diff: SweepDiff | None, path: str | Path,
                                  fmt: SweepReportFormat, *, fail_on_change: bool = False) -> None:
@@ -1093,6 +1108,8 @@ class Session:
             fetch.cancel()
         # return_exceptions: their cancellation (or error) is moot now; our own cancellation still raises.
         await asyncio.gather(*fetches, return_exceptions=True)
+        if self._image_cache is not None:  # its downloads end before the client they use closes
+            await self._image_cache.aclose()
         await self.http.aclose()
         # A closed socket transport finishes closing in a callback on the loop's next turn
         # (connection_lost); let it run before our caller stops the loop, so no transport is left open.
