@@ -372,7 +372,7 @@ class Session:
             raise
         except Exception as exc:  # noqa: BLE001
             raise errorlog.unexpected(exc, context) from exc
-        redact_echoed_secrets(result.exchange, result.error, (key,), result.reward)
+        result.reward = redact_echoed_secrets(result.exchange, result.error, (key,), result.reward)
         return result
 
     async def test_key(self, profile_id: str, base_url: str | None = None,
@@ -528,7 +528,7 @@ class Session:
         running). Cancelling the task stops at once: calls in flight are cancelled (journaled as cancelled
         when they had been sent), none is started after, and CancelledError propagates; ``run`` keeps every
         card that came back (``run.result(cancelled=True)``)."""
-        from .sweep import Combination, SweepStatus, card_of_result
+        from .sweep import Combination, SweepCard, SweepStatus, card_of_result
 
         plan = run.plan
         if self._closed:
