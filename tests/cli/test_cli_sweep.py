@@ -356,3 +356,18 @@ def test_a_key_the_server_echoes_reaches_no_output_baseline_or_report(run_cli, s
     assert as_json.returncode == 8, as_json.stderr
     assert_secret_absent(key, human, as_json, home=tmp_path)  # the home, the baseline and every report
     assert sandbox.admin.ledger() == []
+
+
+def test_a_masked_json_card_masks_the_identifiers_and_urls_its_problem_quotes():
+    """Presenter mode (a masked Renderer) masks a card's problem in --json as it does in the reports."""
+    from moments_desktop.cli.sweep import _card_document
+    from moments_desktop.core.render import Renderer
+    from moments_desktop.core.sweep import Combination, SweepCard, SweepStatus
+
+    card = SweepCard(0, Combination(("APPALPHA91", "LEVEL_FINISHED", "Android", "SPRINGCAMP77", "GROUPONE11")),
+                     SweepStatus.ERROR,
+                     problem="Could not reach https://api.moments-staging.test/prod for APPALPHA91")
+    masked = _card_document(Renderer(masked=True), card, None, None)
+    assert "APPALPHA91" not in str(masked) and "moments-staging" not in str(masked), masked
+    plain = _card_document(Renderer(), card, None, None)
+    assert plain["problem"] == card.problem
