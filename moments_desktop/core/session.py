@@ -76,8 +76,9 @@ CATALOG_RETRY_S = 30.0
 # A report's images are fetched this many at a time (most are in the on-disk cache already, after the sweep).
 REPORT_IMAGE_DOWNLOADS = 4
 # A sweep's concurrent calls: about the limiter's ``calls`` (a slow endpoint still fills the rate), never more
-# than this (a raised limiter must not open hundreds of connections at once).
-MAX_SWEEP_WORKERS = 32
+# than this: a raised limiter must not open dozens of connections at once (32 made the first burst freeze the
+# window for 60 ms and the run slower on two cores; 8 keep a loopback sandbox at 100 calls per second busy).
+MAX_SWEEP_WORKERS = 8
 # Closing waits this long for keychain calls still running (e.g. behind an unanswered unlock prompt),
 # then abandons them: they write nothing of ours, and must not keep the process alive.
 KEYCHAIN_CLOSE_WAIT_S = 1.0

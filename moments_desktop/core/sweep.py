@@ -250,14 +250,18 @@ class SweepRun:
         if not self._recent:
             # Nothing back yet: the limiter's schedule from the first call.
             return max(0.0, limiter_seconds(remaining, calls, window) - (now - self._started))
-        first, last = self._recent[0], self._recent[-1]
+        # The sample: the last few rounds of the limiter and the workers, not the whole run - a run whose pace
+        # changes (a busy computer, a slower server) is told by its recent cards, not its first burst.
+        rounds = 2 * max(calls, self.workers or 0)
+        sample = min(len(self._recent), max(MIN_RECENT_CARDS, 2 * rounds))
+        first, last = self._recent[-sample], self._recent[-1]
         limit_rate = calls / window if window > 0 else math.inf
         span = last - first
         # The rate the recent cards came back at, once they span a few of the limiter's windows and a few
         # rounds of the workers (within fewer, one burst more or less in the sample changes it by half);
         # until then, the limit's, or what the workers allow at the first answer's delay if that is less.
-        if span >= MIN_RATE_WINDOWS * window and span > 0 and len(self._recent) > 2 * max(calls, self.workers or 0):
-            rate = (len(self._recent) - 1) / span
+        if span >= MIN_RATE_WINDOWS * window and span > 0 and sample > rounds:
+            rate = (sample - 1) / span
         elif self.workers and first > self._started:
             rate = min(limit_rate, self.workers / (first - self._started))
         else:
