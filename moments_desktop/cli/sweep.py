@@ -116,7 +116,7 @@ def _command_line_hint(error: BaseException) -> str | None:
 
 
 async def _sweep(args: Namespace, out: Output, lists: dict[str, list[str]]) -> int:
-    from moments_desktop.core.sweep import SweepRun
+    from moments_desktop.core.sweep import SweepRun, SweepStoppedError
 
     async with open_session(out, with_sandbox=args.sandbox) as session:
         profile = find_profile(session, args.profile)
@@ -128,16 +128,20 @@ async def _sweep(args: Namespace, out: Output, lists: dict[str, list[str]]) -> i
         run = SweepRun(plan)
         progress = _ProgressLine(out)
         cancelled = False
+        stopped: SweepStoppedError | None = None
         try:
             result = await session.run_sweep(run, progress)
         except asyncio.CancelledError:  # Ctrl+C: what came back is reported, then exit 130
             _uncancel()
             cancelled = True
             result = run.result(cancelled=True)
+        except SweepStoppedError as exc:  # the endpoint stopped answering: what came back, then its line (7)
+            stopped = exc
+            result = exc.result if exc.result is not None else run.result(stopped=exc.message)
         finally:
             progress.done()
         diff = session.compare_sweep(result, baseline) if baseline is not None else None
-        written = await _write(session, args, result, diff, cancelled)
+        written = await _write(session, args, result, diff, result.cancelled)
         failing = _failures(result, diff, args.fail_on_change, renderer)
         code = _exit_code(result, failing, written)
         if args.json:
@@ -146,7 +150,9 @@ async def _sweep(args: Namespace, out: Output, lists: dict[str, list[str]]) -> i
             out.end_live()
             for line in summary_lines(renderer, profile.name, result, diff, failing, written, args):
                 out.line(line)
-        if cancelled:
+        if stopped is not None:
+            out.error(" ".join([stopped.message, *written.problems]))
+        elif cancelled:
             out.error(_interrupted_line(result, written, args))
         elif written.problems:
             out.error(" ".join(written.problems))
@@ -285,6 +291,8 @@ def _failures(result: SweepResult, diff: SweepDiff | None, fail_on_change: bool,
 
 
 def _exit_code(result: SweepResult, failing: dict[int, str], written: _Written) -> ExitCode:
+    if result.stopped is not None or (result.unanswered and not result.cancelled):
+        return ExitCode.NETWORK  # the endpoint gave nothing back: no answer about the campaign at all
     if result.cancelled:
         return ExitCode.INTERRUPTED
     if written.problems:

@@ -524,8 +524,10 @@ class Session:
         Raises MomentsError before the first call for a reason of ours (no key, keychain, sandbox not
         running). Cancelling the task stops at once: calls in flight are cancelled (journaled as cancelled
         when they had been sent), none is started after, and CancelledError propagates; ``run`` keeps every
-        card that came back (``run.result(cancelled=True)``)."""
-        from .sweep import Combination, SweepStatus, card_of_result
+        card that came back (``run.result(cancelled=True)``). An endpoint that stops answering (``unanswered_limit``
+        cards in a row with nothing back) stops the run as Cancel does, with SweepStoppedError (its ``result``
+        and ``run`` keep the cards)."""
+        from .sweep import Combination, SweepStatus, SweepStoppedError, card_of_result, unanswered_limit
 
         plan = run.plan
         if self._closed:
@@ -550,7 +552,12 @@ class Session:
             self._remember_preview(request, result)
             return card_of_result(index, combination, result)
 
+        unanswered_in_a_row = 0
+        stop: list[int] = []  # the cards back when the endpoint was found gone (empty: not stopped)
+        workers: list[asyncio.Task | None] = []
+
         async def worker() -> None:
+            nonlocal unanswered_in_a_row
             for index, combination in work:
                 try:
                     card = await sweep_one(index, combination)
@@ -558,18 +565,29 @@ class Session:
                     card = SweepCard(index, combination, SweepStatus.ERROR,
                                      problem=errorlog.unexpected(exc, "sweep").message)
                 progress = run.record(card)
+                unanswered_in_a_row = unanswered_in_a_row + 1 if card.unanswered else 0
+                if unanswered_in_a_row >= limit and not stop and len(run.cards) < plan.count:
+                    # The endpoint is gone: stop as Cancel does (the calls in flight are cancelled, none
+                    # starts after), rather than wait out every combination's time limit.
+                    stop.append(len(run.cards))
+                    for other in workers:
+                        if other is not None and other is not asyncio.current_task():
+                            other.cancel()
                 if on_card is not None:
                     try:
                         on_card(card, progress)
                     except Exception as exc:  # noqa: BLE001 - the caller's display must not stop the run
                         errorlog.log_exception(exc, "sweep: on_card")
+                if stop:
+                    return
 
         owner = TaskOwner("sweep")
         self._sweeps.add(owner)
         try:
             run.workers = max(1, min(plan.count, plan.calls, MAX_SWEEP_WORKERS))
+            limit = unanswered_limit(run.workers)
             run.start()
-            workers = [owner.start(worker(), name=f"worker {n}") for n in range(run.workers)]
+            workers.extend(owner.start(worker(), name=f"worker {n}") for n in range(run.workers))
             # return_exceptions: a worker cancelled by aclose() (the Session closing) ends the run with the
             # cards so far; the caller's own cancellation still raises here, and the finally cancels them.
             await asyncio.gather(*[w for w in workers if w is not None], return_exceptions=True)
@@ -577,6 +595,12 @@ class Session:
             await owner.aclose()
             self._sweeps.discard(owner)
             del key
+        if stop:
+            error = SweepStoppedError(
+                f"after {stop[0]:,} of {plan.count:,} combinations, the last {limit} in a row got no answer "
+                f"(the cards that came back are kept)")
+            error.result = run.result(stopped=error.message)
+            raise error
         return run.result(cancelled=len(run.cards) < plan.count)
 
     async def save_baseline(self, result: SweepResult, path: str | Path) -> Baseline:

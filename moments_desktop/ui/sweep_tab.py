@@ -545,7 +545,10 @@ class SweepTab(QWidget):
         done, total = len(result.cards), result.plan.count
         self.progress.setValue(done)
         elapsed = (result.finished_at - result.started_at).total_seconds()
-        if result.cancelled:
+        if result.stopped:
+            self.eta_label.setText("")
+            self.status_label.setText(f"{result.stopped} The cards that came back are shown.")
+        elif result.cancelled:
             self.eta_label.setText("")
             self.status_label.setText(f"Cancelled after {done:,} of {total:,} combinations; no call was sent after "
                                       f"Cancel. The cards that came back are shown.")

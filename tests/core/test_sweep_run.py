@@ -354,3 +354,49 @@ def test_a_combinations_key_is_json_of_its_fields_in_order():
 def test_a_typed_value_list():
     assert parse_value_list("Android\n iOS \n\nFireOS, Web,Android\r\n") == ["Android", "iOS", "FireOS", "Web"]
     assert parse_value_list("") == [] and parse_value_list(" , \n") == []
+
+
+def dead_endpoint() -> str:
+    """A loopback URL nothing listens on: every call is refused at once (nothing sent, verdict NETWORK)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+def test_a_sweep_stops_when_the_endpoint_stops_answering_and_keeps_its_cards(sandbox, tmp_path):
+    from moments_desktop.core.sweep import SweepStoppedError, unanswered_limit
+
+    async def scenario(s):
+        plan = s.plan_sweep(DEMO_PROFILE_ID, {"rewardGroupId": ["US", "JP", "DE"],
+                                              "deviceType": ["Android", "iOS"],
+                                              "momentId": ["GAME_COMPLETE", "LEVEL_UP"]},
+                            base_url=dead_endpoint())
+        assert plan.count == 12
+        run = SweepRun(plan)
+        with pytest.raises(SweepStoppedError) as stopped:
+            await s.run_sweep(run)
+        return run, stopped.value
+
+    run, error = run_session(sandbox, tmp_path, scenario)
+    limit = unanswered_limit(run.workers)
+    assert limit == 10  # five workers: max(10, 2 × 5)
+    assert len(run.cards) == limit and all(card.unanswered for card in run.cards)
+    assert error.title == "The sweep stopped: the endpoint stopped answering"
+    assert "after 10 of 12 combinations" in error.message
+    assert error.result.cancelled and error.result.stopped == error.message and len(error.result.cards) == 10
+    assert sandbox.admin.ledger() == []
+
+
+def test_a_finished_sweep_with_no_answer_at_all_is_unanswered(sandbox, tmp_path):
+    async def scenario(s):
+        dead = s.plan_sweep(DEMO_PROFILE_ID, {"deviceType": ["Android", "iOS"]}, base_url=dead_endpoint())
+        alive = s.plan_sweep(DEMO_PROFILE_ID, {"deviceType": ["Android", "iOS"]})
+        return await s.run_sweep(SweepRun(dead)), await s.run_sweep(SweepRun(alive))
+
+    dead, alive = run_session(sandbox, tmp_path, scenario)
+    assert not dead.cancelled and dead.stopped is None and len(dead.cards) == 2
+    assert dead.unanswered and {card.status for card in dead.cards} == {SweepStatus.ERROR}
+    assert not alive.unanswered
