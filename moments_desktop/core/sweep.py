@@ -22,7 +22,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from ..api_schema import BODY_FIELDS
-from .errors import BusinessError, ForbiddenError, QuotaExceededError, ThrottledError, TransportError
+from .errors import BusinessError, ForbiddenError, TransportError
 from .verdict import Verdict, verdict_of_result
 
 if TYPE_CHECKING:
@@ -35,8 +35,10 @@ MAX_SWEEP_COMBINATIONS = 10_000
 
 
 # The refusals a customer meets as "not for you, not now" rather than as a fault: the key or campaign is
-# refused (403), the rate or the quota is spent (429), a decline text.
-DECLINING_ERRORS = (ForbiddenError, ThrottledError, QuotaExceededError, BusinessError)
+# refused (403), a decline text. Not a 429 (throttled, or the key's quota spent): that is the moment the
+# call was made, not a property of the combination - the same combination a second later may be a reward -
+# so it is an ERROR, and a baseline never records a combination as declined because of it.
+DECLINING_ERRORS = (ForbiddenError, BusinessError)
 
 
 class SweepStatus(StrEnum):
@@ -44,8 +46,8 @@ class SweepStatus(StrEnum):
 
     REWARD = "reward"
     NO_REWARD = "no_reward"  # [] or an answer without reward fields
-    DECLINED = "declined"  # the API refused or declined (403, 429, a decline text, an error answer)
-    ERROR = "error"  # no usable answer (network, deadline, an unexpected error, nothing sent)
+    DECLINED = "declined"  # the API refused or declined (403, a decline text, an error answer)
+    ERROR = "error"  # no usable answer (network, deadline, 429 throttled or over quota, an unexpected error)
 
 
 STATUS_LABELS: dict[SweepStatus, str] = {
@@ -65,8 +67,9 @@ def status_of_result(result: CallResult) -> SweepStatus:
       rewardNotificationText alone [assumed, see sandbox/app.py]). The client calls that a success - it is
       a readable answer - but no customer gets a reward from it: DECLINED.
     - NO_REWARD (``[]``, no reward fields) is NO_REWARD.
-    - REFUSED is DECLINED when the API turned the call down (403, 429 throttled or over quota); a server
-      error (5xx) or a rejected request is ERROR, like the network, local, unknown and internal verdicts.
+    - REFUSED is DECLINED when the API turned the combination down (403, a decline text); a 429 (throttled
+      or over quota: about when the call was made, not about the combination), a server error (5xx) or a
+      rejected request is ERROR, like the network, local, unknown and internal verdicts.
     """
     verdict = verdict_of_result(result)
     if verdict is Verdict.SUCCESS:

@@ -400,3 +400,23 @@ def test_a_finished_sweep_with_no_answer_at_all_is_unanswered(sandbox, tmp_path)
     assert not dead.cancelled and dead.stopped is None and len(dead.cards) == 2
     assert dead.unanswered and {card.status for card in dead.cards} == {SweepStatus.ERROR}
     assert not alive.unanswered
+
+
+def test_throttled_and_over_quota_are_errors_and_a_refused_key_is_declined(sandbox, tmp_path):
+    # A 429 is when the call was made, not what the combination is: an error; a 403 is declined.
+    for group, status, body in (("JP", 429, {"message": "Too Many Requests"}),
+                                ("DE", 429, {"message": "Limit Exceeded"}),
+                                ("UK", 403, {"message": "Forbidden"})):
+        sandbox.admin.add_fault(GET_REWARD_INFO, "status", status=status, body=body, times=COUNTED,
+                                match={"rewardGroupId": group})
+
+    async def scenario(s):
+        plan = s.plan_sweep(DEMO_PROFILE_ID, {"rewardGroupId": ["US", "JP", "DE", "UK"]})
+        return await s.run_sweep(SweepRun(plan))
+
+    result = run_session(sandbox, tmp_path, scenario, deadlines=Deadlines(preview=5))
+    status = {c.combination.fields()["rewardGroupId"]: (c.status, c.http_status) for c in result.cards}
+    assert status == {"US": (SweepStatus.REWARD, 200), "JP": (SweepStatus.ERROR, 429),
+                      "DE": (SweepStatus.ERROR, 429), "UK": (SweepStatus.DECLINED, 403)}
+    problems = {c.combination.fields()["rewardGroupId"]: c.problem for c in result.cards}
+    assert "Too many requests" in problems["JP"] and "quota" in problems["DE"]
