@@ -280,11 +280,16 @@ def changes_of(card: SweepCard, entry: BaselineEntry | None) -> tuple[Change, ..
 def compare(result: SweepResult, baseline: Baseline) -> SweepDiff:
     """Per card that came back, its changes; ``gone``: the baseline's combinations this sweep's plan does not
     hold. A cancelled sweep's combinations that were never reached are in the plan, so they are not gone, and
-    have no answer to compare, so they are not changed either: they are simply not known yet."""
+    have no answer to compare, so they are not changed either: they are simply not known yet. Likewise a
+    baseline that is not complete (saved from a cancelled sweep) never reached some combinations: one missing
+    from it is not known there, so it is not NEW (not a change)."""
     changes: dict[str, tuple[Change, ...]] = {}
     for card in result.cards:
         key = card.combination.key
-        found = changes_of(card, baseline.entries.get(key))
+        entry = baseline.entries.get(key)
+        if entry is None and not baseline.complete:
+            continue
+        found = changes_of(card, entry)
         if found:
             changes[key] = found
     planned = {combination.key for combination in result.plan.combinations()}
