@@ -141,7 +141,7 @@ async def _sweep(args: Namespace, out: Output, lists: dict[str, list[str]]) -> i
         finally:
             progress.done()
         diff = session.compare_sweep(result, baseline) if baseline is not None else None
-        written = await _write(session, args, result, diff, result.cancelled)
+        written = await _write(session, args, result, diff)
         failing = _failures(result, diff, args.fail_on_change, renderer)
         code = _exit_code(result, failing, written)
         if args.json:
@@ -151,7 +151,9 @@ async def _sweep(args: Namespace, out: Output, lists: dict[str, list[str]]) -> i
             for line in summary_lines(renderer, profile.name, result, diff, failing, written, args):
                 out.line(line)
         if stopped is not None:
-            out.error(" ".join([stopped.message, *written.problems]))
+            unsaved = ([f"The baseline was not saved to {args.save_baseline} (a stopped sweep is not one)."]
+                       if args.save_baseline else [])
+            out.error(" ".join([stopped.message, *unsaved, *written.problems]))
         elif cancelled:
             out.error(_interrupted_line(result, written, args))
         elif written.problems:
@@ -248,18 +250,20 @@ def counts_words(counts: Any) -> str:
     return ", ".join(f"{STATUS_LABELS[status].lower()} {counts.get(status, 0)}" for status in SweepStatus)
 
 
-async def _write(session: Session, args: Namespace, result: SweepResult, diff: SweepDiff | None,
-                 cancelled: bool) -> _Written:
+async def _write(session: Session, args: Namespace, result: SweepResult, diff: SweepDiff | None) -> _Written:
     """The baseline (not from an interrupted sweep: it would hold only part of the plan) and the reports;
     each that cannot be written is noted with its path, and the others are written all the same."""
     from moments_desktop.core.errors import MomentsError
+    from moments_desktop.core.sweep_baseline import IncompleteBaselineError
     from moments_desktop.core.sweep_report import SweepReportFormat
 
     written = _Written()
-    if args.save_baseline and not cancelled:
+    if args.save_baseline:
         try:
             await session.save_baseline(result, args.save_baseline)
             written.saved_baseline = args.save_baseline
+        except IncompleteBaselineError:
+            pass  # the Session's rule; the interrupted line says the baseline was not saved
         except MomentsError as exc:
             written.problems.append(_problem("the baseline", args.save_baseline, exc))
     for argument, fmt, words in REPORTS:

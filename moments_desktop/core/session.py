@@ -605,9 +605,13 @@ class Session:
 
     async def save_baseline(self, result: SweepResult, path: str | Path) -> Baseline:
         """Every card of ``result`` in a baseline file (written atomically; never a key). BaselineError naming
-        the file when it cannot be written."""
-        from .sweep_baseline import baseline_of, write_baseline
+        the file when it cannot be written; IncompleteBaselineError (nothing written) for a cancelled or stopped
+        sweep: a baseline is a whole sweep, so a later one never reads a combination it did not reach as new."""
+        from .sweep_baseline import IncompleteBaselineError, baseline_of, write_baseline
 
+        if result.cancelled:
+            raise IncompleteBaselineError(f"{len(result.cards):,} of {result.plan.count:,} combinations came back; "
+                                          f"{path} was not written")
         baseline = baseline_of(result)
         await self._blocking(write_baseline, Path(path), baseline, context="sweep: save baseline")
         return baseline

@@ -50,6 +50,14 @@ class BaselineWriteError(BaselineError):
     advice = "Choose another folder or file name and try again."
 
 
+class IncompleteBaselineError(BaselineWriteError):
+    """Session.save_baseline's rule: a cancelled (or stopped) sweep is not saved as a baseline - it holds only
+    the combinations that came back, and a later sweep compared with it would know nothing of the rest."""
+
+    title = "A sweep that did not finish is not saved as a baseline"
+    advice = "It holds only the combinations that came back. Run the sweep to the end, then save it."
+
+
 @dataclass(frozen=True)
 class BaselineEntry:
     key: str

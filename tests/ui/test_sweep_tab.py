@@ -396,3 +396,30 @@ def test_a_sweep_whose_endpoint_stops_answering_shows_why_and_keeps_its_cards(ha
     assert "after 10 of 12 combinations" in tab.status_label.text()
     assert tab.run_button.isEnabled()
     assert sandbox.admin.ledger() == []
+
+
+def test_a_cancelled_sweep_cannot_be_saved_as_a_baseline(harness, in_loop, until, tmp_path, sandbox):
+    window = harness.window
+    admin = sandbox.admin
+    admin.add_fault("GetRewardInfo", "latency", seconds=3, match={"rewardGroupId": "DE"}, times=100)
+    path = tmp_path / "partial.json"
+
+    async def scenario():
+        tab = await open_tab(window, until)
+        tab.fields["rewardGroupId"].typed.setPlainText("US\nDE")
+        assert tab.run()
+        await until(lambda: tab.model.rowCount() >= 1, 10_000)  # US came back, DE is held
+        tab.cancel_button.click()
+        await until(lambda: not tab.bridge.sweep_running and tab.result() is not None, 5_000)
+        assert not tab.save_baseline_button.isEnabled()
+        tab.choose_save_path = lambda *_: str(path)
+        tab.save_baseline()  # what the button would do, were it enabled: the Session refuses it
+        await until(lambda: window.errors, 5_000)
+        return tab
+
+    tab = in_loop(scenario)
+    assert tab.result().cancelled
+    [error] = window.errors
+    assert error.message.startswith("A sweep that did not finish is not saved as a baseline")
+    assert tab.status_label.text() == "The baseline was not saved."
+    assert not path.exists()
