@@ -534,8 +534,21 @@ class Session:
             raise UnexpectedError("the session is closing")
         profile = self.profiles.get(plan.profile_id)
         base = self.resolve(plan.profile_id, plan.base_url)  # the profile's allow_insecure with the plan's URL
-        key = await self.api_key(profile)
+        # Registered before the first await, so an aclose() while the key is read closes this owner too (no
+        # worker can start after), and checked again after it: no call goes out on a closed Session.
+        owner = TaskOwner("sweep")
+        self._sweeps.add(owner)
+        try:
+            key = await self.api_key(profile)
+        except BaseException:
+            self._sweeps.discard(owner)
+            raise
+        if self._closed:
+            self._sweeps.discard(owner)
+            del key
+            raise UnexpectedError("the session is closing")
         if not is_sendable_key(key.strip()):
+            self._sweeps.discard(owner)
             raise UnsendableKeyError()
         ref = ProfileRef(profile.id, profile.name)
         deadline = profile.preview_deadline_s
@@ -581,8 +594,6 @@ class Session:
                 if stop:
                     return
 
-        owner = TaskOwner("sweep")
-        self._sweeps.add(owner)
         try:
             run.workers = max(1, min(plan.count, plan.calls, MAX_SWEEP_WORKERS))
             limit = unanswered_limit(run.workers)

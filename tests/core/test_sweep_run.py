@@ -420,3 +420,34 @@ def test_throttled_and_over_quota_are_errors_and_a_refused_key_is_declined(sandb
                       "DE": (SweepStatus.ERROR, 429), "UK": (SweepStatus.DECLINED, 403)}
     problems = {c.combination.fields()["rewardGroupId"]: c.problem for c in result.cards}
     assert "Too many requests" in problems["JP"] and "quota" in problems["DE"]
+
+
+def test_a_session_closed_while_the_key_is_read_starts_no_worker(sandbox, tmp_path):
+    from moments_desktop.core.errors import UnexpectedError
+
+    reached = request_counter(sandbox)
+
+    async def scenario(s):
+        plan = s.plan_sweep(DEMO_PROFILE_ID, {"deviceType": ["Android", "iOS"]})
+        run = SweepRun(plan)
+        read_key, reading, release = s.api_key, asyncio.Event(), asyncio.Event()
+
+        async def slow_key(profile):  # a keychain prompt the user has not answered yet
+            reading.set()
+            await release.wait()
+            return await read_key(profile)
+        s.api_key = slow_key
+        sweep = asyncio.ensure_future(s.run_sweep(run))
+        await reading.wait()
+        closing = asyncio.ensure_future(s.aclose())
+        await asyncio.sleep(0)  # aclose() has begun: the Session is closed
+        assert s.closed
+        release.set()
+        with pytest.raises(UnexpectedError) as caught:
+            await sweep
+        await closing
+        return run, caught.value, len(s._sweeps)
+
+    run, error, owners = run_session(sandbox, tmp_path, scenario)
+    assert "the session is closing" in error.message
+    assert run.cards == [] and reached() == 0 and owners == 0
