@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
@@ -75,6 +76,9 @@ CATALOG_FRESH_S = 15.0
 CATALOG_RETRY_S = 30.0
 # A report's images are fetched this many at a time (most are in the on-disk cache already, after the sweep).
 REPORT_IMAGE_DOWNLOADS = 4
+# The last previews kept (per target) for the claim confirmation; the oldest is forgotten first. A claim
+# follows a recent preview; a sweep previews thousands.
+MAX_REMEMBERED_PREVIEWS = 300
 # A sweep's concurrent calls: about the limiter's ``calls`` (a slow endpoint still fills the rate), never more
 # than this (a raised limiter must not open hundreds of connections at once).
 MAX_SWEEP_WORKERS = 32
@@ -261,7 +265,9 @@ class Session:
         self._run_keychain = run_blocking or self._keychain_jobs.run
         self._ops = Operations(self._client, journal, run_blocking=self._run_blocking)
         self._clock = clock
-        self._previews: dict[tuple, LastPreview] = {}
+        # The newest previews per target, oldest first: a claim plan needs only a recent one, and repeated
+        # sweeps of 10,000 combinations must not grow this without bound (MAX_REMEMBERED_PREVIEWS).
+        self._previews: OrderedDict[tuple, LastPreview] = OrderedDict()
         self._catalogs: dict[str, tuple[float, SandboxCatalog | None]] = {}  # url -> (valid until, catalog)
         self._catalog_fetches: dict[str, asyncio.Future] = {}  # the one shared fetch per URL
         self._all_fetches: set[asyncio.Future] = set()  # shared or superseded, until they end
@@ -450,6 +456,9 @@ class Session:
             return
         self._previews[target] = LastPreview(at=datetime.now().astimezone(),
                                              reward=result.reward if result.ok else None, error=result.error)
+        self._previews.move_to_end(target)
+        while len(self._previews) > MAX_REMEMBERED_PREVIEWS:
+            self._previews.popitem(last=False)
 
     def last_preview(self, request: RewardRequest) -> LastPreview | None:
         try:

@@ -451,3 +451,25 @@ def test_a_session_closed_while_the_key_is_read_starts_no_worker(sandbox, tmp_pa
     run, error, owners = run_session(sandbox, tmp_path, scenario)
     assert "the session is closing" in error.message
     assert run.cards == [] and reached() == 0 and owners == 0
+
+
+def test_the_previews_remembered_for_claims_are_capped_oldest_first(sandbox, tmp_path, monkeypatch):
+    from moments_desktop.core import session as session_module
+
+    monkeypatch.setattr(session_module, "MAX_REMEMBERED_PREVIEWS", 4)
+
+    async def scenario(s):
+        plan = s.plan_sweep(DEMO_PROFILE_ID, {"rewardGroupId": ["US", "JP", "DE"], "deviceType": ["Android", "iOS"]})
+        run = SweepRun(plan)
+        await s.run_sweep(run)
+        again = SweepRun(plan)
+        await s.run_sweep(again)  # a second sweep does not grow it either
+        base = s.resolve(DEMO_PROFILE_ID)
+        remembered = [s.last_preview(replace(base, **card.combination.fields())) is not None for card in again.cards]
+        return len(s._previews), remembered
+
+    from dataclasses import replace
+
+    count, remembered = run_session(sandbox, tmp_path, scenario)
+    assert count == 4
+    assert remembered == [False, False, True, True, True, True]  # the last four to arrive are the ones kept
