@@ -365,7 +365,7 @@ def summary_lines(renderer: Renderer, profile_name: str, result: SweepResult, di
 
 def _change_lines(renderer: Renderer, plan: SweepPlan, result: SweepResult, diff: SweepDiff,
                   args: Namespace) -> list[str]:
-    from moments_desktop.core.sweep_report import describe_changes
+    from moments_desktop.core.sweep_report import describe_changes, elsewhere_note
 
     from .records import table_lines
 
@@ -381,6 +381,9 @@ def _change_lines(renderer: Renderer, plan: SweepPlan, result: SweepResult, diff
         lines += ["  " + line for line in table_lines(("#", *_columns(plan), "CHANGE"), rows[:TABLE_ROWS])]
         if len(rows) > TABLE_ROWS:
             lines.append(f"  … and {len(rows) - TABLE_ROWS} more (every one is in the reports and in --json)")
+    note = elsewhere_note(result, diff, renderer)
+    if note:
+        lines.append(note)
     if diff.gone:
         lines.append(f"{len(diff.gone)} combination{'' if len(diff.gone) == 1 else 's'} of the baseline "
                      f"{'was' if len(diff.gone) == 1 else 'were'} not in this sweep")

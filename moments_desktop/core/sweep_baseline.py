@@ -107,6 +107,10 @@ class SweepDiff:
     baseline: Baseline
     changes: dict[str, tuple[Change, ...]]  # by Combination.key; only combinations with a change
     gone: tuple[BaselineEntry, ...]  # in the baseline, not in this sweep's plan
+    # What the baseline came from that this sweep did not: "endpoint", "profile" or "profile and endpoint"
+    # (None: the same). Words without identifiers: a face names them through the Renderer
+    # (sweep_report.elsewhere_note), so presenter masking holds.
+    baseline_elsewhere: str | None = None
 
     def of(self, card: SweepCard) -> tuple[Change, ...]:
         return self.changes.get(card.combination.key, ())
@@ -302,4 +306,19 @@ def compare(result: SweepResult, baseline: Baseline) -> SweepDiff:
             changes[key] = found
     planned = {combination.key for combination in result.plan.combinations()}
     gone = tuple(entry for key, entry in baseline.entries.items() if key not in planned)
-    return SweepDiff(baseline=baseline, changes=changes, gone=gone)
+    return SweepDiff(baseline=baseline, changes=changes, gone=gone, baseline_elsewhere=elsewhere(result, baseline))
+
+
+def elsewhere(result: SweepResult, baseline: Baseline) -> str | None:
+    """Which of the profile and the endpoint the baseline was saved from differs from this sweep's: its
+    differences may then be the other endpoint's, not changes of the campaign."""
+    other = []
+    if baseline.profile_name != result.plan.profile_name:
+        other.append("profile")
+    if _endpoint(baseline.base_url) != _endpoint(url_without_credentials(result.plan.base_url)):
+        other.append("endpoint")
+    return " and ".join(other) or None
+
+
+def _endpoint(url: str) -> str:
+    return url.strip().rstrip("/").lower()

@@ -259,3 +259,18 @@ def test_writing_into_a_file_where_a_folder_should_be(tmp_path):
     assert str(blocker / "b.json") in caught.value.message
     assert caught.value.message.startswith("The baseline could not be saved: ")
 
+
+
+def test_a_baseline_of_another_endpoint_or_profile_is_noted():
+    here = plan_of()
+    today = result_of(here, [card_of(here, i) for i in range(4)])
+    assert compare(today, baseline_of(today)).baseline_elsewhere is None
+    # The same endpoint spelled with a trailing slash is the same endpoint.
+    slashed = plan_of(base_url=here.base_url + "/")
+    assert compare(today, baseline_of(result_of(slashed, [card_of(slashed, 0)]))).baseline_elsewhere is None
+    for plan, words in ((plan_of(base_url="https://api.moments.test/prod"), "endpoint"),
+                        (plan_of(profile_name="Autumn QA"), "profile"),
+                        (plan_of(profile_name="Autumn QA", base_url="https://api.moments.test/prod"),
+                         "profile and endpoint")):
+        other = result_of(plan, [card_of(plan, i) for i in range(4)])
+        assert compare(today, baseline_of(other)).baseline_elsewhere == words
