@@ -455,6 +455,8 @@ def _request(renderer: Renderer, card: SweepCard) -> dict[str, str]:
 
 def _card_document(renderer: Renderer, card: SweepCard, failure: str | None,
                    changes: tuple[Change, ...] | None) -> dict[str, Any]:
+    from moments_desktop.core.sweep_report import problem_text
+
     return {
         "index": card.index,
         "request": _request(renderer, card),
@@ -463,7 +465,7 @@ def _card_document(renderer: Renderer, card: SweepCard, failure: str | None,
         "image_url": renderer.url(card.image_url) if card.image_url else None,
         "remaining_count": card.remaining_count,
         "http_status": card.http_status,
-        "problem": card.problem,
+        "problem": problem_text(card, renderer) if card.problem else None,
         "journal_id": card.journal_id,
         "failure": failure,
         "changes": None if changes is None else [_change_document(renderer, c) for c in changes],

@@ -8,6 +8,8 @@ replaced by ``redact_echoed_secrets`` before anyone shows the exchange, so nothi
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -58,12 +60,18 @@ def _writable(text: str) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def redact_echoed_secrets(exchange: Exchange, error: Any, secrets: Iterable[str]) -> None:
+def redact_echoed_secrets(exchange: Exchange, error: Any, secrets: Iterable[str], reward: Any = None) -> Any:
     """Replace, in place, each secret a server echoed back (an error message quoting the x-api-key,
-    a debug header) in the answer of ``exchange`` and in the words of ``error`` (a MomentsError or None)."""
+    a debug header) in the answer of ``exchange`` and in the words of ``error`` (a MomentsError or None).
+
+    Returns ``reward`` (a RewardInfo or None) with the same done to its fields - a copy when anything was
+    found: a 200 can echo the key into its announcement or image URL, and those fields reach the screen,
+    baselines and reports without passing the body again."""
     secrets = [s for s in secrets if s and len(s) >= MIN_SCRUBBED_SECRET]
     if not secrets:
-        return
+        return reward
+    if reward is not None:
+        reward = _scrubbed_reward(reward, secrets)
     exchange.response_body = scrub_secrets(exchange.response_body, secrets) or ""
     exchange.response_headers = {k: scrub_secrets(v, secrets) or "" for k, v in exchange.response_headers.items()}
     exchange.error_message = scrub_secrets(exchange.error_message, secrets)
@@ -75,6 +83,23 @@ def redact_echoed_secrets(exchange: Exchange, error: Any, secrets: Iterable[str]
                 setattr(error, name, scrub_secrets(value, secrets))
         if isinstance(getattr(error, "message", None), str):
             error.args = (error.message,)  # str(error) is what a log would write
+    return reward
+
+
+def _scrubbed_reward(reward: Any, secrets: list[str]) -> Any:
+    def clean(value: Any) -> Any:
+        return scrub_secrets(value, secrets) if isinstance(value, str) else value
+
+    changes: dict[str, Any] = {}
+    for name in ("notification_text", "reward_url", "image_url", "campaign_end_raw"):
+        value = getattr(reward, name, None)
+        if clean(value) != value:
+            changes[name] = clean(value)
+    for name in ("extra", "raw"):
+        fields = getattr(reward, name, None) or {}
+        if any(clean(v) != v for v in fields.values()):
+            changes[name] = {k: clean(v) for k, v in fields.items()}
+    return dataclasses.replace(reward, **changes) if changes else reward
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Where the app keeps its files.
 
 platformdirs picks the per-user locations; MOMENTS_DESKTOP_HOME relocates everything
-(config/, data/, logs/ under it) for tests and portable installs. Directories are
+(config/, data/, logs/, cache/ under it) for tests and portable installs. Directories are
 created on first use, never at import, and are private to the user (0700 on POSIX; an existing
 one is tightened to 0700): the journal holds paid-for reward URLs.
 """
@@ -77,6 +77,12 @@ def log_location() -> Path:
     return home / "logs" if home else Path(platformdirs.user_log_dir(APP_NAME, APP_AUTHOR))
 
 
+def cache_location() -> Path:
+    """Downloaded files we can fetch again (reward images): safe to delete."""
+    home = _home()
+    return home / "cache" if home else Path(platformdirs.user_cache_dir(APP_NAME, APP_AUTHOR))
+
+
 def config_dir() -> Path:
     return _ensure(config_location())
 
@@ -87,6 +93,10 @@ def data_dir() -> Path:
 
 def log_dir() -> Path:
     return _ensure(log_location())
+
+
+def cache_dir() -> Path:
+    return _ensure(cache_location())
 
 
 def profiles_path() -> Path:

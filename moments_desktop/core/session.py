@@ -62,7 +62,7 @@ if TYPE_CHECKING:  # python-liquid is imported on the first rendering, not with 
     from .catalog_choices import SandboxCatalog
     from .exports import Export, ExportFormat
     from .message_preview import MessagePreviewReport
-    from .images import CachedImage
+    from .images import CachedImage, ImageCache
     from .sweep import SweepCard, SweepChoices, SweepPlan, SweepProgress, SweepResult, SweepRun
     from .sweep_baseline import Baseline, SweepDiff
     from .sweep_report import SweepReportFormat
@@ -243,8 +243,9 @@ class Session:
                  http: httpx.AsyncClient, *, client: MomentsClient | None = None,
                  sandbox: EmbeddedSandbox | None = None, renderer: Renderer | None = None,
                  run_blocking: RunBlocking | None = None, clock: Callable[[], float] = time.monotonic,
-                 claims_disabled_reason: str | None = None):
-        """``client`` defaults to a MomentsClient over ``http``; tests pass one with short timeouts.
+                 claims_disabled_reason: str | None = None, image_cache_dir: Path | None = None):
+        """``image_cache_dir`` (default paths.cache_dir() / "images", created on first use) holds the sweep's
+        downloaded images. ``client`` defaults to a MomentsClient over ``http``; tests pass one with short timeouts.
         The Session owns ``http`` and ``journal``: ``aclose()`` closes both. ``claims_disabled_reason``
         (e.g. the journal is read-only, so no intent can be written) makes every claim refused with it."""
         self.claims_disabled_reason = claims_disabled_reason
@@ -275,6 +276,8 @@ class Session:
         self._claiming = False
         self._claim_reached_operations = False
         self._sweeps: set[TaskOwner] = set()  # the workers of each running sweep
+        self._image_cache_dir = image_cache_dir
+        self._image_cache: ImageCache | None = None  # made by the first sweep_image
         self._closed = False
 
     # --- profiles: queries (in memory, no I/O) ------------------------------------------
@@ -375,7 +378,7 @@ class Session:
             raise
         except Exception as exc:  # noqa: BLE001
             raise errorlog.unexpected(exc, context) from exc
-        redact_echoed_secrets(result.exchange, result.error, (key,))
+        result.reward = redact_echoed_secrets(result.exchange, result.error, (key,), result.reward)
         return result
 
     async def test_key(self, profile_id: str, base_url: str | None = None,
@@ -536,7 +539,7 @@ class Session:
         card that came back (``run.result(cancelled=True)``). An endpoint that stops answering (``unanswered_limit``
         cards in a row with nothing back) stops the run as Cancel does, with SweepStoppedError (its ``result``
         and ``run`` keep the cards)."""
-        from .sweep import Combination, SweepStatus, SweepStoppedError, card_of_result, unanswered_limit
+        from .sweep import Combination, SweepCard, SweepStatus, SweepStoppedError, card_of_result, unanswered_limit
 
         plan = run.plan
         if self._closed:
@@ -653,7 +656,19 @@ class Session:
         """A reward image in the on-disk cache (downloaded once per URL, with the profile's image deadline):
         the Sweep tab decodes thumbnails from the file, the HTML report embeds its bytes. ImageFetchError
         (a MomentsError) says why there is none."""
-        raise NotImplementedError
+        if self._image_cache is None:
+            from . import paths
+            from .images import ImageCache
+
+            # The default folder is found (and created) by the cache's first disk job, off the loop.
+            self._image_cache = ImageCache(self._image_cache_dir or paths.cache_location() / "images")
+        deadline = self.image_deadline(profile_id)
+        try:
+            return await self._image_cache.get(self.http, url, deadline=deadline, run_blocking=self._run_blocking)
+        except MomentsError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - shown as a message, never a traceback
+            raise errorlog.unexpected(exc, "sweep image") from exc
 
     async def write_sweep_report(self, result: SweepResult, diff: SweepDiff | None, path: str | Path,
                                  fmt: SweepReportFormat, *, fail_on_change: bool = False) -> None:
@@ -682,8 +697,6 @@ class Session:
     async def _report_images(self, result: SweepResult) -> dict[str, CachedImage | None]:
         """Each distinct image URL of ``result``'s cards from the image cache, a few at a time; None for one
         that cannot be had."""
-        from .images import ImageFetchError
-
         urls = list(dict.fromkeys(card.image_url for card in result.cards if card.image_url))
         found: dict[str, CachedImage | None] = {}
         gate = asyncio.Semaphore(REPORT_IMAGE_DOWNLOADS)
@@ -692,7 +705,7 @@ class Session:
             async with gate:
                 try:
                     found[url] = await self.sweep_image(result.plan.profile_id, url)
-                except ImageFetchError:
+                except MomentsError:  # ImageFetchError, or an unexpected one sweep_image logged: a placeholder
                     found[url] = None
 
         try:
@@ -1143,6 +1156,8 @@ class Session:
             fetch.cancel()
         # return_exceptions: their cancellation (or error) is moot now; our own cancellation still raises.
         await asyncio.gather(*fetches, return_exceptions=True)
+        if self._image_cache is not None:  # its downloads end before the client they use closes
+            await self._image_cache.aclose()
         await self.http.aclose()
         # A closed socket transport finishes closing in a callback on the loop's next turn
         # (connection_lost); let it run before our caller stops the loop, so no transport is left open.

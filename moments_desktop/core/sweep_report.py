@@ -87,6 +87,11 @@ def clean_text(value: object) -> str:
     return _NOT_XML.sub("", _SURROGATE.sub("\ufffd", text))
 
 
+def problem_text(card: SweepCard, renderer: Renderer) -> str:
+    """A card's problem (an error's words) as every view shows it: masked like the rest when ``renderer`` is."""
+    return _scrub(card.problem or "", card, renderer)
+
+
 def _scrub(text: str, card: SweepCard | None, renderer: Renderer, extra: Iterable[str] = ()) -> str:
     """A free text (an error's words) as a masked renderer may show it: URLs and the combination's own
     identifiers in it are masked as everywhere else. Short values (under 3 characters) are left alone, or

@@ -17,6 +17,8 @@ from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemD
 
 from moments_desktop.core.render import Renderer
 from moments_desktop.core.sweep import STATUS_LABELS, SweepCard, SweepStatus
+from moments_desktop.core.sweep_baseline import ChangeKind
+from moments_desktop.core.sweep_report import describe_change, problem_text
 
 from .sweep_thumbnails import THUMBNAIL_SIZE, ThumbnailCache
 
@@ -220,11 +222,10 @@ class SweepCardModel(QAbstractListModel):
         if card.remaining_count is not None:
             lines.append(f"Remaining: {card.remaining_count}")
         if card.problem:
-            lines.append(card.problem)
-        for change in self.changes_of(card):
-            kind = str(change.kind)
-            lines.append("New since the baseline" if kind == "new"
-                         else f"Changed {kind}: {change.before!r} → {change.after!r}")
+            lines.append(problem_text(card, self.renderer))
+        for change in self.changes_of(card):  # in the reports' words, through the renderer (an image URL)
+            lines.append("New since the baseline" if change.kind is ChangeKind.NEW
+                         else "Changed " + describe_change(change, self.renderer))
         lines.append("Click to open it in the Preview tab")
         return "\n".join(lines)
 
@@ -314,7 +315,8 @@ class SweepCardDelegate(QStyledItemDelegate):
         painter.setPen(QColor(TEXT_COLOUR))
         painter.setFont(bold)
         fm_bold = QFontMetrics(bold)
-        announcement = card.notification_text or ("" if card.status is SweepStatus.REWARD else (card.problem or ""))
+        announcement = card.notification_text or (
+            "" if card.status is SweepStatus.REWARD else problem_text(card, self.model.renderer))
         if not card.notification_text:
             painter.setFont(small)
             painter.setPen(QColor(MUTED_COLOUR))

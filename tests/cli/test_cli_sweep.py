@@ -8,8 +8,10 @@ from __future__ import annotations
 import os
 import pty
 import re
+import select
 import signal
 import subprocess
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -22,7 +24,6 @@ from cli_helpers import (
     journal_entries,
     json_output,
     make_unwritable,
-    wait_for,
 )
 
 import moments_desktop.cli
@@ -47,6 +48,25 @@ def sweep(run_cli, profile, *extra):
 def moments_lines(stderr: str) -> list[str]:
     """The lines of stderr that are messages (``moments: …``), not the plan and progress notes."""
     return [line for line in stderr.splitlines() if line.startswith("moments:")]
+
+
+def stderr_until(proc: subprocess.Popen, marker: str, timeout_s: float = 20.0) -> str:
+    """What the running ``proc`` wrote to stderr up to and including ``marker`` (read from its pipe, so
+    ``communicate`` later returns the rest)."""
+    seen = b""
+    deadline = time.monotonic() + timeout_s
+    fd = proc.stderr.fileno()
+    while marker.encode() not in seen:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise AssertionError(f"{marker!r} did not appear on stderr within {timeout_s:g} s: {seen!r}")
+        ready, _, _ = select.select([fd], [], [], remaining)
+        if ready:
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                raise AssertionError(f"stderr closed before {marker!r}: {seen!r}")
+            seen += chunk
+    return seen.decode("utf-8")
 
 
 def junit_cases(path) -> tuple[ET.Element, list[ET.Element]]:
@@ -256,10 +276,15 @@ def test_ctrl_c_mid_sweep_exits_130_with_one_line_and_writes_the_partial_report(
     junit, baseline = tmp_path / "partial.xml", tmp_path / "baseline.json"
     proc = start_cli("sweep", "--profile", profile.name, "--field", "rewardGroupId=US,JP", "--junit", str(junit),
                      "--save-baseline", str(baseline))
-    wait_for(lambda: journal_entries(cli_home, outcome="success"), what="the first combination's answer")
+    # The progress line, not the journal row: the row is written before the card is counted.
+    early = stderr_until(proc, "1/2 (50 %)")
     proc.send_signal(signal.SIGINT)  # JP's answer is held back by the sandbox for 20 s
+    interrupted = time.monotonic()
     stdout, stderr = proc.communicate(timeout=CLI_TIMEOUT_S)
+    stopped_after = time.monotonic() - interrupted
+    stderr = early + stderr
     assert proc.returncode == 130, stderr
+    assert stopped_after < 10, stopped_after  # at once, not after the held-back answer (20 s)
     assert "Traceback" not in stderr
     [line] = moments_lines(stderr)
     assert line == stderr.splitlines()[-1]
@@ -310,3 +335,39 @@ def test_on_a_terminal_the_progress_is_one_line_redrawn_in_place(sandbox_profile
     assert len(redraws) == 3 and all(r.rstrip("\n").endswith("\x1b[K") for r in redraws), repr(text)
     assert redraws[-1].startswith("3/3 (100 %)") and live.endswith("\n")  # ended before the summary
     assert "3 combinations in" in stdout and "\r" not in stdout
+
+
+def test_a_key_the_server_echoes_reaches_no_output_baseline_or_report(run_cli, sandbox_profile, sandbox, tmp_path):
+    """A server that quotes the key back - in a 403's message, or in a 200's announcement and image URL -
+    must not get it into the summary, the --json document, the baseline or any report."""
+    profile = sandbox_profile()
+    key = sandbox.demo_key
+    sandbox.admin.add_fault("GetRewardInfo", "status", status=403, echo_key=True, match=DECLINED_ONE)
+    sandbox.admin.add_fault("GetRewardInfo", "status", status=200, match=ERROR_ONE, body={
+        "rewardNotificationText": f"Your key is {key}", "remainingRewardCount": 3,
+        "rewardImageUrl": f"{sandbox.base_url}/images/nothing.png?key={key}"})
+    reports = {name: tmp_path / name for name in ("b.json", "s.xml", "s.csv", "s.html")}
+    args = ("--save-baseline", str(reports["b.json"]), "--junit", str(reports["s.xml"]),
+            "--csv", str(reports["s.csv"]), "--html", str(reports["s.html"]))
+    human = sweep(run_cli, profile, *MIXED, *args)
+    assert human.returncode == 8, human.stderr
+    assert "Your key is [redacted]" in reports["s.csv"].read_text(encoding="utf-8-sig")  # the echo was there
+    as_json = sweep(run_cli, profile, *MIXED, "--json")
+    assert as_json.returncode == 8, as_json.stderr
+    assert_secret_absent(key, human, as_json, home=tmp_path)  # the home, the baseline and every report
+    assert sandbox.admin.ledger() == []
+
+
+def test_a_masked_json_card_masks_the_identifiers_and_urls_its_problem_quotes():
+    """Presenter mode (a masked Renderer) masks a card's problem in --json as it does in the reports."""
+    from moments_desktop.cli.sweep import _card_document
+    from moments_desktop.core.render import Renderer
+    from moments_desktop.core.sweep import Combination, SweepCard, SweepStatus
+
+    card = SweepCard(0, Combination(("APPALPHA91", "LEVEL_FINISHED", "Android", "SPRINGCAMP77", "GROUPONE11")),
+                     SweepStatus.ERROR,
+                     problem="Could not reach https://api.moments-staging.test/prod for APPALPHA91")
+    masked = _card_document(Renderer(masked=True), card, None, None)
+    assert "APPALPHA91" not in str(masked) and "moments-staging" not in str(masked), masked
+    plain = _card_document(Renderer(), card, None, None)
+    assert plain["problem"] == card.problem
