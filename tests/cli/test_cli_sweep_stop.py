@@ -51,3 +51,10 @@ def test_a_finished_sweep_where_nothing_answered_is_exit_7_not_8(run_cli, sandbo
     result = run_cli("sweep", "--profile", profile.name, "--field", "deviceType=Android,iOS")
     assert result.returncode == 7, result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_sweep_help_names_the_network_exit_code(run_cli):
+    result = run_cli("sweep", "--help")
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split())
+    assert "7 when the endpoint answered none, or stopped answering" in text

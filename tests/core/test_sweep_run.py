@@ -454,6 +454,8 @@ def test_a_session_closed_while_the_key_is_read_starts_no_worker(sandbox, tmp_pa
 
 
 def test_the_previews_remembered_for_claims_are_capped_oldest_first(sandbox, tmp_path, monkeypatch):
+    from dataclasses import replace
+
     from moments_desktop.core import session as session_module
 
     monkeypatch.setattr(session_module, "MAX_REMEMBERED_PREVIEWS", 4)
@@ -467,8 +469,6 @@ def test_the_previews_remembered_for_claims_are_capped_oldest_first(sandbox, tmp
         base = s.resolve(DEMO_PROFILE_ID)
         remembered = [s.last_preview(replace(base, **card.combination.fields())) is not None for card in again.cards]
         return len(s._previews), remembered
-
-    from dataclasses import replace
 
     count, remembered = run_session(sandbox, tmp_path, scenario)
     assert count == 4
