@@ -117,7 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
                      "--fail-on-change, none changed); "
                      f"{int(ExitCode.SWEEP_FAILED)} when at\nleast one is an error, declined or no reward (or "
                      f"changed, with --fail-on-change); {int(ExitCode.LOCAL)} when a report or the\nbaseline "
-                     "could not be written (the results are printed all the same). Ctrl+C stops at once "
+                     "could not be written (the results are printed all the same); "
+                     f"{int(ExitCode.NETWORK)} when the endpoint\nanswered none, or stopped answering (the sweep "
+                     "stops by itself then, with what came back\nprinted). Ctrl+C stops at once "
                      f"(exit {int(ExitCode.INTERRUPTED)}):\nthe reports asked for are written with the "
                      "combinations that came back (JUnit marks the rest skipped);\n--save-baseline is not "
                      "written from an interrupted sweep.")

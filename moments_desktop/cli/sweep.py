@@ -116,7 +116,7 @@ def _command_line_hint(error: BaseException) -> str | None:
 
 
 async def _sweep(args: Namespace, out: Output, lists: dict[str, list[str]]) -> int:
-    from moments_desktop.core.sweep import SweepRun
+    from moments_desktop.core.sweep import SweepRun, SweepStoppedError
 
     async with open_session(out, with_sandbox=args.sandbox) as session:
         profile = find_profile(session, args.profile)
@@ -128,16 +128,20 @@ async def _sweep(args: Namespace, out: Output, lists: dict[str, list[str]]) -> i
         run = SweepRun(plan)
         progress = _ProgressLine(out)
         cancelled = False
+        stopped: SweepStoppedError | None = None
         try:
             result = await session.run_sweep(run, progress)
         except asyncio.CancelledError:  # Ctrl+C: what came back is reported, then exit 130
             _uncancel()
             cancelled = True
             result = run.result(cancelled=True)
+        except SweepStoppedError as exc:  # the endpoint stopped answering: what came back, then its line (7)
+            stopped = exc
+            result = exc.result if exc.result is not None else run.result(stopped=exc.message)
         finally:
             progress.done()
         diff = session.compare_sweep(result, baseline) if baseline is not None else None
-        written = await _write(session, args, result, diff, cancelled)
+        written = await _write(session, args, result, diff)
         failing = _failures(result, diff, args.fail_on_change, renderer)
         code = _exit_code(result, failing, written)
         if args.json:
@@ -146,7 +150,11 @@ async def _sweep(args: Namespace, out: Output, lists: dict[str, list[str]]) -> i
             out.end_live()
             for line in summary_lines(renderer, profile.name, result, diff, failing, written, args):
                 out.line(line)
-        if cancelled:
+        if stopped is not None:
+            unsaved = ([f"The baseline was not saved to {args.save_baseline} (a stopped sweep is not one)."]
+                       if args.save_baseline else [])
+            out.error(" ".join([stopped.message, *unsaved, *written.problems]))
+        elif cancelled:
             out.error(_interrupted_line(result, written, args))
         elif written.problems:
             out.error(" ".join(written.problems))
@@ -242,18 +250,20 @@ def counts_words(counts: Any) -> str:
     return ", ".join(f"{STATUS_LABELS[status].lower()} {counts.get(status, 0)}" for status in SweepStatus)
 
 
-async def _write(session: Session, args: Namespace, result: SweepResult, diff: SweepDiff | None,
-                 cancelled: bool) -> _Written:
+async def _write(session: Session, args: Namespace, result: SweepResult, diff: SweepDiff | None) -> _Written:
     """The baseline (not from an interrupted sweep: it would hold only part of the plan) and the reports;
     each that cannot be written is noted with its path, and the others are written all the same."""
     from moments_desktop.core.errors import MomentsError
+    from moments_desktop.core.sweep_baseline import IncompleteBaselineError
     from moments_desktop.core.sweep_report import SweepReportFormat
 
     written = _Written()
-    if args.save_baseline and not cancelled:
+    if args.save_baseline:
         try:
             await session.save_baseline(result, args.save_baseline)
             written.saved_baseline = args.save_baseline
+        except IncompleteBaselineError:
+            pass  # the Session's rule; the interrupted line says the baseline was not saved
         except MomentsError as exc:
             written.problems.append(_problem("the baseline", args.save_baseline, exc))
     for argument, fmt, words in REPORTS:
@@ -285,6 +295,8 @@ def _failures(result: SweepResult, diff: SweepDiff | None, fail_on_change: bool,
 
 
 def _exit_code(result: SweepResult, failing: dict[int, str], written: _Written) -> ExitCode:
+    if result.stopped is not None or (result.unanswered and not result.cancelled):
+        return ExitCode.NETWORK  # the endpoint gave nothing back: no answer about the campaign at all
     if result.cancelled:
         return ExitCode.INTERRUPTED
     if written.problems:
@@ -353,7 +365,7 @@ def summary_lines(renderer: Renderer, profile_name: str, result: SweepResult, di
 
 def _change_lines(renderer: Renderer, plan: SweepPlan, result: SweepResult, diff: SweepDiff,
                   args: Namespace) -> list[str]:
-    from moments_desktop.core.sweep_report import describe_changes
+    from moments_desktop.core.sweep_report import describe_changes, elsewhere_note
 
     from .records import table_lines
 
@@ -369,6 +381,9 @@ def _change_lines(renderer: Renderer, plan: SweepPlan, result: SweepResult, diff
         lines += ["  " + line for line in table_lines(("#", *_columns(plan), "CHANGE"), rows[:TABLE_ROWS])]
         if len(rows) > TABLE_ROWS:
             lines.append(f"  … and {len(rows) - TABLE_ROWS} more (every one is in the reports and in --json)")
+    note = elsewhere_note(result, diff, renderer)
+    if note:
+        lines.append(note)
     if diff.gone:
         lines.append(f"{len(diff.gone)} combination{'' if len(diff.gone) == 1 else 's'} of the baseline "
                      f"{'was' if len(diff.gone) == 1 else 'were'} not in this sweep")

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
@@ -75,6 +76,9 @@ CATALOG_FRESH_S = 15.0
 CATALOG_RETRY_S = 30.0
 # A report's images are fetched this many at a time (most are in the on-disk cache already, after the sweep).
 REPORT_IMAGE_DOWNLOADS = 4
+# The last previews kept (per target) for the claim confirmation; the oldest is forgotten first. A claim
+# follows a recent preview; a sweep previews thousands.
+MAX_REMEMBERED_PREVIEWS = 300
 # A sweep's concurrent calls: about the limiter's ``calls`` (a slow endpoint still fills the rate), never more
 # than this: a raised limiter must not open dozens of connections at once (32 made the first burst freeze the
 # window for 60 ms and the run slower on two cores; 8 keep a loopback sandbox at 100 calls per second busy).
@@ -263,7 +267,9 @@ class Session:
         self._run_keychain = run_blocking or self._keychain_jobs.run
         self._ops = Operations(self._client, journal, run_blocking=self._run_blocking)
         self._clock = clock
-        self._previews: dict[tuple, LastPreview] = {}
+        # The newest previews per target, oldest first: a claim plan needs only a recent one, and repeated
+        # sweeps of 10,000 combinations must not grow this without bound (MAX_REMEMBERED_PREVIEWS).
+        self._previews: OrderedDict[tuple, LastPreview] = OrderedDict()
         self._catalogs: dict[str, tuple[float, SandboxCatalog | None]] = {}  # url -> (valid until, catalog)
         self._catalog_fetches: dict[str, asyncio.Future] = {}  # the one shared fetch per URL
         self._all_fetches: set[asyncio.Future] = set()  # shared or superseded, until they end
@@ -454,6 +460,9 @@ class Session:
             return
         self._previews[target] = LastPreview(at=datetime.now().astimezone(),
                                              reward=result.reward if result.ok else None, error=result.error)
+        self._previews.move_to_end(target)
+        while len(self._previews) > MAX_REMEMBERED_PREVIEWS:
+            self._previews.popitem(last=False)
 
     def last_preview(self, request: RewardRequest) -> LastPreview | None:
         try:
@@ -528,16 +537,31 @@ class Session:
         Raises MomentsError before the first call for a reason of ours (no key, keychain, sandbox not
         running). Cancelling the task stops at once: calls in flight are cancelled (journaled as cancelled
         when they had been sent), none is started after, and CancelledError propagates; ``run`` keeps every
-        card that came back (``run.result(cancelled=True)``)."""
-        from .sweep import Combination, SweepCard, SweepStatus, card_of_result
+        card that came back (``run.result(cancelled=True)``). An endpoint that stops answering (``unanswered_limit``
+        cards in a row with nothing back) stops the run as Cancel does, with SweepStoppedError (its ``result``
+        and ``run`` keep the cards)."""
+        from .sweep import Combination, SweepCard, SweepStatus, SweepStoppedError, card_of_result, unanswered_limit
 
         plan = run.plan
         if self._closed:
             raise UnexpectedError("the session is closing")
         profile = self.profiles.get(plan.profile_id)
         base = self.resolve(plan.profile_id, plan.base_url)  # the profile's allow_insecure with the plan's URL
-        key = await self.api_key(profile)
+        # Registered before the first await, so an aclose() while the key is read closes this owner too (no
+        # worker can start after), and checked again after it: no call goes out on a closed Session.
+        owner = TaskOwner("sweep")
+        self._sweeps.add(owner)
+        try:
+            key = await self.api_key(profile)
+        except BaseException:
+            self._sweeps.discard(owner)
+            raise
+        if self._closed:
+            self._sweeps.discard(owner)
+            del key
+            raise UnexpectedError("the session is closing")
         if not is_sendable_key(key.strip()):
+            self._sweeps.discard(owner)
             raise UnsendableKeyError()
         ref = ProfileRef(profile.id, profile.name)
         deadline = profile.preview_deadline_s
@@ -554,7 +578,12 @@ class Session:
             self._remember_preview(request, result)
             return card_of_result(index, combination, result)
 
+        unanswered_in_a_row = 0
+        stop: list[int] = []  # the cards back when the endpoint was found gone (empty: not stopped)
+        workers: list[asyncio.Task | None] = []
+
         async def worker() -> None:
+            nonlocal unanswered_in_a_row
             for index, combination in work:
                 try:
                     card = await sweep_one(index, combination)
@@ -562,18 +591,27 @@ class Session:
                     card = SweepCard(index, combination, SweepStatus.ERROR,
                                      problem=errorlog.unexpected(exc, "sweep").message)
                 progress = run.record(card)
+                unanswered_in_a_row = unanswered_in_a_row + 1 if card.unanswered else 0
+                if unanswered_in_a_row >= limit and not stop and len(run.cards) < plan.count:
+                    # The endpoint is gone: stop as Cancel does (the calls in flight are cancelled, none
+                    # starts after), rather than wait out every combination's time limit.
+                    stop.append(len(run.cards))
+                    for other in workers:
+                        if other is not None and other is not asyncio.current_task():
+                            other.cancel()
                 if on_card is not None:
                     try:
                         on_card(card, progress)
                     except Exception as exc:  # noqa: BLE001 - the caller's display must not stop the run
                         errorlog.log_exception(exc, "sweep: on_card")
+                if stop:
+                    return
 
-        owner = TaskOwner("sweep")
-        self._sweeps.add(owner)
         try:
             run.workers = max(1, min(plan.count, plan.calls, MAX_SWEEP_WORKERS))
+            limit = unanswered_limit(run.workers)
             run.start()
-            workers = [owner.start(worker(), name=f"worker {n}") for n in range(run.workers)]
+            workers.extend(owner.start(worker(), name=f"worker {n}") for n in range(run.workers))
             # return_exceptions: a worker cancelled by aclose() (the Session closing) ends the run with the
             # cards so far; the caller's own cancellation still raises here, and the finally cancels them.
             await asyncio.gather(*[w for w in workers if w is not None], return_exceptions=True)
@@ -581,13 +619,23 @@ class Session:
             await owner.aclose()
             self._sweeps.discard(owner)
             del key
+        if stop:
+            error = SweepStoppedError(
+                f"after {stop[0]:,} of {plan.count:,} combinations, the last {limit} in a row got no answer "
+                f"(the cards that came back are kept)")
+            error.result = run.result(stopped=error.message)
+            raise error
         return run.result(cancelled=len(run.cards) < plan.count)
 
     async def save_baseline(self, result: SweepResult, path: str | Path) -> Baseline:
         """Every card of ``result`` in a baseline file (written atomically; never a key). BaselineError naming
-        the file when it cannot be written."""
-        from .sweep_baseline import baseline_of, write_baseline
+        the file when it cannot be written; IncompleteBaselineError (nothing written) for a cancelled or stopped
+        sweep: a baseline is a whole sweep, so a later one never reads a combination it did not reach as new."""
+        from .sweep_baseline import IncompleteBaselineError, baseline_of, write_baseline
 
+        if result.cancelled:
+            raise IncompleteBaselineError(f"{len(result.cards):,} of {result.plan.count:,} combinations came back; "
+                                          f"{path} was not written")
         baseline = baseline_of(result)
         await self._blocking(write_baseline, Path(path), baseline, context="sweep: save baseline")
         return baseline

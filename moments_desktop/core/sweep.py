@@ -22,7 +22,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from ..api_schema import BODY_FIELDS
-from .errors import BusinessError, ForbiddenError, QuotaExceededError, ThrottledError
+from .errors import BusinessError, ForbiddenError, TransportError
 from .verdict import Verdict, verdict_of_result
 
 if TYPE_CHECKING:
@@ -35,8 +35,10 @@ MAX_SWEEP_COMBINATIONS = 10_000
 
 
 # The refusals a customer meets as "not for you, not now" rather than as a fault: the key or campaign is
-# refused (403), the rate or the quota is spent (429), a decline text.
-DECLINING_ERRORS = (ForbiddenError, ThrottledError, QuotaExceededError, BusinessError)
+# refused (403), a decline text. Not a 429 (throttled, or the key's quota spent): that is the moment the
+# call was made, not a property of the combination - the same combination a second later may be a reward -
+# so it is an ERROR, and a baseline never records a combination as declined because of it.
+DECLINING_ERRORS = (ForbiddenError, BusinessError)
 
 
 class SweepStatus(StrEnum):
@@ -44,8 +46,8 @@ class SweepStatus(StrEnum):
 
     REWARD = "reward"
     NO_REWARD = "no_reward"  # [] or an answer without reward fields
-    DECLINED = "declined"  # the API refused or declined (403, 429, a decline text, an error answer)
-    ERROR = "error"  # no usable answer (network, deadline, an unexpected error, nothing sent)
+    DECLINED = "declined"  # the API refused or declined (403, a decline text, an error answer)
+    ERROR = "error"  # no usable answer (network, deadline, 429 throttled or over quota, an unexpected error)
 
 
 STATUS_LABELS: dict[SweepStatus, str] = {
@@ -65,8 +67,9 @@ def status_of_result(result: CallResult) -> SweepStatus:
       rewardNotificationText alone [assumed, see sandbox/app.py]). The client calls that a success - it is
       a readable answer - but no customer gets a reward from it: DECLINED.
     - NO_REWARD (``[]``, no reward fields) is NO_REWARD.
-    - REFUSED is DECLINED when the API turned the call down (403, 429 throttled or over quota); a server
-      error (5xx) or a rejected request is ERROR, like the network, local, unknown and internal verdicts.
+    - REFUSED is DECLINED when the API turned the combination down (403, a decline text); a 429 (throttled
+      or over quota: about when the call was made, not about the combination), a server error (5xx) or a
+      rejected request is ERROR, like the network, local, unknown and internal verdicts.
     """
     verdict = verdict_of_result(result)
     if verdict is Verdict.SUCCESS:
@@ -146,6 +149,8 @@ class SweepCard:
     problem: str | None = None  # the error's one-line message (title and advice) when not a reward
     http_status: int | None = None
     journal_id: int | None = None  # the history row of the (last) attempt, when one was written
+    # Nothing came back (verdict NETWORK: not sent, or sent and no answer): what says the endpoint is gone.
+    unanswered: bool = False
 
 
 def card_of_result(index: int, combination: Combination, result: CallResult) -> SweepCard:
@@ -158,7 +163,8 @@ def card_of_result(index: int, combination: Combination, result: CallResult) -> 
         image_url=reward.image_url if reward else None,
         remaining_count=reward.remaining_count if reward else None,
         problem=result.error.message if result.error is not None else None,
-        http_status=result.exchange.status)
+        http_status=result.exchange.status,
+        unanswered=verdict_of_result(result) is Verdict.NETWORK)
 
 
 @dataclass(frozen=True)
@@ -180,6 +186,37 @@ class SweepResult:
     finished_at: datetime
     cancelled: bool = False
     counts: dict[SweepStatus, int] = field(default_factory=dict)
+    # Why the sweep stopped by itself before the end (SweepStoppedError's message), None otherwise.
+    stopped: str | None = None
+
+    @property
+    def unanswered(self) -> bool:
+        """Every card is a network failure: nothing came back from the endpoint at all (for the CLI a
+        network problem, exit 7, not a campaign that fails its check)."""
+        return bool(self.cards) and all(card.unanswered for card in self.cards)
+
+
+class SweepStoppedError(TransportError):
+    """Session.run_sweep stopped by itself: the endpoint stopped answering (``MAX_UNANSWERED_IN_A_ROW``).
+    ``result`` holds every card that came back (cancelled, with ``stopped`` set)."""
+
+    title = "The sweep stopped: the endpoint stopped answering"
+    advice = ("Nothing was claimed (a sweep only sends getRewardInfo). Check the endpoint URL and your network, "
+              "then run the sweep again.")
+
+    def __init__(self, detail: str = "", *, result: SweepResult | None = None, **kw):
+        super().__init__(detail, **kw)
+        self.result = result
+
+
+# An endpoint that is gone makes every call wait for its time limit (30 s): after this many answers in a row
+# with nothing back (at least twice the workers, so one round of calls in flight is not enough), the sweep
+# stops rather than run for hours.
+MIN_UNANSWERED_IN_A_ROW = 10
+
+
+def unanswered_limit(workers: int) -> int:
+    return max(MIN_UNANSWERED_IN_A_ROW, 2 * workers)
 
 
 def limiter_seconds(n: int, calls: int, window: float) -> float:
@@ -277,10 +314,10 @@ class SweepRun:
         slower = limit_rate / rate if rate < limit_rate else 1.0
         return max(0.0, windows * window * slower - (now - last))
 
-    def result(self, *, cancelled: bool = False) -> SweepResult:
+    def result(self, *, cancelled: bool = False, stopped: str | None = None) -> SweepResult:
         return SweepResult(plan=self.plan, cards=sorted(self.cards, key=lambda card: card.index),
                            started_at=self.started_at, finished_at=datetime.now().astimezone(),
-                           cancelled=cancelled, counts=self.counts)
+                           cancelled=cancelled or stopped is not None, counts=self.counts, stopped=stopped)
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,14 @@ class BaselineWriteError(BaselineError):
     advice = "Choose another folder or file name and try again."
 
 
+class IncompleteBaselineError(BaselineWriteError):
+    """Session.save_baseline's rule: a cancelled (or stopped) sweep is not saved as a baseline - it holds only
+    the combinations that came back, and a later sweep compared with it would know nothing of the rest."""
+
+    title = "A sweep that did not finish is not saved as a baseline"
+    advice = "It holds only the combinations that came back. Run the sweep to the end, then save it."
+
+
 @dataclass(frozen=True)
 class BaselineEntry:
     key: str
@@ -99,6 +107,10 @@ class SweepDiff:
     baseline: Baseline
     changes: dict[str, tuple[Change, ...]]  # by Combination.key; only combinations with a change
     gone: tuple[BaselineEntry, ...]  # in the baseline, not in this sweep's plan
+    # What the baseline came from that this sweep did not: "endpoint", "profile" or "profile and endpoint"
+    # (None: the same). Words without identifiers: a face names them through the Renderer
+    # (sweep_report.elsewhere_note), so presenter masking holds.
+    baseline_elsewhere: str | None = None
 
     def of(self, card: SweepCard) -> tuple[Change, ...]:
         return self.changes.get(card.combination.key, ())
@@ -280,13 +292,33 @@ def changes_of(card: SweepCard, entry: BaselineEntry | None) -> tuple[Change, ..
 def compare(result: SweepResult, baseline: Baseline) -> SweepDiff:
     """Per card that came back, its changes; ``gone``: the baseline's combinations this sweep's plan does not
     hold. A cancelled sweep's combinations that were never reached are in the plan, so they are not gone, and
-    have no answer to compare, so they are not changed either: they are simply not known yet."""
+    have no answer to compare, so they are not changed either: they are simply not known yet. Likewise a
+    baseline that is not complete (saved from a cancelled sweep) never reached some combinations: one missing
+    from it is not known there, so it is not NEW (not a change)."""
     changes: dict[str, tuple[Change, ...]] = {}
     for card in result.cards:
         key = card.combination.key
-        found = changes_of(card, baseline.entries.get(key))
+        entry = baseline.entries.get(key)
+        if entry is None and not baseline.complete:
+            continue
+        found = changes_of(card, entry)
         if found:
             changes[key] = found
     planned = {combination.key for combination in result.plan.combinations()}
     gone = tuple(entry for key, entry in baseline.entries.items() if key not in planned)
-    return SweepDiff(baseline=baseline, changes=changes, gone=gone)
+    return SweepDiff(baseline=baseline, changes=changes, gone=gone, baseline_elsewhere=elsewhere(result, baseline))
+
+
+def elsewhere(result: SweepResult, baseline: Baseline) -> str | None:
+    """Which of the profile and the endpoint the baseline was saved from differs from this sweep's: its
+    differences may then be the other endpoint's, not changes of the campaign."""
+    other = []
+    if baseline.profile_name != result.plan.profile_name:
+        other.append("profile")
+    if _endpoint(baseline.base_url) != _endpoint(url_without_credentials(result.plan.base_url)):
+        other.append("endpoint")
+    return " and ".join(other) or None
+
+
+def _endpoint(url: str) -> str:
+    return url.strip().rstrip("/").lower()

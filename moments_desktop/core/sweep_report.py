@@ -478,6 +478,18 @@ def _fields_html(values: Mapping[str, str], fields: tuple[str, ...], renderer: R
                    for name in fields)
 
 
+def elsewhere_note(result: SweepResult, diff: SweepDiff, renderer: Renderer) -> str | None:
+    """One sentence when the baseline came from another profile or endpoint (SweepDiff.baseline_elsewhere),
+    naming both through the renderer; None when it is this sweep's."""
+    if diff.baseline_elsewhere is None:
+        return None
+    baseline, plan = diff.baseline, result.plan
+    return (f"The baseline is of another {diff.baseline_elsewhere}: it was saved from "
+            f"“{renderer.profile_name(baseline.profile_name)}” at {renderer.url(baseline.base_url)}, this sweep is "
+            f"of “{renderer.profile_name(plan.profile_name)}” at {renderer.url(plan.base_url)}, so a difference may "
+            "be that, not a change.")
+
+
 def _changes_section(result: SweepResult, diff: SweepDiff, renderer: Renderer,
                      fields: tuple[str, ...]) -> list[str]:
     baseline = diff.baseline
@@ -485,9 +497,12 @@ def _changes_section(result: SweepResult, diff: SweepDiff, renderer: Renderer,
     parts = ['<section id="changes">',
              f"<h2>Changes since the baseline of {_h(saved)} (<bdi>{_h(renderer.profile_name(baseline.profile_name))}"
              "</bdi>)</h2>"]
+    note = elsewhere_note(result, diff, renderer)
+    if note:
+        parts.append(f'<p class="note elsewhere" dir="auto">{_h(note)}</p>')
     if not baseline.complete:
         parts.append('<p class="note">The baseline was saved from a cancelled sweep: combinations it never '
-                     "reached show as new.</p>")
+                     "reached are not compared.</p>")
     changed = [card for card in sorted(result.cards, key=lambda c: c.index) if diff.of(card)]
     if not changed and not diff.gone:
         parts.append('<p class="empty">Nothing changed.</p>')

@@ -449,8 +449,14 @@ class SessionBridge(QObject):
             self._sweep_progress = progress
 
         async def sweep() -> None:
+            from moments_desktop.core.sweep import SweepStoppedError
+
             try:
                 result = await self.session.run_sweep(run, on_card)
+            except SweepStoppedError as exc:  # the endpoint stopped answering: the cards, with why it stopped
+                self._flush_sweep()
+                self.sweep_finished.emit(exc.result if exc.result is not None else run.result(stopped=exc.message))
+                return
             except MomentsError as exc:
                 self._flush_sweep()
                 self.sweep_failed.emit(exc)

@@ -545,7 +545,10 @@ class SweepTab(QWidget):
         done, total = len(result.cards), result.plan.count
         self.progress.setValue(done)
         elapsed = (result.finished_at - result.started_at).total_seconds()
-        if result.cancelled:
+        if result.stopped:
+            self.eta_label.setText("")
+            self.status_label.setText(f"{result.stopped} The cards that came back are shown.")
+        elif result.cancelled:
             self.eta_label.setText("")
             self.status_label.setText(f"Cancelled after {done:,} of {total:,} combinations; no call was sent after "
                                       f"Cancel. The cards that came back are shown.")
@@ -687,6 +690,10 @@ class SweepTab(QWidget):
         if not running and self._result is None and self._progress is None:
             self.progress.setVisible(False)
         finished = self._result is not None and not running
-        self.save_baseline_button.setEnabled(finished)
+        # A cancelled or stopped sweep is no baseline (Session.save_baseline refuses it): the button says so.
+        whole = finished and not self._result.cancelled
+        self.save_baseline_button.setEnabled(whole)
+        self.save_baseline_button.setToolTip("" if whole or not finished else
+                                             "A sweep that did not finish is not saved as a baseline.")
         self.export_button.setEnabled(finished)
         self.compare_button.setEnabled(not running)

@@ -146,6 +146,22 @@ def test_a_cancelled_sweeps_unreached_combinations_are_neither_changed_nor_gone(
     assert diff.changes == {today.cards[1].combination.key: (Change(ChangeKind.COUNT, 10, 4),)}
 
 
+def test_a_combination_a_partial_baseline_never_reached_is_not_new(tmp_path):
+    plan = plan_of()
+    partial = saved(tmp_path, result_of(plan, [card_of(plan, 0), card_of(plan, 1)], cancelled=True))
+    assert partial.complete is False
+    today = result_of(plan, [card_of(plan, 0), card_of(plan, 1, count=4), card_of(plan, 2), card_of(plan, 3)])
+    diff = compare(today, partial)
+    # 2 and 3 are missing from the baseline because its sweep was stopped before them: not known, not new.
+    assert diff.changes == {today.cards[1].combination.key: (Change(ChangeKind.COUNT, 10, 4),)}
+    assert diff.gone == ()
+    # From a complete baseline the same combinations missing are new.
+    complete = compare(today, baseline_of(result_of(plan, [card_of(plan, 0), card_of(plan, 1)])))
+    assert {changes for key, changes in complete.changes.items() if key != today.cards[1].combination.key} \
+        == {(Change(ChangeKind.NEW, None, "reward"),)}
+    assert len(complete.changes) == 3
+
+
 def test_a_field_value_that_json_would_escape_still_matches(tmp_path):
     plan = plan_of({"appId": ('APP"QUOTE\\', "APP\u00e9\u0301"), "deviceType": ("Android",),
                     "rewardGroupId": ("G1",)})
@@ -243,3 +259,18 @@ def test_writing_into_a_file_where_a_folder_should_be(tmp_path):
     assert str(blocker / "b.json") in caught.value.message
     assert caught.value.message.startswith("The baseline could not be saved: ")
 
+
+
+def test_a_baseline_of_another_endpoint_or_profile_is_noted():
+    here = plan_of()
+    today = result_of(here, [card_of(here, i) for i in range(4)])
+    assert compare(today, baseline_of(today)).baseline_elsewhere is None
+    # The same endpoint spelled with a trailing slash is the same endpoint.
+    slashed = plan_of(base_url=here.base_url + "/")
+    assert compare(today, baseline_of(result_of(slashed, [card_of(slashed, 0)]))).baseline_elsewhere is None
+    for plan, words in ((plan_of(base_url="https://api.moments.test/prod"), "endpoint"),
+                        (plan_of(profile_name="Autumn QA"), "profile"),
+                        (plan_of(profile_name="Autumn QA", base_url="https://api.moments.test/prod"),
+                         "profile and endpoint")):
+        other = result_of(plan, [card_of(plan, i) for i in range(4)])
+        assert compare(today, baseline_of(other)).baseline_elsewhere == words

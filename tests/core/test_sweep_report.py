@@ -428,3 +428,24 @@ def test_awkward_texts_never_break_the_xml_or_escape_the_html(text, problem, fie
     assert structure(page) == structure(calm)  # no text opened, closed or changed a tag or an attribute
     if _clean(text).strip():
         assert _clean(text) in page.data  # the announcement is there as text, in full
+
+
+def test_the_html_report_notes_a_baseline_of_another_endpoint_masked_in_presenter_mode():
+    from moments_desktop.core.sweep_report import elsewhere_note
+
+    here, there = plan_of(), plan_of(base_url="https://api.moments.test/prod")
+    today = result_of(here, [card_of(here, i) for i in range(4)])
+    diff = compare(today, baseline_of(result_of(there, [card_of(there, i) for i in range(4)])))
+    page = html_report(today, diff, PLAIN, {})
+    assert "The baseline is of another endpoint" in page and "https://api.moments.test/prod" in page
+    masked = html_report(today, diff, MASKED, {})
+    assert "The baseline is of another endpoint" in masked and "api.moments.test" not in masked
+    assert elsewhere_note(today, diff, MASKED) in _unescaped(masked)
+    same = compare(today, baseline_of(today))
+    assert "another endpoint" not in html_report(today, same, PLAIN, {}) and elsewhere_note(today, same, PLAIN) is None
+
+
+def _unescaped(page: str) -> str:
+    import html
+
+    return html.unescape(page)

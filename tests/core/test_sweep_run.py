@@ -354,3 +354,122 @@ def test_a_combinations_key_is_json_of_its_fields_in_order():
 def test_a_typed_value_list():
     assert parse_value_list("Android\n iOS \n\nFireOS, Web,Android\r\n") == ["Android", "iOS", "FireOS", "Web"]
     assert parse_value_list("") == [] and parse_value_list(" , \n") == []
+
+
+def dead_endpoint() -> str:
+    """A loopback URL nothing listens on: every call is refused at once (nothing sent, verdict NETWORK)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+def test_a_sweep_stops_when_the_endpoint_stops_answering_and_keeps_its_cards(sandbox, tmp_path):
+    from moments_desktop.core.sweep import SweepStoppedError, unanswered_limit
+
+    async def scenario(s):
+        plan = s.plan_sweep(DEMO_PROFILE_ID, {"rewardGroupId": ["US", "JP", "DE"],
+                                              "deviceType": ["Android", "iOS"],
+                                              "momentId": ["GAME_COMPLETE", "LEVEL_UP"]},
+                            base_url=dead_endpoint())
+        assert plan.count == 12
+        run = SweepRun(plan)
+        with pytest.raises(SweepStoppedError) as stopped:
+            await s.run_sweep(run)
+        return run, stopped.value
+
+    run, error = run_session(sandbox, tmp_path, scenario)
+    limit = unanswered_limit(run.workers)
+    assert limit == 10  # five workers: max(10, 2 × 5)
+    assert len(run.cards) == limit and all(card.unanswered for card in run.cards)
+    assert error.title == "The sweep stopped: the endpoint stopped answering"
+    assert "after 10 of 12 combinations" in error.message
+    assert error.result.cancelled and error.result.stopped == error.message and len(error.result.cards) == 10
+    assert sandbox.admin.ledger() == []
+
+
+def test_a_finished_sweep_with_no_answer_at_all_is_unanswered(sandbox, tmp_path):
+    async def scenario(s):
+        dead = s.plan_sweep(DEMO_PROFILE_ID, {"deviceType": ["Android", "iOS"]}, base_url=dead_endpoint())
+        alive = s.plan_sweep(DEMO_PROFILE_ID, {"deviceType": ["Android", "iOS"]})
+        return await s.run_sweep(SweepRun(dead)), await s.run_sweep(SweepRun(alive))
+
+    dead, alive = run_session(sandbox, tmp_path, scenario)
+    assert not dead.cancelled and dead.stopped is None and len(dead.cards) == 2
+    assert dead.unanswered and {card.status for card in dead.cards} == {SweepStatus.ERROR}
+    assert not alive.unanswered
+
+
+def test_throttled_and_over_quota_are_errors_and_a_refused_key_is_declined(sandbox, tmp_path):
+    # A 429 is when the call was made, not what the combination is: an error; a 403 is declined.
+    for group, status, body in (("JP", 429, {"message": "Too Many Requests"}),
+                                ("DE", 429, {"message": "Limit Exceeded"}),
+                                ("UK", 403, {"message": "Forbidden"})):
+        sandbox.admin.add_fault(GET_REWARD_INFO, "status", status=status, body=body, times=COUNTED,
+                                match={"rewardGroupId": group})
+
+    async def scenario(s):
+        plan = s.plan_sweep(DEMO_PROFILE_ID, {"rewardGroupId": ["US", "JP", "DE", "UK"]})
+        return await s.run_sweep(SweepRun(plan))
+
+    result = run_session(sandbox, tmp_path, scenario, deadlines=Deadlines(preview=5))
+    status = {c.combination.fields()["rewardGroupId"]: (c.status, c.http_status) for c in result.cards}
+    assert status == {"US": (SweepStatus.REWARD, 200), "JP": (SweepStatus.ERROR, 429),
+                      "DE": (SweepStatus.ERROR, 429), "UK": (SweepStatus.DECLINED, 403)}
+    problems = {c.combination.fields()["rewardGroupId"]: c.problem for c in result.cards}
+    assert "Too many requests" in problems["JP"] and "quota" in problems["DE"]
+
+
+def test_a_session_closed_while_the_key_is_read_starts_no_worker(sandbox, tmp_path):
+    from moments_desktop.core.errors import UnexpectedError
+
+    reached = request_counter(sandbox)
+
+    async def scenario(s):
+        plan = s.plan_sweep(DEMO_PROFILE_ID, {"deviceType": ["Android", "iOS"]})
+        run = SweepRun(plan)
+        read_key, reading, release = s.api_key, asyncio.Event(), asyncio.Event()
+
+        async def slow_key(profile):  # a keychain prompt the user has not answered yet
+            reading.set()
+            await release.wait()
+            return await read_key(profile)
+        s.api_key = slow_key
+        sweep = asyncio.ensure_future(s.run_sweep(run))
+        await reading.wait()
+        closing = asyncio.ensure_future(s.aclose())
+        await asyncio.sleep(0)  # aclose() has begun: the Session is closed
+        assert s.closed
+        release.set()
+        with pytest.raises(UnexpectedError) as caught:
+            await sweep
+        await closing
+        return run, caught.value, len(s._sweeps)
+
+    run, error, owners = run_session(sandbox, tmp_path, scenario)
+    assert "the session is closing" in error.message
+    assert run.cards == [] and reached() == 0 and owners == 0
+
+
+def test_the_previews_remembered_for_claims_are_capped_oldest_first(sandbox, tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from moments_desktop.core import session as session_module
+
+    monkeypatch.setattr(session_module, "MAX_REMEMBERED_PREVIEWS", 4)
+
+    async def scenario(s):
+        plan = s.plan_sweep(DEMO_PROFILE_ID, {"rewardGroupId": ["US", "JP", "DE"], "deviceType": ["Android", "iOS"]})
+        run = SweepRun(plan)
+        await s.run_sweep(run)
+        again = SweepRun(plan)
+        await s.run_sweep(again)  # a second sweep does not grow it either
+        base = s.resolve(DEMO_PROFILE_ID)
+        remembered = [s.last_preview(replace(base, **card.combination.fields())) is not None for card in again.cards]
+        return len(s._previews), remembered
+
+    count, remembered = run_session(sandbox, tmp_path, scenario)
+    assert count == 4
+    assert remembered == [False, False, True, True, True, True]  # the last four to arrive are the ones kept

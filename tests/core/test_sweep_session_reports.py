@@ -97,6 +97,26 @@ def test_saving_a_baseline_into_a_folder_that_refuses_it(sandbox, tmp_path):
     assert str(folder / "b.json") in error.message and error.message.startswith("The baseline could not be saved")
 
 
+def test_a_cancelled_sweep_is_refused_as_a_baseline_and_nothing_is_written(sandbox, tmp_path):
+    from dataclasses import replace
+
+    from moments_desktop.core.sweep_baseline import IncompleteBaselineError
+
+    path = tmp_path / "partial.json"
+
+    async def scenario(s):
+        whole = await sweep(s, groups=("US",))
+        with pytest.raises(IncompleteBaselineError) as caught:
+            await s.save_baseline(replace(whole, cards=whole.cards[:1], cancelled=True), path)
+        return caught.value
+
+    error = run_session(sandbox, tmp_path, scenario)
+    assert isinstance(error, BaselineError) and not isinstance(error, UnexpectedError)
+    assert error.message.startswith("A sweep that did not finish is not saved as a baseline")
+    assert "1 of 2 combinations" in error.message and str(path) in error.message
+    assert not path.exists()
+
+
 def png(name: str) -> CachedImage:
     path = REWARDS / name
     return CachedImage(url=f"cached:{name}", path=path, content_type="image/png", size=path.stat().st_size)

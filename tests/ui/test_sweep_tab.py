@@ -371,3 +371,55 @@ def test_presenter_masking_reaches_the_choices_and_the_cards(make_harness, in_lo
         assert secret not in text, f"{secret} in clear in the Sweep tab"
     assert "Android" in text  # the device type is the API's enum, not an identifier
     assert sandbox.admin.ledger() == []
+
+
+def test_a_sweep_whose_endpoint_stops_answering_shows_why_and_keeps_its_cards(harness, in_loop, until, sandbox):
+    import socket
+
+    window = harness.window
+    with socket.socket() as probe:  # a loopback port nothing listens on: every call is refused at once
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}"
+
+    async def scenario():
+        tab = await open_tab(window, until)
+        form_values = tab._request_values
+        tab._request_values = lambda: (dead, form_values()[1])  # the form pointed at the dead endpoint
+        tab.fields["deviceType"].all_button.click()
+        tab.fields["rewardGroupId"].typed.setPlainText("US\nJP\nDE")  # 12 combinations
+        return tab, await run_and_wait(tab, until)
+
+    tab, result = in_loop(scenario)
+    assert result.plan.count == 12 and result.stopped and result.cancelled
+    assert len(result.cards) == 10 and len(tab.model.shown_cards()) == 10
+    assert "The sweep stopped: the endpoint stopped answering" in tab.status_label.text()
+    assert "after 10 of 12 combinations" in tab.status_label.text()
+    assert tab.run_button.isEnabled()
+    assert sandbox.admin.ledger() == []
+
+
+def test_a_cancelled_sweep_cannot_be_saved_as_a_baseline(harness, in_loop, until, tmp_path, sandbox):
+    window = harness.window
+    admin = sandbox.admin
+    admin.add_fault("GetRewardInfo", "latency", seconds=3, match={"rewardGroupId": "DE"}, times=100)
+    path = tmp_path / "partial.json"
+
+    async def scenario():
+        tab = await open_tab(window, until)
+        tab.fields["rewardGroupId"].typed.setPlainText("US\nDE")
+        assert tab.run()
+        await until(lambda: tab.model.rowCount() >= 1, 10_000)  # US came back, DE is held
+        tab.cancel_button.click()
+        await until(lambda: not tab.bridge.sweep_running and tab.result() is not None, 5_000)
+        assert not tab.save_baseline_button.isEnabled()
+        tab.choose_save_path = lambda *_: str(path)
+        tab.save_baseline()  # what the button would do, were it enabled: the Session refuses it
+        await until(lambda: window.errors, 5_000)
+        return tab
+
+    tab = in_loop(scenario)
+    assert tab.result().cancelled
+    [error] = window.errors
+    assert error.message.startswith("A sweep that did not finish is not saved as a baseline")
+    assert tab.status_label.text() == "The baseline was not saved."
+    assert not path.exists()
