@@ -19,7 +19,6 @@ from secret_service import in_ci
 from session_helpers import run_session
 
 from moments_desktop.api_schema import Endpoint
-from moments_desktop.core.images import CachedImage
 from moments_desktop.core.profiles import DEMO_PROFILE_ID
 from moments_desktop.core.sweep import SweepRun, SweepStatus
 from moments_desktop.core.sweep_report import STATUS_COLOURS, SweepReportFormat
@@ -87,14 +86,6 @@ def test_the_html_report_of_a_real_sweep_renders_in_chromium(sandbox, tmp_path):
         today = await sweep(s)
         diff = s.compare_sweep(today, await s.load_baseline(tmp_path / "baseline.json"))
 
-        async def sweep_image(profile_id, url):  # until the image cache: the real bytes from the sandbox
-            answer = await s.http.get(url)
-            path = tmp_path / "images" / url.rsplit("/", 1)[-1]
-            path.parent.mkdir(exist_ok=True)
-            path.write_bytes(answer.content)
-            return CachedImage(url=url, path=path, content_type=answer.headers["content-type"], size=len(answer.content))
-
-        s.sweep_image = sweep_image
         await s.write_sweep_report(today, diff, report, SweepReportFormat.HTML)
         return baseline, today, diff
 
