@@ -620,7 +620,7 @@ class SweepTab(QWidget):
             self.status_label.setText("The baseline was not saved.")
             self._show_error(result)
             return
-        count = len(getattr(result, "entries", {}) or {})
+        count = len(result.entries)
         self.status_label.setText(f"Baseline saved to {path} ({count:,} combinations). Compare a later sweep "
                                   "with it to see what changed.")
 
@@ -652,10 +652,10 @@ class SweepTab(QWidget):
             self._show_error(errorlog.unexpected(exc, "sweep compare"))
             return
         self.model.set_diff(diff)
-        gone = len(getattr(diff, "gone", ()) or ())
+        gone = len(diff.gone)
         baseline = self._baseline
         self.status_label.setText(
-            f"Compared with the baseline of {local_time(getattr(baseline, 'saved_at', '')) or '?'} "
+            f"Compared with the baseline of {local_time(baseline.saved_at) or '?'} "
             f"({self._baseline_path}): "
             f"{diff.changed_count:,} changed" + (f", {gone:,} no longer swept" if gone else "") + ".")
         self._apply_filter()
