@@ -34,6 +34,7 @@ import json
 import os
 import socket
 import sqlite3
+import time
 import threading
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
@@ -507,7 +508,19 @@ class Journal:
             conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
         else:
             conn = sqlite3.connect(path, check_same_thread=False, timeout=BUSY_TIMEOUT_S)
-            conn.execute("PRAGMA journal_mode=WAL")
+            deadline = time.monotonic() + BUSY_TIMEOUT_S
+            while True:
+                try:
+                    conn.execute("PRAGMA journal_mode=WAL")
+                    break
+                except sqlite3.OperationalError as exc:
+                    # Another process opening a new journal at the same moment (the window and `moments`)
+                    # holds the lock the switch to WAL needs, and SQLite answers "locked" at once instead of
+                    # through the busy timeout: wait for it as the timeout would.
+                    if "locked" not in str(exc) or time.monotonic() > deadline:
+                        conn.close()
+                        raise
+                    time.sleep(0.01)
             # FULL: an intent is on disk before getReward is sent, a reward URL before it is shown.
             conn.execute("PRAGMA synchronous=FULL")
         conn.row_factory = sqlite3.Row
