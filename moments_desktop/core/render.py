@@ -94,8 +94,12 @@ def record_of_entry(entry: Any) -> ExchangeRecord:
         error_message=None if entry.status is not None else entry.error_message)
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Renderer:
+    """``masked`` is presenter mode's one switch. It is flipped in place (Session.set_presenter), so every
+    view that holds this renderer renders masked from its next redraw; views re-render what they already
+    show when the bridge emits ``presenter_changed``."""
+
     masked: bool = False
 
     # --- single values --------------------------------------------------------------

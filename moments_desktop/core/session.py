@@ -281,6 +281,20 @@ class Session:
         self._image_cache: ImageCache | None = None  # made by the first sweep_image
         self._closed = False
 
+    # --- presenter mode -------------------------------------------------------------------
+
+    @property
+    def presenter(self) -> bool:
+        """Presenter mode: every identifier and URL is rendered masked (the renderer's switch)."""
+        return self.renderer.masked
+
+    def set_presenter(self, on: bool) -> bool:
+        """Turn presenter mode on or off; True when that changed it."""
+        if self.renderer.masked == bool(on):
+            return False
+        self.renderer.masked = bool(on)
+        return True
+
     # --- profiles: queries (in memory, no I/O) ------------------------------------------
 
     @property

@@ -87,6 +87,8 @@ class SessionBridge(QObject):
     baseline_loaded = Signal(str, object)  # path, the Baseline read or the error
     sweep_report_written = Signal(str, object)  # path, None when written or the error
     sweep_thumbnail_loaded = Signal(str, object)  # URL, QImage (thumbnail size) or why there is none (str)
+    # Presenter mode turned on or off: every view re-renders what it shows through the (now masked) renderer.
+    presenter_changed = Signal(bool)
 
     def __init__(self, session: Session, parent: QObject | None = None):
         """Build inside the running qasync loop: the task owner binds to it."""
@@ -122,6 +124,14 @@ class SessionBridge(QObject):
     @property
     def sandbox_url(self) -> str | None:
         return self.session.sandbox_url
+
+    @property
+    def presenter(self) -> bool:
+        return self.session.presenter
+
+    def set_presenter(self, on: bool) -> None:
+        if self.session.set_presenter(on):
+            self.presenter_changed.emit(bool(on))
 
     @property
     def journal(self):

@@ -275,6 +275,8 @@ class MainWindow(QMainWindow):
         self.menu_actions.export_profiles.triggered.connect(self.transfer.export_profiles)
         self.menu_actions.quit.triggered.connect(self.close)
         self.menu_actions.about.triggered.connect(self.show_about)
+        self.menu_actions.presenter.toggled.connect(bridge.set_presenter)
+        bridge.presenter_changed.connect(self._presenter_changed)
         self.about_box: QMessageBox | None = None
         bridge.refresh_keyring_name()
         self._profile_chosen()
@@ -325,6 +327,12 @@ class MainWindow(QMainWindow):
                                "The answer usually arrives within seconds.")
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         return box.exec() == QMessageBox.StandardButton.Close
+
+    def _presenter_changed(self, on: bool) -> None:
+        """Presenter mode on or off (View > Presenter mode, Ctrl+Shift+P, --presenter): the menu's check follows
+        the Session, and every view re-renders what it shows (each view connects to bridge.presenter_changed)."""
+        if self.menu_actions.presenter.isChecked() != on:
+            self.menu_actions.presenter.setChecked(on)
 
     def show_about(self) -> None:
         self.about_box = about_box(self, self._keyring_name)

@@ -1,4 +1,5 @@
-"""The window's menu bar (File: import/export profiles, quit; Help: about) and the About box."""
+"""The window's menu bar (File: import/export profiles, quit; View: presenter mode, theme; Help: keyboard
+shortcuts, about) and the About box."""
 
 from __future__ import annotations
 
@@ -6,11 +7,14 @@ import html
 import platform
 from dataclasses import dataclass
 from PySide6.QtCore import Qt, qVersion
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMenuBar, QMessageBox, QWidget
 
 from moments_desktop import APP_NAME, __version__
 from moments_desktop.core import paths
+
+THEME_CHOICES = (("system", "Follow the &system"), ("light", "&Light"), ("dark", "&Dark"))
+
 
 @dataclass
 class MenuActions:
@@ -18,6 +22,9 @@ class MenuActions:
     export_profiles: QAction
     quit: QAction
     about: QAction
+    presenter: QAction  # checkable; Ctrl+Shift+P
+    themes: dict[str, QAction]  # "system" / "light" / "dark", exclusive and checkable
+    shortcuts: QAction  # Help > Keyboard shortcuts
 
 
 def install_menus(bar: QMenuBar) -> MenuActions:
@@ -33,11 +40,33 @@ def install_menus(bar: QMenuBar) -> MenuActions:
     quit_action.setObjectName("quitAction")
     quit_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Quit))
     quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+    view_menu = bar.addMenu("&View")
+    presenter_action = view_menu.addAction("&Presenter mode")
+    presenter_action.setObjectName("presenterAction")
+    presenter_action.setCheckable(True)
+    presenter_action.setShortcut(QKeySequence("Ctrl+Shift+P"))
+    presenter_action.setStatusTip("Safe to share a screen: identifiers masked, the key never drawn, the customer stage")
+    theme_menu = view_menu.addMenu("&Theme")
+    theme_menu.setObjectName("themeMenu")
+    theme_group = QActionGroup(theme_menu)
+    theme_group.setExclusive(True)
+    themes: dict[str, QAction] = {}
+    for name, label in THEME_CHOICES:
+        action = theme_menu.addAction(label)
+        action.setObjectName(f"theme_{name}Action")
+        action.setCheckable(True)
+        theme_group.addAction(action)
+        themes[name] = action
+    themes["system"].setChecked(True)
     help_menu = bar.addMenu("&Help")
+    shortcuts_action = help_menu.addAction("&Keyboard shortcuts")
+    shortcuts_action.setObjectName("shortcutsAction")
+    help_menu.addSeparator()
     about_action = help_menu.addAction(f"&About {APP_NAME}")
     about_action.setObjectName("aboutAction")
     about_action.setMenuRole(QAction.MenuRole.AboutRole)
-    return MenuActions(import_action, export_action, quit_action, about_action)
+    return MenuActions(import_action, export_action, quit_action, about_action, presenter_action, themes,
+                       shortcuts_action)
 
 
 def about_html(keychain: str) -> str:
