@@ -78,19 +78,30 @@ class RateLimiter:
         # Only a digest is kept as the dictionary key, so the limiter holds no secret.
         return hashlib.sha256(api_key.encode()).hexdigest()
 
-    async def acquire(self, api_key: str) -> None:
+    async def acquire(self, api_key: str) -> Callable[[], None]:
+        """Wait for a free slot in ``api_key``'s window and take it. Returns ``sending``: call it when the
+        request actually goes out. Between the two, the caller may journal the call's intent (fsync, a lock
+        another process holds): a call counted from when it got its slot would then reach the server less
+        than a window after the one five calls before it, and the server counts arrivals (a 429)."""
         key_id = self._key_id(api_key)
         lock = self._locks.setdefault(key_id, asyncio.Lock())
         async with lock:
             sent = self._sent.setdefault(key_id, deque())
             while True:
                 now = self._clock()
-                while sent and now - sent[0] >= self.window:
+                while sent and now - sent[0][0] >= self.window:
                     sent.popleft()
                 if len(sent) < self.calls:
-                    sent.append(now)
-                    return
-                await self._sleep(self.window - (now - sent[0]) + 0.001)
+                    slot = [now]
+                    sent.append(slot)
+
+                    def sending() -> None:
+                        # Later only: a slot never moves back. A slot made later than the ones after it keeps
+                        # them in the window until it leaves too (sent[0] is checked first): the safe side.
+                        slot[0] = max(slot[0], self._clock())
+
+                    return sending
+                await self._sleep(self.window - (now - sent[0][0]) + 0.001)
 
 
 @dataclass
@@ -223,7 +234,7 @@ class MomentsClient:
 
         try:
             async with asyncio.timeout_at(ends_at):
-                await self._limiter.acquire(api_key.strip())
+                sending = await self._limiter.acquire(api_key.strip())
         except TimeoutError:  # nothing went out (a preview that spent its deadline waiting to retry)
             return self._finish(exchange, Outcome.NOT_SENT, self._deadline_error(endpoint, seconds))
         if before_send is not None:
@@ -231,6 +242,7 @@ class MomentsClient:
             maybe = before_send(exchange)
             if inspect.isawaitable(maybe):
                 await maybe
+        sending()
 
         exchange.started_at = self._now()
         t0 = self._clock()

@@ -140,3 +140,45 @@ def test_the_client_limits_per_stripped_key(sandbox):
 
     asyncio.run(go())
     assert len(fake.sleeps) == 1  # the third call waited for the first to leave the window
+
+
+def test_a_call_counts_from_when_it_goes_out_not_from_when_it_got_its_slot():
+    # The journal writes a claim's intent between the slot and the send; the server counts arrivals.
+    fake = FakeTime(now=0.0)
+    lim = limiter(fake)
+
+    async def go():
+        sending = await lim.acquire(KEY_A)
+        fake.now = 0.3  # the intent's write took 300 ms
+        sending()
+        for _ in range(4):
+            (await lim.acquire(KEY_A))()
+
+    asyncio.run(go())
+    assert fake.sleeps == []
+    acquire_all(lim, [KEY_A])
+    assert fake.now == pytest.approx(1.401)  # a window after the first call went out, not after its slot
+
+
+def test_a_slow_intent_write_before_the_first_call_gets_no_429_from_the_sandbox(sandbox):
+    # Six previews through the real sandbox (5 a second): the first one's before_send takes 300 ms, the
+    # time a journal can take to open or to wait for a lock. Counted from its slot, the sixth call would
+    # arrive 0.8 s after the first and be throttled.
+    async def go():
+        async with httpx.AsyncClient() as http:
+            client = MomentsClient(http)
+            results = []
+            for i in range(6):
+                slow = i == 0
+
+                async def before_send(_exchange, slow=slow):
+                    if slow:
+                        await asyncio.sleep(0.3)
+
+                results.append(await client.get_reward_info(demo_request(sandbox), sandbox.demo_key,
+                                                            before_send=before_send))
+            return results
+
+    results = asyncio.run(go())
+    assert [r.exchange.status for r in results] == [200] * 6, [str(r.error) for r in results]
+    assert [r.exchange.attempts for r in results] == [1] * 6  # a preview retries a 429: none was needed
