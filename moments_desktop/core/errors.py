@@ -282,3 +282,8 @@ class SandboxNotRunningError(MomentsError):
 class UnexpectedError(MomentsError):
     title = "Something unexpected went wrong"
     advice = "Try again. If it keeps happening, restart the app."
+
+
+class SettingsUnwritableError(MomentsError):
+    title = "The network settings could not be saved"
+    advice = "Nothing was changed. Make the settings folder writable, then try again."

@@ -94,6 +94,23 @@ class ProxySetting:
         return cls(value["mode"])
 
 
+def edited_proxy(previous: ProxySetting, mode: str, url: str = "", username: str = "",
+                 password: str = "") -> ProxySetting:
+    """What Network settings' Save means: ``mode`` with, for a manual proxy, ``url`` and the credentials typed.
+    The stored password is never shown, so an empty password field keeps it while the proxy's address and
+    user name stay the same (a new address or user name with no password typed has none)."""
+    if mode not in PROXY_MODES:
+        raise InvalidProxyError(f"{mode!r} is not one of {', '.join(PROXY_MODES)}")
+    if mode != PROXY_MANUAL:
+        return ProxySetting(mode)
+    fresh = ProxySetting.manual(url, username)
+    if not password and previous.mode == PROXY_MANUAL and previous.has_password \
+            and previous.without_credentials().split(" (")[0] == fresh.without_credentials().split(" (")[0] \
+            and previous.username == username:
+        password = unquote(urlsplit(previous.url).password or "")
+    return ProxySetting.manual(url, username, password) if (username or password) else fresh
+
+
 def normalise_proxy_url(url: str, username: str = "", password: str = "") -> str:
     """``proxy:8080`` -> ``http://proxy:8080``; checks the scheme, the host and the port; puts the (quoted)
     credentials in the URL when given."""
