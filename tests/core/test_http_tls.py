@@ -5,18 +5,18 @@ apply. Real servers on 127.0.0.1: the sandbox, a TLS server with a self-signed c
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import ssl
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 import pytest
+
+from tls_certs import self_signed as _self_signed
 
 from moments_desktop.core.http import TLSContextOnFirstUse, _pools, is_cancel_safe, make_client
 
@@ -71,39 +71,6 @@ def _pools_of(http: httpx.AsyncClient) -> list:
 
 
 # --- https: a real TLS server on 127.0.0.1 with a self-signed certificate ------------------------
-
-
-def _self_signed(folder: Path, host_name: str | None = None) -> tuple[Path, Path]:
-    """(certificate, key) for 127.0.0.1 (or for the DNS name ``host_name`` only), self-signed, usable as its own
-    trust anchor."""
-    x509 = pytest.importorskip("cryptography.x509", reason="cryptography makes the test certificate")
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Moments test server")])
-    now = datetime.now(UTC)
-    ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(hours=1)).not_valid_after(now + timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(host_name) if host_name else
-                                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                           critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                                         content_commitment=False, key_encipherment=False, data_encipherment=False,
-                                         key_agreement=False, encipher_only=False, decipher_only=False),
-                           critical=True)
-            .add_extension(ski, critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False)
-            .sign(key, hashes.SHA256()))
-    cert_path, key_path = folder / "server.pem", folder / "server.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_path, key_path
 
 
 class _Hello(BaseHTTPRequestHandler):
