@@ -45,6 +45,7 @@ class NetworkSettingsDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("networkSettingsDialog")
         self.setWindowTitle("Network settings")
+        self.setMinimumWidth(480)
         self._bridge = bridge
         self._previous: ProxySetting = bridge.session.proxy_setting
         self._saving = False
@@ -120,7 +121,7 @@ class NetworkSettingsDialog(QDialog):
             self.url_edit.setText(setting.without_credentials().split(" (")[0])
             self.user_edit.setText(setting.username)
             if setting.has_password:
-                self.password_edit.setPlaceholderText("saved (left empty, it is kept)")
+                self.password_edit.setPlaceholderText("saved; leave empty to keep it")
 
     def mode(self) -> str:
         return next(mode for mode, button in self.mode_buttons.items() if button.isChecked())

@@ -221,3 +221,16 @@ def test_a_plain_http_proxy_client_builds_no_tls_context_until_https(sandbox, pr
 
     context = asyncio.run(scenario())
     assert not context.built
+
+
+def test_a_reward_image_behind_an_untrusted_certificate_says_why_it_is_missing(untrusted_server):
+    from moments_desktop.core.images import ImageFetchError, fetch_image_bytes
+
+    async def fetch():
+        async with make_client() as http:
+            return await fetch_image_bytes(http, untrusted_server + "/image.png", deadline=10)
+
+    with pytest.raises(ImageFetchError) as raised:
+        asyncio.run(fetch())
+    assert raised.value.detail == ("The image could not be downloaded. The certificate of 127.0.0.1 could not be "
+                                   "verified: it is self-signed, and this computer does not trust it.")

@@ -76,7 +76,7 @@ def test_a_manual_proxy_is_saved_used_and_its_password_never_shown_again(harness
         again = _open_dialog(harness, in_loop, until)
         assert again.mode() == PROXY_MANUAL
         assert again.url_edit.text() == proxy.url and again.user_edit.text() == "alice"
-        assert again.password_edit.text() == "" and "kept" in again.password_edit.placeholderText()
+        assert again.password_edit.text() == "" and "keep" in again.password_edit.placeholderText()
         _save(again, qtbot, in_loop, until)  # the password field left empty: the saved one is kept
         assert load_settings().settings.proxy == saved
 
