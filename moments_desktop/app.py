@@ -41,6 +41,7 @@ from moments_desktop.core.http import make_client
 from moments_desktop.core.journal import Journal
 from moments_desktop.core.profiles import ProfileStore
 from moments_desktop.core.session import EmbeddedSandbox, Session
+from moments_desktop.core.settings import ProxySetting, load_settings
 from moments_desktop.core.tasks import ThreadJobs
 from moments_desktop.sandbox.catalog import CatalogError, load_catalog, load_default_catalog
 from moments_desktop.sandbox.server import SandboxServer, SandboxStartError
@@ -184,6 +185,7 @@ class DesktopApp:
         self.profiles: ProfileStore | None = None
         self.journal: Journal | None = None
         self.claims_disabled_reason: str | None = None
+        self.proxy: ProxySetting = ProxySetting()  # the app-wide network setting (settings.json)
         self.notices: list[str] = []  # told in the window's banner: files set aside, claims turned off
         self.dialog: StartupDialog | None = None  # the start-up question on screen, if any
         self._jobs = ThreadJobs()  # the blocking opens (profiles, journal), awaited by aclose()
@@ -222,6 +224,10 @@ class DesktopApp:
         try:
             self.profiles = await self._jobs.run(startup.load_profiles)
             self.notices.extend(self.profiles.load_warnings)
+            settings = await self._jobs.run(load_settings)
+            self.proxy = settings.settings.proxy
+            if settings.warning:
+                self.notices.append(settings.warning)
         finally:
             loading.stop()
         opened = await self._open_journal()
@@ -322,7 +328,7 @@ class DesktopApp:
         profiles = self.profiles if self.profiles is not None else ProfileStore()
         journal = self.journal if self.journal is not None else Journal()
         self.profiles, self.journal = profiles, journal
-        return Session(profiles, CredentialStore(), journal, make_client(), sandbox=self.embedded,
+        return Session(profiles, CredentialStore(), journal, make_client(proxy=self.proxy), sandbox=self.embedded,
                        claims_disabled_reason=self.claims_disabled_reason)
 
     def open_window(self) -> MainWindow:

@@ -177,12 +177,28 @@ def check_message_preview() -> str:
     return f"python-liquid {liquid.__version__}, default push message rendered"
 
 
+def check_trust_store() -> str:
+    """HTTPS is verified against the operating system's trust store: truststore is in the bundle and builds a
+    verifying context here."""
+    import ssl
+
+    from moments_desktop.core.http import make_ssl_context
+
+    context = make_ssl_context()
+    if context.verify_mode != ssl.CERT_REQUIRED or not context.check_hostname:
+        raise CheckFailed("the TLS context does not verify certificates")
+    from importlib import metadata
+
+    return f"truststore {metadata.version('truststore')}, {ssl.OPENSSL_VERSION}"
+
+
 CHECKS: list[tuple[str, Callable[[], str]]] = [
     ("qt-platform", check_qt),
     ("image-formats", check_images),
     ("resources", check_resources),
     ("sandbox-roundtrip", check_sandbox),
     ("keyring", check_keyring),
+    ("trust-store", check_trust_store),
     ("message-preview", check_message_preview),
 ]
 

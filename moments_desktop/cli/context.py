@@ -41,6 +41,27 @@ class OpenedFiles:
     profiles: Any  # ProfileStore
     journal: Any  # Journal
     claims_disabled_reason: str | None
+    proxy: Any = None  # ProxySetting: the app-wide setting (settings.json), or --proxy
+
+
+# ``--proxy URL|system|none`` of the command being run (main._run sets it; None: the app-wide setting).
+proxy_override: str | None = None
+
+
+def proxy_setting(out: Output) -> Any:
+    """The proxy this command goes by: ``--proxy`` if given (a UsageError when it cannot be one), else the
+    window's setting in settings.json (a warning, and the system's proxy, when that file cannot be used)."""
+    from moments_desktop.core.settings import InvalidProxyError, ProxySetting, load_settings
+
+    if proxy_override is not None:
+        try:
+            return ProxySetting.parse(proxy_override)
+        except InvalidProxyError as exc:
+            raise UsageError(f"--proxy: {exc.message}") from None
+    loaded = load_settings()
+    if loaded.warning:
+        out.warning(loaded.warning)
+    return loaded.settings.proxy
 
 
 def open_files(out: Output, *, need_writable_journal: bool) -> OpenedFiles:
@@ -52,6 +73,7 @@ def open_files(out: Output, *, need_writable_journal: bool) -> OpenedFiles:
     profiles = startup.load_profiles()
     for warning in profiles.load_warnings:
         out.warning(warning)
+    proxy = proxy_setting(out)
     path = startup.journal_location()
     deadline = time.monotonic() + JOURNAL_LOCK_WAIT_S
     while True:
@@ -67,7 +89,7 @@ def open_files(out: Output, *, need_writable_journal: bool) -> OpenedFiles:
                     f"{path} is locked by another program ({problem.detail})",
                     advice="Nothing was sent. Wait for it to finish (or close it), then try again.") from None
             opened = startup.fallback_journal(problem)
-            return _fallback(out, profiles, opened)
+            return _fallback(out, profiles, opened, proxy)
         except startup.JournalCorrupt as problem:
             raise JournalUnavailableError(
                 f"{path} cannot be read ({problem.detail})",
@@ -78,17 +100,17 @@ def open_files(out: Output, *, need_writable_journal: bool) -> OpenedFiles:
                 raise JournalUnavailableError(
                     f"{path} cannot be written ({problem.detail})",
                     advice="Nothing was sent. Make the data folder writable, then try again.") from None
-            return _fallback(out, profiles, startup.fallback_journal(problem))
+            return _fallback(out, profiles, startup.fallback_journal(problem), proxy)
     rescued = startup.rescue_notice(journal)
     if rescued:
         out.warning(rescued)
-    return OpenedFiles(profiles, journal, None)
+    return OpenedFiles(profiles, journal, None, proxy)
 
 
-def _fallback(out: Output, profiles: Any, opened: Any) -> OpenedFiles:
+def _fallback(out: Output, profiles: Any, opened: Any, proxy: Any) -> OpenedFiles:
     if opened.notice:
         out.warning(opened.notice)
-    return OpenedFiles(profiles, opened.journal, opened.claims_disabled_reason)
+    return OpenedFiles(profiles, opened.journal, opened.claims_disabled_reason, proxy)
 
 
 class SandboxStartError(MomentsError):
@@ -121,7 +143,7 @@ async def open_session(out: Output, *, with_sandbox: bool = False, catalog: str 
                 raise SandboxStartError(_one_line_reason(exc), advice="Nothing was sent.") from exc
         files = await _made_in_thread(
             open_files, lambda made: made.journal.close(), out, need_writable_journal=need_writable_journal)
-        client = make_client()
+        client = make_client(proxy=files.proxy)
         try:
             session = Session(files.profiles, CredentialStore(), files.journal, client, sandbox=embedded,
                               claims_disabled_reason=files.claims_disabled_reason)

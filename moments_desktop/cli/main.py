@@ -67,6 +67,12 @@ def _endpoint_url(parser: argparse.ArgumentParser) -> None:
                         help="send to this endpoint instead of the profile's, for this call only")
 
 
+def _proxy(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--proxy", metavar="URL",
+                        help="go through this proxy (http://host:port, or 'system' or 'none') instead of the one "
+                             "set in Moments Desktop's File > Network settings, for this call only")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from moments_desktop import __version__
 
@@ -80,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     info = _command(sub, "info", "moments_desktop.cli.calls:info",
                     "getRewardInfo (free): the reward's texts, remaining count, end date and image URL")
-    _profile(info), _json(info), _sandbox_flag(info), _endpoint_url(info)
+    _profile(info), _json(info), _sandbox_flag(info), _endpoint_url(info), _proxy(info)
 
     claim = _command(sub, "claim", "moments_desktop.cli.calls:claim",
                      "getReward (billed): consume one reward and print its URL, after an explicit confirmation",
@@ -98,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     claim.add_argument("--confirm", metavar="CAMPAIGN_ID",
                        help="a live profile's campaign ID, typed exactly (case and spaces count)")
     claim.add_argument("--yes", action="store_true", help="confirm a test-mode profile's claim")
-    _json(claim), _sandbox_flag(claim)
+    _json(claim), _sandbox_flag(claim), _proxy(claim)
     claim.add_argument("--endpoint-url", metavar="URL",
                        help="send to this endpoint instead of the profile's, for this call only; when it differs from "
                             "the saved one the claim counts as live and needs --confirm")
@@ -129,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "rewardGroupId); repeat it for more fields (the same field twice adds values)")
     sweep.add_argument("--all-devices", action="store_true",
                        help="sweep every device type (Android, iOS, FireOS, Web)")
-    _sandbox_flag(sweep), _endpoint_url(sweep)
+    _sandbox_flag(sweep), _endpoint_url(sweep), _proxy(sweep)
     sweep.add_argument("--baseline", metavar="FILE", help="compare with this baseline (a file --save-baseline wrote)")
     sweep.add_argument("--save-baseline", metavar="FILE", help="save this sweep as a baseline (replacing FILE)")
     sweep.add_argument("--junit", metavar="FILE", help="write a JUnit XML report: one testcase per combination")
@@ -207,7 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
         parser_.never_echo = True
     for parser_ in (key_set, key_delete, key_test):
         _profile(parser_)
-    _endpoint_url(key_test), _sandbox_flag(key_test)
+    _endpoint_url(key_test), _sandbox_flag(key_test), _proxy(key_test)
 
     sandbox = _command(sub, "sandbox", "moments_desktop.cli.sandbox:serve",
                        "serve the sandbox (the same server as moments-sandbox) until Ctrl+C")
@@ -238,6 +244,9 @@ def _run(argv: Sequence[str] | None, out: Output) -> int:
         command = f"moments {args.command}"
         if stray:  # what parse_args does, except that a key command's stray argument is never repeated
             parser.error(KEY_NOT_AN_ARGUMENT if args.command == "key" else f"unrecognized arguments: {' '.join(stray)}")
+        from . import context
+
+        context.proxy_override = getattr(args, "proxy", None)
         return int(_handler(args.handler)(args, out))
     except UsageError as exc:
         out.error(str(exc))

@@ -34,6 +34,8 @@ from ..api_schema import REWARD_NOTIFICATION_TEXT, Endpoint, Outcome
 from . import errors
 from .deadlines import Deadlines
 from .exchange import Exchange, redact_headers
+from .http import explain_failure, proxy_needs_credentials, proxy_of
+from .settings import proxy_url_for_display
 from .request import RewardRequest, is_sendable_key
 from .reward import RewardInfo, decode_json, parse_reward_payload
 from .wire import USER_AGENT, build_request, request_headers  # noqa: F401 - USER_AGENT: re-exported
@@ -311,6 +313,10 @@ class MomentsClient:
 
     def _transport_failure(self, exchange: Exchange, exc: httpx.HTTPError) -> CallResult:
         detail = str(exc) or exc.__class__.__name__
+        explained = explain_failure(self._http, exc)
+        if explained is not None and (isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.ProxyError))):
+            # A certificate refused, or a proxy unreachable or refusing the tunnel: nothing reached the endpoint.
+            return self._finish(exchange, Outcome.NOT_SENT, explained)
         if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)):
             return self._finish(exchange, Outcome.NOT_SENT, errors.NotSentError(detail))
         if exchange.endpoint.billed:
@@ -372,6 +378,11 @@ class MomentsClient:
             if billed and status in REWARD_UNKNOWN_STATUSES:
                 return self._finish(exchange, Outcome.UNKNOWN, errors.OutcomeUnknownError(
                     f"the gateway answered HTTP {status}, so the service may or may not have processed the claim"))
+        elif status == 407 and proxy_of(self._http, exchange.url or ""):
+            # A forward proxy's own answer: it wants credentials, and did not pass the request on.
+            err = proxy_needs_credentials(
+                proxy_url_for_display(proxy_of(self._http, exchange.url or "")).split(" (")[0],
+                httpx.URL(exchange.url or "").host)
         elif 300 <= status < 400:
             where = exchange.response_headers.get("location", "elsewhere")
             err = errors.InvalidResponseError(f"the endpoint redirects to {where}", status=status,

@@ -54,6 +54,38 @@ class NotSentError(TransportError):
     advice = "Nothing was sent and nothing was spent. Check the endpoint URL and your network, then try again."
 
 
+NETWORK_SETTINGS_HINT = ("Check the proxy in Moments Desktop's File \u25b8 Network settings\u2026 (the moments command also "
+                         "takes --proxy URL, --proxy system or --proxy none), or your system's proxy settings")
+
+
+class CertificateError(NotSentError):
+    """TLS verification failed: the endpoint's certificate is not trusted by this computer (self-signed, an
+    unknown authority, a company's inspection proxy whose root is not installed), expired, or for another
+    name. ``host`` is the endpoint's; ``technical`` keeps the TLS library's own words."""
+
+    def __init__(self, host: str, reason: str, technical: str = ""):
+        self.host = host
+        self.technical = technical
+        self.title = f"The certificate of {host} could not be verified"
+        super().__init__(reason, advice=(
+            "Nothing was sent and nothing was spent. If your company inspects HTTPS traffic, its root "
+            "certificate must be installed in the operating system's certificate store (Moments Desktop trusts "
+            "what the system trusts): ask your IT department. Otherwise check the endpoint's address; the "
+            "server answering may not be the one you meant."))
+
+
+class ProxyError(NotSentError):
+    """The proxy the request was to go through could not be reached, refused it, or wants credentials.
+    Nothing reached the endpoint. ``proxy`` is shown without credentials."""
+
+    def __init__(self, title: str, detail: str = "", *, proxy: str = "", host: str = "", advice: str = ""):
+        self.proxy = proxy
+        self.host = host
+        self.title = title
+        super().__init__(detail, advice="Nothing was sent and nothing was spent. " + (advice or (
+            NETWORK_SETTINGS_HINT + ", or ask your IT department which proxy to use.")))
+
+
 class OutcomeUnknownError(TransportError):
     """The request may have reached the server but no answer came back.
 
@@ -250,3 +282,8 @@ class SandboxNotRunningError(MomentsError):
 class UnexpectedError(MomentsError):
     title = "Something unexpected went wrong"
     advice = "Try again. If it keeps happening, restart the app."
+
+
+class SettingsUnwritableError(MomentsError):
+    title = "The network settings could not be saved"
+    advice = "Nothing was changed. Make the settings folder writable, then try again."

@@ -20,6 +20,7 @@ from urllib.parse import quote, unquote, urlsplit
 import httpx
 
 from .errors import MomentsError
+from .http import explain_failure
 from .paths import PRIVATE_FILE_MODE, ensure_private_dir
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
@@ -81,6 +82,10 @@ async def fetch_image_bytes(http: httpx.AsyncClient, url: str, *, max_bytes: int
         raise ImageFetchError(f"The image server did not answer in time (the image did not arrive within "
                               f"{deadline:g} s).") from None
     except httpx.HTTPError as exc:
+        explained = explain_failure(http, exc)  # a certificate refused, a proxy unreachable: in plain words
+        if explained is not None:
+            raise ImageFetchError(f"The image could not be downloaded. {explained.title}"
+                                  + (f": {explained.detail}." if explained.detail else ".")) from None
         raise ImageFetchError(f"The image could not be downloaded ({type(exc).__name__}).") from None
 
 

@@ -44,21 +44,25 @@ from .errors import (
     MissingKeyError,
     MomentsError,
     SandboxNotRunningError,
+    SettingsUnwritableError,
     UnexpectedError,
     UnsendableKeyError,
     ValidationError,
 )
 from .exchange import redact_echoed_secrets
+from .http import MomentsHTTPClient, describe_proxy
 from .journal import Journal, JournalEntry, JournalError, JournalFilter
 from .message_templates import MessageTemplates, PreviewOutcome, RenderedMessage
 from .operations import ClaimInProgressError, ClaimResult, Operations, ProfileRef
 from .profiles import DEMO_PROFILE_ID, EMBEDDED_SANDBOX_URL, ImportReport, Profile, ProfileError, ProfileStore
 from .render import Renderer
+from .settings import ProxySetting, load_settings, save_settings, settings_path
 from .tasks import DetachedJobs, TaskOwner, ThreadJobs, finish_async_generator_finalizers
 from .request import RewardRequest, is_loopback_url, is_sendable_key, validate_base_url, validate_field
 from .wire import build_request
 
 if TYPE_CHECKING:  # python-liquid is imported on the first rendering, not with the Session
+    from .diagnostics import Row
     from .catalog_choices import SandboxCatalog
     from .exports import Export, ExportFormat
     from .message_preview import MessagePreviewReport
@@ -1152,6 +1156,50 @@ class Session:
         self._catalogs.pop(url, None)
         self._catalog_generation[url] = self._catalog_generation.get(url, 0) + 1
         self._catalog_fetches.pop(url, None)
+
+    # --- network: the proxy setting, About and diagnostics (core/settings.py, core/diagnostics.py) ---------
+
+    @property
+    def proxy_setting(self) -> ProxySetting:
+        """The proxy the HTTP client goes by (the app-wide setting, or the CLI's --proxy)."""
+        return self.http.proxy_setting if isinstance(self.http, MomentsHTTPClient) else ProxySetting()
+
+    def proxy_description(self) -> str:
+        """The proxy in use, in words, without credentials ('System proxy settings (…)', 'No proxy …')."""
+        return describe_proxy(self.proxy_setting)
+
+    async def save_proxy_setting(self, setting: ProxySetting) -> ProxySetting:
+        """Keep ``setting`` in settings.json (off this thread) and go out by it from the next request on (one
+        in flight finishes as it started). Raises MomentsError when the file cannot be written: the client
+        is then left as it was."""
+        def write() -> None:
+            loaded = load_settings()
+            try:
+                save_settings(loaded.settings.with_proxy(setting))
+            except OSError as exc:
+                raise SettingsUnwritableError(
+                    f"{settings_path()} could not be written ({exc.strerror or exc})") from None
+
+        await self._run_blocking(write)
+        if isinstance(self.http, MomentsHTTPClient):
+            self.http.set_proxy(setting)
+        return setting
+
+    def about(self, *, keychain: str, qt_version: str | None = None,
+              pyside_version: str | None = None) -> list[Row]:
+        """Help > About's rows (no secret; nothing here names a profile)."""
+        from .diagnostics import about_rows  # importlib.metadata and platform: only when asked
+
+        return about_rows(keychain=keychain, proxy=self.proxy_setting, qt_version=qt_version,
+                          pyside_version=pyside_version)
+
+    def diagnostics(self, *, keychain: str, qt_version: str | None = None, pyside_version: str | None = None) -> str:
+        """"Copy diagnostics": About's rows and more, no secret, every identifier masked (whatever presenter
+        mode says)."""
+        from .diagnostics import diagnostics_rows, diagnostics_text
+
+        return diagnostics_text(diagnostics_rows(self, keychain=keychain, qt_version=qt_version,
+                                                 pyside_version=pyside_version))
 
     # --- lifetime ---------------------------------------------------------------------
 

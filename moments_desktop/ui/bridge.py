@@ -89,6 +89,7 @@ class SessionBridge(QObject):
     sweep_thumbnail_loaded = Signal(str, object)  # URL, QImage (thumbnail size) or why there is none (str)
     # Presenter mode turned on or off: every view re-renders what it shows through the (now masked) renderer.
     presenter_changed = Signal(bool)
+    network_settings_saved = Signal(object)  # the saved ProxySetting, or the error
 
     def __init__(self, session: Session, parent: QObject | None = None):
         """Build inside the running qasync loop: the task owner binds to it."""
@@ -265,6 +266,11 @@ class SessionBridge(QObject):
     def start_key_check(self, profile_id: str) -> None:
         self._run(lambda: self.session.has_key(profile_id), lambda r: self.key_checked.emit(profile_id, r),
                   "key check")
+
+    def start_save_proxy(self, setting: Any) -> None:
+        """File > Network settings' Save: settings.json written off the UI thread, the client goes by it."""
+        self._run(lambda: self.session.save_proxy_setting(setting), self.network_settings_saved.emit,
+                  "save network settings")
 
     def refresh_keyring_name(self) -> None:
         self._run(self.session.keychain_name, self.keyring_name_changed.emit, "keychain name")

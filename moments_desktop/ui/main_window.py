@@ -45,7 +45,8 @@ from .profile_transfer import ProfileTransfer
 from .raw_view import RawView
 from .sweep_tab import SweepTab
 from .request_form import RequestForm
-from .window_menus import about_box, install_menus
+from .network_settings import NetworkSettingsDialog
+from .window_menus import AboutBox, about_box, install_menus
 
 SETTINGS_FILE = "window.ini"
 DIRTY_MARK = " \u2022"
@@ -275,9 +276,11 @@ class MainWindow(QMainWindow):
         self.menu_actions.export_profiles.triggered.connect(self.transfer.export_profiles)
         self.menu_actions.quit.triggered.connect(self.close)
         self.menu_actions.about.triggered.connect(self.show_about)
+        self.menu_actions.network_settings.triggered.connect(self.show_network_settings)
         self.menu_actions.presenter.toggled.connect(bridge.set_presenter)
         bridge.presenter_changed.connect(self._presenter_changed)
-        self.about_box: QMessageBox | None = None
+        self.about_box: AboutBox | None = None
+        self.network_dialog: NetworkSettingsDialog | None = None
         bridge.refresh_keyring_name()
         self._profile_chosen()
         self._restore_state(settings)
@@ -335,8 +338,12 @@ class MainWindow(QMainWindow):
             self.menu_actions.presenter.setChecked(on)
 
     def show_about(self) -> None:
-        self.about_box = about_box(self, self._keyring_name)
+        self.about_box = about_box(self, self.bridge, self._keyring_name)
         self.about_box.open()
+
+    def show_network_settings(self) -> None:
+        self.network_dialog = NetworkSettingsDialog(self.bridge, self)
+        self.network_dialog.open()
 
     # --- profiles ----------------------------------------------------------------------
 

@@ -5,20 +5,20 @@ apply. Real servers on 127.0.0.1: the sandbox, a TLS server with a self-signed c
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import ssl
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 import pytest
 
-from moments_desktop.core.http import TLSContextOnFirstUse, is_cancel_safe, make_client
+from tls_certs import self_signed as _self_signed
+
+from moments_desktop.core.http import TLSContextOnFirstUse, _pools, is_cancel_safe, make_client
 
 # Counts every SSLContext made in the process (ssl.create_default_context and httpx's own included).
 _COUNT_CONTEXTS_AND_GET = """
@@ -67,44 +67,10 @@ def test_the_client_holds_a_context_to_build_on_first_use_and_http_does_not_buil
 
 
 def _pools_of(http: httpx.AsyncClient) -> list:
-    transports = [http._transport, *http._mounts.values()]  # noqa: SLF001
-    return [t._pool for t in transports if t is not None]  # noqa: SLF001
+    return _pools(http)
 
 
 # --- https: a real TLS server on 127.0.0.1 with a self-signed certificate ------------------------
-
-
-def _self_signed(folder: Path, host_name: str | None = None) -> tuple[Path, Path]:
-    """(certificate, key) for 127.0.0.1 (or for the DNS name ``host_name`` only), self-signed, usable as its own
-    trust anchor."""
-    x509 = pytest.importorskip("cryptography.x509", reason="cryptography makes the test certificate")
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Moments test server")])
-    now = datetime.now(UTC)
-    ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(hours=1)).not_valid_after(now + timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(host_name) if host_name else
-                                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                           critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                                         content_commitment=False, key_encipherment=False, data_encipherment=False,
-                                         key_agreement=False, encipher_only=False, decipher_only=False),
-                           critical=True)
-            .add_extension(ski, critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False)
-            .sign(key, hashes.SHA256()))
-    cert_path, key_path = folder / "server.pem", folder / "server.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_path, key_path
 
 
 class _Hello(BaseHTTPRequestHandler):
@@ -175,9 +141,10 @@ def test_https_to_a_certificate_nobody_trusts_is_refused(tls_server, monkeypatch
         asyncio.run(_get(url))
 
 
-def test_https_is_verified_against_the_trust_store_httpx_would_use(tls_server, monkeypatch):
-    """SSL_CERT_FILE (httpx's trust_env) names the trust store: the server's own certificate is accepted, so
-    the context built on first use is httpx's, and the handshake ran through it."""
+def test_https_is_verified_against_the_systems_trust_store(tls_server, monkeypatch):
+    """SSL_CERT_FILE names the system's trust store on Linux (OpenSSL's default paths, which truststore uses
+    there): the server's own certificate is accepted, so the handshake ran through the context built on first
+    use."""
     url, cert = tls_server
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))
     answer = asyncio.run(_get(url))
@@ -189,7 +156,7 @@ def test_https_to_a_certificate_for_another_name_is_refused_as_not_sent(tls_serv
     built on first use checks the name, and the client reports nothing sent, with the TLS refusal as the why."""
     from moments_desktop.api_schema import Outcome
     from moments_desktop.core.client import MomentsClient
-    from moments_desktop.core.errors import NotSentError
+    from moments_desktop.core.errors import CertificateError, NotSentError
     from moments_desktop.core.request import RewardRequest
 
     url, cert = tls_server_for_another_name
@@ -204,17 +171,21 @@ def test_https_to_a_certificate_for_another_name_is_refused_as_not_sent(tls_serv
 
     result = asyncio.run(preview())
     assert result.outcome is Outcome.NOT_SENT and not result.ok
-    assert isinstance(result.error, NotSentError)
+    assert isinstance(result.error, NotSentError) and isinstance(result.error, CertificateError)
     assert "Nothing was sent" in result.error.message
-    detail = result.error.detail
-    assert "CERTIFICATE_VERIFY_FAILED" in detail and "mismatch" in detail and "127.0.0.1" in detail, detail
+    assert result.error.message.startswith("The certificate of 127.0.0.1 could not be verified: it was issued for "
+                                           "another name, not 127.0.0.1."), result.error.message
+    technical = result.error.technical
+    assert "CERTIFICATE_VERIFY_FAILED" in technical and "mismatch" in technical, technical
 
 
-def test_the_context_built_on_first_use_verifies_hostnames_and_certificates():
+def test_the_context_built_on_first_use_verifies_hostnames_and_certificates_with_the_systems_store():
+    import truststore
+
     context = TLSContextOnFirstUse()
     assert not context.built
     assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname  # reading it builds it
-    assert context.built and isinstance(context.context(), ssl.SSLContext)
+    assert context.built and isinstance(context.context(), truststore.SSLContext)
 
 
 def test_verify_given_by_the_caller_is_httpx_own():
@@ -254,8 +225,9 @@ def test_environment_proxies_still_apply_and_their_pools_are_cancel_safe(monkeyp
 
         async def call() -> httpx.Response:
             async with make_client() as http:
-                assert http._mounts and is_cancel_safe(http)  # noqa: SLF001 - the proxy's pool too
-                return await http.get("http://moments.invalid/where")
+                answer = await http.get("http://moments.invalid/where")
+                assert len(_pools(http)) == 2 and is_cancel_safe(http)  # the proxy's pool too
+                return answer
 
         answer = asyncio.run(call())
     finally:
@@ -272,7 +244,8 @@ class _Tunnel(BaseHTTPRequestHandler):
 
         host, _, port = self.path.rpartition(":")
         self.server.connected.append(self.path)
-        upstream = socket.create_connection((host, int(port)), timeout=10)
+        # The test's names (moments.test) are this proxy's to resolve, as a company's proxy resolves for you.
+        upstream = socket.create_connection((self.server.hosts.get(host, host), int(port)), timeout=10)
         try:
             self.send_response(200, "Connection established")
             self.end_headers()
@@ -297,6 +270,7 @@ def tunnel(monkeypatch) -> Iterator[ThreadingHTTPServer]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Tunnel)
     server.daemon_threads = True
     server.connected = []
+    server.hosts = {"moments.test": "127.0.0.1"}
     served = _Served(server)
     monkeypatch.setenv("HTTPS_PROXY", f"http://{served.url}")
     for name in ("NO_PROXY", "no_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
@@ -307,8 +281,19 @@ def tunnel(monkeypatch) -> Iterator[ThreadingHTTPServer]:
         served.close()
 
 
-def test_https_through_an_environment_proxy_is_verified_as_without_it(tls_server, tunnel, monkeypatch):
-    url, cert = tls_server
+@pytest.fixture
+def tls_server_named_moments_test(tmp_path) -> Iterator[tuple[str, Path]]:
+    """(https://moments.test:PORT/hello, its certificate): a server on 127.0.0.1 whose certificate is for
+    moments.test, a name only the test's proxy resolves (to 127.0.0.1)."""
+    for url, cert in _serve_tls(*_self_signed(tmp_path, host_name="moments.test")):
+        yield url.replace("127.0.0.1", "moments.test"), cert
+
+
+def test_https_through_an_environment_proxy_is_verified_as_without_it(tls_server_named_moments_test, tunnel,
+                                                                      monkeypatch):
+    """A name that is not this computer goes through the environment's proxy (CONNECT), and the endpoint's
+    certificate is verified end to end through the tunnel: refused untrusted, accepted once trusted."""
+    url, cert = tls_server_named_moments_test
     monkeypatch.delenv("SSL_CERT_FILE", raising=False)
     monkeypatch.delenv("SSL_CERT_DIR", raising=False)
     with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
@@ -318,3 +303,11 @@ def test_https_through_an_environment_proxy_is_verified_as_without_it(tls_server
     assert (answer.status_code, answer.text) == (200, "secure hello")
     host_port = url.removeprefix("https://").split("/")[0]
     assert tunnel.connected == [host_port, host_port]  # both went through the tunnel
+
+
+def test_https_to_this_computer_never_goes_through_the_environments_proxy(tls_server, tunnel, monkeypatch):
+    url, cert = tls_server
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    answer = asyncio.run(_get(url))
+    assert (answer.status_code, answer.text) == (200, "secure hello")
+    assert tunnel.connected == []  # 127.0.0.1 directly, though HTTPS_PROXY names the tunnel

@@ -15,7 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 CMD = [sys.executable, "-c", "import moments_desktop.selftest as s; raise SystemExit(s.main())"]
-CHECKS = ("qt-platform", "image-formats", "resources", "sandbox-roundtrip", "keyring")
+CHECKS = ("qt-platform", "image-formats", "resources", "sandbox-roundtrip", "keyring", "trust-store")
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -57,7 +57,7 @@ def test_selftest_reports_failure_with_exit_1_and_keeps_going(tmp_path: Path) ->
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "FAIL resources: FileNotFoundError: catalog.json went missing" in proc.stdout
     assert "PASS keyring:" in proc.stdout  # later checks still ran
-    assert "5/6 checks passed" in proc.stdout
+    assert "6/7 checks passed" in proc.stdout
     assert "Traceback" not in proc.stderr
 
 
