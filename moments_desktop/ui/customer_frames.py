@@ -246,6 +246,18 @@ class MessageFrame(QFrame):
         self._page: QWidget = self.empty_label
         self.show_empty()
 
+    def scale_type(self, scale: float) -> None:
+        """Draw every text of the frame ``scale`` times its size (presenter mode's stage). Each widget's font
+        is set itself: the children of a style-sheeted frame do not follow a font set on a parent."""
+        widgets = self.findChildren(QWidget)
+        fonts = [QFont(widget.font()) for widget in widgets]  # read them all before any changes
+        for widget, font in zip(widgets, fonts, strict=True):
+            font.setPointSizeF(font.pointSizeF() * scale)
+            widget.setFont(font)
+        for slot in self.findChildren(ImageSlot):
+            slot._fit_height()  # its placeholder's height follows the font
+        self.updateGeometry()
+
     # --- states -----------------------------------------------------------------------
 
     def state(self) -> str:
