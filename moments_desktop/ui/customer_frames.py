@@ -385,6 +385,9 @@ class SafeTextBrowser(QTextBrowser):
         self._images = {url: image for url, image in (images or {}).items() if not image.isNull()}
         self._html = html
         self.requested.clear()
+        # The last document's image positions go first: clearing it can resize the viewport (its scroll bar
+        # goes), and a resize fits the images it knows, which must not be positions of a document now gone.
+        self._requested_sizes = []
         self.document().clear()  # drops the resources the last document cached
         self.setHtml(html)
         self._fit_images(force=True)

@@ -251,15 +251,14 @@ class MainWindow(QMainWindow):
         self.claim_flow = ClaimFlow(
             bridge, self.claim_button, self.form, self.preview_panel, self.raw_view,
             current_profile_id=self.current_profile_id, show_error=lambda error: self.show_error(error),
-            on_started=lambda: self.tabs.currentWidget() is self.stage or self.tabs.setCurrentWidget(self.preview_panel),
-            parent=self)
+            on_started=lambda: (self.tabs.currentWidget() is self.stage  # a claim from the stage stays there
+                                or self.tabs.setCurrentWidget(self.preview_panel)), parent=self)
         # Presenter mode's customer stage: a first tab while presenter mode is on (see _presenter_changed).
         self.stage = PresenterStage(bridge, self.claim_flow, parent=self.tabs, current_request=lambda: (
             self.current_profile_id(), self.form.base_url(), self.form.fields()))
         self.stage.hide()
         for editor in self.form.editors.values():
             editor.textChanged.connect(self.stage.request_changed)
-        self.profile_combo.currentIndexChanged.connect(self.stage.request_changed)
         show_stage_tab(self.tabs, self.stage, bridge.presenter)
 
         # --- keychain results, catalog choices, menus (the work runs off the UI thread) ----
@@ -412,6 +411,7 @@ class MainWindow(QMainWindow):
         self._update_actions()
         self.message_tab.show_profile(profile_id)
         self.sweep_tab.request_changed()
+        self.stage.request_changed()
 
     def open_sweep_combination(self, profile_id: str, base_url: str, fields: dict[str, str]) -> None:
         """A sweep card was clicked: its values in the form, as unsaved edits of the sweep's profile, and a
