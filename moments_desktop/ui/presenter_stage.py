@@ -120,7 +120,10 @@ class PresenterStage(QWidget):
         self._image: QImage | str | None = None  # the reward image, or why there is none
         self._images: dict[str, QImage | str] = {}  # other images the templates show, by URL
         self._claiming = False
+        self._claim_tracked = False  # the claim in flight is of what the stage shows
+        self.redeeming = False  # "Redeem now" asked for the claim whose confirmation is open
         self._claim: ClaimPresentation | None = None
+        self._claim_drawn: ClaimPresentation | None = None  # what the claim view shows now
         self._redemption = ""
         self._redeemed = False
         self._reset_note = ""
@@ -346,6 +349,7 @@ class PresenterStage(QWidget):
         self._reward = self._content = self._content_for = self._error = None
         self._image, self._images = None, {}
         self._claim, self._claiming, self._redemption, self._redeemed = None, False, "", False
+        self._claim_tracked = False
         self._page = "busy"
         self._changed()
 
@@ -391,13 +395,15 @@ class PresenterStage(QWidget):
             self._changed()
 
     def _claim_started(self) -> None:
-        if self._page != "content":
+        # Only a claim of what the stage shows (Redeem now, or Claim reward… with the same values) is its own.
+        self._claim_tracked = self._page == "content" and self._previewed == self._request()
+        if not self._claim_tracked:
             return
         self._claiming, self._claim = True, None
         self._changed()
 
     def _claim_finished(self, result: Any) -> None:
-        if self._page != "content":
+        if not self._claim_tracked:
             return
         presentation = present_result(result)
         self._claiming, self._claim = False, presentation
@@ -408,13 +414,14 @@ class PresenterStage(QWidget):
         self._changed()
 
     def _claim_failed(self, error: MomentsError, may_have_been_sent: bool) -> None:
-        if self._page != "content":
+        if not self._claim_tracked:
             return
         self._claiming, self._claim = False, present_failure(error, may_have_been_sent)
         self._changed()
 
     def _presenter_changed(self, _on: bool) -> None:
-        self._dirty = True  # the claim result's URL is drawn through the renderer
+        self._dirty = True
+        self._claim_drawn = None  # the claim result's URL is drawn again, through the renderer as it is now
         if self.isVisible():
             self._refresh()
 
@@ -510,7 +517,9 @@ class PresenterStage(QWidget):
         self.claim_status.setText(CLAIM_BUSY_TEXT if self._claiming else "")
         self.claim_status.setVisible(self._claiming)
         if self._claim is not None:
-            self.claim_view.show_presentation(self._claim)  # the URL through the renderer: masked when presenting
+            if self._claim_drawn is not self._claim:  # drawn once (a redraw would end a deliberate reveal)
+                self.claim_view.show_presentation(self._claim)  # the URL through the renderer: masked if presenting
+                self._claim_drawn = self._claim
             if self.claim_view.isHidden():
                 self.claim_view.show()
                 # Into sight once the layout has placed it (it sits under the frames).
@@ -576,7 +585,16 @@ class PresenterStage(QWidget):
         if self.redeem_blocker() is not None:
             self._update_buttons()
             return
+        self.redeeming = True  # the window keeps the stage in sight when this claim starts
         self.claim_flow.request_claim()
+        dialog = self.claim_flow.dialog
+        if dialog is None:  # refused (the flow's own checks): nothing is asked
+            self.redeeming = False
+        else:  # confirmed() (and so the claim's start) comes before the dialog closes
+            dialog.finished.connect(self._redeem_asked)
+
+    def _redeem_asked(self, *_args: Any) -> None:
+        self.redeeming = False
 
     def _update_buttons(self, *_args: Any) -> None:
         blocker = self.redeem_blocker()

@@ -317,3 +317,24 @@ def test_the_stage_keeps_a_preview_made_before_and_refuses_a_changed_form(qtbot,
         assert sandbox.admin.ledger() == []
 
     in_loop(scenario)
+
+
+def test_a_claim_of_other_values_is_not_shown_as_the_stages(qtbot, harness, in_loop, until, sandbox):
+    w, stage = harness.window, harness.window.stage
+
+    async def scenario():
+        harness.bridge.set_presenter(True)
+        await preview_with_image(qtbot, harness, until)
+        harness.bridge.set_presenter(False)
+        set_fields(w, rewardGroupId="JP")  # another reward group than the stage shows
+        qtbot.mouseClick(w.claim_button, LEFT)  # the window's own Claim reward…
+        await confirm(qtbot, harness, until, w.claim_flow.dialog)
+        assert len(sandbox.admin.ledger()) == 1
+        harness.bridge.set_presenter(True)
+        assert stage.pages.currentWidget() is stage.content_page
+        assert not stage.claim_view.isVisible()  # not this reward's outcome
+        assert stage.redemption_label.text() == REDEMPTION_PENDING
+        assert not stage.redeem_button.isEnabled() and stage.redeem_button.toolTip() == STALE_TIP
+        harness.bridge.set_presenter(False)
+
+    in_loop(scenario)
