@@ -277,6 +277,7 @@ class PresenterStage(QWidget):
         bridge.claim_finished.connect(self._claim_finished)
         bridge.claim_failed.connect(self._claim_failed)
         bridge.busy_changed.connect(self._update_buttons)
+        bridge.sweep_running_changed.connect(self._update_buttons)
         bridge.presenter_changed.connect(self._presenter_changed)
         bridge.sandbox_reset_started.connect(self._reset_started)
         bridge.sandbox_reset_finished.connect(self._reset_finished)
