@@ -64,7 +64,7 @@ EMPTY_TEXT = "Press Preview to show what a customer sees."
 BUSY_TEXT = "Asking for the reward…"
 CANCELLED_TEXT = "The preview was cancelled. Press Preview to show what a customer sees."
 RESET_DONE_TEXT = "The sandbox was reset for the next demo. Press Preview to show what a customer sees."
-NO_REWARD_TITLE = "No reward for this customer right now"
+UNAVAILABLE_HEADING = "No reward for this customer right now"
 REDEMPTION_PENDING = "The redemption message appears here once the reward is redeemed."
 CLAIM_BUSY_TEXT = "Redeeming… waiting for the answer."
 IMAGE_LOADING = "Loading image…"
@@ -478,7 +478,7 @@ class PresenterStage(QWidget):
             self._show_notice("error", error.title, error.advice or "",
                               "Nothing was claimed. Fix it, then press Preview again.")
         elif self._page == "unavailable":
-            self._show_notice("unavailable", NO_REWARD_TITLE, self._unavailable_text,
+            self._show_notice("unavailable", UNAVAILABLE_HEADING, self._unavailable_text,
                               "Nothing can be redeemed now. Press Preview again once the campaign has rewards.")
         else:
             self._show_content()
@@ -506,7 +506,7 @@ class PresenterStage(QWidget):
         content = self._content
         assert content is not None
         if not content.available:
-            self._show_notice("unavailable", NO_REWARD_TITLE, content.announcement,
+            self._show_notice("unavailable", UNAVAILABLE_HEADING, content.announcement,
                               "Nothing can be redeemed now. Press Preview again once the campaign has rewards.")
             return
         self._fill_frames(content)

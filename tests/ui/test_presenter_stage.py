@@ -20,7 +20,7 @@ from moments_desktop.core.profiles import Profile
 from moments_desktop.sandbox.messages import OUT_OF_STOCK, STATE_MESSAGES
 from moments_desktop.ui.presenter_stage import (
     EMPTY_TEXT,
-    NO_REWARD_TITLE,
+    UNAVAILABLE_HEADING,
     REDEMPTION_PENDING,
     RESET_DONE_TEXT,
     STAGE_FONT_SCALE,
@@ -272,7 +272,7 @@ def test_no_reward_and_errors_get_their_own_states(qtbot, harness, in_loop, unti
         harness.bridge.set_presenter(True)
         await preview_on_stage(qtbot, harness, until)
         assert stage.pages.currentWidget() is stage.notice_page
-        assert stage.notice_title.text() == NO_REWARD_TITLE
+        assert stage.notice_title.text() == UNAVAILABLE_HEADING
         assert stage.notice_text.text() == STATE_MESSAGES["en-US"][OUT_OF_STOCK]  # the API's words, verbatim
         assert not stage.redeem_button.isEnabled()
 
