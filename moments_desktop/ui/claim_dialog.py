@@ -145,9 +145,8 @@ class ClaimDialog(QDialog):
         form.setContentsMargins(0, 0, 0, 0)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         self.values: dict[str, QLabel] = {}
-        rows = [("profile", "Profile", renderer.profile_name(summary.profile_name)),
-                ("endpoint", "Endpoint", renderer.url(summary.claim_url)),
-                *((name, name, text) for name, text in renderer.fields(summary.fields)),
+        rows = [("profile", "Profile", ""), ("endpoint", "Endpoint", ""),
+                *((name, name, "") for name in BODY_FIELDS),
                 ("mode", "Campaign", describe_mode(summary)),
                 ("cost", "Cost per claim", describe_cost(summary))]
         mono = QFont("monospace")
@@ -176,9 +175,9 @@ class ClaimDialog(QDialog):
         layout.addWidget(self.preview_note)
 
         self.typed_edit: QLineEdit | None = None
+        self.typed_prompt: QLabel | None = None
         if summary.needs_typed_confirmation:
-            campaign = renderer.identifier(summary.typed_confirmation)
-            ask = QLabel(f"To confirm, type the campaign ID exactly: {campaign}", self)
+            self.typed_prompt = ask = QLabel(self)
             ask.setObjectName("typeCampaignPrompt")
             ask.setTextFormat(Qt.TextFormat.PlainText)
             ask.setWordWrap(True)
@@ -220,11 +219,28 @@ class ClaimDialog(QDialog):
         buttons.addWidget(self.confirm_button)
         layout.addLayout(buttons)
 
+        self.rerender()
         self._update_confirm()
         (self.typed_edit or self.cancel_button).setFocus()
         # The size hint assumes the narrowest width, which leaves the wrapped labels padded with blank
         # lines at the real width; size the dialog for the width it opens with instead.
         self.resize(DIALOG_WIDTH, layout.heightForWidth(DIALOG_WIDTH))
+
+    def rerender(self, *_args) -> None:
+        """The identifiers through the renderer: masked in presenter mode, in clear otherwise (called again
+        when presenter mode changes while the dialog is open)."""
+        renderer, plan = self.renderer, self.summary
+        shown = {"profile": renderer.profile_name(plan.profile_name), "endpoint": renderer.url(plan.claim_url),
+                 **dict(renderer.fields(plan.fields))}
+        for key, text in shown.items():
+            self.values[key].setText(text)
+        if self.typed_prompt is not None:
+            campaign = renderer.identifier(plan.typed_confirmation)
+            masked = " (masked in presenter mode: type it from your records)" if renderer.masked else ""
+            self.typed_prompt.setText(f"To confirm, type the campaign ID exactly: {campaign}{masked}")
+        if self.typed_edit is not None:
+            # What is typed is the campaign ID itself: not drawn in presenter mode.
+            self.typed_edit.setEchoMode(QLineEdit.EchoMode.Password if renderer.masked else QLineEdit.EchoMode.Normal)
 
     def typed(self) -> str | None:
         return self.typed_edit.text() if self.typed_edit is not None else None

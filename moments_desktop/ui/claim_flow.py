@@ -86,6 +86,7 @@ class ClaimFlow(QObject):
             return
         dialog = self.make_claim_dialog(plan)
         self.dialog = dialog
+        self.bridge.presenter_changed.connect(dialog.rerender)  # until it is deleted
         dialog.confirmed.connect(lambda typed: self.bridge.claim(plan, typed))
         dialog.finished.connect(lambda _result: self._dialog_closed(dialog))
         self.update_button()

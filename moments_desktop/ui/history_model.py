@@ -94,6 +94,9 @@ class HistoryModel(QAbstractTableModel):
         if not index.isValid():
             return None
         row = self._rows.get(index.row())
+        if row is not None and row.masked != self._service.renderer.masked:
+            # Formatted before presenter mode changed (or while it did): formatted again, in the mode now on.
+            row = self._rows[index.row()] = history_row(row.entry, self._service.renderer)
         if row is None:
             if role == Qt.ItemDataRole.DisplayRole:
                 self._want(index.row() // PAGE_SIZE)
@@ -119,6 +122,11 @@ class HistoryModel(QAbstractTableModel):
         if role == EntryIdRole:
             return row.entry.id
         return None
+
+    def rerender(self) -> None:
+        """Presenter mode on or off: every row is shown again in the new mode (formatted as it is asked for)."""
+        if self._count:
+            self.dataChanged.emit(self.index(0, 0), self.index(self._count - 1, len(COLUMNS) - 1))
 
     # --- what the view asks -------------------------------------------------------------
 

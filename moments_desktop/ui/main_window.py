@@ -48,6 +48,9 @@ from .request_form import RequestForm
 from .window_menus import about_box, install_menus
 
 SETTINGS_FILE = "window.ini"
+KEY_HIDDEN_TIP = ("The API key is never shown in presenter mode. To enter or show a key, turn presenter mode off "
+                  "(View \u25b8 Presenter mode, Ctrl+Shift+P).")
+SHOW_KEY_TIP = "Shows the key while the button is held down"
 DIRTY_MARK = " \u2022"
 
 
@@ -97,7 +100,7 @@ class MainWindow(QMainWindow):
 
         group = QGroupBox("Request (getRewardInfo and getReward)", left)
         group_layout = QVBoxLayout(group)
-        self.form = RequestForm(group)
+        self.form = RequestForm(group, renderer=self.renderer)
         group_layout.addWidget(self.form)
         edit_row = QHBoxLayout()
         self.dirty_label = QLabel("", group)
@@ -118,8 +121,17 @@ class MainWindow(QMainWindow):
         self.key_edit.setPlaceholderText("Paste the API key")
         self.key_edit.setAccessibleName("API key")
         key_row.addWidget(self.key_edit, 1)
+        # Presenter mode: the key field is never drawn (not even as dots); this stands in its place.
+        self.key_hidden = QLineEdit(self.key_group)
+        self.key_hidden.setObjectName("apiKeyHidden")
+        self.key_hidden.setReadOnly(True)
+        self.key_hidden.setPlaceholderText("Hidden in presenter mode")
+        self.key_hidden.setToolTip(KEY_HIDDEN_TIP)
+        self.key_hidden.setAccessibleName("API key (hidden in presenter mode)")
+        self.key_hidden.hide()
+        key_row.addWidget(self.key_hidden, 1)
         self.show_key_button = self._button("Show", "showKeyButton", self.key_group, key_row)
-        self.show_key_button.setToolTip("Shows the key while the button is held down")
+        self.show_key_button.setToolTip(SHOW_KEY_TIP)
         self.save_key_button = self._button("Save key", "saveKeyButton", self.key_group, key_row)
         self.test_key_button = self._button("Test key", "testKeyButton", self.key_group, key_row)
         self.test_key_button.setToolTip("Run a free preview with this profile's stored key and the form's values")
@@ -226,7 +238,7 @@ class MainWindow(QMainWindow):
         self.save_button.clicked.connect(self.save_edits)
         self.revert_button.clicked.connect(self.revert_edits)
         self.show_key_button.pressed.connect(
-            lambda: self.key_edit.setEchoMode(QLineEdit.EchoMode.Normal))
+            lambda: self.bridge.presenter or self.key_edit.setEchoMode(QLineEdit.EchoMode.Normal))
         self.show_key_button.released.connect(
             lambda: self.key_edit.setEchoMode(QLineEdit.EchoMode.Password))
         self.key_edit.textChanged.connect(self._update_actions)
@@ -277,10 +289,14 @@ class MainWindow(QMainWindow):
         self.menu_actions.about.triggered.connect(self.show_about)
         self.menu_actions.presenter.toggled.connect(bridge.set_presenter)
         bridge.presenter_changed.connect(self._presenter_changed)
+        bridge.presenter_changed.connect(self._show_presenter)
         self.about_box: QMessageBox | None = None
         bridge.refresh_keyring_name()
         self._profile_chosen()
         self._restore_state(settings)
+        if bridge.presenter:  # started with --presenter: masked before the window is first drawn
+            self._presenter_changed(True)
+            self._show_presenter(True)
 
     # --- actions -----------------------------------------------------------------------
 
@@ -333,6 +349,39 @@ class MainWindow(QMainWindow):
         the Session, and every view re-renders what it shows (each view connects to bridge.presenter_changed)."""
         if self.menu_actions.presenter.isChecked() != on:
             self.menu_actions.presenter.setChecked(on)
+
+    def _show_presenter(self, on: bool) -> None:
+        """Re-render every view the window owns with the renderer's new setting (masked or clear)."""
+        self.refresh_profile_list()
+        self._update_endpoint(self.form.base_url())
+        self.set_sandbox_url(self.bridge.sandbox_url)
+        self.form.set_presenter(on)
+        self._show_key_field(not on)
+        self.preview_panel.rerender()
+        self.raw_view.rerender()
+        raw = self.tabs.indexOf(self.raw_view)
+        if on and self.tabs.currentIndex() == raw:
+            self.tabs.setCurrentWidget(self.preview_panel)
+        self.tabs.setTabVisible(raw, not on)  # raw exchanges are not shown in presenter mode
+        self.history_view.rerender()
+        self.sweep_tab.rerender()
+        self.message_tab.rerender()
+        self.transfer.rerender()
+        dialog = getattr(self, "settings_dialog", None)
+        try:
+            if dialog is not None and dialog.isVisible():
+                dialog.rerender(on)
+        except RuntimeError:  # closed and deleted since
+            self.settings_dialog = None
+        self._update_actions()
+
+    def _show_key_field(self, shown: bool) -> None:
+        """Presenter mode hides the key field (what was typed stays, unseen) and disables Show."""
+        self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.key_edit.setVisible(shown)
+        self.key_hidden.setVisible(not shown)
+        self.show_key_button.setEnabled(shown)
+        self.show_key_button.setToolTip(SHOW_KEY_TIP if shown else KEY_HIDDEN_TIP)
 
     def show_about(self) -> None:
         self.about_box = about_box(self, self._keyring_name)
@@ -509,7 +558,10 @@ class MainWindow(QMainWindow):
         if profile_id is None or not self.bridge.rules(profile_id).rename or self._profiles_held():
             return
         old = self.bridge.profile(profile_id).name
-        name = self.ask_text("Rename profile", "New name:", old)
+        if self.bridge.presenter:  # the name is not put in clear into an editable field
+            name = self.ask_text("Rename profile", "New name (the current one is masked in presenter mode):")
+        else:
+            name = self.ask_text("Rename profile", "New name:", old)
         if name is None or name.strip() == old:
             return
         self.bridge.start_rename_profile(profile_id, name)
@@ -524,7 +576,7 @@ class MainWindow(QMainWindow):
 
     def make_settings_dialog(self, profile) -> ProfileSettingsDialog:
         """Overridable: tests drive the dialog object directly."""
-        return ProfileSettingsDialog(profile, self)
+        return ProfileSettingsDialog(profile, self, renderer=self.renderer)
 
     def edit_settings(self) -> None:
         profile_id = self.current_profile_id()
@@ -561,7 +613,7 @@ class MainWindow(QMainWindow):
         profile_id = self.current_profile_id()
         if profile_id is None or not self.bridge.rules(profile_id).delete or self._profiles_held():
             return
-        name = self.bridge.profile(profile_id).name
+        name = self.renderer.profile_name(self.bridge.profile(profile_id).name)
         unsaved = " Its unsaved changes are discarded too." if self.is_dirty(profile_id) else ""
         if not self.ask_confirm(f"Delete the profile “{name}” and its stored API key?{unsaved}\n\n"
                                 "This cannot be undone.", "Delete profile"):
@@ -649,7 +701,7 @@ class MainWindow(QMainWindow):
         profile_id = self.current_profile_id()
         key = self.key_edit.text()
         if profile_id is None or not self.bridge.rules(profile_id).store_key or not key.strip() \
-                or self._profiles_held():
+                or self._profiles_held() or self.bridge.presenter:
             return
         self._key_status_for = None
         self.key_status.setText("Saving the key…")
@@ -712,7 +764,7 @@ class MainWindow(QMainWindow):
         dirty = self.is_dirty(profile_id)
         self.save_button.setEnabled(not held and dirty and self.form.is_valid())
         self.revert_button.setEnabled(not held and dirty)
-        self.save_key_button.setEnabled(not held and bool(self.key_edit.text().strip()))
+        self.save_key_button.setEnabled(not held and bool(self.key_edit.text().strip()) and not self.bridge.presenter)
         keyed = rules is not None and rules.store_key
         self.test_key_button.setVisible(keyed)
         self.test_key_button.setEnabled(not busy and keyed and self.form.is_valid())

@@ -822,6 +822,11 @@ class MessageTab(QWidget):
             self._fill_frames()
         self._show_problems(list(report.problems))
 
+    def rerender(self) -> None:
+        """Presenter mode on or off: the frames again (what they show of a URL goes through the renderer)."""
+        if self._rendered:
+            self._fill_frames()
+
     def rendered(self) -> list[RenderedMessage]:
         return list(self._rendered)
 
@@ -852,7 +857,7 @@ class MessageTab(QWidget):
         if not url:
             return None
         if not is_web_url(url):
-            return f"No image: “{url[:80]}” is not an http(s) address."
+            return f"No image: “{self.bridge.renderer.url(url[:80])}” is not an http(s) address."
         if url in self._images:
             return self._images[url]
         self._request_image(url)

@@ -243,6 +243,11 @@ class PreviewPanel(QStackedWidget):
         self.redeem_button.setToolTip(REDEEM_INERT_TIP)
         self.setCurrentWidget(self.claim_page)
 
+    def rerender(self) -> None:
+        """Presenter mode on or off: what shows a reward URL is rendered again (masked or in clear)."""
+        self.claim_banner.rerender()
+        self.claim_outcome.rerender()
+
     def open_url(self, url: str) -> None:
         if is_web_url(url):
             self.url_opener(QUrl(url))

@@ -29,10 +29,12 @@ from PySide6.QtWidgets import (
 
 from moments_desktop.core.deadlines import MAX_DEADLINE_S, MIN_DEADLINE_S, Deadlines
 from moments_desktop.core.profiles import MAX_NOTES_LENGTH, Profile, parse_cost, validate_currency
+from moments_desktop.core.render import PLAIN, Renderer
 from moments_desktop.core.request import UNENCODABLE_MESSAGE, is_encodable
 
 LIVE_STYLE = "color: #b3261e; font-weight: 600;"
 ERROR_STYLE = "color: #b3261e;"
+NOTES_HIDDEN = "The notes are hidden in presenter mode; turn it off (Ctrl+Shift+P) to read or edit them."
 
 
 @dataclass(frozen=True)
@@ -59,10 +61,11 @@ class ProfileSettingsDialog(QDialog):
 
     saved = Signal(object)
 
-    def __init__(self, profile: Profile, parent: QWidget | None = None):
+    def __init__(self, profile: Profile, parent: QWidget | None = None, renderer: Renderer = PLAIN):
         super().__init__(parent)
+        self.profile = profile
+        self.renderer = renderer
         self.setObjectName("profileSettingsDialog")
-        self.setWindowTitle(f"Settings of “{profile.name}”")
         self.setWindowModality(Qt.WindowModality.WindowModal)
         layout = QVBoxLayout(self)
 
@@ -114,7 +117,21 @@ class ProfileSettingsDialog(QDialog):
         self.notes_edit.setObjectName("notesEdit")
         self.notes_edit.setPlaceholderText("Anything the team should know about this profile")
         self.notes_edit.setMaximumHeight(96)
-        form.addRow("Notes", self.notes_edit)
+        # Presenter mode: the notes (the team's own words, often a customer's name) are not drawn; this
+        # stands in their place and the notes are saved as they were.
+        self.notes_hidden = QLineEdit(self)
+        self.notes_hidden.setObjectName("notesHidden")
+        self.notes_hidden.setReadOnly(True)
+        self.notes_hidden.setPlaceholderText("Hidden in presenter mode")
+        self.notes_hidden.setToolTip(NOTES_HIDDEN)
+        self.notes_hidden.setAccessibleName("Notes (hidden in presenter mode)")
+        self.notes_hidden.hide()
+        notes_box = QWidget(self)
+        notes_layout = QVBoxLayout(notes_box)
+        notes_layout.setContentsMargins(0, 0, 0, 0)
+        notes_layout.addWidget(self.notes_edit)
+        notes_layout.addWidget(self.notes_hidden)
+        form.addRow("Notes", notes_box)
 
         self.sandbox_check = QCheckBox("This endpoint is a Moments sandbox: offer its catalog's values", self)
         self.sandbox_check.setObjectName("isSandboxCheck")
@@ -159,7 +176,15 @@ class ProfileSettingsDialog(QDialog):
             edit.textChanged.connect(self._validate)
         self.notes_edit.textChanged.connect(self._validate)
         self._validate()
+        self.rerender(renderer.masked)
         self.resize(max(self.sizeHint().width(), 520), self.sizeHint().height())
+
+    def rerender(self, masked: bool | None = None) -> None:
+        """Presenter mode on or off: the title through the renderer, the notes hidden or shown."""
+        masked = self.renderer.masked if masked is None else masked
+        self.setWindowTitle(f"Settings of “{self.renderer.profile_name(self.profile.name)}”")
+        self.notes_edit.setVisible(not masked)
+        self.notes_hidden.setVisible(masked)
 
     def values(self) -> tuple[ProfileSettings | None, str]:
         """The entered settings, or None and the first problem."""

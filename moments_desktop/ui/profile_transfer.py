@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from moments_desktop.core.errors import MomentsError
 from moments_desktop.core.profiles import ImportReport, Profile
+from moments_desktop.core.render import PLAIN, Renderer
 from moments_desktop.core.request import BODY_FIELDS, FIELD_LABELS
 
 from .bridge import SessionBridge
@@ -62,9 +63,10 @@ def _plural(count: int, word: str) -> str:
 class ImportReportDialog(QDialog):
     """What an import file holds, per profile and field; accept() = import the valid ones."""
 
-    def __init__(self, report: ImportReport, parent: QWidget | None = None):
+    def __init__(self, report: ImportReport, parent: QWidget | None = None, renderer: Renderer = PLAIN):
         super().__init__(parent)
         self.report = report
+        self.renderer = renderer
         self.setWindowTitle("Import profiles")
         self.setObjectName("importReportDialog")
         self.resize(640, 420)
@@ -97,25 +99,7 @@ class ImportReportDialog(QDialog):
         self.tree.setWordWrap(True)
         self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.tree.header().setStretchLastSection(True)
-        for candidate in report.candidates:
-            if candidate.valid:
-                result = "\u2713 will be imported"
-                color = _OK_COLOR
-            else:
-                result = f"\u2717 not imported ({_plural(len(candidate.problems), 'problem')})"
-                color = _BAD_COLOR
-            item = QTreeWidgetItem([candidate.label, result])
-            item.setForeground(1, QBrush(color))
-            ordered = sorted(candidate.problems.items(), key=lambda item: (
-                _FIELD_ORDER.index(item[0]) if item[0] in _FIELD_ORDER else len(_FIELD_ORDER)))
-            for field_name, problem in ordered:
-                child = QTreeWidgetItem([_FIELD_NAMES.get(field_name, field_name), problem])
-                child.setForeground(1, QBrush(_BAD_COLOR))
-                item.addChild(child)
-            for note in candidate.notes:
-                item.addChild(QTreeWidgetItem(["Note", note]))
-            self.tree.addTopLevelItem(item)
-        self.tree.expandAll()
+        self._fill_tree()
         self.tree.setVisible(bool(report.candidates))
         layout.addWidget(self.tree, 1)
 
@@ -139,6 +123,32 @@ class ImportReportDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
+
+    def _fill_tree(self) -> None:
+        self.tree.clear()
+        for candidate in self.report.candidates:
+            if candidate.valid:
+                result = "\u2713 will be imported"
+                color = _OK_COLOR
+            else:
+                result = f"\u2717 not imported ({_plural(len(candidate.problems), 'problem')})"
+                color = _BAD_COLOR
+            item = QTreeWidgetItem([self.renderer.profile_name(candidate.label), result])
+            item.setForeground(1, QBrush(color))
+            ordered = sorted(candidate.problems.items(), key=lambda item: (
+                _FIELD_ORDER.index(item[0]) if item[0] in _FIELD_ORDER else len(_FIELD_ORDER)))
+            for field_name, problem in ordered:
+                child = QTreeWidgetItem([_FIELD_NAMES.get(field_name, field_name), problem])
+                child.setForeground(1, QBrush(_BAD_COLOR))
+                item.addChild(child)
+            for note in candidate.notes:
+                item.addChild(QTreeWidgetItem(["Note", note]))
+            self.tree.addTopLevelItem(item)
+        self.tree.expandAll()
+
+    def rerender(self, *_args) -> None:
+        """Presenter mode on or off: the profiles' names through the renderer again."""
+        self._fill_tree()
 
     def rows(self) -> list[tuple[str, str, list[tuple[str, str]]]]:
         """(profile, result, [(field, problem or note), ...]) as shown; for tests and logs."""
@@ -199,7 +209,7 @@ class ProfileTransfer(QObject):
             return
         if self.dialog is not None:
             self.dialog.close()
-        dialog = ImportReportDialog(report, self.parent_widget)
+        dialog = ImportReportDialog(report, self.parent_widget, renderer=self.bridge.renderer)
         dialog.accepted.connect(lambda: self._apply(report))
         dialog.finished.connect(lambda _result: dialog.deleteLater())
         self.dialog = dialog
@@ -215,10 +225,18 @@ class ProfileTransfer(QObject):
             self.show_error(added)
             return
         self.refresh_profiles()
-        names = ", ".join(f"“{p.name}”" for p in added)
+        names = ", ".join(f"“{self.bridge.renderer.profile_name(p.name)}”" for p in added)
         self.status.showMessage(
             f"Imported {_plural(len(added), 'profile')}: {names}. Enter their API keys before using them."
             if added else "Nothing was imported.", STATUS_MS)
+
+    def rerender(self) -> None:
+        """Presenter mode on or off: an open import report shows its names in the new mode."""
+        if self.dialog is not None:
+            try:
+                self.dialog.rerender()
+            except RuntimeError:  # deleted since it was closed
+                self.dialog = None
 
     # --- export -------------------------------------------------------------------------
 

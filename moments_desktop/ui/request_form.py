@@ -11,6 +11,7 @@ from PySide6.QtCore import QSignalBlocker, Signal
 from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from moments_desktop.core.catalog_choices import SandboxCatalog, default_choices
+from moments_desktop.core.render import PLAIN, Renderer
 from moments_desktop.core.request import (
     BODY_FIELDS,
     FIELD_LABELS,
@@ -25,6 +26,8 @@ from .choice_field import ChoiceLineEdit
 _CHOICE_INPUTS = ("appId", "momentId", "campaignId")
 
 ERROR_STYLE = "color: #b3261e; font-size: 11px;"
+PRESENTER_TIP = ("Masked in presenter mode. To edit the request, turn presenter mode off "
+                 "(View \u25b8 Presenter mode, Ctrl+Shift+P).")
 
 
 def holds_hidden_broken_character(editor: QLineEdit) -> bool:
@@ -48,10 +51,15 @@ class RequestForm(QWidget):
 
     validity_changed = Signal(bool)
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, parent: QWidget | None = None, renderer: Renderer = PLAIN):
         super().__init__(parent)
+        self.renderer = renderer
         self.allow_insecure = False
         self.editors: dict[str, QLineEdit] = {}  # body fields are ChoiceLineEdits
+        # Presenter mode: each editor is hidden behind a read-only field showing its value masked; the
+        # editors keep the real values (what a preview or a claim sends), shown again when it ends.
+        self.masked_views: dict[str, QLineEdit] = {}
+        self._presenting = False
         self.error_labels: dict[str, QLabel] = {}
         self._valid = False
         self.catalog: SandboxCatalog | None = None
@@ -71,16 +79,53 @@ class RequestForm(QWidget):
             column.setContentsMargins(0, 0, 0, 0)
             column.setSpacing(2)
             column.addWidget(editor)
+            masked = QLineEdit(box)
+            masked.setObjectName(f"masked_{name}")
+            masked.setReadOnly(True)
+            masked.setToolTip(PRESENTER_TIP)
+            masked.setAccessibleName(f"{FIELD_LABELS[name]} (masked in presenter mode)")
+            masked.hide()
+            column.addWidget(masked)
             column.addWidget(error)
             label = QLabel(FIELD_LABELS[name], self)
             label.setBuddy(editor)
             layout.addRow(label, box)
             self.editors[name] = editor
+            self.masked_views[name] = masked
+            editor.textChanged.connect(lambda _text, n=name: self._update_masked(n))
             self.error_labels[name] = error
         for name in _CHOICE_INPUTS:
             self.editors[name].textChanged.connect(self._update_choices)
         self._update_choices()
         self.revalidate()
+
+    # --- presenter mode ------------------------------------------------------------------
+
+    @property
+    def presenting(self) -> bool:
+        return self._presenting
+
+    def set_presenter(self, on: bool) -> None:
+        """Presenter mode: the fields show their values masked (through the renderer) and cannot be edited;
+        off: the editors, with the real values, come back."""
+        self._presenting = bool(on)
+        for name, editor in self.editors.items():
+            self._update_masked(name)
+            masked = self.masked_views[name]
+            had_focus = editor.hasFocus()
+            masked.setVisible(self._presenting)
+            editor.setVisible(not self._presenting)
+            if had_focus and self._presenting:
+                masked.setFocus()
+
+    def _update_masked(self, name: str) -> None:
+        if not self._presenting:
+            self.masked_views[name].clear()  # holds no copy of a value while it is not shown
+            return
+        value = self.editors[name].text()
+        shown = self.renderer.url(value.strip()) if name == "base_url" else self.renderer.field_value(name, value)
+        self.masked_views[name].setText(shown)
+        self.masked_views[name].setCursorPosition(0)
 
     def set_values(self, base_url: str, fields: dict[str, str], *, allow_insecure: bool = False) -> None:
         self.allow_insecure = allow_insecure

@@ -154,6 +154,11 @@ class SweepCardModel(QAbstractListModel):
     def shown_cards(self) -> list[SweepCard]:
         return list(self._shown)
 
+    def rerender(self) -> None:
+        """Presenter mode on or off: every card's texts (rendered as they are asked for) again."""
+        if self._shown:
+            self.dataChanged.emit(self.index(0), self.index(len(self._shown) - 1))
+
     def card_at(self, row: int) -> SweepCard | None:
         return self._shown[row] if 0 <= row < len(self._shown) else None
 

@@ -52,6 +52,8 @@ CHOICES_DELAY_MS = 400  # typing an endpoint pauses this long before its catalog
 RUN_KEYS = ("Ctrl+Alt+Return", "Ctrl+Alt+Enter")
 ERROR_STYLE = "color: #b3261e; font-size: 11px;"
 LABEL_SEPARATOR = " \u2014 "  # as core/catalog_choices.py labels a choice: "id — description"
+PRESENTER_TIP = ("Masked in presenter mode. To edit the values, turn presenter mode off "
+                 "(View \u25b8 Presenter mode, Ctrl+Shift+P).")
 
 
 def duration_text(seconds: float | None) -> str:
@@ -99,6 +101,17 @@ class FieldValues(QGroupBox):
         self.typed.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.typed.setMinimumHeight(line * 2 + 10)
         layout.addWidget(self.typed, 0)
+        # Presenter mode: the typed values (identifiers) are shown masked, read-only, in the editor's place.
+        self.typed_masked = QPlainTextEdit(self)
+        self.typed_masked.setObjectName(f"sweepTypedMasked_{name}")
+        self.typed_masked.setReadOnly(True)
+        self.typed_masked.setAccessibleName(f"{name}: values to sweep (masked in presenter mode)")
+        self.typed_masked.setToolTip(PRESENTER_TIP)
+        self.typed_masked.setTabChangesFocus(True)
+        self.typed_masked.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.typed_masked.setMinimumHeight(line * 2 + 10)
+        self.typed_masked.hide()
+        layout.addWidget(self.typed_masked, 0)
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(2)
@@ -130,6 +143,8 @@ class FieldValues(QGroupBox):
         layout.addWidget(self.error_label)
         self._has_choices = False
         self._form_value = ""
+        self._choices = None  # as last given to set_choices, rendered again when presenter mode changes
+        self._presenting = False
         self.choice_list.itemChanged.connect(lambda _item: self.changed.emit())
         self.typed.textChanged.connect(self.changed.emit)
         self.all_button.clicked.connect(self.check_all)
@@ -139,6 +154,7 @@ class FieldValues(QGroupBox):
     def set_choices(self, choices) -> None:
         """The catalog's values for this field (a sequence of core Choice), or None: typed values only. The
         values checked before stay checked when they are offered again."""
+        self._choices = choices
         if choices is None and self.name == "deviceType":
             choices = [_Plain(value) for value in DEVICE_TYPES]  # an enum of the API: always offered
         checked = set(self.checked_values())
@@ -166,7 +182,22 @@ class FieldValues(QGroupBox):
                                       else "Values, one per line")
         line = self.typed.fontMetrics().lineSpacing()
         self.typed.setMaximumHeight(16777215 if not self._has_choices else line * 2 + 10)
+        self.typed_masked.setMaximumHeight(self.typed.maximumHeight())
+        self.typed_masked.setPlaceholderText(self.typed.placeholderText())
         self.changed.emit()
+
+    def rerender(self) -> None:
+        """Presenter mode on or off (the renderer's setting): choices, typed values and hint again."""
+        self._presenting = self.renderer.masked
+        self.set_choices(self._choices)
+        if self._presenting:
+            self.typed_masked.setPlainText("\n".join(
+                self.renderer.field_value(self.name, value) for value in self.typed.toPlainText().split("\n")))
+        else:
+            self.typed_masked.clear()
+        self.typed_masked.setVisible(self._presenting)
+        self.typed.setVisible(not self._presenting)
+        self._update_hint()
 
     @property
     def has_choices(self) -> bool:
@@ -494,6 +525,19 @@ class SweepTab(QWidget):
         return self._plan
 
     # --- running ------------------------------------------------------------------------
+
+    # --- presenter mode ------------------------------------------------------------------
+
+    def rerender(self) -> None:
+        """Presenter mode on or off: the choosers, the running sweep's line and the cards in the new mode."""
+        for chooser in self.fields.values():
+            chooser.rerender()
+        if self.bridge.sweep_running and self._run_plan is not None:
+            plan = self._run_plan
+            self.status_label.setText(
+                f"Sweeping {plan.count:,} combinations of “{self.renderer.profile_name(plan.profile_name)}”…")
+        self.model.rerender()
+        self.grid.viewport().update()
 
     def _run_shortcut(self) -> None:
         widget = self.parentWidget()
