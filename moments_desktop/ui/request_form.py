@@ -8,6 +8,7 @@ free text either way.
 from __future__ import annotations
 
 from PySide6.QtCore import QSignalBlocker, Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from moments_desktop.core.catalog_choices import SandboxCatalog, default_choices
@@ -65,6 +66,13 @@ class RequestForm(QWidget):
         self.catalog: SandboxCatalog | None = None
         layout = QFormLayout(self)
         layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.presenter_note = QLabel("Presenter mode: the request is shown masked and cannot be edited. Turn "
+                                     "presenter mode off (Ctrl+Shift+P) to edit it.", self)
+        self.presenter_note.setObjectName("formPresenterNote")
+        self.presenter_note.setWordWrap(True)
+        self.presenter_note.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.presenter_note.hide()
+        layout.addRow(self.presenter_note)
         for name in ("base_url", *BODY_FIELDS):
             editor = QLineEdit(self) if name == "base_url" else ChoiceLineEdit(self)
             editor.setObjectName(f"field_{name}")
@@ -109,10 +117,13 @@ class RequestForm(QWidget):
         """Presenter mode: the fields show their values masked (through the renderer) and cannot be edited;
         off: the editors, with the real values, come back."""
         self._presenting = bool(on)
+        self.presenter_note.setVisible(self._presenting)
         for name, editor in self.editors.items():
             self._update_masked(name)
             masked = self.masked_views[name]
             had_focus = editor.hasFocus()
+            if self._presenting and isinstance(editor, ChoiceLineEdit):
+                editor.popup().hide()  # its list names the catalog's ids in clear
             masked.setVisible(self._presenting)
             editor.setVisible(not self._presenting)
             if had_focus and self._presenting:
