@@ -34,7 +34,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
-from moments_desktop.api_schema import BODY_FIELDS, DEFAULT_BASE_URL, Endpoint, Outcome
+from moments_desktop.api_schema import (
+    BODY_FIELDS,
+    DEFAULT_BASE_URL,
+    JSON_MEDIA_TYPE,
+    SANDBOX_ADMIN_TOKEN_HEADER,
+    Endpoint,
+    Outcome,
+)
 
 from . import errorlog
 from .client import CallResult, MomentsClient
@@ -62,6 +69,8 @@ if TYPE_CHECKING:  # python-liquid is imported on the first rendering, not with 
     from .catalog_choices import SandboxCatalog
     from .exports import Export, ExportFormat
     from .message_preview import MessagePreviewReport
+    from .reward import RewardInfo
+    from .stage import StageContent
     from .images import CachedImage, ImageCache
     from .sweep import SweepCard, SweepChoices, SweepPlan, SweepProgress, SweepResult, SweepRun
     from .sweep_baseline import Baseline, SweepDiff
@@ -86,6 +95,10 @@ MAX_SWEEP_WORKERS = 8
 # Closing waits this long for keychain calls still running (e.g. behind an unanswered unlock prompt),
 # then abandons them: they write nothing of ours, and must not keep the process alive.
 KEYCHAIN_CLOSE_WAIT_S = 1.0
+# The overall limit of "Reset sandbox for the next demo": one admin call to the sandbox this process runs, which
+# answers in milliseconds; one that has not answered by then is stuck, and the user is told so.
+SANDBOX_RESET_DEADLINE_S = 5.0
+SANDBOX_RESET_PATH = "/__sandbox/reset"
 
 
 class ProfileTransferError(MomentsError):
@@ -118,6 +131,19 @@ class ClaimsDisabledError(MomentsError):
     title = "Claims are turned off"
 
 
+class SandboxResetError(MomentsError):
+    title = "The sandbox could not be reset"
+    advice = ("Nothing was claimed and the ledger is as it was. Try again in a moment; restarting the app also "
+              "starts the built-in sandbox afresh (the History keeps every claim).")
+
+
+class SandboxResetUnavailableError(MomentsError):
+    """The one-click reset is for the sandbox this app runs, reached by a profile that uses it."""
+
+    title = "Only the built-in sandbox can be reset for a demo"
+    advice = "Choose a profile that uses the built-in sandbox (the demo profile does), then reset."
+
+
 class HistoryEntryNotFoundError(MomentsError):
     title = "There is no such history entry"
     advice = "Check the entry's number in the history."
@@ -148,6 +174,15 @@ class LastPreview:
     reward: Any  # RewardInfo, or None when that preview answered without a reward
     error: MomentsError | None
     claims_since: int = 0  # claims sent to the same target after this preview
+
+
+@dataclass(frozen=True)
+class SandboxReset:
+    """What "Reset sandbox for the next demo" did: the embedded sandbox's inventory, counters, rate limits,
+    faults and clock are as its catalog starts them; its ledger is kept."""
+
+    at: datetime
+    previews_forgotten: int  # the remembered previews of the sandbox's targets, now stale
 
 
 @dataclass(frozen=True)
@@ -294,6 +329,94 @@ class Session:
             return False
         self.renderer.masked = bool(on)
         return True
+
+    # --- the sandbox, reset for the next demo (presenter mode's one-click button) ------------
+
+    def sandbox_reset_blocker(self, profile_id: str | None, base_url: str | None = None) -> MomentsError | None:
+        """Why "Reset sandbox for the next demo" may not run now for this profile and the form's endpoint
+        (``base_url``; None: the profile's), or None when it may. Only the sandbox this process runs is reset,
+        and only for a profile that uses it at its own address: the admin API of any other endpoint is never
+        driven by this button. In memory, no I/O; the words never name the profile (a shared screen)."""
+        if self._closed:
+            return SandboxResetError("the app is closing")
+        if self.sandbox is None:
+            return SandboxNotRunningError()
+        if profile_id is None or profile_id not in self.profiles:
+            return SandboxResetUnavailableError("no profile is chosen")
+        profile = self.profiles.get(profile_id)
+        if not profile.uses_embedded_sandbox:
+            return SandboxResetUnavailableError("this profile does not use the built-in sandbox")
+        url = self.resolve(profile_id, base_url).base_url
+        if _catalog_key(url) != _catalog_key(self.sandbox.url):
+            return SandboxResetUnavailableError(
+                "the form's endpoint is not the built-in sandbox's",
+                advice="Revert the endpoint to the profile's own (the built-in sandbox), then reset.")
+        if self._claiming:
+            return SandboxResetError("a claim is waiting for its answer", advice="Reset once it has ended.")
+        return None
+
+    async def reset_sandbox_for_demo(self, profile_id: str | None, base_url: str | None = None, *,
+                                     deadline: float = SANDBOX_RESET_DEADLINE_S) -> SandboxReset:
+        """Reset the embedded sandbox for the next demo: inventory, monthly counters, quotas, rate windows,
+        faults and its clock back to the catalog's start (the sandbox's admin reset with ``ledger: false``);
+        **the ledger is kept**, and with it the reward URLs it issued. One admin call within ``deadline``
+        seconds overall, never retried.
+
+        The remembered previews of the sandbox's targets are forgotten (their remaining counts, and the claims
+        counted since, describe the stock before the reset: a claim confirmation must not show them as the
+        latest preview), and so is its cached catalog (the form's stock counts).
+
+        Raises what ``sandbox_reset_blocker`` names, and SandboxResetError when the sandbox did not answer
+        in time, could not be reached or did not confirm a reset that kept the ledger."""
+        blocker = self.sandbox_reset_blocker(profile_id, base_url)
+        if blocker is not None:
+            raise blocker
+        assert self.sandbox is not None
+        sandbox = self.sandbox
+        headers = {"Content-Type": JSON_MEDIA_TYPE}  # the admin API takes JSON writes only
+        if sandbox.admin_token:
+            headers[SANDBOX_ADMIN_TOKEN_HEADER] = sandbox.admin_token
+        url = _catalog_key(sandbox.url) + SANDBOX_RESET_PATH
+        try:
+            async with asyncio.timeout(deadline):
+                response = await self.http.post(url, json={"ledger": False}, headers=headers, timeout=deadline)
+        except TimeoutError:
+            raise SandboxResetError(f"the sandbox did not answer within {deadline:g} s") from None
+        except httpx.HTTPError as exc:
+            raise SandboxResetError(f"the sandbox could not be reached ({type(exc).__name__})") from None
+        except RuntimeError as exc:  # the HTTP client was closed under us: the app is closing
+            if self.http.is_closed:
+                raise SandboxResetError("the app is closing") from None
+            raise errorlog.unexpected(exc, "sandbox reset") from exc
+        if response.status_code != 200:
+            raise SandboxResetError(f"the sandbox answered HTTP {response.status_code}")
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = None
+        if not isinstance(answer, dict) or answer.get("reset") is not True or answer.get("ledger_cleared") is not False:
+            raise SandboxResetError("the sandbox did not confirm a reset that kept its ledger")
+        forgotten = self._forget_previews_of(sandbox.url)
+        self.forget_catalog(sandbox.url)
+        return SandboxReset(at=datetime.now().astimezone(), previews_forgotten=forgotten)
+
+    def stage_content(self, profile_id: str | None, reward: RewardInfo) -> StageContent:
+        """What presenter mode's customer stage shows for a preview's reward (core/stage.py): the profile's own
+        message templates rendered for it, or defaults from the reward. In memory; never raises."""
+        from .stage import stage_content
+
+        templates = None
+        if profile_id is not None and profile_id in self.profiles:
+            templates = self.profiles.get(profile_id).message_templates
+        return stage_content(reward, templates)
+
+    def _forget_previews_of(self, base_url: str) -> int:
+        """Drop the remembered previews whose target is on ``base_url``; how many."""
+        prefix = _catalog_key(base_url) + "/"
+        stale = [target for target in self._previews if target[0].startswith(prefix)]
+        for target in stale:
+            del self._previews[target]
+        return len(stale)
 
     # --- profiles: queries (in memory, no I/O) ------------------------------------------
 
@@ -1214,6 +1337,7 @@ def _catalog_key(base_url: str) -> str:
 __all__ = [
     "BuiltinProfileError", "ClaimPlan", "ClaimsDisabledError", "ClaimResult", "ClaimStoppedError", "ConfirmationError",
     "ConfirmationMissing", "DEMO_PROFILE_ID", "EmbeddedSandbox", "HistoryEntryNotFoundError", "LastPreview",
-    "NotResolvableError", "ProfileRules", "ProfileTransferError", "Session",
+    "NotResolvableError", "ProfileRules", "ProfileTransferError", "SANDBOX_RESET_DEADLINE_S", "SandboxReset",
+    "SandboxResetError", "SandboxResetUnavailableError", "Session",
     "confirmation_missing", "confirmation_ok", "key_works", "profile_rules",
 ]

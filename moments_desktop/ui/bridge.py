@@ -22,7 +22,7 @@ from moments_desktop.core.errors import MomentsError
 from moments_desktop.api_schema import Outcome
 from moments_desktop.core.profiles import ImportReport, Profile
 from moments_desktop.core.render import Renderer
-from moments_desktop.core.session import ClaimPlan, ClaimStoppedError, ProfileRules, Session
+from moments_desktop.core.session import ClaimPlan, ClaimStoppedError, ProfileRules, SandboxResetError, Session
 from moments_desktop.core.tasks import TaskOwner
 
 from .image_loader import ImageLoadError, fetch_image
@@ -37,6 +37,7 @@ THUMBNAIL_JOBS = 4
 # The kinds of network call; one at a time (see SessionBridge._start_call).
 PREVIEW, KEY_TEST, CLAIM = "preview", "key test", "claim"
 MESSAGE_OUTCOMES = "message outcomes"
+SANDBOX_RESET = "sandbox reset"
 
 
 class SessionBridge(QObject):
@@ -89,6 +90,9 @@ class SessionBridge(QObject):
     sweep_thumbnail_loaded = Signal(str, object)  # URL, QImage (thumbnail size) or why there is none (str)
     # Presenter mode turned on or off: every view re-renders what it shows through the (now masked) renderer.
     presenter_changed = Signal(bool)
+    # "Reset sandbox for the next demo" (presenter mode's stage): started, then the SandboxReset or the MomentsError.
+    sandbox_reset_started = Signal()
+    sandbox_reset_finished = Signal(object)
 
     def __init__(self, session: Session, parent: QObject | None = None):
         """Build inside the running qasync loop: the task owner binds to it."""
@@ -601,6 +605,37 @@ class SessionBridge(QObject):
         self.claim_finished.emit(result)
         if result.reward_url and result.call.outcome is Outcome.SUCCESS:
             self._show_image(result.call.reward.image_url, plan.profile_id)
+
+    # --- presenter mode's customer stage ---------------------------------------------------
+
+    def stage_content(self, profile_id: str | None, reward: Any) -> Any:
+        """What the stage shows for a preview's reward (Session.stage_content, in memory)."""
+        return self.session.stage_content(profile_id, reward)
+
+    def sandbox_reset_blocker(self, profile_id: str | None, base_url: str | None = None) -> MomentsError | None:
+        """Why the sandbox may not be reset now for this profile and endpoint (None: it may). A network call in
+        flight holds it too: the reset is one of the calls made one at a time."""
+        if self.busy:
+            return SandboxResetError("another call is in flight", advice="Reset once it has ended.")
+        return self.session.sandbox_reset_blocker(profile_id, base_url)
+
+    def reset_sandbox_for_demo(self, profile_id: str | None, base_url: str | None = None) -> bool:
+        """Reset the embedded sandbox's inventory, keeping its ledger (Session.reset_sandbox_for_demo)
+        → ``sandbox_reset_finished``. One of the one-at-a-time calls (refused while busy; busy while it runs)."""
+        async def run() -> None:
+            try:
+                result = await self._outcome(lambda: self.session.reset_sandbox_for_demo(profile_id, base_url),
+                                             SANDBOX_RESET)
+            except asyncio.CancelledError:
+                if not self.closed:  # Cancel: say so rather than leave the button's status hanging
+                    self.sandbox_reset_finished.emit(SandboxResetError(
+                        "it was cancelled", advice="The sandbox may or may not have been reset: reset again."))
+                raise
+            self.sandbox_reset_finished.emit(result)
+        if not self._start_call(SANDBOX_RESET, run):
+            return False
+        self.sandbox_reset_started.emit()
+        return True
 
     # --- the reward image ---------------------------------------------------------------
 

@@ -246,6 +246,18 @@ class MessageFrame(QFrame):
         self._page: QWidget = self.empty_label
         self.show_empty()
 
+    def scale_type(self, scale: float) -> None:
+        """Draw every text of the frame ``scale`` times its size (presenter mode's stage). Each widget's font
+        is set itself: the children of a style-sheeted frame do not follow a font set on a parent."""
+        widgets = self.findChildren(QWidget)
+        fonts = [QFont(widget.font()) for widget in widgets]  # read them all before any changes
+        for widget, font in zip(widgets, fonts, strict=True):
+            font.setPointSizeF(font.pointSizeF() * scale)
+            widget.setFont(font)
+        for slot in self.findChildren(ImageSlot):
+            slot._fit_height()  # its placeholder's height follows the font
+        self.updateGeometry()
+
     # --- states -----------------------------------------------------------------------
 
     def state(self) -> str:
@@ -373,6 +385,9 @@ class SafeTextBrowser(QTextBrowser):
         self._images = {url: image for url, image in (images or {}).items() if not image.isNull()}
         self._html = html
         self.requested.clear()
+        # The last document's image positions go first: clearing it can resize the viewport (its scroll bar
+        # goes), and a resize fits the images it knows, which must not be positions of a document now gone.
+        self._requested_sizes = []
         self.document().clear()  # drops the resources the last document cached
         self.setHtml(html)
         self._fit_images(force=True)

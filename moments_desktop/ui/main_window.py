@@ -40,6 +40,7 @@ from .history_view import HistoryView, UnresolvedBanner
 from .message_tab import MessageTab
 from .questions import ask_save_before_closing, quoted_names
 from .preview_panel import PreviewPanel
+from .presenter_stage import PresenterStage, show_stage_tab
 from .profile_settings import ProfileSettingsDialog
 from .profile_transfer import ProfileTransfer
 from .raw_view import RawView
@@ -262,7 +263,15 @@ class MainWindow(QMainWindow):
         self.claim_flow = ClaimFlow(
             bridge, self.claim_button, self.form, self.preview_panel, self.raw_view,
             current_profile_id=self.current_profile_id, show_error=lambda error: self.show_error(error),
-            on_started=lambda: self.tabs.setCurrentWidget(self.preview_panel), parent=self)
+            on_started=lambda: (self.tabs.currentWidget() is self.stage  # a claim from the stage stays there
+                                or self.tabs.setCurrentWidget(self.preview_panel)), parent=self)
+        # Presenter mode's customer stage: a first tab while presenter mode is on (see _presenter_changed).
+        self.stage = PresenterStage(bridge, self.claim_flow, parent=self.tabs, current_request=lambda: (
+            self.current_profile_id(), self.form.base_url(), self.form.fields()))
+        self.stage.hide()
+        for editor in self.form.editors.values():
+            editor.textChanged.connect(self.stage.request_changed)
+        show_stage_tab(self.tabs, self.stage, bridge.presenter)
 
         # --- keychain results, catalog choices, menus (the work runs off the UI thread) ----
         self._key_status_for: str | None = None  # profile whose running key check may set the status
@@ -308,7 +317,7 @@ class MainWindow(QMainWindow):
         if profile_id is None or not self.form.is_valid() or self.bridge.busy:
             return
         if self.bridge.preview(profile_id, self.form.base_url(), self.form.fields()) \
-                and self.tabs.currentWidget() not in (self.preview_panel, self.raw_view):
+                and self.tabs.currentWidget() not in (self.preview_panel, self.raw_view, self.stage):
             # Pressed with the History tab open, the answer would arrive out of sight: show it.
             self.tabs.setCurrentWidget(self.preview_panel)
 
@@ -349,6 +358,7 @@ class MainWindow(QMainWindow):
         the Session, and every view re-renders what it shows (each view connects to bridge.presenter_changed)."""
         if self.menu_actions.presenter.isChecked() != on:
             self.menu_actions.presenter.setChecked(on)
+        show_stage_tab(self.tabs, self.stage, on)
 
     def _show_presenter(self, on: bool) -> None:
         """Re-render every view the window owns with the renderer's new setting (masked or clear)."""
@@ -450,6 +460,7 @@ class MainWindow(QMainWindow):
         self._update_actions()
         self.message_tab.show_profile(profile_id)
         self.sweep_tab.request_changed()
+        self.stage.request_changed()
 
     def open_sweep_combination(self, profile_id: str, base_url: str, fields: dict[str, str]) -> None:
         """A sweep card was clicked: its values in the form, as unsaved edits of the sweep's profile, and a
