@@ -234,6 +234,7 @@ def test_presenter_mode_masks_every_tab_and_off_shows_them_again(qtbot, harness,
         presenter_action(window).trigger()  # View > Presenter mode
         assert bridge.presenter and presenter_action(window).isChecked()
         assert "Raw" not in tab_names(window)  # raw exchanges are not shown
+        assert "Stage" in tab_names(window)  # the customer stage (presenter_stage.py)
         assert not window.key_edit.isVisible() and window.key_hidden.isVisible()
         assert not window.show_key_button.isEnabled() and not window.save_key_button.isEnabled()
         for name, editor in window.form.editors.items():  # masked, read-only, with the reason in a tooltip
@@ -262,10 +263,17 @@ def test_presenter_mode_masks_every_tab_and_off_shows_them_again(qtbot, harness,
         assert dialog.typed_edit.echoMode() == QLineEdit.EchoMode.Password  # the typed campaign ID is not drawn
         dialog.typed_edit.setText("FITLIVE1")
         qtbot.mouseClick(dialog.confirm_button, LEFT)
-        await until(lambda: not bridge.busy and panel.claim_banner.isVisible())
+        # (Presenter mode turned on again made the Stage tab current; the Preview tab has the result too.)
+        await until(lambda: not bridge.busy and panel.claim_banner.isVisibleTo(panel))
         reward_url = sandbox.admin.ledger()[0]["reward_url"]
         secrets.reward_urls.append(reward_url)
         walk_tabs(window, secrets, "after a claim")
+
+        # The stage shows the claim's URL masked too, with the same Reveal.
+        window.tabs.setCurrentWidget(window.stage)
+        await until(lambda: window.stage.claim_view.isVisible())
+        assert window.stage.claim_view.reveal_button.isVisible()
+        assert window.stage.claim_view.url_edit.text() != reward_url
 
         # Reveal: in clear for a few seconds on a click, then masked again; Copy copies the real URL.
         banner = panel.claim_banner
@@ -317,12 +325,12 @@ def test_presenter_mode_masks_every_tab_and_off_shows_them_again(qtbot, harness,
         await until(lambda: not detail.revealed)
         assert reward_url not in detail.text.toPlainText()
         shown_on = walk_tabs(window, secrets, "with every tab filled")
-        assert set(shown_on) >= {"Preview", "Message", "Sweep", "History"}
+        assert set(shown_on) >= {"Stage", "Preview", "Message", "Sweep", "History"}
 
         # Off: the same screens show the values in clear again (Raw comes back, the key field too).
         presenter_action(window).trigger()
         assert not bridge.presenter
-        assert "Raw" in tab_names(window)
+        assert "Raw" in tab_names(window) and "Stage" not in tab_names(window)
         assert window.key_edit.isVisible() and window.key_edit.text() == typed_key and not window.key_hidden.isVisible()
         assert window.show_key_button.isEnabled()
         shown_off = walk_tabs(window, secrets=Secrets([], "not-a-key-at-all"), where="presenter mode off")
@@ -421,6 +429,8 @@ def test_presenter_mode_masks_every_dialog_and_off_shows_them_again(qtbot, harne
         window.menu_actions.shortcuts.trigger()
         shortcuts = [w for w in QApplication.topLevelWidgets()
                      if w.objectName() == "shortcutsDialog" and w.isVisible()]
+        if hasattr(window, "show_shortcuts"):  # Help > Keyboard shortcuts (ui/shortcuts.py)
+            assert shortcuts, "Help > Keyboard shortcuts opened no dialog"
         for dialog in shortcuts:
             secrets.assert_masked(screen_text(dialog), "the keyboard shortcuts")
             dialog.close()
