@@ -42,15 +42,20 @@ from moments_desktop.core.journal import JournalEntry, JournalFilter
 from moments_desktop.core.render import Renderer
 
 from .copy_as import CopyAsController
-from .history_format import OUTCOME_COLOURS, OUTCOME_LABELS, detail_text, is_unresolved, outcome_text
-from .history_model import COLUMNS, ENDPOINT, OUTCOME, PROFILE, SUMMARY, TIME, HistoryModel
+from .history_format import OUTCOME_LABELS, detail_text, is_unresolved, outcome_text
+from .history_model import COLUMNS, ENDPOINT, OUTCOME, PROFILE, SUMMARY, TIME, HistoryModel, outcome_colour
 from .history_service import HistoryService
+from .theme import ThemePalette, on_change, styled
 
 SEARCH_DELAY_MS = 250
 UNRESOLVED_CHOICE = "unresolved"
 NO_DATE = QDate(2000, 1, 1)  # the date editors' "Any" value
-BANNER_STYLE = ("QFrame#unresolvedBanner { background: #fff1c2; border: 1px solid #e0b400; border-radius: 4px; }"
-                " QFrame#unresolvedBanner QLabel { color: #3b2f00; }")
+
+
+def banner_style(p: ThemePalette) -> str:
+    return (f"QFrame#unresolvedBanner {{ background: {p.warning_background}; border: 1px solid {p.warning};"
+            f" border-radius: 4px; }} QFrame#unresolvedBanner QLabel {{ color: {p.text}; }}")
+
 
 
 class OptionalDateEdit(QDateEdit):
@@ -114,6 +119,7 @@ class HistoryDetail(QWidget):
         bar = QHBoxLayout()
         self.title = QLabel("Select an entry to see the request and the answer.", self)
         self.title.setObjectName("historyDetailTitle")
+        on_change(self, self._theme_changed)
         self.title.setTextFormat(Qt.TextFormat.RichText)
         bar.addWidget(self.title, 1)
         self.resolve_button = self._button("Mark resolved…", "resolveButton", bar)
@@ -149,15 +155,22 @@ class HistoryDetail(QWidget):
             self.title.setText("Loading…" if loading else "Select an entry to see the request and the answer.")
             self.text.clear()
         else:
-            colour = OUTCOME_COLOURS.get(entry.outcome, "#888888")
-            self.title.setText(f'<span style="color:{colour}; font-size:14pt">\u25cf</span> '
-                               f"<b>{outcome_text(entry)}</b>")
+            self._show_title(entry)
             self.text.setPlainText(detail_text(entry, self.renderer))
         self.copy_reward_button.setEnabled(bool(entry and entry.reward_url))
         self.copy_details_button.setEnabled(entry is not None)
         self.copy_as_button.setEnabled(entry is not None)
         self.resolve_button.setVisible(bool(entry and entry.outcome == Outcome.UNKNOWN))
         self.resolve_button.setEnabled(bool(entry and is_unresolved(entry)))
+
+    def _show_title(self, entry: JournalEntry) -> None:
+        colour = outcome_colour(entry.outcome).name()
+        self.title.setText(f'<span style="color:{colour}; font-size:14pt">\u25cf</span> '
+                           f"<b>{outcome_text(entry)}</b>")
+
+    def _theme_changed(self, _palette: ThemePalette) -> None:
+        if self.entry is not None:
+            self._show_title(self.entry)
 
     def copy_reward_url(self) -> None:
         if self.entry is not None and self.entry.reward_url:
@@ -250,6 +263,7 @@ class HistoryView(QWidget):
         # --- table and details -------------------------------------------------------------
         self.table = QTableView(self)
         self.table.setObjectName("historyTable")
+        on_change(self.table, lambda _palette: self.table.viewport().update())  # outcome colours are the theme's
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -541,7 +555,7 @@ class UnresolvedBanner(QFrame):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("unresolvedBanner")
-        self.setStyleSheet(BANNER_STYLE)
+        styled(self, banner_style)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 6, 6, 6)
         icon = QLabel("\u26a0", self)

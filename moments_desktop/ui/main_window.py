@@ -7,7 +7,7 @@ Widgets only render; every action goes through the SessionBridge, and every rule
 from __future__ import annotations
 
 from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QGroupBox,
@@ -44,6 +44,9 @@ from .profile_settings import ProfileSettingsDialog
 from .profile_transfer import ProfileTransfer
 from .raw_view import RawView
 from .sweep_tab import SweepTab
+from . import theme
+from .shortcuts import TAB_SHORTCUTS, ShortcutsDialog, install_shortcuts
+from .theme import THEME_SETTING, styled
 from .request_form import RequestForm
 from .window_menus import about_box, install_menus
 
@@ -67,6 +70,7 @@ class MainWindow(QMainWindow):
         self.bridge = bridge
         self.renderer = bridge.renderer
         self.setWindowTitle(APP_NAME)
+        self.setWindowIcon(theme.app_icon())
         self.resize(1100, 680)
 
         # --- left: profile + form + actions --------------------------------------------
@@ -238,8 +242,6 @@ class MainWindow(QMainWindow):
         self.form.editors["base_url"].textChanged.connect(self._update_endpoint)
         self.preview_button.clicked.connect(self.preview)
         self.cancel_button.clicked.connect(bridge.cancel)
-        for keys in ("Ctrl+Return", "Ctrl+Enter"):
-            QShortcut(QKeySequence(keys), self, activated=self.preview)
         bridge.busy_changed.connect(self._set_busy)
         bridge.preview_started.connect(self.preview_panel.show_busy)
         bridge.preview_finished.connect(self._show_result)
@@ -278,6 +280,7 @@ class MainWindow(QMainWindow):
         self.menu_actions.presenter.toggled.connect(bridge.set_presenter)
         bridge.presenter_changed.connect(self._presenter_changed)
         self.about_box: QMessageBox | None = None
+        self._install_theme_and_shortcuts(settings)
         bridge.refresh_keyring_name()
         self._profile_chosen()
         self._restore_state(settings)
@@ -333,6 +336,60 @@ class MainWindow(QMainWindow):
         the Session, and every view re-renders what it shows (each view connects to bridge.presenter_changed)."""
         if self.menu_actions.presenter.isChecked() != on:
             self.menu_actions.presenter.setChecked(on)
+
+    # --- theme and shortcuts (View > Theme, Help > Keyboard shortcuts) ----------------------
+
+    def _install_theme_and_shortcuts(self, settings: QSettings) -> None:
+        chosen = theme.current().set_choice(settings.value(THEME_SETTING, theme.DEFAULT_CHOICE, type=str))
+        for name, action in self.menu_actions.themes.items():
+            action.setChecked(name == chosen)
+            action.triggered.connect(lambda _checked=False, choice=name: self.choose_theme(choice))
+        self.shortcuts_dialog: ShortcutsDialog | None = None
+        self.menu_actions.shortcuts.triggered.connect(self.show_shortcuts)
+
+        def click(button: QPushButton):
+            return lambda: button.isEnabled() and button.click()  # as if clicked: only when it could be
+
+        handlers = {
+            "preview": self.preview, "claim": click(self.claim_button), "cancel": self.bridge.cancel,
+            "copy_as": self._open_copy_as_menu, "focus_profile": lambda: self.profile_combo.setFocus(),
+            "save_profile": click(self.save_button), "revert_profile": click(self.revert_button),
+            "new_profile": click(self.new_button), "duplicate_profile": click(self.duplicate_button),
+            "rename_profile": click(self.rename_button), "delete_profile": click(self.delete_button),
+            "profile_settings": click(self.settings_button), "history_search": self.focus_history_search,
+            **{f"tab_{attribute}": (lambda a=attribute: self.show_tab(getattr(self, a)))
+               for attribute, _title in TAB_SHORTCUTS},
+        }
+        self.shortcut_actions = install_shortcuts(self, handlers)
+
+    def choose_theme(self, choice: str) -> None:
+        """View > Theme: follow the system, light or dark; kept in window.ini for the next start."""
+        chosen = theme.current().set_choice(choice)
+        for name, action in self.menu_actions.themes.items():
+            action.setChecked(name == chosen)
+        settings = window_settings()
+        settings.setValue(THEME_SETTING, chosen)
+        settings.sync()
+
+    def show_shortcuts(self) -> None:
+        if self.shortcuts_dialog is None:
+            self.shortcuts_dialog = ShortcutsDialog(self)
+        self.shortcuts_dialog.open()
+
+    def show_tab(self, widget: QWidget) -> None:
+        index = self.tabs.indexOf(widget)
+        if index >= 0 and self.tabs.isTabVisible(index) and self.tabs.isTabEnabled(index):
+            self.tabs.setCurrentIndex(index)
+
+    def focus_history_search(self) -> None:
+        self.show_tab(self.history_view)
+        self.history_view.search_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.history_view.search_edit.selectAll()
+
+    def _open_copy_as_menu(self) -> None:
+        button = self.copy_as_button
+        if button.isEnabled() and button.menu() is not None:  # popup, not exec(): no nested event loop
+            button.menu().popup(button.mapToGlobal(button.rect().bottomLeft()))
 
     def show_about(self) -> None:
         self.about_box = about_box(self, self._keyring_name)
@@ -549,13 +606,13 @@ class MainWindow(QMainWindow):
         if profile.live:
             self.mode_badge.setText("LIVE")
             self.mode_badge.setToolTip("Declared live: each claim consumes a real reward and is billed")
-            self.mode_badge.setStyleSheet(
-                "background: #b3261e; color: white; font-weight: 600; padding: 2px 8px; border-radius: 4px;")
+            styled(self.mode_badge, lambda p: f"background: {p.danger}; color: {p.on_danger}; font-weight: 600;"
+                                             " padding: 2px 8px; border-radius: 4px;")
         else:
             self.mode_badge.setText("Test mode")
             self.mode_badge.setToolTip("Declared test mode (Approved campaign): claims consume nothing")
-            self.mode_badge.setStyleSheet(
-                "background: #e3f2fd; color: #0d47a1; padding: 2px 8px; border-radius: 4px;")
+            styled(self.mode_badge, lambda p: f"background: {p.info_background}; color: {p.info};"
+                                             " padding: 2px 8px; border-radius: 4px;")
 
     def delete_profile(self) -> None:
         profile_id = self.current_profile_id()

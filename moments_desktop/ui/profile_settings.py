@@ -31,8 +31,7 @@ from moments_desktop.core.deadlines import MAX_DEADLINE_S, MIN_DEADLINE_S, Deadl
 from moments_desktop.core.profiles import MAX_NOTES_LENGTH, Profile, parse_cost, validate_currency
 from moments_desktop.core.request import UNENCODABLE_MESSAGE, is_encodable
 
-LIVE_STYLE = "color: #b3261e; font-weight: 600;"
-ERROR_STYLE = "color: #b3261e;"
+from .theme import styled
 
 
 @dataclass(frozen=True)
@@ -79,7 +78,7 @@ class ProfileSettingsDialog(QDialog):
         self.test_radio.setObjectName("testModeRadio")
         self.live_radio = QRadioButton("Live: every claim consumes a real reward and is billed", mode_box)
         self.live_radio.setObjectName("liveRadio")
-        self.live_radio.setStyleSheet(LIVE_STYLE)
+        styled(self.live_radio, lambda p: f"color: {p.danger}; font-weight: 600;")
         self.mode_group = QButtonGroup(self)
         for radio in (self.test_radio, self.live_radio):
             self.mode_group.addButton(radio)
@@ -87,7 +86,7 @@ class ProfileSettingsDialog(QDialog):
         (self.live_radio if profile.live else self.test_radio).setChecked(True)
         live_note = QLabel("Live profiles make you type the campaign ID before a claim is sent.", mode_box)
         live_note.setWordWrap(True)
-        live_note.setStyleSheet("color: #5f6b7a;")
+        styled(live_note, lambda p: f"color: {p.muted_text};")
         mode_layout.addWidget(live_note)
         form.addRow("Campaign", mode_box)
 
@@ -106,7 +105,7 @@ class ProfileSettingsDialog(QDialog):
         form.addRow("Cost per claim", cost_row)
         self.cost_error = QLabel("", self)
         self.cost_error.setObjectName("costError")
-        self.cost_error.setStyleSheet(ERROR_STYLE)
+        styled(self.cost_error, lambda p: f"color: {p.danger};")
         self.cost_error.setWordWrap(True)
         form.addRow("", self.cost_error)
 
@@ -144,7 +143,7 @@ class ProfileSettingsDialog(QDialog):
                              f"({MIN_DEADLINE_S}–{MAX_DEADLINE_S} s). A claim that runs out of time is not sent "
                              "again: its outcome is unknown.", self)
         limits_note.setWordWrap(True)
-        limits_note.setStyleSheet("color: #5f6b7a;")
+        styled(limits_note, lambda p: f"color: {p.muted_text};")
         form.addRow("", limits_note)
         layout.addLayout(form)
 

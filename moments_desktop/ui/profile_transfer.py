@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -32,6 +32,7 @@ from moments_desktop.core.profiles import ImportReport, Profile
 from moments_desktop.core.request import BODY_FIELDS, FIELD_LABELS
 
 from .bridge import SessionBridge
+from .theme import current
 
 EXPORT_FILE_NAME = "moments-profiles.json"
 FILE_FILTER = "Profiles (*.json);;All files (*)"
@@ -51,8 +52,6 @@ _FIELD_NAMES = {
 # Problems are listed in the order of the window's fields, whatever the file's order.
 _FIELD_ORDER = ["profile", "name", "base_url", *BODY_FIELDS, "live", "allow_insecure", "cost_per_action", "currency",
                 "notes", "id"]
-_OK_COLOR = QColor("#1b7f3b")
-_BAD_COLOR = QColor("#b3261e")
 
 
 def _plural(count: int, word: str) -> str:
@@ -100,17 +99,17 @@ class ImportReportDialog(QDialog):
         for candidate in report.candidates:
             if candidate.valid:
                 result = "\u2713 will be imported"
-                color = _OK_COLOR
+                color = current().palette.qcolor("success")
             else:
                 result = f"\u2717 not imported ({_plural(len(candidate.problems), 'problem')})"
-                color = _BAD_COLOR
+                color = current().palette.qcolor("danger")
             item = QTreeWidgetItem([candidate.label, result])
             item.setForeground(1, QBrush(color))
             ordered = sorted(candidate.problems.items(), key=lambda item: (
                 _FIELD_ORDER.index(item[0]) if item[0] in _FIELD_ORDER else len(_FIELD_ORDER)))
             for field_name, problem in ordered:
                 child = QTreeWidgetItem([_FIELD_NAMES.get(field_name, field_name), problem])
-                child.setForeground(1, QBrush(_BAD_COLOR))
+                child.setForeground(1, QBrush(current().palette.qcolor("danger")))
                 item.addChild(child)
             for note in candidate.notes:
                 item.addChild(QTreeWidgetItem(["Note", note]))

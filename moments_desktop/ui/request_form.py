@@ -20,11 +20,11 @@ from moments_desktop.core.request import (
 )
 
 from .choice_field import ChoiceLineEdit
+from .theme import error_style, styled
 
 # Fields whose value narrows the choices of others (appId -> moments, campaigns; campaign -> groups).
 _CHOICE_INPUTS = ("appId", "momentId", "campaignId")
 
-ERROR_STYLE = "color: #b3261e; font-size: 11px;"
 
 
 def holds_hidden_broken_character(editor: QLineEdit) -> bool:
@@ -63,7 +63,7 @@ class RequestForm(QWidget):
             editor.textChanged.connect(self.revalidate)
             error = QLabel(self)
             error.setObjectName(f"error_{name}")
-            error.setStyleSheet(ERROR_STYLE)
+            styled(error, error_style)
             error.setWordWrap(True)
             error.hide()
             box = QWidget(self)

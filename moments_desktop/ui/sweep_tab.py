@@ -46,11 +46,11 @@ from moments_desktop.core.render import Renderer, local_time
 from moments_desktop.core.sweep import STATUS_LABELS, SweepStatus, parse_value_list
 
 from .bridge import SessionBridge
-from .sweep_grid import STATUS_COLOURS, CardRole, SweepCardModel, SweepGridView
+from .sweep_grid import STATUS_ROLES, CardRole, SweepCardModel, SweepGridView
+from .theme import error_style, hint_style, styled
 
 CHOICES_DELAY_MS = 400  # typing an endpoint pauses this long before its catalog is asked for
 RUN_KEYS = ("Ctrl+Alt+Return", "Ctrl+Alt+Enter")
-ERROR_STYLE = "color: #b3261e; font-size: 11px;"
 LABEL_SEPARATOR = " \u2014 "  # as core/catalog_choices.py labels a choice: "id — description"
 
 
@@ -117,7 +117,7 @@ class FieldValues(QGroupBox):
         self.hint = QLabel("", self)
         self.hint.setObjectName(f"sweepHint_{name}")
         self.hint.setTextFormat(Qt.TextFormat.PlainText)
-        self.hint.setStyleSheet("color: #5f6b7a; font-size: 11px;")
+        styled(self.hint, hint_style)
         self.hint.setMinimumWidth(40)
         self.hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         layout.addWidget(self.hint)
@@ -125,7 +125,7 @@ class FieldValues(QGroupBox):
         self.error_label.setObjectName(f"sweepError_{name}")
         self.error_label.setWordWrap(True)
         self.error_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.error_label.setStyleSheet(ERROR_STYLE)
+        styled(self.error_label, error_style)
         self.error_label.hide()
         layout.addWidget(self.error_label)
         self._has_choices = False
@@ -339,8 +339,8 @@ class SweepTab(QWidget):
             button.setCheckable(True)
             button.setChecked(True)
             button.setAutoDefault(False)
-            colour = STATUS_COLOURS[status]
-            button.setStyleSheet(f"QPushButton {{ border-left: 5px solid {colour}; padding: 3px 8px; }}")
+            styled(button, lambda p, role=STATUS_ROLES[status]:
+                   f"QPushButton {{ border-left: 5px solid {getattr(p, role)}; padding: 3px 8px; }}")
             self.status_buttons[status] = button
             filter_row.addWidget(button)
         self.only_changes = QCheckBox("Only changes", self)
