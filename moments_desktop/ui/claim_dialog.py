@@ -227,6 +227,7 @@ class ClaimDialog(QDialog):
         buttons.addStretch(1)
         self.cancel_button = QPushButton("Cancel", self)
         self.cancel_button.setObjectName("claimCancelButton")
+        self.cancel_button.setToolTip("Send nothing and close (Enter and Escape do the same)")
         # Cancel is the default: Enter anywhere in the dialog (outside the typed field) cancels.
         self.cancel_button.setAutoDefault(True)
         self.cancel_button.setDefault(True)

@@ -197,6 +197,7 @@ class ClaimOutcomeView(QFrame):
         url_column.addLayout(row)
         self.copy_button = QPushButton("Copy", self.url_row)
         self.copy_button.setObjectName("copyRewardUrl")
+        self.copy_button.setToolTip("Copy the reward URL to the clipboard (the real one, also in presenter mode)")
         self.copy_button.setAutoDefault(False)
         self.copy_button.clicked.connect(self.copy_url)
         row.addWidget(self.copy_button)

@@ -126,6 +126,8 @@ class HistoryDetail(QWidget):
         self.resolve_button.setToolTip("Record what you found out about this claim (kept with the entry)")
         self.copy_reward_button = self._button("Copy reward URL", "copyRewardUrlButton", bar)
         self.copy_details_button = self._button("Copy details", "copyDetailsButton", bar)
+        self.copy_reward_button.setToolTip("Copy this claim's reward URL to the clipboard")
+        self.copy_details_button.setToolTip("Copy the request and the answer below to the clipboard")
         self.copy_as_button = self._button("Copy as", "historyCopyAsButton", bar)
         self.copy_as_button.setToolTip("Copy this entry's request as cURL, HTTPie, Python, PowerShell or Braze "
                                        "(the API key as a placeholder)")
@@ -134,6 +136,8 @@ class HistoryDetail(QWidget):
         layout.addLayout(bar)
         self.text = QPlainTextEdit(self)
         self.text.setObjectName("historyDetailText")
+        self.text.setAccessibleName("Entry details")
+        self.text.setAccessibleDescription("The selected entry's request and answer, read-only")
         self.text.setReadOnly(True)
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         layout.addWidget(self.text, 1)
@@ -211,14 +215,20 @@ class HistoryView(QWidget):
 
         self.profile_combo = QComboBox(self)
         self.profile_combo.setObjectName("historyProfile")
+        self.profile_combo.setAccessibleName("Profile filter")
+        self.profile_combo.setAccessibleDescription("Show the entries of one profile, or of all")
         self.profile_combo.addItem("All profiles", None)
         self.endpoint_combo = QComboBox(self)
         self.endpoint_combo.setObjectName("historyEndpoint")
+        self.endpoint_combo.setAccessibleName("Request filter")
+        self.endpoint_combo.setAccessibleDescription("Show previews, claims or both")
         self.endpoint_combo.addItem("All requests", None)
         self.endpoint_combo.addItem("getRewardInfo (previews)", "GetRewardInfo")
         self.endpoint_combo.addItem("getReward (claims)", "GetReward")
         self.outcome_combo = QComboBox(self)
         self.outcome_combo.setObjectName("historyOutcome")
+        self.outcome_combo.setAccessibleName("Outcome filter")
+        self.outcome_combo.setAccessibleDescription("Show the entries with one outcome, or unresolved claims")
         self.outcome_combo.addItem("All outcomes", None)
         for outcome, label in OUTCOME_LABELS.items():
             self.outcome_combo.addItem(label, outcome)
@@ -263,6 +273,8 @@ class HistoryView(QWidget):
         # --- table and details -------------------------------------------------------------
         self.table = QTableView(self)
         self.table.setObjectName("historyTable")
+        self.table.setAccessibleName("History entries")
+        self.table.setAccessibleDescription("One row per request, newest first; select one to see its details")
         on_change(self.table, lambda _palette: self.table.viewport().update())  # outcome colours are the theme's
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)

@@ -45,7 +45,7 @@ from .profile_transfer import ProfileTransfer
 from .raw_view import RawView
 from .sweep_tab import SweepTab
 from . import theme
-from .shortcuts import TAB_SHORTCUTS, ShortcutsDialog, install_shortcuts
+from .shortcuts import TAB_SHORTCUTS, ShortcutsDialog, by_name, install_shortcuts
 from .theme import THEME_SETTING, styled
 from .request_form import RequestForm
 from .window_menus import about_box, install_menus
@@ -80,6 +80,8 @@ class MainWindow(QMainWindow):
         profile_label = QLabel("Profile", left)
         self.profile_combo = QComboBox(left)
         self.profile_combo.setObjectName("profileCombo")
+        self.profile_combo.setAccessibleName("Profile")
+        self.profile_combo.setAccessibleDescription("The profile whose endpoint, request and key are used")
         profile_label.setBuddy(self.profile_combo)
         profile_row.addWidget(profile_label)
         profile_row.addWidget(self.profile_combo, 1)
@@ -121,10 +123,12 @@ class MainWindow(QMainWindow):
         self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.key_edit.setPlaceholderText("Paste the API key")
         self.key_edit.setAccessibleName("API key")
+        self.key_edit.setAccessibleDescription("Written only to the keychain, never shown again; Enter saves it")
         key_row.addWidget(self.key_edit, 1)
         self.show_key_button = self._button("Show", "showKeyButton", self.key_group, key_row)
         self.show_key_button.setToolTip("Shows the key while the button is held down")
         self.save_key_button = self._button("Save key", "saveKeyButton", self.key_group, key_row)
+        self.save_key_button.setToolTip("Store the key in the keychain for this profile")
         self.test_key_button = self._button("Test key", "testKeyButton", self.key_group, key_row)
         self.test_key_button.setToolTip("Run a free preview with this profile's stored key and the form's values")
         key_layout.addLayout(key_row)
@@ -137,7 +141,6 @@ class MainWindow(QMainWindow):
         actions = QHBoxLayout()
         self.preview_button = QPushButton("Preview reward", left)
         self.preview_button.setObjectName("previewButton")
-        self.preview_button.setToolTip("Free: calls getRewardInfo (Ctrl+Return)")
         self.preview_button.setDefault(True)
         self.preview_button.setMinimumHeight(32)
         self.cancel_button = QPushButton("Cancel", left)
@@ -166,6 +169,9 @@ class MainWindow(QMainWindow):
 
         # --- right: tabs ---------------------------------------------------------------
         self.tabs = QTabWidget(self)
+        self.tabs.setObjectName("resultTabs")
+        self.tabs.setAccessibleName("Results")
+        self.tabs.setAccessibleDescription("The preview, the raw exchange, messages, sweeps and the history")
         self.preview_panel = PreviewPanel(self.renderer, self.tabs)
         self.raw_view = RawView(self.renderer, self.tabs)
         self.tabs.addTab(self.preview_panel, "Preview")
@@ -361,6 +367,20 @@ class MainWindow(QMainWindow):
                for attribute, _title in TAB_SHORTCUTS},
         }
         self.shortcut_actions = install_shortcuts(self, handlers)
+        # Each button says what it does and its keys (the tooltip is also its accessible description).
+        for button, name, text in (
+                (self.new_button, "new_profile", "Create a profile from the current one's endpoint"),
+                (self.duplicate_button, "duplicate_profile", "Copy this profile, its key included"),
+                (self.rename_button, "rename_profile", "Rename this profile"),
+                (self.delete_button, "delete_profile", "Delete this profile and its stored key (asks first)"),
+                (self.settings_button, "profile_settings", None), (self.save_button, "save_profile",
+                                                                    "Save the edited request in this profile"),
+                (self.revert_button, "revert_profile", "Drop the unsaved edits of this profile"),
+                (self.preview_button, "preview", "Free: calls getRewardInfo"),
+                (self.claim_button, "claim", None), (self.copy_as_button, "copy_as", None),
+                (self.cancel_button, "cancel", "Stop the preview or key test in flight")):
+            base = text or button.toolTip()
+            button.setToolTip(f"{base} ({by_name(name).key_text()})")
 
     def choose_theme(self, choice: str) -> None:
         """View > Theme: follow the system, light or dark; kept in window.ini for the next start."""

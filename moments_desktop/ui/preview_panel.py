@@ -118,6 +118,8 @@ class PreviewPanel(QStackedWidget):
         # Scrolls rather than squeezes: banner + card need ~650 px, more than a small window has.
         scroll = QScrollArea(self)
         scroll.setObjectName("cardScroll")
+        scroll.setAccessibleName("Reward preview")
+        scroll.setAccessibleDescription("The reward as a customer would see it")
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidgetResizable(True)
         scroll.setWidget(holder)

@@ -89,6 +89,8 @@ class ImportReportDialog(QDialog):
 
         self.tree = QTreeWidget(self)
         self.tree.setObjectName("importReport")
+        self.tree.setAccessibleName("Profiles in the file")
+        self.tree.setAccessibleDescription("Each profile found, whether it will be imported, and its problems")
         self.tree.setColumnCount(2)
         self.tree.setHeaderLabels(["Profile / field", "Result"])
         self.tree.setRootIsDecorated(True)
@@ -130,11 +132,13 @@ class ImportReportDialog(QDialog):
                 f"Import {_plural(valid, 'valid profile')}" if valid < total else f"Import {_plural(valid, 'profile')}",
                 QDialogButtonBox.ButtonRole.AcceptRole)
             self.import_button.setObjectName("importValidButton")
+            self.import_button.setToolTip("Add the valid profiles (without keys); the others are left out")
             self.cancel_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
             self.import_button.setDefault(True)
         else:
             self.cancel_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
         self.cancel_button.setObjectName("importCancelButton")
+        self.cancel_button.setToolTip("Close without importing anything")
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)

@@ -24,7 +24,15 @@ from .theme import error_style, styled
 
 # Fields whose value narrows the choices of others (appId -> moments, campaigns; campaign -> groups).
 _CHOICE_INPUTS = ("appId", "momentId", "campaignId")
-
+# What each field is, for a screen reader (the accessible description).
+FIELD_DESCRIPTIONS = {
+    "base_url": "The Moments API endpoint the request is sent to (https, or http on this computer)",
+    "appId": "The app's ID in Moments; choices come from the endpoint's catalog when it has one",
+    "momentId": "The moment the customer reached, e.g. a level completed",
+    "deviceType": "The customer's device type, e.g. Android or iOS",
+    "campaignId": "The campaign whose reward is asked for",
+    "rewardGroupId": "The reward group (e.g. a country) within the campaign",
+}
 
 
 def holds_hidden_broken_character(editor: QLineEdit) -> bool:
@@ -60,6 +68,8 @@ class RequestForm(QWidget):
         for name in ("base_url", *BODY_FIELDS):
             editor = QLineEdit(self) if name == "base_url" else ChoiceLineEdit(self)
             editor.setObjectName(f"field_{name}")
+            editor.setAccessibleName(FIELD_LABELS[name])  # the label sits outside the editor's box: say it
+            editor.setAccessibleDescription(FIELD_DESCRIPTIONS.get(name, ""))
             editor.textChanged.connect(self.revalidate)
             error = QLabel(self)
             error.setObjectName(f"error_{name}")
