@@ -25,6 +25,7 @@ from moments_desktop.core.errors import ApiError, BusinessError, MomentsError, N
 from moments_desktop.core.exchange import Outcome
 from moments_desktop.core.operations import ClaimResult
 
+from .text_direction import follow_text
 from .theme import ThemePalette, styled
 
 NOT_SENT_TITLE = "Not sent — nothing was spent"
@@ -223,6 +224,7 @@ class ClaimOutcomeView(QFrame):
         styled(self, style)
         self.title.setText(p.title)
         self.message.setText(p.message)
+        follow_text(self.message)  # the API's own words may be right-to-left
         if p.kind is ClaimKind.DECLINED:
             font = QFont(self.message.font())
             font.setPointSizeF(self.font().pointSizeF() * 1.15)

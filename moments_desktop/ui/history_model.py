@@ -20,6 +20,7 @@ from moments_desktop.core.journal import JournalEntry, JournalFilter
 
 from .history_format import OUTCOME_COLOURS, HistoryRow, history_row
 from .history_service import HistoryService, Snapshot
+from .text_direction import text_alignment
 from .theme import current
 
 PAGE_SIZE = 200
@@ -117,6 +118,9 @@ class HistoryModel(QAbstractTableModel):
                 return row.summary
             if row.unresolved:
                 return UNRESOLVED_TIP
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (PROFILE, SUMMARY):
+            text = row.profile if column == PROFILE else row.summary
+            return text_alignment(text, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.BackgroundRole and row.unresolved:
             return QBrush(current().palette.qcolor(UNRESOLVED_BACKGROUND_ROLE))
         if role == Qt.ItemDataRole.ForegroundRole:

@@ -25,6 +25,7 @@ from moments_desktop.core.render import Renderer
 from moments_desktop.core.reward import RewardInfo
 
 from .claim_result import ClaimKind, ClaimOutcomeView, is_web_url, present_failure, present_result
+from .text_direction import follow_text
 from .theme import ThemePalette, styled
 
 IMAGE_WIDTH, IMAGE_HEIGHT = 380, 214
@@ -181,6 +182,7 @@ class PreviewPanel(QStackedWidget):
 
     def _fill_card(self, reward: RewardInfo) -> None:
         self.text_label.setText(reward.notification_text or "(The reward has no announcement text.)")
+        follow_text(self.text_label)  # an Arabic announcement reads from the right
         count = reward.remaining_count
         if count is None:
             self.count_label.setText("Remaining rewards not reported")

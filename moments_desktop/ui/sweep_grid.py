@@ -21,6 +21,7 @@ from moments_desktop.core.sweep_baseline import ChangeKind
 from moments_desktop.core.sweep_report import describe_change, problem_text
 
 from .sweep_thumbnails import THUMBNAIL_SIZE, ThumbnailCache
+from .text_direction import text_alignment
 from .theme import current, on_change
 
 CARD_SIZE = QSize(212, 132)  # one grid cell, margins included
@@ -321,9 +322,10 @@ class SweepCardDelegate(QStyledItemDelegate):
             fm_bold = fm_small
         lines = self._wrap(announcement or "(no announcement)", fm_bold, text_rect.width(), 3)
         y = text_rect.top()
+        # An Arabic announcement starts at the right edge (the painter would start every line at the left).
+        alignment = text_alignment(announcement, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         for line in lines:
-            painter.drawText(QRect(text_rect.left(), y, text_rect.width(), fm_bold.height()),
-                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, line)
+            painter.drawText(QRect(text_rect.left(), y, text_rect.width(), fm_bold.height()), alignment, line)
             y += fm_bold.height()
         if card.remaining_count is not None:
             painter.setFont(small)
