@@ -45,7 +45,8 @@ from moments_desktop.core.tasks import ThreadJobs
 from moments_desktop.sandbox.catalog import CatalogError, load_catalog, load_default_catalog
 from moments_desktop.sandbox.server import SandboxServer, SandboxStartError
 from moments_desktop.ui.bridge import SessionBridge
-from moments_desktop.ui.main_window import MainWindow
+from moments_desktop.ui import theme
+from moments_desktop.ui.main_window import THEME_SETTING, MainWindow, window_settings
 from moments_desktop.ui.startup_dialogs import (
     OPENED,
     READ_ONLY,
@@ -414,6 +415,9 @@ def _run(args: argparse.Namespace, reporter: CrashReporter) -> int:
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else APP_ID])
     app.setApplicationName(APP_NAME)
     app.setDesktopFileName(APP_ID)
+    app.setWindowIcon(theme.app_icon())
+    # Fusion and the palette of the saved choice (View > Theme) before anything is drawn.
+    theme.current().install(app, window_settings().value(THEME_SETTING, theme.DEFAULT_CHOICE, type=str))
     quit_on_last = app.quitOnLastWindowClosed()
     app.setQuitOnLastWindowClosed(False)  # main_async ends the loop; Qt must not stop it under asyncio
     desktop = DesktopApp(sandbox_catalog=args.sandbox_catalog, use_sandbox=not args.no_sandbox,

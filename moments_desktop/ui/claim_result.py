@@ -25,6 +25,9 @@ from moments_desktop.core.errors import ApiError, BusinessError, MomentsError, N
 from moments_desktop.core.exchange import Outcome
 from moments_desktop.core.operations import ClaimResult
 
+from .text_direction import follow_text
+from .theme import ThemePalette, styled
+
 NOT_SENT_TITLE = "Not sent — nothing was spent"
 UNKNOWN_TITLE = "Outcome unknown: check before claiming again"
 RESCUED_TITLE = "Reward claimed — not yet in the history"
@@ -39,14 +42,20 @@ class ClaimKind(StrEnum):
     UNKNOWN = "unknown"
 
 
-# (background, border, title colour)
-KIND_COLOURS = {
-    ClaimKind.SUCCESS: ("#edf7ee", "#2e7d32", "#1b5e20"),
-    ClaimKind.DECLINED: ("#fff8e1", "#c99a06", "#6d4c00"),
-    ClaimKind.REFUSED: ("#fff4f2", "#c62828", "#8e1b14"),
-    ClaimKind.NOT_SENT: ("#eef2f6", "#7a8796", "#2f3b48"),
-    ClaimKind.UNKNOWN: ("#fff0e0", "#e65100", "#a33a00"),
+# The theme role of each outcome's border and title (its background is the role tinted toward the base).
+KIND_ROLES = {
+    ClaimKind.SUCCESS: "success",
+    ClaimKind.DECLINED: "warning",
+    ClaimKind.REFUSED: "danger",
+    ClaimKind.NOT_SENT: "neutral",
+    ClaimKind.UNKNOWN: "unknown",
 }
+
+
+def kind_colours(kind: ClaimKind, p: ThemePalette) -> tuple[str, str, str]:
+    """(background, border, title colour) of an outcome in the palette."""
+    colour = getattr(p, KIND_ROLES[kind])
+    return p.mix(colour, p.base, 0.88), colour, colour
 
 
 @dataclass(frozen=True)
@@ -196,6 +205,7 @@ class ClaimOutcomeView(QFrame):
         url_column.addLayout(row)
         self.copy_button = QPushButton("Copy", self.url_row)
         self.copy_button.setObjectName("copyRewardUrl")
+        self.copy_button.setToolTip("Copy the reward URL to the clipboard (the real one, also in presenter mode)")
         self.copy_button.setAutoDefault(False)
         self.copy_button.clicked.connect(self.copy_url)
         row.addWidget(self.copy_button)
@@ -217,13 +227,18 @@ class ClaimOutcomeView(QFrame):
 
     def show_presentation(self, p: ClaimPresentation) -> None:
         self.kind = p.kind
-        background, border, title_colour = KIND_COLOURS[p.kind]
         width = 3 if p.kind in (ClaimKind.UNKNOWN, ClaimKind.SUCCESS) else 1
-        self.setStyleSheet(f"QFrame#claimOutcome {{ background: {background}; border: {width}px solid {border};"
-                           f" border-radius: 8px; }}"
-                           f" QLabel#claimTitle {{ color: {title_colour}; }}")
+
+        def style(palette: ThemePalette, kind: ClaimKind = p.kind) -> str:
+            background, border, title_colour = kind_colours(kind, palette)
+            return (f"QFrame#claimOutcome {{ background: {background}; border: {width}px solid {border};"
+                    f" border-radius: 8px; }}"
+                    f" QLabel#claimTitle {{ color: {title_colour}; }}")
+
+        styled(self, style)
         self.title.setText(p.title)
         self.message.setText(p.message)
+        follow_text(self.message)  # the API's own words may be right-to-left
         if p.kind is ClaimKind.DECLINED:
             font = QFont(self.message.font())
             font.setPointSizeF(self.font().pointSizeF() * 1.15)

@@ -24,13 +24,14 @@ OUTCOME_LABELS = {
     Outcome.NOT_SENT: "Not sent",
     Outcome.PENDING: "Pending",
 }
+# The theme role (ui/theme.py ThemePalette) each outcome is drawn in.
 OUTCOME_COLOURS = {
-    Outcome.SUCCESS: "#2e7d32",
-    Outcome.NO_REWARD: "#5c6bc0",
-    Outcome.ERROR: "#c62828",
-    Outcome.UNKNOWN: "#e65100",
-    Outcome.NOT_SENT: "#8d8d8d",
-    Outcome.PENDING: "#0277bd",
+    Outcome.SUCCESS: "success",
+    Outcome.NO_REWARD: "declined",
+    Outcome.ERROR: "danger",
+    Outcome.UNKNOWN: "unknown",
+    Outcome.NOT_SENT: "neutral",
+    Outcome.PENDING: "info",
 }
 ENDPOINT_LABELS = {Endpoint.GET_REWARD_INFO: "getRewardInfo", Endpoint.GET_REWARD: "getReward"}
 SUMMARY_LIMIT = 160

@@ -42,15 +42,20 @@ from moments_desktop.core.journal import JournalEntry, JournalFilter
 from moments_desktop.core.render import PLAIN, REVEAL_SECONDS, Renderer
 
 from .copy_as import CopyAsController
-from .history_format import OUTCOME_COLOURS, OUTCOME_LABELS, detail_text, is_unresolved, outcome_text
-from .history_model import COLUMNS, ENDPOINT, OUTCOME, PROFILE, SUMMARY, TIME, HistoryModel
+from .history_format import OUTCOME_LABELS, detail_text, is_unresolved, outcome_text
+from .history_model import COLUMNS, ENDPOINT, OUTCOME, PROFILE, SUMMARY, TIME, HistoryModel, outcome_colour
 from .history_service import HistoryService
+from .theme import ThemePalette, on_change, styled
 
 SEARCH_DELAY_MS = 250
 UNRESOLVED_CHOICE = "unresolved"
 NO_DATE = QDate(2000, 1, 1)  # the date editors' "Any" value
-BANNER_STYLE = ("QFrame#unresolvedBanner { background: #fff1c2; border: 1px solid #e0b400; border-radius: 4px; }"
-                " QFrame#unresolvedBanner QLabel { color: #3b2f00; }")
+
+
+def banner_style(p: ThemePalette) -> str:
+    return (f"QFrame#unresolvedBanner {{ background: {p.warning_background}; border: 1px solid {p.warning};"
+            f" border-radius: 4px; }} QFrame#unresolvedBanner QLabel {{ color: {p.text}; }}")
+
 
 
 class OptionalDateEdit(QDateEdit):
@@ -119,6 +124,7 @@ class HistoryDetail(QWidget):
         bar = QHBoxLayout()
         self.title = QLabel("Select an entry to see the request and the answer.", self)
         self.title.setObjectName("historyDetailTitle")
+        on_change(self, self._theme_changed)
         self.title.setTextFormat(Qt.TextFormat.RichText)
         bar.addWidget(self.title, 1)
         self.resolve_button = self._button("Mark resolved…", "resolveButton", bar)
@@ -128,6 +134,8 @@ class HistoryDetail(QWidget):
                                       "again")
         self.copy_reward_button = self._button("Copy reward URL", "copyRewardUrlButton", bar)
         self.copy_details_button = self._button("Copy details", "copyDetailsButton", bar)
+        self.copy_reward_button.setToolTip("Copy this claim's reward URL to the clipboard")
+        self.copy_details_button.setToolTip("Copy the request and the answer below to the clipboard")
         self.copy_as_button = self._button("Copy as", "historyCopyAsButton", bar)
         self.copy_as_button.setToolTip("Copy this entry's request as cURL, HTTPie, Python, PowerShell or Braze "
                                        "(the API key as a placeholder)")
@@ -136,6 +144,8 @@ class HistoryDetail(QWidget):
         layout.addLayout(bar)
         self.text = QPlainTextEdit(self)
         self.text.setObjectName("historyDetailText")
+        self.text.setAccessibleName("Entry details")
+        self.text.setAccessibleDescription("The selected entry's request and answer, read-only")
         self.text.setReadOnly(True)
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         layout.addWidget(self.text, 1)
@@ -161,9 +171,7 @@ class HistoryDetail(QWidget):
             self.title.setText("Loading…" if loading else "Select an entry to see the request and the answer.")
             self.text.clear()
         else:
-            colour = OUTCOME_COLOURS.get(entry.outcome, "#888888")
-            self.title.setText(f'<span style="color:{colour}; font-size:14pt">\u25cf</span> '
-                               f"<b>{outcome_text(entry)}</b>")
+            self._show_title(entry)
             self.text.setPlainText(detail_text(entry, self.renderer, reveal_reward_url=self.revealed))
         reveal = bool(entry and entry.reward_url and self.renderer.masked)
         self.reveal_button.setVisible(reveal)
@@ -192,6 +200,15 @@ class HistoryDetail(QWidget):
         self.reveal_timer.stop()
         self.revealed = False
         self.show_entry(self.entry)
+
+    def _show_title(self, entry: JournalEntry) -> None:
+        colour = outcome_colour(entry.outcome).name()
+        self.title.setText(f'<span style="color:{colour}; font-size:14pt">\u25cf</span> '
+                           f"<b>{outcome_text(entry)}</b>")
+
+    def _theme_changed(self, _palette: ThemePalette) -> None:
+        if self.entry is not None:
+            self._show_title(self.entry)
 
     def copy_reward_url(self) -> None:
         if self.entry is not None and self.entry.reward_url:
@@ -235,14 +252,20 @@ class HistoryView(QWidget):
 
         self.profile_combo = QComboBox(self)
         self.profile_combo.setObjectName("historyProfile")
+        self.profile_combo.setAccessibleName("Profile filter")
+        self.profile_combo.setAccessibleDescription("Show the entries of one profile, or of all")
         self.profile_combo.addItem("All profiles", None)
         self.endpoint_combo = QComboBox(self)
         self.endpoint_combo.setObjectName("historyEndpoint")
+        self.endpoint_combo.setAccessibleName("Request filter")
+        self.endpoint_combo.setAccessibleDescription("Show previews, claims or both")
         self.endpoint_combo.addItem("All requests", None)
         self.endpoint_combo.addItem("getRewardInfo (previews)", "GetRewardInfo")
         self.endpoint_combo.addItem("getReward (claims)", "GetReward")
         self.outcome_combo = QComboBox(self)
         self.outcome_combo.setObjectName("historyOutcome")
+        self.outcome_combo.setAccessibleName("Outcome filter")
+        self.outcome_combo.setAccessibleDescription("Show the entries with one outcome, or unresolved claims")
         self.outcome_combo.addItem("All outcomes", None)
         for outcome, label in OUTCOME_LABELS.items():
             self.outcome_combo.addItem(label, outcome)
@@ -287,6 +310,9 @@ class HistoryView(QWidget):
         # --- table and details -------------------------------------------------------------
         self.table = QTableView(self)
         self.table.setObjectName("historyTable")
+        self.table.setAccessibleName("History entries")
+        self.table.setAccessibleDescription("One row per request, newest first; select one to see its details")
+        on_change(self.table, lambda _palette: self.table.viewport().update())  # outcome colours are the theme's
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -588,7 +614,7 @@ class UnresolvedBanner(QFrame):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("unresolvedBanner")
-        self.setStyleSheet(BANNER_STYLE)
+        styled(self, banner_style)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 6, 6, 6)
         icon = QLabel("\u26a0", self)

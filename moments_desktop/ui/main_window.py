@@ -7,7 +7,7 @@ Widgets only render; every action goes through the SessionBridge, and every rule
 from __future__ import annotations
 
 from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QGroupBox,
@@ -45,6 +45,9 @@ from .profile_settings import ProfileSettingsDialog
 from .profile_transfer import ProfileTransfer
 from .raw_view import RawView
 from .sweep_tab import SweepTab
+from . import theme
+from .shortcuts import TAB_SHORTCUTS, ShortcutsDialog, by_name, install_shortcuts
+from .theme import THEME_SETTING, styled
 from .request_form import RequestForm
 from .window_menus import about_box, install_menus
 
@@ -71,6 +74,7 @@ class MainWindow(QMainWindow):
         self.bridge = bridge
         self.renderer = bridge.renderer
         self.setWindowTitle(APP_NAME)
+        self.setWindowIcon(theme.app_icon())
         self.resize(1100, 680)
 
         # --- left: profile + form + actions --------------------------------------------
@@ -80,6 +84,8 @@ class MainWindow(QMainWindow):
         profile_label = QLabel("Profile", left)
         self.profile_combo = QComboBox(left)
         self.profile_combo.setObjectName("profileCombo")
+        self.profile_combo.setAccessibleName("Profile")
+        self.profile_combo.setAccessibleDescription("The profile whose endpoint, request and key are used")
         profile_label.setBuddy(self.profile_combo)
         profile_row.addWidget(profile_label)
         profile_row.addWidget(self.profile_combo, 1)
@@ -121,6 +127,7 @@ class MainWindow(QMainWindow):
         self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.key_edit.setPlaceholderText("Paste the API key")
         self.key_edit.setAccessibleName("API key")
+        self.key_edit.setAccessibleDescription("Written only to the keychain, never shown again; Enter saves it")
         key_row.addWidget(self.key_edit, 1)
         # Presenter mode: the key field is never drawn (not even as dots); this stands in its place.
         self.key_hidden = QLineEdit(self.key_group)
@@ -134,6 +141,7 @@ class MainWindow(QMainWindow):
         self.show_key_button = self._button("Show", "showKeyButton", self.key_group, key_row)
         self.show_key_button.setToolTip(SHOW_KEY_TIP)
         self.save_key_button = self._button("Save key", "saveKeyButton", self.key_group, key_row)
+        self.save_key_button.setToolTip("Store the key in the keychain for this profile")
         self.test_key_button = self._button("Test key", "testKeyButton", self.key_group, key_row)
         self.test_key_button.setToolTip("Run a free preview with this profile's stored key and the form's values")
         key_layout.addLayout(key_row)
@@ -146,7 +154,6 @@ class MainWindow(QMainWindow):
         actions = QHBoxLayout()
         self.preview_button = QPushButton("Preview reward", left)
         self.preview_button.setObjectName("previewButton")
-        self.preview_button.setToolTip("Free: calls getRewardInfo (Ctrl+Return)")
         self.preview_button.setDefault(True)
         self.preview_button.setMinimumHeight(32)
         self.cancel_button = QPushButton("Cancel", left)
@@ -175,6 +182,9 @@ class MainWindow(QMainWindow):
 
         # --- right: tabs ---------------------------------------------------------------
         self.tabs = QTabWidget(self)
+        self.tabs.setObjectName("resultTabs")
+        self.tabs.setAccessibleName("Results")
+        self.tabs.setAccessibleDescription("The preview, the raw exchange, messages, sweeps and the history")
         self.preview_panel = PreviewPanel(self.renderer, self.tabs)
         self.raw_view = RawView(self.renderer, self.tabs)
         self.tabs.addTab(self.preview_panel, "Preview")
@@ -251,8 +261,6 @@ class MainWindow(QMainWindow):
         self.form.editors["base_url"].textChanged.connect(self._update_endpoint)
         self.preview_button.clicked.connect(self.preview)
         self.cancel_button.clicked.connect(bridge.cancel)
-        for keys in ("Ctrl+Return", "Ctrl+Enter"):
-            QShortcut(QKeySequence(keys), self, activated=self.preview)
         bridge.busy_changed.connect(self._set_busy)
         bridge.preview_started.connect(self.preview_panel.show_busy)
         bridge.preview_finished.connect(self._show_result)
@@ -300,6 +308,7 @@ class MainWindow(QMainWindow):
         bridge.presenter_changed.connect(self._presenter_changed)
         bridge.presenter_changed.connect(self._show_presenter)
         self.about_box: QMessageBox | None = None
+        self._install_theme_and_shortcuts(settings)
         bridge.refresh_keyring_name()
         self._profile_chosen()
         self._restore_state(settings)
@@ -392,6 +401,74 @@ class MainWindow(QMainWindow):
         self.key_hidden.setVisible(not shown)
         self.show_key_button.setEnabled(shown)
         self.show_key_button.setToolTip(SHOW_KEY_TIP if shown else KEY_HIDDEN_TIP)
+
+    # --- theme and shortcuts (View > Theme, Help > Keyboard shortcuts) ----------------------
+
+    def _install_theme_and_shortcuts(self, settings: QSettings) -> None:
+        chosen = theme.current().set_choice(settings.value(THEME_SETTING, theme.DEFAULT_CHOICE, type=str))
+        for name, action in self.menu_actions.themes.items():
+            action.setChecked(name == chosen)
+            action.triggered.connect(lambda _checked=False, choice=name: self.choose_theme(choice))
+        self.shortcuts_dialog: ShortcutsDialog | None = None
+        self.menu_actions.shortcuts.triggered.connect(self.show_shortcuts)
+
+        def click(button: QPushButton):
+            return lambda: button.isEnabled() and button.click()  # as if clicked: only when it could be
+
+        handlers = {
+            "preview": self.preview, "claim": click(self.claim_button), "cancel": self.bridge.cancel,
+            "copy_as": self._open_copy_as_menu, "focus_profile": lambda: self.profile_combo.setFocus(),
+            "save_profile": click(self.save_button), "revert_profile": click(self.revert_button),
+            "new_profile": click(self.new_button), "duplicate_profile": click(self.duplicate_button),
+            "rename_profile": click(self.rename_button), "delete_profile": click(self.delete_button),
+            "profile_settings": click(self.settings_button), "history_search": self.focus_history_search,
+            **{f"tab_{attribute}": (lambda a=attribute: self.show_tab(getattr(self, a)))
+               for attribute, _title in TAB_SHORTCUTS},
+        }
+        self.shortcut_actions = install_shortcuts(self, handlers)
+        # Each button says what it does and its keys (the tooltip is also its accessible description).
+        for button, name, text in (
+                (self.new_button, "new_profile", "Create a profile from the current one's endpoint"),
+                (self.duplicate_button, "duplicate_profile", "Copy this profile, its key included"),
+                (self.rename_button, "rename_profile", "Rename this profile"),
+                (self.delete_button, "delete_profile", "Delete this profile and its stored key (asks first)"),
+                (self.settings_button, "profile_settings", None), (self.save_button, "save_profile",
+                                                                    "Save the edited request in this profile"),
+                (self.revert_button, "revert_profile", "Drop the unsaved edits of this profile"),
+                (self.preview_button, "preview", "Free: calls getRewardInfo"),
+                (self.claim_button, "claim", None), (self.copy_as_button, "copy_as", None),
+                (self.cancel_button, "cancel", "Stop the preview or key test in flight")):
+            base = text or button.toolTip()
+            button.setToolTip(f"{base} ({by_name(name).key_text()})")
+
+    def choose_theme(self, choice: str) -> None:
+        """View > Theme: follow the system, light or dark; kept in window.ini for the next start."""
+        chosen = theme.current().set_choice(choice)
+        for name, action in self.menu_actions.themes.items():
+            action.setChecked(name == chosen)
+        settings = window_settings()
+        settings.setValue(THEME_SETTING, chosen)
+        settings.sync()
+
+    def show_shortcuts(self) -> None:
+        if self.shortcuts_dialog is None:
+            self.shortcuts_dialog = ShortcutsDialog(self)
+        self.shortcuts_dialog.open()
+
+    def show_tab(self, widget: QWidget) -> None:
+        index = self.tabs.indexOf(widget)
+        if index >= 0 and self.tabs.isTabVisible(index) and self.tabs.isTabEnabled(index):
+            self.tabs.setCurrentIndex(index)
+
+    def focus_history_search(self) -> None:
+        self.show_tab(self.history_view)
+        self.history_view.search_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.history_view.search_edit.selectAll()
+
+    def _open_copy_as_menu(self) -> None:
+        button = self.copy_as_button
+        if button.isEnabled() and button.menu() is not None:  # popup, not exec(): no nested event loop
+            button.menu().popup(button.mapToGlobal(button.rect().bottomLeft()))
 
     def show_about(self) -> None:
         self.about_box = about_box(self, self._keyring_name)
@@ -612,13 +689,13 @@ class MainWindow(QMainWindow):
         if profile.live:
             self.mode_badge.setText("LIVE")
             self.mode_badge.setToolTip("Declared live: each claim consumes a real reward and is billed")
-            self.mode_badge.setStyleSheet(
-                "background: #b3261e; color: white; font-weight: 600; padding: 2px 8px; border-radius: 4px;")
+            styled(self.mode_badge, lambda p: f"background: {p.danger}; color: {p.on_danger}; font-weight: 600;"
+                                             " padding: 2px 8px; border-radius: 4px;")
         else:
             self.mode_badge.setText("Test mode")
             self.mode_badge.setToolTip("Declared test mode (Approved campaign): claims consume nothing")
-            self.mode_badge.setStyleSheet(
-                "background: #e3f2fd; color: #0d47a1; padding: 2px 8px; border-radius: 4px;")
+            styled(self.mode_badge, lambda p: f"background: {p.info_background}; color: {p.info};"
+                                             " padding: 2px 8px; border-radius: 4px;")
 
     def delete_profile(self) -> None:
         profile_id = self.current_profile_id()

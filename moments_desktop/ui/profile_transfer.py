@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -33,6 +33,7 @@ from moments_desktop.core.render import PLAIN, Renderer
 from moments_desktop.core.request import BODY_FIELDS, FIELD_LABELS
 
 from .bridge import SessionBridge
+from .theme import current
 
 EXPORT_FILE_NAME = "moments-profiles.json"
 FILE_FILTER = "Profiles (*.json);;All files (*)"
@@ -52,8 +53,6 @@ _FIELD_NAMES = {
 # Problems are listed in the order of the window's fields, whatever the file's order.
 _FIELD_ORDER = ["profile", "name", "base_url", *BODY_FIELDS, "live", "allow_insecure", "cost_per_action", "currency",
                 "notes", "id"]
-_OK_COLOR = QColor("#1b7f3b")
-_BAD_COLOR = QColor("#b3261e")
 
 
 def _plural(count: int, word: str) -> str:
@@ -92,6 +91,8 @@ class ImportReportDialog(QDialog):
 
         self.tree = QTreeWidget(self)
         self.tree.setObjectName("importReport")
+        self.tree.setAccessibleName("Profiles in the file")
+        self.tree.setAccessibleDescription("Each profile found, whether it will be imported, and its problems")
         self.tree.setColumnCount(2)
         self.tree.setHeaderLabels(["Profile / field", "Result"])
         self.tree.setRootIsDecorated(True)
@@ -115,11 +116,13 @@ class ImportReportDialog(QDialog):
                 f"Import {_plural(valid, 'valid profile')}" if valid < total else f"Import {_plural(valid, 'profile')}",
                 QDialogButtonBox.ButtonRole.AcceptRole)
             self.import_button.setObjectName("importValidButton")
+            self.import_button.setToolTip("Add the valid profiles (without keys); the others are left out")
             self.cancel_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
             self.import_button.setDefault(True)
         else:
             self.cancel_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
         self.cancel_button.setObjectName("importCancelButton")
+        self.cancel_button.setToolTip("Close without importing anything")
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
@@ -129,17 +132,17 @@ class ImportReportDialog(QDialog):
         for candidate in self.report.candidates:
             if candidate.valid:
                 result = "\u2713 will be imported"
-                color = _OK_COLOR
+                color = current().palette.qcolor("success")
             else:
                 result = f"\u2717 not imported ({_plural(len(candidate.problems), 'problem')})"
-                color = _BAD_COLOR
+                color = current().palette.qcolor("danger")
             item = QTreeWidgetItem([self.renderer.profile_name(candidate.label), result])
             item.setForeground(1, QBrush(color))
             ordered = sorted(candidate.problems.items(), key=lambda item: (
                 _FIELD_ORDER.index(item[0]) if item[0] in _FIELD_ORDER else len(_FIELD_ORDER)))
             for field_name, problem in ordered:
                 child = QTreeWidgetItem([_FIELD_NAMES.get(field_name, field_name), problem])
-                child.setForeground(1, QBrush(_BAD_COLOR))
+                child.setForeground(1, QBrush(current().palette.qcolor("danger")))
                 item.addChild(child)
             for note in candidate.notes:
                 item.addChild(QTreeWidgetItem(["Note", note]))

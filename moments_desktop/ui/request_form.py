@@ -22,11 +22,19 @@ from moments_desktop.core.request import (
 )
 
 from .choice_field import ChoiceLineEdit
+from .theme import error_style, styled
 
 # Fields whose value narrows the choices of others (appId -> moments, campaigns; campaign -> groups).
 _CHOICE_INPUTS = ("appId", "momentId", "campaignId")
-
-ERROR_STYLE = "color: #b3261e; font-size: 11px;"
+# What each field is, for a screen reader (the accessible description).
+FIELD_DESCRIPTIONS = {
+    "base_url": "The Moments API endpoint the request is sent to (https, or http on this computer)",
+    "appId": "The app's ID in Moments; choices come from the endpoint's catalog when it has one",
+    "momentId": "The moment the customer reached, e.g. a level completed",
+    "deviceType": "The customer's device type, e.g. Android or iOS",
+    "campaignId": "The campaign whose reward is asked for",
+    "rewardGroupId": "The reward group (e.g. a country) within the campaign",
+}
 PRESENTER_TIP = ("Masked in presenter mode. To edit the request, turn presenter mode off "
                  "(View \u25b8 Presenter mode, Ctrl+Shift+P).")
 
@@ -76,10 +84,12 @@ class RequestForm(QWidget):
         for name in ("base_url", *BODY_FIELDS):
             editor = QLineEdit(self) if name == "base_url" else ChoiceLineEdit(self)
             editor.setObjectName(f"field_{name}")
+            editor.setAccessibleName(FIELD_LABELS[name])  # the label sits outside the editor's box: say it
+            editor.setAccessibleDescription(FIELD_DESCRIPTIONS.get(name, ""))
             editor.textChanged.connect(self.revalidate)
             error = QLabel(self)
             error.setObjectName(f"error_{name}")
-            error.setStyleSheet(ERROR_STYLE)
+            styled(error, error_style)
             error.setWordWrap(True)
             error.hide()
             box = QWidget(self)

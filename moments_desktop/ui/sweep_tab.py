@@ -46,11 +46,11 @@ from moments_desktop.core.render import Renderer, local_time
 from moments_desktop.core.sweep import STATUS_LABELS, SweepStatus, parse_value_list
 
 from .bridge import SessionBridge
-from .sweep_grid import STATUS_COLOURS, CardRole, SweepCardModel, SweepGridView
+from .sweep_grid import STATUS_ROLES, CardRole, SweepCardModel, SweepGridView
+from .theme import error_style, hint_style, styled
 
 CHOICES_DELAY_MS = 400  # typing an endpoint pauses this long before its catalog is asked for
 RUN_KEYS = ("Ctrl+Alt+Return", "Ctrl+Alt+Enter")
-ERROR_STYLE = "color: #b3261e; font-size: 11px;"
 LABEL_SEPARATOR = " \u2014 "  # as core/catalog_choices.py labels a choice: "id — description"
 PRESENTER_TIP = ("Masked in presenter mode. To edit the values, turn presenter mode off "
                  "(View \u25b8 Presenter mode, Ctrl+Shift+P).")
@@ -97,6 +97,7 @@ class FieldValues(QGroupBox):
         self.typed = QPlainTextEdit(self)
         self.typed.setObjectName(f"sweepTyped_{name}")
         self.typed.setAccessibleName(f"{name}: values to sweep, one per line")
+        self.typed.setAccessibleDescription(f"Values of {name} typed by hand, swept with the checked ones")
         self.typed.setTabChangesFocus(True)
         self.typed.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.typed.setMinimumHeight(line * 2 + 10)
@@ -121,6 +122,8 @@ class FieldValues(QGroupBox):
         self.none_button = QPushButton("None", self)
         self.none_button.setObjectName(f"sweepNone_{name}")
         self.none_button.setAccessibleName(f"Uncheck every {name}")
+        self.all_button.setAccessibleDescription(f"Sweep every listed {name}")
+        self.none_button.setAccessibleDescription(f"Sweep no listed {name}")
         for button in (self.all_button, self.none_button):
             button.setAutoDefault(False)
             button.setStyleSheet("QPushButton { padding: 1px 6px; }")
@@ -130,7 +133,7 @@ class FieldValues(QGroupBox):
         self.hint = QLabel("", self)
         self.hint.setObjectName(f"sweepHint_{name}")
         self.hint.setTextFormat(Qt.TextFormat.PlainText)
-        self.hint.setStyleSheet("color: #5f6b7a; font-size: 11px;")
+        styled(self.hint, hint_style)
         self.hint.setMinimumWidth(40)
         self.hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         layout.addWidget(self.hint)
@@ -138,7 +141,7 @@ class FieldValues(QGroupBox):
         self.error_label.setObjectName(f"sweepError_{name}")
         self.error_label.setWordWrap(True)
         self.error_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.error_label.setStyleSheet(ERROR_STYLE)
+        styled(self.error_label, error_style)
         self.error_label.hide()
         layout.addWidget(self.error_label)
         self._has_choices = False
@@ -306,6 +309,8 @@ class SweepTab(QWidget):
             row.addWidget(chooser, 1)
         self.fields_scroll = QScrollArea(self)
         self.fields_scroll.setObjectName("sweepFieldsScroll")
+        self.fields_scroll.setAccessibleName("Values to sweep")
+        self.fields_scroll.setAccessibleDescription("One column per request field")
         self.fields_scroll.setWidgetResizable(True)
         self.fields_scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.fields_scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -367,16 +372,18 @@ class SweepTab(QWidget):
             button = QPushButton(STATUS_LABELS[status], self)
             button.setObjectName(f"sweepFilter_{status.value}")
             button.setAccessibleName(f"Show {STATUS_LABELS[status].lower()} cards")
+            button.setAccessibleDescription("A filter: checked, these cards are shown")
             button.setCheckable(True)
             button.setChecked(True)
             button.setAutoDefault(False)
-            colour = STATUS_COLOURS[status]
-            button.setStyleSheet(f"QPushButton {{ border-left: 5px solid {colour}; padding: 3px 8px; }}")
+            styled(button, lambda p, role=STATUS_ROLES[status]:
+                   f"QPushButton {{ border-left: 5px solid {getattr(p, role)}; padding: 3px 8px; }}")
             self.status_buttons[status] = button
             filter_row.addWidget(button)
         self.only_changes = QCheckBox("Only changes", self)
         self.only_changes.setObjectName("sweepOnlyChanges")
         self.only_changes.setAccessibleName("Show only the combinations that changed since the baseline")
+        self.only_changes.setAccessibleDescription("Available once the sweep is compared with a baseline")
         self.only_changes.setEnabled(False)
         filter_row.addWidget(self.only_changes)
         filter_row.addStretch(1)
@@ -393,6 +400,9 @@ class SweepTab(QWidget):
         self.export_html_action = menu.addAction("As HTML (self-contained page)…")
         self.export_csv_action = menu.addAction("As CSV (spreadsheets)…")
         self.export_button.setMenu(menu)
+        self.save_baseline_button.setAccessibleDescription("Keeps these results to compare a later sweep with")
+        self.compare_button.setAccessibleDescription("Marks what changed since a saved sweep")
+        self.export_button.setAccessibleDescription("As a self-contained HTML page or a CSV file")
         for button in (self.save_baseline_button, self.compare_button, self.export_button):
             button.setAutoDefault(False)
             filter_row.addWidget(button)
@@ -400,6 +410,7 @@ class SweepTab(QWidget):
 
         self.status_label = QLabel("", self)
         self.status_label.setObjectName("sweepStatus")
+        self.status_label.setAccessibleName("Sweep status")
         self.status_label.setWordWrap(True)
         self.status_label.setTextFormat(Qt.TextFormat.PlainText)
         self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

@@ -91,4 +91,8 @@ def about_box(parent: QWidget, keychain: str) -> QMessageBox:
                       QMessageBox.StandardButton.Close, parent)
     box.setObjectName("aboutBox")
     box.setTextFormat(Qt.TextFormat.RichText)
+    box.setWindowIcon(parent.windowIcon())
+    close = box.button(QMessageBox.StandardButton.Close)
+    close.setObjectName("aboutCloseButton")
+    close.setToolTip("Close this window")
     return box
