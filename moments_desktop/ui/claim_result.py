@@ -213,6 +213,8 @@ class ClaimOutcomeView(QFrame):
         self.reveal_button.setObjectName("revealRewardUrl")
         self.reveal_button.setAutoDefault(False)
         self.reveal_button.setToolTip(REVEAL_TIP)
+        self.reveal_button.setAccessibleName("Reveal the reward URL")
+        self.reveal_button.setAccessibleDescription(REVEAL_TIP)
         self.reveal_button.clicked.connect(self.reveal_url)
         self.reveal_button.hide()
         row.addWidget(self.reveal_button)

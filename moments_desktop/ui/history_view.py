@@ -132,6 +132,8 @@ class HistoryDetail(QWidget):
         self.reveal_button = self._button(f"Reveal URL for {REVEAL_SECONDS} s", "historyRevealButton", bar)
         self.reveal_button.setToolTip(f"Shows the reward URL in clear for {REVEAL_SECONDS} seconds, then masks it "
                                       "again")
+        self.reveal_button.setAccessibleName("Reveal the reward URL")
+        self.reveal_button.setAccessibleDescription(self.reveal_button.toolTip())
         self.copy_reward_button = self._button("Copy reward URL", "copyRewardUrlButton", bar)
         self.copy_details_button = self._button("Copy details", "copyDetailsButton", bar)
         self.copy_reward_button.setToolTip("Copy this claim's reward URL to the clipboard")

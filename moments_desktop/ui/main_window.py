@@ -136,6 +136,7 @@ class MainWindow(QMainWindow):
         self.key_hidden.setPlaceholderText("Hidden in presenter mode")
         self.key_hidden.setToolTip(KEY_HIDDEN_TIP)
         self.key_hidden.setAccessibleName("API key (hidden in presenter mode)")
+        self.key_hidden.setAccessibleDescription(KEY_HIDDEN_TIP)
         self.key_hidden.hide()
         key_row.addWidget(self.key_hidden, 1)
         self.show_key_button = self._button("Show", "showKeyButton", self.key_group, key_row)

@@ -131,6 +131,7 @@ class ProfileSettingsDialog(QDialog):
         self.notes_hidden.setPlaceholderText("Hidden in presenter mode")
         self.notes_hidden.setToolTip(NOTES_HIDDEN)
         self.notes_hidden.setAccessibleName("Notes (hidden in presenter mode)")
+        self.notes_hidden.setAccessibleDescription(NOTES_HIDDEN)
         self.notes_hidden.hide()
         notes_box = QWidget(self)
         notes_layout = QVBoxLayout(notes_box)

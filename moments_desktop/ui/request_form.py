@@ -102,6 +102,7 @@ class RequestForm(QWidget):
             masked.setReadOnly(True)
             masked.setToolTip(PRESENTER_TIP)
             masked.setAccessibleName(f"{FIELD_LABELS[name]} (masked in presenter mode)")
+            masked.setAccessibleDescription(PRESENTER_TIP)
             masked.hide()
             column.addWidget(masked)
             column.addWidget(error)

@@ -108,6 +108,7 @@ class FieldValues(QGroupBox):
         self.typed_masked.setReadOnly(True)
         self.typed_masked.setAccessibleName(f"{name}: values to sweep (masked in presenter mode)")
         self.typed_masked.setToolTip(PRESENTER_TIP)
+        self.typed_masked.setAccessibleDescription(PRESENTER_TIP)
         self.typed_masked.setTabChangesFocus(True)
         self.typed_masked.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.typed_masked.setMinimumHeight(line * 2 + 10)
