@@ -617,6 +617,8 @@ class SessionBridge(QObject):
         flight holds it too: the reset is one of the calls made one at a time."""
         if self.busy:
             return SandboxResetError("another call is in flight", advice="Reset once it has ended.")
+        if self.sweep_running:  # its answers would mix the stock before and after
+            return SandboxResetError("a sweep is running", advice="Reset once it has ended (or cancel it).")
         return self.session.sandbox_reset_blocker(profile_id, base_url)
 
     def reset_sandbox_for_demo(self, profile_id: str | None, base_url: str | None = None) -> bool:

@@ -272,15 +272,15 @@ class MainWindow(QMainWindow):
         self.claim_flow = ClaimFlow(
             bridge, self.claim_button, self.form, self.preview_panel, self.raw_view,
             current_profile_id=self.current_profile_id, show_error=lambda error: self.show_error(error),
-            on_started=lambda: (self.tabs.currentWidget() is self.stage  # a claim from the stage stays there
-                                or self.tabs.setCurrentWidget(self.preview_panel)), parent=self)
-        # Presenter mode's customer stage: a first tab while presenter mode is on (see _presenter_changed).
+            on_started=lambda: self.stage.redeeming or self.tabs.setCurrentWidget(self.preview_panel), parent=self)
+        # Presenter mode's customer stage: the first tab, and the current one, while presenter mode is on.
         self.stage = PresenterStage(bridge, self.claim_flow, parent=self.tabs, current_request=lambda: (
             self.current_profile_id(), self.form.base_url(), self.form.fields()))
         self.stage.hide()
         for editor in self.form.editors.values():
             editor.textChanged.connect(self.stage.request_changed)
         show_stage_tab(self.tabs, self.stage, bridge.presenter)
+        bridge.presenter_changed.connect(lambda on: show_stage_tab(self.tabs, self.stage, on))
 
         # --- keychain results, catalog choices, menus (the work runs off the UI thread) ----
         self._key_status_for: str | None = None  # profile whose running key check may set the status
@@ -368,7 +368,6 @@ class MainWindow(QMainWindow):
         the Session, and every view re-renders what it shows (each view connects to bridge.presenter_changed)."""
         if self.menu_actions.presenter.isChecked() != on:
             self.menu_actions.presenter.setChecked(on)
-        show_stage_tab(self.tabs, self.stage, on)
 
     def _show_presenter(self, on: bool) -> None:
         """Re-render every view the window owns with the renderer's new setting (masked or clear)."""

@@ -64,7 +64,7 @@ EMPTY_TEXT = "Press Preview to show what a customer sees."
 BUSY_TEXT = "Asking for the reward…"
 CANCELLED_TEXT = "The preview was cancelled. Press Preview to show what a customer sees."
 RESET_DONE_TEXT = "The sandbox was reset for the next demo. Press Preview to show what a customer sees."
-NO_REWARD_TITLE = "No reward for this customer right now"
+UNAVAILABLE_HEADING = "No reward for this customer right now"
 REDEMPTION_PENDING = "The redemption message appears here once the reward is redeemed."
 CLAIM_BUSY_TEXT = "Redeeming… waiting for the answer."
 IMAGE_LOADING = "Loading image…"
@@ -120,7 +120,10 @@ class PresenterStage(QWidget):
         self._image: QImage | str | None = None  # the reward image, or why there is none
         self._images: dict[str, QImage | str] = {}  # other images the templates show, by URL
         self._claiming = False
+        self._claim_tracked = False  # the claim in flight is of what the stage shows
+        self.redeeming = False  # "Redeem now" asked for the claim whose confirmation is open
         self._claim: ClaimPresentation | None = None
+        self._claim_drawn: ClaimPresentation | None = None  # what the claim view shows now
         self._redemption = ""
         self._redeemed = False
         self._reset_note = ""
@@ -274,6 +277,7 @@ class PresenterStage(QWidget):
         bridge.claim_finished.connect(self._claim_finished)
         bridge.claim_failed.connect(self._claim_failed)
         bridge.busy_changed.connect(self._update_buttons)
+        bridge.sweep_running_changed.connect(self._update_buttons)
         bridge.presenter_changed.connect(self._presenter_changed)
         bridge.sandbox_reset_started.connect(self._reset_started)
         bridge.sandbox_reset_finished.connect(self._reset_finished)
@@ -346,6 +350,7 @@ class PresenterStage(QWidget):
         self._reward = self._content = self._content_for = self._error = None
         self._image, self._images = None, {}
         self._claim, self._claiming, self._redemption, self._redeemed = None, False, "", False
+        self._claim_tracked = False
         self._page = "busy"
         self._changed()
 
@@ -391,13 +396,15 @@ class PresenterStage(QWidget):
             self._changed()
 
     def _claim_started(self) -> None:
-        if self._page != "content":
+        # Only a claim of what the stage shows (Redeem now, or Claim reward… with the same values) is its own.
+        self._claim_tracked = self._page == "content" and self._previewed == self._request()
+        if not self._claim_tracked:
             return
         self._claiming, self._claim = True, None
         self._changed()
 
     def _claim_finished(self, result: Any) -> None:
-        if self._page != "content":
+        if not self._claim_tracked:
             return
         presentation = present_result(result)
         self._claiming, self._claim = False, presentation
@@ -408,13 +415,14 @@ class PresenterStage(QWidget):
         self._changed()
 
     def _claim_failed(self, error: MomentsError, may_have_been_sent: bool) -> None:
-        if self._page != "content":
+        if not self._claim_tracked:
             return
         self._claiming, self._claim = False, present_failure(error, may_have_been_sent)
         self._changed()
 
     def _presenter_changed(self, _on: bool) -> None:
-        self._dirty = True  # the claim result's URL is drawn through the renderer
+        self._dirty = True
+        self._claim_drawn = None  # the claim result's URL is drawn again, through the renderer as it is now
         if self.isVisible():
             self._refresh()
 
@@ -470,7 +478,7 @@ class PresenterStage(QWidget):
             self._show_notice("error", error.title, error.advice or "",
                               "Nothing was claimed. Fix it, then press Preview again.")
         elif self._page == "unavailable":
-            self._show_notice("unavailable", NO_REWARD_TITLE, self._unavailable_text,
+            self._show_notice("unavailable", UNAVAILABLE_HEADING, self._unavailable_text,
                               "Nothing can be redeemed now. Press Preview again once the campaign has rewards.")
         else:
             self._show_content()
@@ -498,7 +506,7 @@ class PresenterStage(QWidget):
         content = self._content
         assert content is not None
         if not content.available:
-            self._show_notice("unavailable", NO_REWARD_TITLE, content.announcement,
+            self._show_notice("unavailable", UNAVAILABLE_HEADING, content.announcement,
                               "Nothing can be redeemed now. Press Preview again once the campaign has rewards.")
             return
         self._fill_frames(content)
@@ -510,7 +518,9 @@ class PresenterStage(QWidget):
         self.claim_status.setText(CLAIM_BUSY_TEXT if self._claiming else "")
         self.claim_status.setVisible(self._claiming)
         if self._claim is not None:
-            self.claim_view.show_presentation(self._claim)  # the URL through the renderer: masked when presenting
+            if self._claim_drawn is not self._claim:  # drawn once (a redraw would end a deliberate reveal)
+                self.claim_view.show_presentation(self._claim)  # the URL through the renderer: masked if presenting
+                self._claim_drawn = self._claim
             if self.claim_view.isHidden():
                 self.claim_view.show()
                 # Into sight once the layout has placed it (it sits under the frames).
@@ -576,7 +586,16 @@ class PresenterStage(QWidget):
         if self.redeem_blocker() is not None:
             self._update_buttons()
             return
+        self.redeeming = True  # the window keeps the stage in sight when this claim starts
         self.claim_flow.request_claim()
+        dialog = self.claim_flow.dialog
+        if dialog is None:  # refused (the flow's own checks): nothing is asked
+            self.redeeming = False
+        else:  # confirmed() (and so the claim's start) comes before the dialog closes
+            dialog.finished.connect(self._redeem_asked)
+
+    def _redeem_asked(self, *_args: Any) -> None:
+        self.redeeming = False
 
     def _update_buttons(self, *_args: Any) -> None:
         blocker = self.redeem_blocker()

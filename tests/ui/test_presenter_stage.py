@@ -20,7 +20,7 @@ from moments_desktop.core.profiles import Profile
 from moments_desktop.sandbox.messages import OUT_OF_STOCK, STATE_MESSAGES
 from moments_desktop.ui.presenter_stage import (
     EMPTY_TEXT,
-    NO_REWARD_TITLE,
+    UNAVAILABLE_HEADING,
     REDEMPTION_PENDING,
     RESET_DONE_TEXT,
     STAGE_FONT_SCALE,
@@ -272,7 +272,7 @@ def test_no_reward_and_errors_get_their_own_states(qtbot, harness, in_loop, unti
         harness.bridge.set_presenter(True)
         await preview_on_stage(qtbot, harness, until)
         assert stage.pages.currentWidget() is stage.notice_page
-        assert stage.notice_title.text() == NO_REWARD_TITLE
+        assert stage.notice_title.text() == UNAVAILABLE_HEADING
         assert stage.notice_text.text() == STATE_MESSAGES["en-US"][OUT_OF_STOCK]  # the API's words, verbatim
         assert not stage.redeem_button.isEnabled()
 
@@ -315,5 +315,26 @@ def test_the_stage_keeps_a_preview_made_before_and_refuses_a_changed_form(qtbot,
         harness.bridge.set_presenter(False)
         await asyncio.sleep(SETTLE_S)
         assert sandbox.admin.ledger() == []
+
+    in_loop(scenario)
+
+
+def test_a_claim_of_other_values_is_not_shown_as_the_stages(qtbot, harness, in_loop, until, sandbox):
+    w, stage = harness.window, harness.window.stage
+
+    async def scenario():
+        harness.bridge.set_presenter(True)
+        await preview_with_image(qtbot, harness, until)
+        harness.bridge.set_presenter(False)
+        set_fields(w, rewardGroupId="JP")  # another reward group than the stage shows
+        qtbot.mouseClick(w.claim_button, LEFT)  # the window's own Claim reward…
+        await confirm(qtbot, harness, until, w.claim_flow.dialog)
+        assert len(sandbox.admin.ledger()) == 1
+        harness.bridge.set_presenter(True)
+        assert stage.pages.currentWidget() is stage.content_page
+        assert not stage.claim_view.isVisible()  # not this reward's outcome
+        assert stage.redemption_label.text() == REDEMPTION_PENDING
+        assert not stage.redeem_button.isEnabled() and stage.redeem_button.toolTip() == STALE_TIP
+        harness.bridge.set_presenter(False)
 
     in_loop(scenario)
