@@ -66,7 +66,7 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("preview", ("Ctrl+Return", "Ctrl+Enter"), "Preview the reward (free: getRewardInfo)", REQUEST),
     Shortcut("claim", ("Ctrl+Shift+G",), "Claim a reward… (opens the confirmation first; billed)", REQUEST),
     Shortcut("cancel", ("Ctrl+.",), "Cancel the preview or key test in flight (never a claim)", REQUEST),
-    Shortcut("copy_as", ("Ctrl+Shift+C",), "Copy the request as cURL, HTTPie, Python, PowerShell or Braze…", REQUEST),
+    Shortcut("copy_as", ("Ctrl+Shift+C",), "Copy the request as cURL, HTTPie, Python, PowerShell or Braze", REQUEST),
     Shortcut("focus_profile", ("Ctrl+L",), "Go to the profile picker", PROFILES),
     Shortcut("save_profile", ("Ctrl+S",), "Save the profile's edited request", PROFILES),
     Shortcut("revert_profile", ("Ctrl+Shift+R",), "Revert the profile's unsaved edits", PROFILES),
@@ -140,6 +140,7 @@ class ShortcutsDialog(QDialog):
         self.tree.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.tree.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.tree.header().setStretchLastSection(False)  # the action column takes the room, the keys fit
         sections: dict[str, QTreeWidgetItem] = {}
         for shortcut in SHORTCUTS:
             section = sections.get(shortcut.section)
@@ -160,7 +161,7 @@ class ShortcutsDialog(QDialog):
         close.setAccessibleName("Close")
         close.setAccessibleDescription("Close the list of keyboard shortcuts")
         layout.addWidget(buttons)
-        self.resize(560, 620)
+        self.resize(680, 720)  # every line whole (the texts are short sentences)
 
     def rows(self) -> list[tuple[str, str]]:
         """(action text, keys) of every listed shortcut, in order."""
