@@ -498,6 +498,7 @@ class EmailFrame(MessageFrame):
         self.body = SafeTextBrowser(self.content)
         self.body.setObjectName("emailBody")
         self.body.setAccessibleName("Email body")
+        self.body.setAccessibleDescription("The email as the customer would read it, read-only")
         self.body.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         column.addWidget(self.body)
         self.sender = sender

@@ -423,7 +423,7 @@ class MainWindow(QMainWindow):
             "rename_profile": click(self.rename_button), "delete_profile": click(self.delete_button),
             "profile_settings": click(self.settings_button), "history_search": self.focus_history_search,
             **{f"tab_{attribute}": (lambda a=attribute: self.show_tab(getattr(self, a)))
-               for attribute, _title in TAB_SHORTCUTS},
+               for attribute, _title, _keys in TAB_SHORTCUTS},
         }
         self.shortcut_actions = install_shortcuts(self, handlers)
         # Each button says what it does and its keys (the tooltip is also its accessible description).

@@ -33,7 +33,7 @@ from moments_desktop.core.render import PLAIN, Renderer
 from moments_desktop.core.request import BODY_FIELDS, FIELD_LABELS
 
 from .bridge import SessionBridge
-from .theme import current
+from .theme import current, on_change
 
 EXPORT_FILE_NAME = "moments-profiles.json"
 FILE_FILTER = "Profiles (*.json);;All files (*)"
@@ -101,6 +101,7 @@ class ImportReportDialog(QDialog):
         self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.tree.header().setStretchLastSection(True)
         self._fill_tree()
+        on_change(self, lambda _palette: self._fill_tree())  # its colours are the theme's
         self.tree.setVisible(bool(report.candidates))
         layout.addWidget(self.tree, 1)
 

@@ -56,15 +56,17 @@ class Shortcut:
 
 REQUEST, PROFILES, TABS, IN_TABS, VIEW = "Request", "Profiles", "Tabs", "In the tabs", "Window"
 
-# The window's tabs, in order, by the MainWindow attribute holding each (Alt+1 … Alt+5).
-TAB_SHORTCUTS = (("preview_panel", "Preview"), ("raw_view", "Raw"), ("message_tab", "Message"),
-                 ("sweep_tab", "Sweep"), ("history_view", "History"))
+# The window's tabs, by the MainWindow attribute holding each, and their keys: Alt+1 … Alt+5 in order, Alt+0 the
+# customer stage (the first tab, there only in presenter mode).
+TAB_SHORTCUTS = (("preview_panel", "Preview", "Alt+1"), ("raw_view", "Raw", "Alt+2"),
+                 ("message_tab", "Message", "Alt+3"), ("sweep_tab", "Sweep", "Alt+4"),
+                 ("history_view", "History", "Alt+5"), ("stage", "Stage (presenter mode)", "Alt+0"))
 
 SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("preview", ("Ctrl+Return", "Ctrl+Enter"), "Preview the reward (free: getRewardInfo)", REQUEST),
     Shortcut("claim", ("Ctrl+Shift+G",), "Claim a reward… (opens the confirmation first; billed)", REQUEST),
     Shortcut("cancel", ("Ctrl+.",), "Cancel the preview or key test in flight (never a claim)", REQUEST),
-    Shortcut("copy_as", ("Ctrl+Shift+C",), "Copy the request as cURL, HTTPie, Python, PowerShell or Braze…", REQUEST),
+    Shortcut("copy_as", ("Ctrl+Shift+C",), "Copy the request as cURL, HTTPie, Python, PowerShell or Braze", REQUEST),
     Shortcut("focus_profile", ("Ctrl+L",), "Go to the profile picker", PROFILES),
     Shortcut("save_profile", ("Ctrl+S",), "Save the profile's edited request", PROFILES),
     Shortcut("revert_profile", ("Ctrl+Shift+R",), "Revert the profile's unsaved edits", PROFILES),
@@ -75,8 +77,7 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("profile_settings", ("Ctrl+,",), "Profile settings… (test mode or live, cost, notes)", PROFILES),
     Shortcut("import_profiles", ("Ctrl+O",), "Import profiles…", PROFILES, MENU, "importProfilesAction"),
     Shortcut("export_profiles", ("Ctrl+Shift+E",), "Export profiles…", PROFILES, MENU, "exportProfilesAction"),
-    *(Shortcut(f"tab_{attribute}", (f"Alt+{number}",), f"Show the {title} tab", TABS)
-      for number, (attribute, title) in enumerate(TAB_SHORTCUTS, start=1)),
+    *(Shortcut(f"tab_{attribute}", (keys,), f"Show the {title} tab", TABS) for attribute, title, keys in TAB_SHORTCUTS),
     Shortcut("message_preview", MESSAGE_PREVIEW_KEYS, "Message tab: preview every outcome", IN_TABS, TAB),
     Shortcut("sweep_run", SWEEP_RUN_KEYS, "Sweep tab: run the sweep", IN_TABS, TAB),
     Shortcut("sweep_stop", ("Esc",), "Sweep tab: stop the sweep (while the tab has the focus)", IN_TABS, TAB),
@@ -139,6 +140,7 @@ class ShortcutsDialog(QDialog):
         self.tree.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.tree.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.tree.header().setStretchLastSection(False)  # the action column takes the room, the keys fit
         sections: dict[str, QTreeWidgetItem] = {}
         for shortcut in SHORTCUTS:
             section = sections.get(shortcut.section)
@@ -159,7 +161,7 @@ class ShortcutsDialog(QDialog):
         close.setAccessibleName("Close")
         close.setAccessibleDescription("Close the list of keyboard shortcuts")
         layout.addWidget(buttons)
-        self.resize(560, 620)
+        self.resize(680, 720)  # every line whole (the texts are short sentences)
 
     def rows(self) -> list[tuple[str, str]]:
         """(action text, keys) of every listed shortcut, in order."""

@@ -131,6 +131,18 @@ def test_main_window_and_every_tab_name_their_controls(harness, in_loop, until):
         w.claim_flow.dialog.confirm_button.click()
         await until(lambda: not harness.bridge.busy and w.preview_panel.claim_banner.isVisible())
         assert_accessible(w, at_least=20, where="Preview after a claim")
+        # presenter mode: the customer stage (after a preview) and the masked stand-ins of every tab
+        harness.bridge.set_presenter(True)
+        await until(lambda: w.tabs.indexOf(w.stage) >= 0 and w.tabs.isTabVisible(w.tabs.indexOf(w.stage)))
+        w.tabs.setCurrentWidget(w.stage)
+        w.preview()
+        await until(lambda: not harness.bridge.busy)
+        for index in range(w.tabs.count()):
+            if w.tabs.isTabVisible(index):
+                w.tabs.setCurrentIndex(index)
+                await until(lambda: w.tabs.currentWidget().isVisible())
+                assert_accessible(w, at_least=15, where=f"presenter mode, {w.tabs.tabText(index)}")
+        harness.bridge.set_presenter(False)
 
     in_loop(scenario)
     walk.assert_complete()
