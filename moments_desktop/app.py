@@ -46,7 +46,8 @@ from moments_desktop.core.tasks import ThreadJobs
 from moments_desktop.sandbox.catalog import CatalogError, load_catalog, load_default_catalog
 from moments_desktop.sandbox.server import SandboxServer, SandboxStartError
 from moments_desktop.ui.bridge import SessionBridge
-from moments_desktop.ui.main_window import MainWindow
+from moments_desktop.ui import theme
+from moments_desktop.ui.main_window import THEME_SETTING, MainWindow, window_settings
 from moments_desktop.ui.startup_dialogs import (
     OPENED,
     READ_ONLY,
@@ -77,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--sandbox-port", type=int, default=0, metavar="PORT",
         help="port of the embedded sandbox on 127.0.0.1 (default: 0, a free one)",
     )
+    parser.add_argument("--presenter", action="store_true",
+                        help="start in presenter mode: identifiers masked, the API key never drawn (View > Presenter mode)")
     parser.add_argument("--self-test", action="store_true", help="check the installation without opening a window; exit 0 when it works")
     return parser
 
@@ -175,8 +178,10 @@ class DesktopApp:
     # Between two tries to open a journal another process holds (each try waits PROBE_TIMEOUT_S at most).
     LOCK_RETRY_S = 0.5
 
-    def __init__(self, sandbox_catalog: str | None = None, use_sandbox: bool = True, sandbox_port: int = 0):
+    def __init__(self, sandbox_catalog: str | None = None, use_sandbox: bool = True, sandbox_port: int = 0,
+                 presenter: bool = False):
         self.sandbox_catalog = sandbox_catalog
+        self.presenter = presenter  # --presenter: the Session starts masked, before the window is drawn
         self.use_sandbox = use_sandbox
         self.sandbox_port = sandbox_port
         self.sandbox: SandboxServer | None = None
@@ -328,8 +333,10 @@ class DesktopApp:
         profiles = self.profiles if self.profiles is not None else ProfileStore()
         journal = self.journal if self.journal is not None else Journal()
         self.profiles, self.journal = profiles, journal
-        return Session(profiles, CredentialStore(), journal, make_client(proxy=self.proxy), sandbox=self.embedded,
-                       claims_disabled_reason=self.claims_disabled_reason)
+        session = Session(profiles, CredentialStore(), journal, make_client(proxy=self.proxy), sandbox=self.embedded,
+                          claims_disabled_reason=self.claims_disabled_reason)
+        session.set_presenter(self.presenter)
+        return session
 
     def open_window(self) -> MainWindow:
         """Build the Session, its bridge and the window. Call inside the running loop."""
@@ -414,10 +421,13 @@ def _run(args: argparse.Namespace, reporter: CrashReporter) -> int:
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else APP_ID])
     app.setApplicationName(APP_NAME)
     app.setDesktopFileName(APP_ID)
+    app.setWindowIcon(theme.app_icon())
+    # Fusion and the palette of the saved choice (View > Theme) before anything is drawn.
+    theme.current().install(app, window_settings().value(THEME_SETTING, theme.DEFAULT_CHOICE, type=str))
     quit_on_last = app.quitOnLastWindowClosed()
     app.setQuitOnLastWindowClosed(False)  # main_async ends the loop; Qt must not stop it under asyncio
     desktop = DesktopApp(sandbox_catalog=args.sandbox_catalog, use_sandbox=not args.no_sandbox,
-                         sandbox_port=args.sandbox_port)
+                         sandbox_port=args.sandbox_port, presenter=args.presenter)
     try:
         desktop.start_sandbox()
         # asyncio.Runner(loop_factory=...) is Python 3.11's spelling of asyncio.run(..., loop_factory=...).

@@ -3,8 +3,10 @@
     xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python scripts/screenshots.py [out_dir]
 
 Writes main-preview.png, claim-confirm.png, claim-success.png, history.png, message-push.png,
-message-email.png and message-arabic.png (default folder:
-resources/screenshots). Everything runs in a throwaway MOMENTS_DESKTOP_HOME, so no real
+message-email.png, message-arabic.png, the dark scheme's main-dark.png and history-dark.png, and
+non-latin.png (a Japanese profile name, an Arabic reward drawn from the right) (default folder:
+resources/screenshots). The sandbox serves the shipped catalog plus an Arabic reward group (AE) in
+DEMOCAMP1, so the Arabic reward is real sandbox output. Everything runs in a throwaway MOMENTS_DESKTOP_HOME, so no real
 profile, key or journal is touched. Look at the pictures before committing them.
 """
 
@@ -68,6 +70,8 @@ async def shoot(window, out: Path) -> None:
     window.grab().save(str(out / "history.png"))
 
     await shoot_message_tab(window, out)
+    await shoot_dark(window, out)
+    await shoot_non_latin(window, out)
     QApplication.processEvents()
     window.discard_all_edits()
     window.close()
@@ -109,6 +113,60 @@ async def shoot_message_tab(window, out: Path) -> None:
     window.grab().save(str(out / "message-arabic.png"))
 
 
+async def shoot_dark(window, out: Path) -> None:
+    """The same window under View > Theme > Dark: the claimed reward, then the history."""
+    window.resize(*WINDOW_SIZE)
+    window.choose_theme("dark")
+    window.tabs.setCurrentWidget(window.preview_panel)
+    await settle()
+    window.grab().save(str(out / "main-dark.png"))
+    window.tabs.setCurrentWidget(window.history_view)
+    window.history_view.select_row(0)
+    await settle()
+    window.grab().save(str(out / "history-dark.png"))
+    window.choose_theme("light")
+
+
+JAPANESE_PROFILE = "東京チーム・デモ"
+ARABIC_ANNOUNCEMENT = "مبروك! لقد ربحت سماعات لاسلكية مقابل إكمال هذه اللحظة."
+ARABIC_REDEMPTION = "سماعاتك اللاسلكية في الطريق. اضغط «استبدل الآن» لاستلامها."
+
+
+def non_latin_catalog(path: Path) -> Path:
+    """The shipped catalog plus reward group AE (Arabic texts) in DEMOCAMP1, written to ``path``."""
+    import json
+
+    from moments_desktop.sandbox.catalog import default_catalog_path
+
+    data = json.loads(default_catalog_path().read_text(encoding="utf-8"))
+    reward = next(r for r in data["rewards"] if r["id"] == "headphones")
+    reward["messages"]["ar-AE"] = {"title": "سماعات لاسلكية", "announcement": ARABIC_ANNOUNCEMENT,
+                                   "redemption": ARABIC_REDEMPTION}
+    campaign = next(c for c in data["campaigns"] if c["id"] == "DEMOCAMP1")
+    campaign["reward_groups"].append({"id": "AE", "locale": "ar-AE", "reward": "headphones", "inventory": 30})
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    return path
+
+
+async def shoot_non_latin(window, out: Path) -> None:
+    """A profile named in Japanese previewing the Arabic reward group."""
+    window.resize(*WINDOW_SIZE)
+    window.ask_text = lambda *_args: JAPANESE_PROFILE
+    window.new_profile()
+    await until(lambda: window.profile_combo.currentText() == JAPANESE_PROFILE)
+    window.form.editors["rewardGroupId"].setText("AE")
+    window.save_edits()
+    await until(lambda: not window.is_dirty())
+    window.tabs.setCurrentWidget(window.preview_panel)
+    panel = window.preview_panel
+    window.preview()
+    await until(lambda: not window.bridge.busy and panel.currentWidget() is panel.card_page
+                and panel.text_label.text() == ARABIC_ANNOUNCEMENT)
+    await until(lambda: panel.image_label.pixmap() is not None and not panel.image_label.pixmap().isNull())
+    await settle()
+    window.grab().save(str(out / "non-latin.png"))
+
+
 def main() -> int:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "resources" / "screenshots"
     out.mkdir(parents=True, exist_ok=True)
@@ -119,9 +177,14 @@ def main() -> int:
 
     from moments_desktop.app import DesktopApp
 
+    from moments_desktop.ui import theme
+
     app = QApplication.instance() or QApplication(["moments-desktop"])
     app.setQuitOnLastWindowClosed(False)
-    desktop = DesktopApp()
+    app.setWindowIcon(theme.app_icon())
+    theme.current().install(app, "light")  # as the app starts: Fusion, the light palette (then dark, below)
+    catalog = non_latin_catalog(Path(os.environ["MOMENTS_DESKTOP_HOME"]) / "catalog-non-latin.json")
+    desktop = DesktopApp(sandbox_catalog=str(catalog))
     desktop.start_sandbox()
 
     async def run() -> None:

@@ -32,12 +32,30 @@ _PUBLIC_SEGMENTS = frozenset(e.value for e in Endpoint) | {"__sandbox", "prod"}
 _LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 
-def mask_text(value: str, keep: int = 2) -> str:
-    """'DEMOCAMP1' -> 'DE•••••••': the first ``keep`` characters and the length, nothing more.
-    Short values (up to 4 characters) are masked whole."""
-    if len(value) <= 4:
+# A reward URL shown masked is revealed only by a deliberate click ("Reveal"), for this long; the widget's
+# timer then masks it again.
+REVEAL_SECONDS = 5
+# Masked values keep at most this many of their last characters, and never more than a third of them.
+MAX_KEPT = 4
+
+
+def kept_characters(length: int) -> int:
+    """How many of a value's last characters stay readable when masked: none for up to 4 characters,
+    then a third of the value, at most MAX_KEPT."""
+    if length <= 4:
+        return 0
+    return min(MAX_KEPT, length // 3)
+
+
+def mask_text(value: str, keep: int | None = None) -> str:
+    """'DEMOCAMP1' -> '••••••MP1': the length and the last characters (``kept_characters``), nothing
+    more. Short values (up to 4 characters) are masked whole. ``keep`` asks for fewer (0: none); it never
+    keeps more than the rule allows."""
+    allowed = kept_characters(len(value))
+    kept = allowed if keep is None else max(0, min(keep, allowed))
+    if kept == 0:
         return MASK_CHAR * len(value)
-    return value[:keep] + MASK_CHAR * (len(value) - keep)
+    return MASK_CHAR * (len(value) - kept) + value[-kept:]
 
 
 def local_time(iso_utc: str | None) -> str:
@@ -143,6 +161,12 @@ class Renderer:
         path = "/".join(segments)
         query = "?" + MASK_CHAR * 3 if parts.query else ""
         return f"{parts.scheme}://{netloc}{path}{query}"
+
+    @staticmethod
+    def revealed_url(url: str | None) -> str:
+        """A reward URL the user asked to see (the "Reveal" button, for REVEAL_SECONDS): in clear even in
+        presenter mode, as the unmasked view shows it (never a user:password@)."""
+        return url_without_credentials(url) if url else ""
 
     @staticmethod
     def key(_key: str | None = None) -> str:

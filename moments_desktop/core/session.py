@@ -649,7 +649,7 @@ class Session:
                     value, problem = bad[0]
                     more = f" ({len(bad) - 1} more value{'s' if len(bad) > 2 else ''} of {name} too)" \
                         if len(bad) > 1 else ""
-                    problems[name] = f"“{value}”: {problem}{more}"
+                    problems[name] = f"“{self.renderer.field_value(name, value)}”: {problem}{more}"
             values[name] = swept
         if problems:
             raise ValidationError(problems)

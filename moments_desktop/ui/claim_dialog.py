@@ -28,14 +28,43 @@ from moments_desktop.core.render import Renderer
 from moments_desktop.core.request import BODY_FIELDS
 from moments_desktop.core.session import ClaimPlan, LastPreview, confirmation_ok
 
-LIVE_BANNER_STYLE = ("QLabel#claimModeBanner { background: #b3261e; color: #ffffff; font-weight: bold;"
-                     " padding: 10px; border-radius: 6px; }")
-TEST_BANNER_STYLE = ("QLabel#claimModeBanner { background: #e3f0fb; color: #0b3d66; font-weight: bold;"
-                     " padding: 10px; border: 1px solid #9cc3e6; border-radius: 6px; }")
-PREVIEW_OK_STYLE = ("QLabel#lastPreviewNote { background: #f2f7f2; color: #1d3b1f; padding: 8px;"
-                    " border: 1px solid #b9d4ba; border-radius: 6px; }")
-PREVIEW_WARNING_STYLE = ("QLabel#lastPreviewNote { background: #fff6e0; color: #5c3b00; padding: 8px;"
-                         " border: 1px solid #e6c36a; border-radius: 6px; }")
+from .theme import ThemePalette, styled
+
+
+
+def live_banner_style(p: ThemePalette) -> str:
+    return (f"QLabel#claimModeBanner {{ background: {p.danger}; color: {p.on_danger}; font-weight: bold;"
+            " padding: 10px; border-radius: 6px; }")
+
+
+def test_banner_style(p: ThemePalette) -> str:
+    return (f"QLabel#claimModeBanner {{ background: {p.info_background}; color: {p.info}; font-weight: bold;"
+            f" padding: 10px; border: 1px solid {p.mix(p.info, p.info_background, 0.6)}; border-radius: 6px; }}")
+
+
+def preview_ok_style(p: ThemePalette) -> str:
+    return (f"QLabel#lastPreviewNote {{ background: {p.success_background}; color: {p.text}; padding: 8px;"
+            f" border: 1px solid {p.mix(p.success, p.success_background, 0.6)}; border-radius: 6px; }}")
+
+
+def preview_warning_style(p: ThemePalette) -> str:
+    return (f"QLabel#lastPreviewNote {{ background: {p.warning_background}; color: {p.text}; padding: 8px;"
+            f" border: 1px solid {p.mix(p.warning, p.warning_background, 0.5)}; border-radius: 6px; }}")
+
+
+def live_value_style(p: ThemePalette) -> str:
+    return f"color: {p.danger}; font-weight: bold;"
+
+
+def live_confirm_style(p: ThemePalette) -> str:
+    # Padding and weight in every state, so the size hint (taken while disabled) fits the enabled look.
+    return ("QPushButton#claimConfirmButton { font-weight: bold; padding: 6px 14px; border-radius: 4px;"
+            f" border: 1px solid {p.mix(p.danger, p.base, 0.6)}; background: {p.mix(p.danger, p.base, 0.85)};"
+            f" color: {p.mix(p.danger, p.base, 0.45)}; }}"
+            f" QPushButton#claimConfirmButton:enabled {{ background: {p.danger}; border-color: {p.hover(p.danger)};"
+            f" color: {p.on_danger}; }}"
+            f" QPushButton#claimConfirmButton:enabled:hover {{ background: {p.hover(p.danger)}; }}")
+
 DIALOG_WIDTH = 560
 MAX_SHOWN_TEXT = 300  # a notification text longer than this is cut in the dialog (the Preview tab has it all)
 
@@ -125,12 +154,12 @@ class ClaimDialog(QDialog):
         if summary.live:
             self.mode_banner.setText("LIVE CAMPAIGN — this claims a real reward. It is consumed and billed, "
                                      "and it cannot be undone.")
-            self.mode_banner.setStyleSheet(LIVE_BANNER_STYLE)
+            styled(self.mode_banner, live_banner_style)
         else:
             self.mode_banner.setText("TEST MODE — " + ("the built-in sandbox; nothing real is spent."
                                                       if summary.embedded_sandbox
                                                       else "as declared by this profile."))
-            self.mode_banner.setStyleSheet(TEST_BANNER_STYLE)
+            styled(self.mode_banner, test_banner_style)
         layout.addWidget(self.mode_banner)
 
         billed = "" if summary.embedded_sandbox else ", is billed per action,"
@@ -145,9 +174,8 @@ class ClaimDialog(QDialog):
         form.setContentsMargins(0, 0, 0, 0)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         self.values: dict[str, QLabel] = {}
-        rows = [("profile", "Profile", renderer.profile_name(summary.profile_name)),
-                ("endpoint", "Endpoint", renderer.url(summary.claim_url)),
-                *((name, name, text) for name, text in renderer.fields(summary.fields)),
+        rows = [("profile", "Profile", ""), ("endpoint", "Endpoint", ""),
+                *((name, name, "") for name in BODY_FIELDS),
                 ("mode", "Campaign", describe_mode(summary)),
                 ("cost", "Cost per claim", describe_cost(summary))]
         mono = QFont("monospace")
@@ -161,7 +189,7 @@ class ClaimDialog(QDialog):
             if key in BODY_FIELDS or key == "endpoint":
                 value_label.setFont(mono)
             if key == "mode" and summary.live:
-                value_label.setStyleSheet("color: #b3261e; font-weight: bold;")
+                styled(value_label, live_value_style)
             self.values[key] = value_label
             form.addRow(label_text + ":", value_label)
         layout.addWidget(details)
@@ -171,14 +199,14 @@ class ClaimDialog(QDialog):
         self.preview_note.setObjectName("lastPreviewNote")
         self.preview_note.setTextFormat(Qt.TextFormat.PlainText)
         self.preview_note.setWordWrap(True)
-        self.preview_note.setStyleSheet(PREVIEW_WARNING_STYLE if warning else PREVIEW_OK_STYLE)
+        styled(self.preview_note, preview_warning_style if warning else preview_ok_style)
         self.preview_is_warning = warning
         layout.addWidget(self.preview_note)
 
         self.typed_edit: QLineEdit | None = None
+        self.typed_prompt: QLabel | None = None
         if summary.needs_typed_confirmation:
-            campaign = renderer.identifier(summary.typed_confirmation)
-            ask = QLabel(f"To confirm, type the campaign ID exactly: {campaign}", self)
+            self.typed_prompt = ask = QLabel(self)
             ask.setObjectName("typeCampaignPrompt")
             ask.setTextFormat(Qt.TextFormat.PlainText)
             ask.setWordWrap(True)
@@ -198,6 +226,7 @@ class ClaimDialog(QDialog):
         buttons.addStretch(1)
         self.cancel_button = QPushButton("Cancel", self)
         self.cancel_button.setObjectName("claimCancelButton")
+        self.cancel_button.setToolTip("Send nothing and close (Enter and Escape do the same)")
         # Cancel is the default: Enter anywhere in the dialog (outside the typed field) cancels.
         self.cancel_button.setAutoDefault(True)
         self.cancel_button.setDefault(True)
@@ -209,22 +238,34 @@ class ClaimDialog(QDialog):
         self.confirm_button.setDefault(False)
         self.confirm_button.setToolTip("Sends one getReward request now. Billed per action.")
         if summary.live:
-            # Padding and weight in every state, so the size hint (taken while disabled) fits the enabled look.
-            self.confirm_button.setStyleSheet(
-                "QPushButton#claimConfirmButton { font-weight: bold; padding: 6px 14px; border-radius: 4px;"
-                " border: 1px solid #d9a8a3; background: #f6e3e1; color: #a9817d; }"
-                " QPushButton#claimConfirmButton:enabled { background: #b3261e; border-color: #8e1b14; color: white; }"
-                " QPushButton#claimConfirmButton:enabled:hover { background: #8e1b14; }")
+            styled(self.confirm_button, live_confirm_style)
         self.confirm_button.clicked.connect(self._confirm)
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.confirm_button)
         layout.addLayout(buttons)
 
+        self.rerender()
         self._update_confirm()
         (self.typed_edit or self.cancel_button).setFocus()
         # The size hint assumes the narrowest width, which leaves the wrapped labels padded with blank
         # lines at the real width; size the dialog for the width it opens with instead.
         self.resize(DIALOG_WIDTH, layout.heightForWidth(DIALOG_WIDTH))
+
+    def rerender(self, *_args) -> None:
+        """The identifiers through the renderer: masked in presenter mode, in clear otherwise (called again
+        when presenter mode changes while the dialog is open)."""
+        renderer, plan = self.renderer, self.summary
+        shown = {"profile": renderer.profile_name(plan.profile_name), "endpoint": renderer.url(plan.claim_url),
+                 **dict(renderer.fields(plan.fields))}
+        for key, text in shown.items():
+            self.values[key].setText(text)
+        if self.typed_prompt is not None:
+            campaign = renderer.identifier(plan.typed_confirmation)
+            masked = " (masked in presenter mode: type it from your records)" if renderer.masked else ""
+            self.typed_prompt.setText(f"To confirm, type the campaign ID exactly: {campaign}{masked}")
+        if self.typed_edit is not None:
+            # What is typed is the campaign ID itself: not drawn in presenter mode.
+            self.typed_edit.setEchoMode(QLineEdit.EchoMode.Password if renderer.masked else QLineEdit.EchoMode.Normal)
 
     def typed(self) -> str | None:
         return self.typed_edit.text() if self.typed_edit is not None else None

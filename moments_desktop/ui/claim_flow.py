@@ -22,12 +22,18 @@ from .claim_dialog import ClaimDialog
 from .preview_panel import PreviewPanel
 from .raw_view import RawView
 from .request_form import RequestForm
+from .theme import ThemePalette, styled
 
-CLAIM_BUTTON_STYLE = """
-QPushButton#claimButton { background: #c2410c; color: white; font-weight: bold; border: 1px solid #9a3412;
-                          border-radius: 4px; padding: 4px 14px; }
-QPushButton#claimButton:hover { background: #9a3412; }
-QPushButton#claimButton:disabled { background: #e7d3c8; color: #8a7568; border-color: #d8bfb0; }
+
+
+def claim_button_style(p: ThemePalette) -> str:
+    return f"""
+QPushButton#claimButton {{ background: {p.billed}; color: {p.on_billed}; font-weight: bold;
+                          border: 1px solid {p.hover(p.billed)}; border-radius: 4px; padding: 4px 14px; }}
+QPushButton#claimButton:hover {{ background: {p.hover(p.billed)}; }}
+QPushButton#claimButton:focus {{ border: 2px solid {p.accent}; }}
+QPushButton#claimButton:disabled {{ background: {p.mix(p.billed, p.window, 0.78)}; color: {p.mix(p.billed, p.window, 0.4)};
+                                   border-color: {p.mix(p.billed, p.window, 0.65)}; }}
 """
 
 
@@ -37,7 +43,7 @@ def make_claim_button(parent: QWidget) -> QPushButton:
     button.setToolTip("Billed: claims one reward with getReward, after a confirmation. Never retried.")
     button.setAutoDefault(False)  # Enter in the window previews (free); it never opens the claim
     button.setMinimumHeight(32)
-    button.setStyleSheet(CLAIM_BUTTON_STYLE)
+    styled(button, claim_button_style)
     return button
 
 
@@ -86,6 +92,7 @@ class ClaimFlow(QObject):
             return
         dialog = self.make_claim_dialog(plan)
         self.dialog = dialog
+        self.bridge.presenter_changed.connect(dialog.rerender)  # until it is deleted
         dialog.confirmed.connect(lambda typed: self.bridge.claim(plan, typed))
         dialog.finished.connect(lambda _result: self._dialog_closed(dialog))
         self.update_button()

@@ -16,18 +16,22 @@ from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import urlsplit
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QGuiApplication
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
-from moments_desktop.core.render import Renderer
+from moments_desktop.core.render import REVEAL_SECONDS, Renderer
 from moments_desktop.core.errors import ApiError, BusinessError, MomentsError, NoRewardError, UnexpectedError
 from moments_desktop.core.exchange import Outcome
 from moments_desktop.core.operations import ClaimResult
 
+from .text_direction import follow_text
+from .theme import ThemePalette, styled
+
 NOT_SENT_TITLE = "Not sent — nothing was spent"
 UNKNOWN_TITLE = "Outcome unknown: check before claiming again"
 RESCUED_TITLE = "Reward claimed — not yet in the history"
+REVEAL_TIP = f"Shows the reward URL in clear for {REVEAL_SECONDS} seconds, then masks it again"
 
 
 class ClaimKind(StrEnum):
@@ -38,14 +42,20 @@ class ClaimKind(StrEnum):
     UNKNOWN = "unknown"
 
 
-# (background, border, title colour)
-KIND_COLOURS = {
-    ClaimKind.SUCCESS: ("#edf7ee", "#2e7d32", "#1b5e20"),
-    ClaimKind.DECLINED: ("#fff8e1", "#c99a06", "#6d4c00"),
-    ClaimKind.REFUSED: ("#fff4f2", "#c62828", "#8e1b14"),
-    ClaimKind.NOT_SENT: ("#eef2f6", "#7a8796", "#2f3b48"),
-    ClaimKind.UNKNOWN: ("#fff0e0", "#e65100", "#a33a00"),
+# The theme role of each outcome's border and title (its background is the role tinted toward the base).
+KIND_ROLES = {
+    ClaimKind.SUCCESS: "success",
+    ClaimKind.DECLINED: "warning",
+    ClaimKind.REFUSED: "danger",
+    ClaimKind.NOT_SENT: "neutral",
+    ClaimKind.UNKNOWN: "unknown",
 }
+
+
+def kind_colours(kind: ClaimKind, p: ThemePalette) -> tuple[str, str, str]:
+    """(background, border, title colour) of an outcome in the palette."""
+    colour = getattr(p, KIND_ROLES[kind])
+    return p.mix(colour, p.base, 0.88), colour, colour
 
 
 @dataclass(frozen=True)
@@ -152,6 +162,12 @@ class ClaimOutcomeView(QFrame):
         self.setObjectName("claimOutcome")
         self.kind: ClaimKind | None = None
         self.reward_url: str | None = None  # as received; the field shows it through the renderer
+        self.presentation: ClaimPresentation | None = None
+        self.revealed = False  # the URL is shown in clear after a click on Reveal (presenter mode)
+        self.reveal_timer = QTimer(self)
+        self.reveal_timer.setSingleShot(True)
+        self.reveal_timer.setInterval(REVEAL_SECONDS * 1000)
+        self.reveal_timer.timeout.connect(self.hide_url)
         column = QVBoxLayout(self)
         column.setContentsMargins(16, 14, 16, 14)
         column.setSpacing(8)
@@ -189,9 +205,19 @@ class ClaimOutcomeView(QFrame):
         url_column.addLayout(row)
         self.copy_button = QPushButton("Copy", self.url_row)
         self.copy_button.setObjectName("copyRewardUrl")
+        self.copy_button.setToolTip("Copy the reward URL to the clipboard (the real one, also in presenter mode)")
         self.copy_button.setAutoDefault(False)
         self.copy_button.clicked.connect(self.copy_url)
         row.addWidget(self.copy_button)
+        self.reveal_button = QPushButton(f"Reveal for {REVEAL_SECONDS} s", self.url_row)
+        self.reveal_button.setObjectName("revealRewardUrl")
+        self.reveal_button.setAutoDefault(False)
+        self.reveal_button.setToolTip(REVEAL_TIP)
+        self.reveal_button.setAccessibleName("Reveal the reward URL")
+        self.reveal_button.setAccessibleDescription(REVEAL_TIP)
+        self.reveal_button.clicked.connect(self.reveal_url)
+        self.reveal_button.hide()
+        row.addWidget(self.reveal_button)
         self.open_button = QPushButton("Open redemption page", self.url_row)
         self.open_button.setObjectName("openRewardUrl")
         self.open_button.setAutoDefault(False)
@@ -203,13 +229,18 @@ class ClaimOutcomeView(QFrame):
 
     def show_presentation(self, p: ClaimPresentation) -> None:
         self.kind = p.kind
-        background, border, title_colour = KIND_COLOURS[p.kind]
         width = 3 if p.kind in (ClaimKind.UNKNOWN, ClaimKind.SUCCESS) else 1
-        self.setStyleSheet(f"QFrame#claimOutcome {{ background: {background}; border: {width}px solid {border};"
-                           f" border-radius: 8px; }}"
-                           f" QLabel#claimTitle {{ color: {title_colour}; }}")
+
+        def style(palette: ThemePalette, kind: ClaimKind = p.kind) -> str:
+            background, border, title_colour = kind_colours(kind, palette)
+            return (f"QFrame#claimOutcome {{ background: {background}; border: {width}px solid {border};"
+                    f" border-radius: 8px; }}"
+                    f" QLabel#claimTitle {{ color: {title_colour}; }}")
+
+        styled(self, style)
         self.title.setText(p.title)
         self.message.setText(p.message)
+        follow_text(self.message)  # the API's own words may be right-to-left
         if p.kind is ClaimKind.DECLINED:
             font = QFont(self.message.font())
             font.setPointSizeF(self.font().pointSizeF() * 1.15)
@@ -220,15 +251,45 @@ class ClaimOutcomeView(QFrame):
         self.detail.setVisible(bool(p.detail))
         self.url_row.setVisible(p.reward_url is not None)
         self.reward_url = p.reward_url
-        shown = self.renderer.url(p.reward_url)
-        self.url_edit.setText(shown)
-        self.url_edit.setToolTip(shown)
+        self.presentation = p
+        self.reveal_timer.stop()
+        self.revealed = False
+        self._show_url()
         self.copy_button.setText("Copy")
-        self.url_edit.setCursorPosition(0)
         web = p.reward_url is not None and is_web_url(p.reward_url)
         self.open_button.setEnabled(web)
         self.open_button.setToolTip("Opens the reward URL in your browser" if web
                                     else "Not a web address, so it is not opened")
+
+    def _show_url(self) -> None:
+        """The URL through the renderer (masked in presenter mode), or in clear while revealed."""
+        shown = self.renderer.revealed_url(self.reward_url) if self.revealed else self.renderer.url(self.reward_url)
+        self.url_edit.setText(shown)
+        self.url_edit.setToolTip(shown)
+        self.url_edit.setCursorPosition(0)
+        masked = self.renderer.masked and self.reward_url is not None
+        self.reveal_button.setVisible(masked)
+        self.reveal_button.setEnabled(masked and not self.revealed)
+        self.reveal_button.setText(f"Shown for {REVEAL_SECONDS} s" if self.revealed else f"Reveal for {REVEAL_SECONDS} s")
+
+    def rerender(self) -> None:
+        """Presenter mode on or off: the URL again through the renderer (a reveal ends)."""
+        self.reveal_timer.stop()
+        self.revealed = False
+        self._show_url()
+
+    def reveal_url(self) -> None:
+        """A deliberate click: the URL in clear for REVEAL_SECONDS, then masked again."""
+        if self.reward_url is None or not self.renderer.masked:
+            return
+        self.revealed = True
+        self._show_url()
+        self.reveal_timer.start()
+
+    def hide_url(self) -> None:
+        self.reveal_timer.stop()
+        self.revealed = False
+        self._show_url()
 
     def copy_url(self) -> None:
         QGuiApplication.clipboard().setText(self.reward_url or "")

@@ -177,12 +177,20 @@ class CopyAsController(QObject):
         return seconds if ok else None
 
     def confirm_billed_braze(self, export: Export) -> bool:
+        return self.billed_braze_box(export).exec() == QMessageBox.StandardButton.Ok
+
+    def billed_braze_box(self, export: Export) -> QMessageBox:
+        """The duplicate-call warning before a Braze GetReward tag is copied, with the tag as a screen may
+        show it (masked in presenter mode) under "Show Details"."""
         box = QMessageBox(QMessageBox.Icon.Warning, "Braze may claim more than once per recipient",
                           "Copy the GetReward Connected Content tag?",
                           QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel, self.window)
         box.setInformativeText(export.warnings[0])
+        if export.screen_text:  # the tag as a screen may show it: masked in presenter mode
+            box.setDetailedText(export.screen_text)
+        box.setObjectName("billedBrazeBox")
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        return box.exec() == QMessageBox.StandardButton.Ok
+        return box
 
     # --- actions -----------------------------------------------------------------------------
 

@@ -29,6 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .text_direction import follow_text
+
 # The one place for the frames' look: palette roles only, so a light or dark theme carries over.
 FRAME_STYLE = """
 QFrame#phoneFrame, QFrame#emailFrame, QFrame#inAppFrame {
@@ -81,6 +83,7 @@ def _plain_label(parent: QWidget, name: str, *, bold: bool = False, scale: float
 def _set_field(label: QLabel, text: str) -> None:
     """The rendered text, or a visible mark that it rendered empty."""
     label.setText(text if text.strip() else EMPTY_FIELD)
+    follow_text(label)  # a right-to-left text reads from the right
     label.setProperty("renderedEmpty", not text.strip())
     label.setForegroundRole(QPalette.ColorRole.PlaceholderText if not text.strip() else QPalette.ColorRole.Text)
 
@@ -495,6 +498,7 @@ class EmailFrame(MessageFrame):
         self.body = SafeTextBrowser(self.content)
         self.body.setObjectName("emailBody")
         self.body.setAccessibleName("Email body")
+        self.body.setAccessibleDescription("The email as the customer would read it, read-only")
         self.body.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         column.addWidget(self.body)
         self.sender = sender

@@ -24,13 +24,14 @@ OUTCOME_LABELS = {
     Outcome.NOT_SENT: "Not sent",
     Outcome.PENDING: "Pending",
 }
+# The theme role (ui/theme.py ThemePalette) each outcome is drawn in.
 OUTCOME_COLOURS = {
-    Outcome.SUCCESS: "#2e7d32",
-    Outcome.NO_REWARD: "#5c6bc0",
-    Outcome.ERROR: "#c62828",
-    Outcome.UNKNOWN: "#e65100",
-    Outcome.NOT_SENT: "#8d8d8d",
-    Outcome.PENDING: "#0277bd",
+    Outcome.SUCCESS: "success",
+    Outcome.NO_REWARD: "declined",
+    Outcome.ERROR: "danger",
+    Outcome.UNKNOWN: "unknown",
+    Outcome.NOT_SENT: "neutral",
+    Outcome.PENDING: "info",
 }
 ENDPOINT_LABELS = {Endpoint.GET_REWARD_INFO: "getRewardInfo", Endpoint.GET_REWARD: "getReward"}
 SUMMARY_LIMIT = 160
@@ -84,9 +85,15 @@ def summary_text(entry: JournalEntry, renderer: Renderer = PLAIN) -> str:
     return _one_line(renderer.summary(parts))
 
 
-def detail_text(entry: JournalEntry, renderer: Renderer = PLAIN) -> str:
+EXCHANGE_HIDDEN = ("The request and the answer are hidden in presenter mode, as the Raw tab is. "
+                   "“Copy details” copies them in full.")
+
+
+def detail_text(entry: JournalEntry, renderer: Renderer = PLAIN, *, reveal_reward_url: bool = False) -> str:
     """The entry's outcome and times, then the whole exchange as the Raw tab renders a live one (the
-    API key was redacted by the journal before storing)."""
+    API key was redacted by the journal before storing). In presenter mode (a masked renderer) the exchange
+    is left out, as the Raw tab is hidden; ``reveal_reward_url`` shows the reward URL in clear (the Reveal
+    button, for a few seconds)."""
     endpoint = ENDPOINT_LABELS.get(entry.endpoint, entry.endpoint)
     duration = f"{entry.duration_ms:.0f} ms" if entry.duration_ms is not None else "no duration recorded"
     profile = renderer.profile_name(entry.profile_name or entry.profile_id or "") or "(no profile)"
@@ -95,12 +102,13 @@ def detail_text(entry: JournalEntry, renderer: Renderer = PLAIN) -> str:
         f"Time: {local_time(entry.time)}   Duration: {duration}   Profile: {profile}   Entry #{entry.id}",
     ]
     if entry.reward_url:
-        lines.append(f"Reward URL: {renderer.url(entry.reward_url)}")
+        shown = renderer.revealed_url(entry.reward_url) if reveal_reward_url else renderer.url(entry.reward_url)
+        lines.append(f"Reward URL: {shown}")
     if entry.error_message:
         lines.append(f"Message: {entry.error_message}")
     if entry.resolved_note:
         lines.append(f"Resolution ({local_time(entry.resolved_at)}): {entry.resolved_note}")
-    lines += ["", renderer.exchange(record_of_entry(entry))]
+    lines += ["", EXCHANGE_HIDDEN if renderer.masked else renderer.exchange(record_of_entry(entry))]
     return "\n".join(lines)
 
 
@@ -114,6 +122,8 @@ class HistoryRow:
     endpoint: str
     outcome: str
     summary: str
+    # Whether it was formatted masked (presenter mode); None when the mode changed while it was formatted.
+    masked: bool | None = None
 
     @property
     def unresolved(self) -> bool:
@@ -121,11 +131,16 @@ class HistoryRow:
 
 
 def history_row(entry: JournalEntry, renderer: Renderer = PLAIN) -> HistoryRow:
-    return HistoryRow(
+    """Formatted on a worker thread; presenter mode may change meanwhile, which ``masked`` records (the
+    table formats a row again when it was not formatted in the mode now on)."""
+    masked = renderer.masked
+    row = HistoryRow(
         entry=entry,
         time=local_time(entry.time),
         profile=renderer.profile_name(entry.profile_name or entry.profile_id or ""),
         endpoint=ENDPOINT_LABELS.get(entry.endpoint, entry.endpoint),
         outcome=outcome_text(entry, short=True),
         summary=summary_text(entry, renderer),
+        masked=masked if renderer.masked == masked else None,
     )
+    return row

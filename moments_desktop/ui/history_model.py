@@ -20,14 +20,17 @@ from moments_desktop.core.journal import JournalEntry, JournalFilter
 
 from .history_format import OUTCOME_COLOURS, HistoryRow, history_row
 from .history_service import HistoryService, Snapshot
+from .text_direction import text_alignment
+from .theme import current
 
 PAGE_SIZE = 200
 MAX_CACHED_PAGES = 40  # 8,000 rows at most in memory, whatever the journal's size
 MAX_WANTED_PAGES = 6  # pages scrolled past faster than they load are forgotten
 COLUMNS = ("Time", "Profile", "Endpoint", "Outcome", "Summary")
 TIME, PROFILE, ENDPOINT, OUTCOME, SUMMARY = range(len(COLUMNS))
-UNRESOLVED_BACKGROUND = "#fff1c2"
-UNRESOLVED_FOREGROUND = "#3b2f00"
+# An unresolved claim's row: the theme's warning background and text roles.
+UNRESOLVED_BACKGROUND_ROLE = "warning_background"
+UNRESOLVED_FOREGROUND_ROLE = "text"
 PLACEHOLDER = "\u2026"
 UNRESOLVED_TIP = ("Unresolved: nobody has recorded yet whether this claim consumed a reward. "
                   "Select it and use \u201cMark resolved\u2026\u201d once you have checked.")
@@ -36,22 +39,28 @@ EntryIdRole = Qt.ItemDataRole.UserRole + 1
 
 
 def outcome_icon(outcome: str) -> QIcon:
-    """A filled dot in the outcome's colour (cached per outcome)."""
-    icon = _ICONS.get(outcome)
+    """A filled dot in the outcome's colour (cached per theme and outcome)."""
+    palette = current().palette
+    icon = _ICONS.get((palette.name, outcome))
     if icon is None:
         pixmap = QPixmap(12, 12)
         pixmap.fill(Qt.GlobalColor.transparent)
         painter = QPainter(pixmap)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor(OUTCOME_COLOURS.get(outcome, "#888888")))
+        painter.setBrush(outcome_colour(outcome))
         painter.drawEllipse(1, 1, 10, 10)
         painter.end()
-        icon = _ICONS[outcome] = QIcon(pixmap)
+        icon = _ICONS[(palette.name, outcome)] = QIcon(pixmap)
     return icon
 
 
-_ICONS: dict[str, QIcon] = {}
+_ICONS: dict[tuple[str, str], QIcon] = {}
+
+
+def outcome_colour(outcome: str) -> QColor:
+    """The outcome's colour in the current theme (neutral for one this version does not know)."""
+    return current().palette.qcolor(OUTCOME_COLOURS.get(outcome, "neutral"))
 
 
 class HistoryModel(QAbstractTableModel):
@@ -94,6 +103,9 @@ class HistoryModel(QAbstractTableModel):
         if not index.isValid():
             return None
         row = self._rows.get(index.row())
+        if row is not None and row.masked != self._service.renderer.masked:
+            # Formatted before presenter mode changed (or while it did): formatted again, in the mode now on.
+            row = self._rows[index.row()] = history_row(row.entry, self._service.renderer)
         if row is None:
             if role == Qt.ItemDataRole.DisplayRole:
                 self._want(index.row() // PAGE_SIZE)
@@ -109,16 +121,24 @@ class HistoryModel(QAbstractTableModel):
                 return row.summary
             if row.unresolved:
                 return UNRESOLVED_TIP
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (PROFILE, SUMMARY):
+            text = row.profile if column == PROFILE else row.summary
+            return text_alignment(text, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.BackgroundRole and row.unresolved:
-            return QBrush(QColor(UNRESOLVED_BACKGROUND))
+            return QBrush(current().palette.qcolor(UNRESOLVED_BACKGROUND_ROLE))
         if role == Qt.ItemDataRole.ForegroundRole:
             if row.unresolved:
-                return QBrush(QColor(UNRESOLVED_FOREGROUND))
+                return QBrush(current().palette.qcolor(UNRESOLVED_FOREGROUND_ROLE))
             if column == OUTCOME:
-                return QBrush(QColor(OUTCOME_COLOURS.get(row.entry.outcome, "#888888")))
+                return QBrush(outcome_colour(row.entry.outcome))
         if role == EntryIdRole:
             return row.entry.id
         return None
+
+    def rerender(self) -> None:
+        """Presenter mode on or off: every row is shown again in the new mode (formatted as it is asked for)."""
+        if self._count:
+            self.dataChanged.emit(self.index(0, 0), self.index(self._count - 1, len(COLUMNS) - 1))
 
     # --- what the view asks -------------------------------------------------------------
 

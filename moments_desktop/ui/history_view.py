@@ -39,18 +39,23 @@ from moments_desktop import APP_NAME
 from moments_desktop.core.errors import MomentsError
 from moments_desktop.api_schema import Outcome
 from moments_desktop.core.journal import JournalEntry, JournalFilter
-from moments_desktop.core.render import Renderer
+from moments_desktop.core.render import PLAIN, REVEAL_SECONDS, Renderer
 
 from .copy_as import CopyAsController
-from .history_format import OUTCOME_COLOURS, OUTCOME_LABELS, detail_text, is_unresolved, outcome_text
-from .history_model import COLUMNS, ENDPOINT, OUTCOME, PROFILE, SUMMARY, TIME, HistoryModel
+from .history_format import OUTCOME_LABELS, detail_text, is_unresolved, outcome_text
+from .history_model import COLUMNS, ENDPOINT, OUTCOME, PROFILE, SUMMARY, TIME, HistoryModel, outcome_colour
 from .history_service import HistoryService
+from .theme import ThemePalette, on_change, styled
 
 SEARCH_DELAY_MS = 250
 UNRESOLVED_CHOICE = "unresolved"
 NO_DATE = QDate(2000, 1, 1)  # the date editors' "Any" value
-BANNER_STYLE = ("QFrame#unresolvedBanner { background: #fff1c2; border: 1px solid #e0b400; border-radius: 4px; }"
-                " QFrame#unresolvedBanner QLabel { color: #3b2f00; }")
+
+
+def banner_style(p: ThemePalette) -> str:
+    return (f"QFrame#unresolvedBanner {{ background: {p.warning_background}; border: 1px solid {p.warning};"
+            f" border-radius: 4px; }} QFrame#unresolvedBanner QLabel {{ color: {p.text}; }}")
+
 
 
 class OptionalDateEdit(QDateEdit):
@@ -109,17 +114,30 @@ class HistoryDetail(QWidget):
         super().__init__(parent)
         self.renderer = renderer
         self.entry: JournalEntry | None = None
+        self.revealed = False  # the reward URL shown in clear after a click on Reveal (presenter mode)
+        self.reveal_timer = QTimer(self)
+        self.reveal_timer.setSingleShot(True)
+        self.reveal_timer.setInterval(REVEAL_SECONDS * 1000)
+        self.reveal_timer.timeout.connect(self.hide_reward_url)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 0)
         bar = QHBoxLayout()
         self.title = QLabel("Select an entry to see the request and the answer.", self)
         self.title.setObjectName("historyDetailTitle")
+        on_change(self, self._theme_changed)
         self.title.setTextFormat(Qt.TextFormat.RichText)
         bar.addWidget(self.title, 1)
         self.resolve_button = self._button("Mark resolved…", "resolveButton", bar)
         self.resolve_button.setToolTip("Record what you found out about this claim (kept with the entry)")
+        self.reveal_button = self._button(f"Reveal URL for {REVEAL_SECONDS} s", "historyRevealButton", bar)
+        self.reveal_button.setToolTip(f"Shows the reward URL in clear for {REVEAL_SECONDS} seconds, then masks it "
+                                      "again")
+        self.reveal_button.setAccessibleName("Reveal the reward URL")
+        self.reveal_button.setAccessibleDescription(self.reveal_button.toolTip())
         self.copy_reward_button = self._button("Copy reward URL", "copyRewardUrlButton", bar)
         self.copy_details_button = self._button("Copy details", "copyDetailsButton", bar)
+        self.copy_reward_button.setToolTip("Copy this claim's reward URL to the clipboard")
+        self.copy_details_button.setToolTip("Copy the request and the answer below to the clipboard")
         self.copy_as_button = self._button("Copy as", "historyCopyAsButton", bar)
         self.copy_as_button.setToolTip("Copy this entry's request as cURL, HTTPie, Python, PowerShell or Braze "
                                        "(the API key as a placeholder)")
@@ -128,11 +146,14 @@ class HistoryDetail(QWidget):
         layout.addLayout(bar)
         self.text = QPlainTextEdit(self)
         self.text.setObjectName("historyDetailText")
+        self.text.setAccessibleName("Entry details")
+        self.text.setAccessibleDescription("The selected entry's request and answer, read-only")
         self.text.setReadOnly(True)
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         layout.addWidget(self.text, 1)
         self.copy_reward_button.clicked.connect(self.copy_reward_url)
         self.copy_details_button.clicked.connect(self.copy_details)
+        self.reveal_button.clicked.connect(self.reveal_reward_url)
         self.resolve_button.clicked.connect(lambda: self.entry and self.resolve_requested.emit(self.entry))
         self.show_entry(None)
 
@@ -144,20 +165,52 @@ class HistoryDetail(QWidget):
         return button
 
     def show_entry(self, entry: JournalEntry | None, *, loading: bool = False) -> None:
+        if entry is None or self.entry is None or entry.id != self.entry.id:
+            self.reveal_timer.stop()
+            self.revealed = False
         self.entry = entry
         if entry is None:
             self.title.setText("Loading…" if loading else "Select an entry to see the request and the answer.")
             self.text.clear()
         else:
-            colour = OUTCOME_COLOURS.get(entry.outcome, "#888888")
-            self.title.setText(f'<span style="color:{colour}; font-size:14pt">\u25cf</span> '
-                               f"<b>{outcome_text(entry)}</b>")
-            self.text.setPlainText(detail_text(entry, self.renderer))
+            self._show_title(entry)
+            self.text.setPlainText(detail_text(entry, self.renderer, reveal_reward_url=self.revealed))
+        reveal = bool(entry and entry.reward_url and self.renderer.masked)
+        self.reveal_button.setVisible(reveal)
+        self.reveal_button.setEnabled(reveal and not self.revealed)
         self.copy_reward_button.setEnabled(bool(entry and entry.reward_url))
         self.copy_details_button.setEnabled(entry is not None)
         self.copy_as_button.setEnabled(entry is not None)
         self.resolve_button.setVisible(bool(entry and entry.outcome == Outcome.UNKNOWN))
         self.resolve_button.setEnabled(bool(entry and is_unresolved(entry)))
+
+    def rerender(self) -> None:
+        """Presenter mode on or off: the entry again through the renderer (a reveal ends)."""
+        self.reveal_timer.stop()
+        self.revealed = False
+        self.show_entry(self.entry)
+
+    def reveal_reward_url(self) -> None:
+        """A deliberate click: the reward URL in clear for REVEAL_SECONDS, then masked again."""
+        if self.entry is None or not self.entry.reward_url or not self.renderer.masked:
+            return
+        self.revealed = True
+        self.show_entry(self.entry)
+        self.reveal_timer.start()
+
+    def hide_reward_url(self) -> None:
+        self.reveal_timer.stop()
+        self.revealed = False
+        self.show_entry(self.entry)
+
+    def _show_title(self, entry: JournalEntry) -> None:
+        colour = outcome_colour(entry.outcome).name()
+        self.title.setText(f'<span style="color:{colour}; font-size:14pt">\u25cf</span> '
+                           f"<b>{outcome_text(entry)}</b>")
+
+    def _theme_changed(self, _palette: ThemePalette) -> None:
+        if self.entry is not None:
+            self._show_title(self.entry)
 
     def copy_reward_url(self) -> None:
         if self.entry is not None and self.entry.reward_url:
@@ -165,7 +218,9 @@ class HistoryDetail(QWidget):
 
     def copy_details(self) -> None:
         if self.entry is not None:
-            QGuiApplication.clipboard().setText(self.text.toPlainText())
+            # In full, as shown without presenter mode: a copy is for the user's use, not for the screen
+            # (as Copy reward URL copies the real URL).
+            QGuiApplication.clipboard().setText(detail_text(self.entry, PLAIN))
 
 
 class HistoryView(QWidget):
@@ -178,6 +233,7 @@ class HistoryView(QWidget):
         self._started = False
         self._stale = False
         self._export_task: asyncio.Task | None = None
+        self._profile_names: list[tuple[str, str]] = []  # (id, name) as the journal lists them
 
         # --- filters -------------------------------------------------------------------
         self.search_edit = QLineEdit(self)
@@ -198,14 +254,20 @@ class HistoryView(QWidget):
 
         self.profile_combo = QComboBox(self)
         self.profile_combo.setObjectName("historyProfile")
+        self.profile_combo.setAccessibleName("Profile filter")
+        self.profile_combo.setAccessibleDescription("Show the entries of one profile, or of all")
         self.profile_combo.addItem("All profiles", None)
         self.endpoint_combo = QComboBox(self)
         self.endpoint_combo.setObjectName("historyEndpoint")
+        self.endpoint_combo.setAccessibleName("Request filter")
+        self.endpoint_combo.setAccessibleDescription("Show previews, claims or both")
         self.endpoint_combo.addItem("All requests", None)
         self.endpoint_combo.addItem("getRewardInfo (previews)", "GetRewardInfo")
         self.endpoint_combo.addItem("getReward (claims)", "GetReward")
         self.outcome_combo = QComboBox(self)
         self.outcome_combo.setObjectName("historyOutcome")
+        self.outcome_combo.setAccessibleName("Outcome filter")
+        self.outcome_combo.setAccessibleDescription("Show the entries with one outcome, or unresolved claims")
         self.outcome_combo.addItem("All outcomes", None)
         for outcome, label in OUTCOME_LABELS.items():
             self.outcome_combo.addItem(label, outcome)
@@ -250,6 +312,9 @@ class HistoryView(QWidget):
         # --- table and details -------------------------------------------------------------
         self.table = QTableView(self)
         self.table.setObjectName("historyTable")
+        self.table.setAccessibleName("History entries")
+        self.table.setAccessibleDescription("One row per request, newest first; select one to see its details")
+        on_change(self.table, lambda _palette: self.table.viewport().update())  # outcome colours are the theme's
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -417,25 +482,35 @@ class HistoryView(QWidget):
             profiles = await self.service.profiles()
         except Exception:  # noqa: BLE001 - the list just stays as it was
             return
+        if profiles == self._profile_names:
+            return
+        self._profile_names = list(profiles)
+        self._fill_profile_combo()
+
+    def _fill_profile_combo(self) -> None:
+        """The journal's profiles, their names through the renderer (masked in presenter mode)."""
+        renderer = self.service.renderer
         combo = self.profile_combo
         current = combo.currentData()
-        known = [combo.itemData(i) for i in range(1, combo.count())]
-        if known == [pid for pid, _ in profiles] and \
-                [combo.itemText(i) for i in range(1, combo.count())] == [name for _, name in profiles]:
-            return
         combo.blockSignals(True)
         try:
             while combo.count() > 1:
                 combo.removeItem(1)
-            for profile_id, name in profiles:
-                combo.addItem(name, profile_id)
+            for profile_id, name in self._profile_names:
+                combo.addItem(renderer.profile_name(name), profile_id)
             index = combo.findData(current) if current is not None else 0
             if index < 0:  # the chosen profile's rows are gone: keep the choice visible
-                combo.addItem(current, current)
+                combo.addItem(renderer.identifier(current), current)
                 index = combo.count() - 1
             combo.setCurrentIndex(index)
         finally:
             combo.blockSignals(False)
+
+    def rerender(self) -> None:
+        """Presenter mode on or off: the rows, the profile filter and the detail in the new mode."""
+        self.model.rerender()
+        self._fill_profile_combo()
+        self.detail.rerender()
 
     def _update_count(self, *_args) -> None:
         model = self.model
@@ -541,7 +616,7 @@ class UnresolvedBanner(QFrame):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("unresolvedBanner")
-        self.setStyleSheet(BANNER_STYLE)
+        styled(self, banner_style)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 6, 6, 6)
         icon = QLabel("\u26a0", self)

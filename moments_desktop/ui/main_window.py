@@ -7,7 +7,7 @@ Widgets only render; every action goes through the SessionBridge, and every rule
 from __future__ import annotations
 
 from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QGroupBox,
@@ -45,11 +45,17 @@ from .profile_settings import ProfileSettingsDialog
 from .profile_transfer import ProfileTransfer
 from .raw_view import RawView
 from .sweep_tab import SweepTab
+from . import theme
+from .shortcuts import TAB_SHORTCUTS, ShortcutsDialog, by_name, install_shortcuts
+from .theme import THEME_SETTING, styled
 from .request_form import RequestForm
 from .network_settings import NetworkSettingsDialog
 from .window_menus import AboutBox, about_box, install_menus
 
 SETTINGS_FILE = "window.ini"
+KEY_HIDDEN_TIP = ("The API key is never shown in presenter mode. To enter or show a key, turn presenter mode off "
+                  "(View \u25b8 Presenter mode, Ctrl+Shift+P).")
+SHOW_KEY_TIP = "Shows the key while the button is held down"
 DIRTY_MARK = " \u2022"
 
 
@@ -69,6 +75,7 @@ class MainWindow(QMainWindow):
         self.bridge = bridge
         self.renderer = bridge.renderer
         self.setWindowTitle(APP_NAME)
+        self.setWindowIcon(theme.app_icon())
         self.resize(1100, 680)
 
         # --- left: profile + form + actions --------------------------------------------
@@ -78,6 +85,8 @@ class MainWindow(QMainWindow):
         profile_label = QLabel("Profile", left)
         self.profile_combo = QComboBox(left)
         self.profile_combo.setObjectName("profileCombo")
+        self.profile_combo.setAccessibleName("Profile")
+        self.profile_combo.setAccessibleDescription("The profile whose endpoint, request and key are used")
         profile_label.setBuddy(self.profile_combo)
         profile_row.addWidget(profile_label)
         profile_row.addWidget(self.profile_combo, 1)
@@ -99,7 +108,7 @@ class MainWindow(QMainWindow):
 
         group = QGroupBox("Request (getRewardInfo and getReward)", left)
         group_layout = QVBoxLayout(group)
-        self.form = RequestForm(group)
+        self.form = RequestForm(group, renderer=self.renderer)
         group_layout.addWidget(self.form)
         edit_row = QHBoxLayout()
         self.dirty_label = QLabel("", group)
@@ -119,10 +128,22 @@ class MainWindow(QMainWindow):
         self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.key_edit.setPlaceholderText("Paste the API key")
         self.key_edit.setAccessibleName("API key")
+        self.key_edit.setAccessibleDescription("Written only to the keychain, never shown again; Enter saves it")
         key_row.addWidget(self.key_edit, 1)
+        # Presenter mode: the key field is never drawn (not even as dots); this stands in its place.
+        self.key_hidden = QLineEdit(self.key_group)
+        self.key_hidden.setObjectName("apiKeyHidden")
+        self.key_hidden.setReadOnly(True)
+        self.key_hidden.setPlaceholderText("Hidden in presenter mode")
+        self.key_hidden.setToolTip(KEY_HIDDEN_TIP)
+        self.key_hidden.setAccessibleName("API key (hidden in presenter mode)")
+        self.key_hidden.setAccessibleDescription(KEY_HIDDEN_TIP)
+        self.key_hidden.hide()
+        key_row.addWidget(self.key_hidden, 1)
         self.show_key_button = self._button("Show", "showKeyButton", self.key_group, key_row)
-        self.show_key_button.setToolTip("Shows the key while the button is held down")
+        self.show_key_button.setToolTip(SHOW_KEY_TIP)
         self.save_key_button = self._button("Save key", "saveKeyButton", self.key_group, key_row)
+        self.save_key_button.setToolTip("Store the key in the keychain for this profile")
         self.test_key_button = self._button("Test key", "testKeyButton", self.key_group, key_row)
         self.test_key_button.setToolTip("Run a free preview with this profile's stored key and the form's values")
         key_layout.addLayout(key_row)
@@ -135,7 +156,6 @@ class MainWindow(QMainWindow):
         actions = QHBoxLayout()
         self.preview_button = QPushButton("Preview reward", left)
         self.preview_button.setObjectName("previewButton")
-        self.preview_button.setToolTip("Free: calls getRewardInfo (Ctrl+Return)")
         self.preview_button.setDefault(True)
         self.preview_button.setMinimumHeight(32)
         self.cancel_button = QPushButton("Cancel", left)
@@ -164,6 +184,9 @@ class MainWindow(QMainWindow):
 
         # --- right: tabs ---------------------------------------------------------------
         self.tabs = QTabWidget(self)
+        self.tabs.setObjectName("resultTabs")
+        self.tabs.setAccessibleName("Results")
+        self.tabs.setAccessibleDescription("The preview, the raw exchange, messages, sweeps and the history")
         self.preview_panel = PreviewPanel(self.renderer, self.tabs)
         self.raw_view = RawView(self.renderer, self.tabs)
         self.tabs.addTab(self.preview_panel, "Preview")
@@ -228,7 +251,7 @@ class MainWindow(QMainWindow):
         self.save_button.clicked.connect(self.save_edits)
         self.revert_button.clicked.connect(self.revert_edits)
         self.show_key_button.pressed.connect(
-            lambda: self.key_edit.setEchoMode(QLineEdit.EchoMode.Normal))
+            lambda: self.bridge.presenter or self.key_edit.setEchoMode(QLineEdit.EchoMode.Normal))
         self.show_key_button.released.connect(
             lambda: self.key_edit.setEchoMode(QLineEdit.EchoMode.Password))
         self.key_edit.textChanged.connect(self._update_actions)
@@ -240,8 +263,6 @@ class MainWindow(QMainWindow):
         self.form.editors["base_url"].textChanged.connect(self._update_endpoint)
         self.preview_button.clicked.connect(self.preview)
         self.cancel_button.clicked.connect(bridge.cancel)
-        for keys in ("Ctrl+Return", "Ctrl+Enter"):
-            QShortcut(QKeySequence(keys), self, activated=self.preview)
         bridge.busy_changed.connect(self._set_busy)
         bridge.preview_started.connect(self.preview_panel.show_busy)
         bridge.preview_finished.connect(self._show_result)
@@ -288,11 +309,16 @@ class MainWindow(QMainWindow):
         self.menu_actions.network_settings.triggered.connect(self.show_network_settings)
         self.menu_actions.presenter.toggled.connect(bridge.set_presenter)
         bridge.presenter_changed.connect(self._presenter_changed)
+        bridge.presenter_changed.connect(self._show_presenter)
         self.about_box: AboutBox | None = None
         self.network_dialog: NetworkSettingsDialog | None = None
+        self._install_theme_and_shortcuts(settings)
         bridge.refresh_keyring_name()
         self._profile_chosen()
         self._restore_state(settings)
+        if bridge.presenter:  # started with --presenter: masked before the window is first drawn
+            self._presenter_changed(True)
+            self._show_presenter(True)
 
     # --- actions -----------------------------------------------------------------------
 
@@ -345,6 +371,107 @@ class MainWindow(QMainWindow):
         the Session, and every view re-renders what it shows (each view connects to bridge.presenter_changed)."""
         if self.menu_actions.presenter.isChecked() != on:
             self.menu_actions.presenter.setChecked(on)
+
+    def _show_presenter(self, on: bool) -> None:
+        """Re-render every view the window owns with the renderer's new setting (masked or clear)."""
+        self.refresh_profile_list()
+        self._update_endpoint(self.form.base_url())
+        self.set_sandbox_url(self.bridge.sandbox_url)
+        self.form.set_presenter(on)
+        self._show_key_field(not on)
+        self.preview_panel.rerender()
+        self.raw_view.rerender()
+        raw = self.tabs.indexOf(self.raw_view)
+        if on and self.tabs.currentIndex() == raw:
+            self.tabs.setCurrentWidget(self.preview_panel)
+        self.tabs.setTabVisible(raw, not on)  # raw exchanges are not shown in presenter mode
+        self.history_view.rerender()
+        self.sweep_tab.rerender()
+        self.message_tab.rerender()
+        self.transfer.rerender()
+        dialog = getattr(self, "settings_dialog", None)
+        try:
+            if dialog is not None and dialog.isVisible():
+                dialog.rerender(on)
+        except RuntimeError:  # closed and deleted since
+            self.settings_dialog = None
+        self._update_actions()
+
+    def _show_key_field(self, shown: bool) -> None:
+        """Presenter mode hides the key field (what was typed stays, unseen) and disables Show."""
+        self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.key_edit.setVisible(shown)
+        self.key_hidden.setVisible(not shown)
+        self.show_key_button.setEnabled(shown)
+        self.show_key_button.setToolTip(SHOW_KEY_TIP if shown else KEY_HIDDEN_TIP)
+
+    # --- theme and shortcuts (View > Theme, Help > Keyboard shortcuts) ----------------------
+
+    def _install_theme_and_shortcuts(self, settings: QSettings) -> None:
+        chosen = theme.current().set_choice(settings.value(THEME_SETTING, theme.DEFAULT_CHOICE, type=str))
+        for name, action in self.menu_actions.themes.items():
+            action.setChecked(name == chosen)
+            action.triggered.connect(lambda _checked=False, choice=name: self.choose_theme(choice))
+        self.shortcuts_dialog: ShortcutsDialog | None = None
+        self.menu_actions.shortcuts.triggered.connect(self.show_shortcuts)
+
+        def click(button: QPushButton):
+            return lambda: button.isEnabled() and button.click()  # as if clicked: only when it could be
+
+        handlers = {
+            "preview": self.preview, "claim": click(self.claim_button), "cancel": self.bridge.cancel,
+            "copy_as": self._open_copy_as_menu, "focus_profile": lambda: self.profile_combo.setFocus(),
+            "save_profile": click(self.save_button), "revert_profile": click(self.revert_button),
+            "new_profile": click(self.new_button), "duplicate_profile": click(self.duplicate_button),
+            "rename_profile": click(self.rename_button), "delete_profile": click(self.delete_button),
+            "profile_settings": click(self.settings_button), "history_search": self.focus_history_search,
+            **{f"tab_{attribute}": (lambda a=attribute: self.show_tab(getattr(self, a)))
+               for attribute, _title, _keys in TAB_SHORTCUTS},
+        }
+        self.shortcut_actions = install_shortcuts(self, handlers)
+        # Each button says what it does and its keys (the tooltip is also its accessible description).
+        for button, name, text in (
+                (self.new_button, "new_profile", "Create a profile from the current one's endpoint"),
+                (self.duplicate_button, "duplicate_profile", "Copy this profile, its key included"),
+                (self.rename_button, "rename_profile", "Rename this profile"),
+                (self.delete_button, "delete_profile", "Delete this profile and its stored key (asks first)"),
+                (self.settings_button, "profile_settings", None), (self.save_button, "save_profile",
+                                                                    "Save the edited request in this profile"),
+                (self.revert_button, "revert_profile", "Drop the unsaved edits of this profile"),
+                (self.preview_button, "preview", "Free: calls getRewardInfo"),
+                (self.claim_button, "claim", None), (self.copy_as_button, "copy_as", None),
+                (self.cancel_button, "cancel", "Stop the preview or key test in flight")):
+            base = text or button.toolTip()
+            button.setToolTip(f"{base} ({by_name(name).key_text()})")
+
+    def choose_theme(self, choice: str) -> None:
+        """View > Theme: follow the system, light or dark; kept in window.ini for the next start."""
+        chosen = theme.current().set_choice(choice)
+        for name, action in self.menu_actions.themes.items():
+            action.setChecked(name == chosen)
+        settings = window_settings()
+        settings.setValue(THEME_SETTING, chosen)
+        settings.sync()
+
+    def show_shortcuts(self) -> None:
+        if self.shortcuts_dialog is None:
+            self.shortcuts_dialog = ShortcutsDialog(self)
+        self.shortcuts_dialog.open()
+
+    def show_tab(self, widget: QWidget) -> None:
+        index = self.tabs.indexOf(widget)
+        if index >= 0 and self.tabs.isTabVisible(index) and self.tabs.isTabEnabled(index):
+            self.tabs.setCurrentIndex(index)
+
+    def focus_history_search(self) -> None:
+        self.show_tab(self.history_view)
+        self.history_view.search_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.history_view.search_edit.selectAll()
+
+    def _open_copy_as_menu(self) -> None:
+        button = self.copy_as_button
+        if button.isEnabled() and button.menu() is not None:  # popup, not exec(): no nested event loop
+            button.menu().popup(button.mapToGlobal(button.rect().bottomLeft()))
 
     def show_about(self) -> None:
         self.about_box = about_box(self, self.bridge, self._keyring_name)
@@ -526,7 +653,10 @@ class MainWindow(QMainWindow):
         if profile_id is None or not self.bridge.rules(profile_id).rename or self._profiles_held():
             return
         old = self.bridge.profile(profile_id).name
-        name = self.ask_text("Rename profile", "New name:", old)
+        if self.bridge.presenter:  # the name is not put in clear into an editable field
+            name = self.ask_text("Rename profile", "New name (the current one is masked in presenter mode):")
+        else:
+            name = self.ask_text("Rename profile", "New name:", old)
         if name is None or name.strip() == old:
             return
         self.bridge.start_rename_profile(profile_id, name)
@@ -541,7 +671,7 @@ class MainWindow(QMainWindow):
 
     def make_settings_dialog(self, profile) -> ProfileSettingsDialog:
         """Overridable: tests drive the dialog object directly."""
-        return ProfileSettingsDialog(profile, self)
+        return ProfileSettingsDialog(profile, self, renderer=self.renderer)
 
     def edit_settings(self) -> None:
         profile_id = self.current_profile_id()
@@ -566,19 +696,19 @@ class MainWindow(QMainWindow):
         if profile.live:
             self.mode_badge.setText("LIVE")
             self.mode_badge.setToolTip("Declared live: each claim consumes a real reward and is billed")
-            self.mode_badge.setStyleSheet(
-                "background: #b3261e; color: white; font-weight: 600; padding: 2px 8px; border-radius: 4px;")
+            styled(self.mode_badge, lambda p: f"background: {p.danger}; color: {p.on_danger}; font-weight: 600;"
+                                             " padding: 2px 8px; border-radius: 4px;")
         else:
             self.mode_badge.setText("Test mode")
             self.mode_badge.setToolTip("Declared test mode (Approved campaign): claims consume nothing")
-            self.mode_badge.setStyleSheet(
-                "background: #e3f2fd; color: #0d47a1; padding: 2px 8px; border-radius: 4px;")
+            styled(self.mode_badge, lambda p: f"background: {p.info_background}; color: {p.info};"
+                                             " padding: 2px 8px; border-radius: 4px;")
 
     def delete_profile(self) -> None:
         profile_id = self.current_profile_id()
         if profile_id is None or not self.bridge.rules(profile_id).delete or self._profiles_held():
             return
-        name = self.bridge.profile(profile_id).name
+        name = self.renderer.profile_name(self.bridge.profile(profile_id).name)
         unsaved = " Its unsaved changes are discarded too." if self.is_dirty(profile_id) else ""
         if not self.ask_confirm(f"Delete the profile “{name}” and its stored API key?{unsaved}\n\n"
                                 "This cannot be undone.", "Delete profile"):
@@ -666,7 +796,7 @@ class MainWindow(QMainWindow):
         profile_id = self.current_profile_id()
         key = self.key_edit.text()
         if profile_id is None or not self.bridge.rules(profile_id).store_key or not key.strip() \
-                or self._profiles_held():
+                or self._profiles_held() or self.bridge.presenter:
             return
         self._key_status_for = None
         self.key_status.setText("Saving the key…")
@@ -729,7 +859,7 @@ class MainWindow(QMainWindow):
         dirty = self.is_dirty(profile_id)
         self.save_button.setEnabled(not held and dirty and self.form.is_valid())
         self.revert_button.setEnabled(not held and dirty)
-        self.save_key_button.setEnabled(not held and bool(self.key_edit.text().strip()))
+        self.save_key_button.setEnabled(not held and bool(self.key_edit.text().strip()) and not self.bridge.presenter)
         keyed = rules is not None and rules.store_key
         self.test_key_button.setVisible(keyed)
         self.test_key_button.setEnabled(not busy and keyed and self.form.is_valid())

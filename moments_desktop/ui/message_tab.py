@@ -103,6 +103,8 @@ class TemplateEditor(QPlainTextEdit):
         self.setObjectName(f"template_{template_attribute(channel, name)}")
         title = f"{field_label(channel, name)} template"
         self.setAccessibleName(title)
+        self.setAccessibleDescription(f"Liquid template of the {field_label(channel, name).lower()}; "
+                                      "the preview follows your edits")
         self.setTabChangesFocus(True)
         self.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
@@ -315,6 +317,8 @@ class MessageTab(QWidget):
         self.revert_button.setObjectName("revertTemplatesButton")
         self.revert_button.setAccessibleName("Revert the message templates to the saved ones")
         self.revert_button.setAutoDefault(False)
+        self.save_button.setAccessibleDescription("Stores the templates in the profile's file")
+        self.revert_button.setAccessibleDescription("Drops the unsaved template edits")
         actions.addWidget(self.preview_button)
         actions.addWidget(self.cancel_button)
         actions.addWidget(self.progress)
@@ -372,6 +376,8 @@ class MessageTab(QWidget):
         self.remove_attribute_button = QPushButton("Remove", side)
         self.remove_attribute_button.setObjectName("removeAttributeButton")
         self.remove_attribute_button.setAccessibleName("Remove the selected sample attribute")
+        self.add_attribute_button.setAccessibleDescription("Adds a row to the sample user attributes")
+        self.remove_attribute_button.setAccessibleDescription("Removes the selected row of sample user attributes")
         for button in (self.add_attribute_button, self.remove_attribute_button):
             button.setAutoDefault(False)
             rows.addWidget(button)
@@ -822,6 +828,11 @@ class MessageTab(QWidget):
             self._fill_frames()
         self._show_problems(list(report.problems))
 
+    def rerender(self) -> None:
+        """Presenter mode on or off: the frames again (what they show of a URL goes through the renderer)."""
+        if self._rendered:
+            self._fill_frames()
+
     def rendered(self) -> list[RenderedMessage]:
         return list(self._rendered)
 
@@ -852,7 +863,7 @@ class MessageTab(QWidget):
         if not url:
             return None
         if not is_web_url(url):
-            return f"No image: “{url[:80]}” is not an http(s) address."
+            return f"No image: “{self.bridge.renderer.url(url[:80])}” is not an http(s) address."
         if url in self._images:
             return self._images[url]
         self._request_image(url)

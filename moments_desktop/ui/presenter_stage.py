@@ -257,6 +257,8 @@ class PresenterStage(QWidget):
         content.addStretch(1)
         scroll = QScrollArea(self.pages)
         scroll.setObjectName("stageScroll")
+        scroll.setAccessibleName("Customer stage")
+        scroll.setAccessibleDescription("What the customer sees: the notification, the email and the in-app message")
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidgetResizable(True)
         scroll.setWidget(holder)

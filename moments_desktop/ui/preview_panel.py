@@ -25,16 +25,22 @@ from moments_desktop.core.render import Renderer
 from moments_desktop.core.reward import RewardInfo
 
 from .claim_result import ClaimKind, ClaimOutcomeView, is_web_url, present_failure, present_result
+from .text_direction import follow_text
+from .theme import ThemePalette, styled
 
 IMAGE_WIDTH, IMAGE_HEIGHT = 380, 214
 REDEEM_INERT_TIP = "Previews are free and give no reward URL; claim a reward to make this button work."
-CARD_STYLE = """
-QFrame#rewardCard { background: #ffffff; border: 1px solid #d0d4d9; border-radius: 12px; }
-QFrame#errorPanel { background: #fff4f2; border: 1px solid #e8b4ad; border-radius: 8px; }
-QLabel#rewardImage { color: #5f6b7a; }
-QPushButton#redeemButton:enabled { background: #ffd814; border: 1px solid #c9a800; border-radius: 6px;
-                                   font-weight: bold; color: #0f1111; }
-QPushButton#redeemButton:enabled:hover { background: #f7ca00; }
+
+
+def card_style(p: ThemePalette) -> str:
+    return f"""
+QFrame#rewardCard {{ background: {p.base}; border: 1px solid {p.border}; border-radius: 12px; }}
+QFrame#errorPanel {{ background: {p.danger_background}; border: 1px solid {p.mix(p.danger, p.danger_background, 0.6)};
+                    border-radius: 8px; }}
+QLabel#rewardImage, QLabel#rewardEnd {{ color: {p.muted_text}; }}
+QPushButton#redeemButton:enabled {{ background: {p.redeem}; border: 1px solid {p.mix(p.redeem, p.on_redeem, 0.2)};
+                                   border-radius: 6px; font-weight: bold; color: {p.on_redeem}; }}
+QPushButton#redeemButton:enabled:hover {{ background: {p.redeem_hover}; }}
 """
 
 
@@ -42,7 +48,7 @@ class PreviewPanel(QStackedWidget):
     def __init__(self, renderer: Renderer, parent: QWidget | None = None):
         super().__init__(parent)
         self.renderer = renderer
-        self.setStyleSheet(CARD_STYLE)
+        styled(self, card_style)
         # How URLs reach the desktop; tests replace it with a recorder.
         self.url_opener = QDesktopServices.openUrl
         self.claimed_url: str | None = None
@@ -101,7 +107,6 @@ class PreviewPanel(QStackedWidget):
         self.end_label = QLabel(self.card)
         self.end_label.setObjectName("rewardEnd")
         self.end_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.end_label.setStyleSheet("color: #5f6b7a;")
         card.addWidget(self.end_label)
         self.redeem_button = QPushButton("Redeem now", self.card)
         self.redeem_button.setObjectName("redeemButton")
@@ -114,6 +119,8 @@ class PreviewPanel(QStackedWidget):
         # Scrolls rather than squeezes: banner + card need ~650 px, more than a small window has.
         scroll = QScrollArea(self)
         scroll.setObjectName("cardScroll")
+        scroll.setAccessibleName("Reward preview")
+        scroll.setAccessibleDescription("The reward as a customer would see it")
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidgetResizable(True)
         scroll.setWidget(holder)
@@ -175,6 +182,7 @@ class PreviewPanel(QStackedWidget):
 
     def _fill_card(self, reward: RewardInfo) -> None:
         self.text_label.setText(reward.notification_text or "(The reward has no announcement text.)")
+        follow_text(self.text_label)  # an Arabic announcement reads from the right
         count = reward.remaining_count
         if count is None:
             self.count_label.setText("Remaining rewards not reported")
@@ -242,6 +250,11 @@ class PreviewPanel(QStackedWidget):
         self.redeem_button.setEnabled(False)
         self.redeem_button.setToolTip(REDEEM_INERT_TIP)
         self.setCurrentWidget(self.claim_page)
+
+    def rerender(self) -> None:
+        """Presenter mode on or off: what shows a reward URL is rendered again (masked or in clear)."""
+        self.claim_banner.rerender()
+        self.claim_outcome.rerender()
 
     def open_url(self, url: str) -> None:
         if is_web_url(url):

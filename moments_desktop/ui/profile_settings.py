@@ -29,10 +29,12 @@ from PySide6.QtWidgets import (
 
 from moments_desktop.core.deadlines import MAX_DEADLINE_S, MIN_DEADLINE_S, Deadlines
 from moments_desktop.core.profiles import MAX_NOTES_LENGTH, Profile, parse_cost, validate_currency
+from moments_desktop.core.render import PLAIN, Renderer
 from moments_desktop.core.request import UNENCODABLE_MESSAGE, is_encodable
 
-LIVE_STYLE = "color: #b3261e; font-weight: 600;"
-ERROR_STYLE = "color: #b3261e;"
+from .theme import styled
+
+NOTES_HIDDEN = "The notes are hidden in presenter mode; turn it off (Ctrl+Shift+P) to read or edit them."
 
 
 @dataclass(frozen=True)
@@ -59,10 +61,11 @@ class ProfileSettingsDialog(QDialog):
 
     saved = Signal(object)
 
-    def __init__(self, profile: Profile, parent: QWidget | None = None):
+    def __init__(self, profile: Profile, parent: QWidget | None = None, renderer: Renderer = PLAIN):
         super().__init__(parent)
+        self.profile = profile
+        self.renderer = renderer
         self.setObjectName("profileSettingsDialog")
-        self.setWindowTitle(f"Settings of “{profile.name}”")
         self.setWindowModality(Qt.WindowModality.WindowModal)
         layout = QVBoxLayout(self)
 
@@ -77,9 +80,11 @@ class ProfileSettingsDialog(QDialog):
         mode_layout.setContentsMargins(0, 0, 0, 0)
         self.test_radio = QRadioButton("Test mode: the campaign is Approved, claims consume nothing", mode_box)
         self.test_radio.setObjectName("testModeRadio")
+        self.test_radio.setAccessibleDescription("A claim needs one confirmation click")
         self.live_radio = QRadioButton("Live: every claim consumes a real reward and is billed", mode_box)
         self.live_radio.setObjectName("liveRadio")
-        self.live_radio.setStyleSheet(LIVE_STYLE)
+        self.live_radio.setAccessibleDescription("A claim needs the campaign ID typed before it is sent")
+        styled(self.live_radio, lambda p: f"color: {p.danger}; font-weight: 600;")
         self.mode_group = QButtonGroup(self)
         for radio in (self.test_radio, self.live_radio):
             self.mode_group.addButton(radio)
@@ -87,7 +92,7 @@ class ProfileSettingsDialog(QDialog):
         (self.live_radio if profile.live else self.test_radio).setChecked(True)
         live_note = QLabel("Live profiles make you type the campaign ID before a claim is sent.", mode_box)
         live_note.setWordWrap(True)
-        live_note.setStyleSheet("color: #5f6b7a;")
+        styled(live_note, lambda p: f"color: {p.muted_text};")
         mode_layout.addWidget(live_note)
         form.addRow("Campaign", mode_box)
 
@@ -96,17 +101,19 @@ class ProfileSettingsDialog(QDialog):
         self.cost_edit.setObjectName("costEdit")
         self.cost_edit.setPlaceholderText("unknown")
         self.cost_edit.setAccessibleName("Cost per claim")
+        self.cost_edit.setAccessibleDescription("What one claim costs, shown in the claim confirmation; empty if unknown")
         self.currency_edit = QLineEdit(profile.currency, self)
         self.currency_edit.setObjectName("currencyEdit")
         self.currency_edit.setMaxLength(3)
         self.currency_edit.setFixedWidth(64)
         self.currency_edit.setAccessibleName("Currency")
+        self.currency_edit.setAccessibleDescription("Three-letter currency code, e.g. USD or EUR")
         cost_row.addWidget(self.cost_edit, 1)
         cost_row.addWidget(self.currency_edit)
         form.addRow("Cost per claim", cost_row)
         self.cost_error = QLabel("", self)
         self.cost_error.setObjectName("costError")
-        self.cost_error.setStyleSheet(ERROR_STYLE)
+        styled(self.cost_error, lambda p: f"color: {p.danger};")
         self.cost_error.setWordWrap(True)
         form.addRow("", self.cost_error)
 
@@ -114,7 +121,24 @@ class ProfileSettingsDialog(QDialog):
         self.notes_edit.setObjectName("notesEdit")
         self.notes_edit.setPlaceholderText("Anything the team should know about this profile")
         self.notes_edit.setMaximumHeight(96)
-        form.addRow("Notes", self.notes_edit)
+        self.notes_edit.setAccessibleName("Notes")
+        self.notes_edit.setAccessibleDescription("Anything the team should know about this profile")
+        # Presenter mode: the notes (the team's own words, often a customer's name) are not drawn; this
+        # stands in their place and the notes are saved as they were.
+        self.notes_hidden = QLineEdit(self)
+        self.notes_hidden.setObjectName("notesHidden")
+        self.notes_hidden.setReadOnly(True)
+        self.notes_hidden.setPlaceholderText("Hidden in presenter mode")
+        self.notes_hidden.setToolTip(NOTES_HIDDEN)
+        self.notes_hidden.setAccessibleName("Notes (hidden in presenter mode)")
+        self.notes_hidden.setAccessibleDescription(NOTES_HIDDEN)
+        self.notes_hidden.hide()
+        notes_box = QWidget(self)
+        notes_layout = QVBoxLayout(notes_box)
+        notes_layout.setContentsMargins(0, 0, 0, 0)
+        notes_layout.addWidget(self.notes_edit)
+        notes_layout.addWidget(self.notes_hidden)
+        form.addRow("Notes", notes_box)
 
         self.sandbox_check = QCheckBox("This endpoint is a Moments sandbox: offer its catalog's values", self)
         self.sandbox_check.setObjectName("isSandboxCheck")
@@ -134,6 +158,8 @@ class ProfileSettingsDialog(QDialog):
             spin.setSpecialValueText(f"default ({default:g} s)")
             spin.setSuffix(" s")
             spin.setAccessibleName(f"{label} time limit in seconds")
+            spin.setAccessibleDescription(f"How long a whole {label.lower()} call may take; the lowest value is "
+                                          f"the app's default of {default:g} s")
             own = getattr(profile, name)
             spin.setValue(MIN_DEADLINE_S - 1 if own is None else round(own))
             self.deadline_spins[name] = spin
@@ -144,7 +170,7 @@ class ProfileSettingsDialog(QDialog):
                              f"({MIN_DEADLINE_S}–{MAX_DEADLINE_S} s). A claim that runs out of time is not sent "
                              "again: its outcome is unknown.", self)
         limits_note.setWordWrap(True)
-        limits_note.setStyleSheet("color: #5f6b7a;")
+        styled(limits_note, lambda p: f"color: {p.muted_text};")
         form.addRow("", limits_note)
         layout.addLayout(form)
 
@@ -152,6 +178,10 @@ class ProfileSettingsDialog(QDialog):
                                         self)
         self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
         self.save_button.setObjectName("settingsSaveButton")
+        self.save_button.setToolTip("Save these settings in the profile")
+        cancel = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        cancel.setObjectName("settingsCancelButton")
+        cancel.setToolTip("Close without changing the profile")
         self.buttons.accepted.connect(self._save)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
@@ -159,7 +189,15 @@ class ProfileSettingsDialog(QDialog):
             edit.textChanged.connect(self._validate)
         self.notes_edit.textChanged.connect(self._validate)
         self._validate()
+        self.rerender(renderer.masked)
         self.resize(max(self.sizeHint().width(), 520), self.sizeHint().height())
+
+    def rerender(self, masked: bool | None = None) -> None:
+        """Presenter mode on or off: the title through the renderer, the notes hidden or shown."""
+        masked = self.renderer.masked if masked is None else masked
+        self.setWindowTitle(f"Settings of “{self.renderer.profile_name(self.profile.name)}”")
+        self.notes_edit.setVisible(not masked)
+        self.notes_hidden.setVisible(masked)
 
     def values(self) -> tuple[ProfileSettings | None, str]:
         """The entered settings, or None and the first problem."""

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -29,9 +29,11 @@ from PySide6.QtWidgets import (
 
 from moments_desktop.core.errors import MomentsError
 from moments_desktop.core.profiles import ImportReport, Profile
+from moments_desktop.core.render import PLAIN, Renderer
 from moments_desktop.core.request import BODY_FIELDS, FIELD_LABELS
 
 from .bridge import SessionBridge
+from .theme import current, on_change
 
 EXPORT_FILE_NAME = "moments-profiles.json"
 FILE_FILTER = "Profiles (*.json);;All files (*)"
@@ -51,8 +53,6 @@ _FIELD_NAMES = {
 # Problems are listed in the order of the window's fields, whatever the file's order.
 _FIELD_ORDER = ["profile", "name", "base_url", *BODY_FIELDS, "live", "allow_insecure", "cost_per_action", "currency",
                 "notes", "id"]
-_OK_COLOR = QColor("#1b7f3b")
-_BAD_COLOR = QColor("#b3261e")
 
 
 def _plural(count: int, word: str) -> str:
@@ -62,9 +62,10 @@ def _plural(count: int, word: str) -> str:
 class ImportReportDialog(QDialog):
     """What an import file holds, per profile and field; accept() = import the valid ones."""
 
-    def __init__(self, report: ImportReport, parent: QWidget | None = None):
+    def __init__(self, report: ImportReport, parent: QWidget | None = None, renderer: Renderer = PLAIN):
         super().__init__(parent)
         self.report = report
+        self.renderer = renderer
         self.setWindowTitle("Import profiles")
         self.setObjectName("importReportDialog")
         self.resize(640, 420)
@@ -90,6 +91,8 @@ class ImportReportDialog(QDialog):
 
         self.tree = QTreeWidget(self)
         self.tree.setObjectName("importReport")
+        self.tree.setAccessibleName("Profiles in the file")
+        self.tree.setAccessibleDescription("Each profile found, whether it will be imported, and its problems")
         self.tree.setColumnCount(2)
         self.tree.setHeaderLabels(["Profile / field", "Result"])
         self.tree.setRootIsDecorated(True)
@@ -97,25 +100,8 @@ class ImportReportDialog(QDialog):
         self.tree.setWordWrap(True)
         self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.tree.header().setStretchLastSection(True)
-        for candidate in report.candidates:
-            if candidate.valid:
-                result = "\u2713 will be imported"
-                color = _OK_COLOR
-            else:
-                result = f"\u2717 not imported ({_plural(len(candidate.problems), 'problem')})"
-                color = _BAD_COLOR
-            item = QTreeWidgetItem([candidate.label, result])
-            item.setForeground(1, QBrush(color))
-            ordered = sorted(candidate.problems.items(), key=lambda item: (
-                _FIELD_ORDER.index(item[0]) if item[0] in _FIELD_ORDER else len(_FIELD_ORDER)))
-            for field_name, problem in ordered:
-                child = QTreeWidgetItem([_FIELD_NAMES.get(field_name, field_name), problem])
-                child.setForeground(1, QBrush(_BAD_COLOR))
-                item.addChild(child)
-            for note in candidate.notes:
-                item.addChild(QTreeWidgetItem(["Note", note]))
-            self.tree.addTopLevelItem(item)
-        self.tree.expandAll()
+        self._fill_tree()
+        on_change(self, lambda _palette: self._fill_tree())  # its colours are the theme's
         self.tree.setVisible(bool(report.candidates))
         layout.addWidget(self.tree, 1)
 
@@ -131,14 +117,42 @@ class ImportReportDialog(QDialog):
                 f"Import {_plural(valid, 'valid profile')}" if valid < total else f"Import {_plural(valid, 'profile')}",
                 QDialogButtonBox.ButtonRole.AcceptRole)
             self.import_button.setObjectName("importValidButton")
+            self.import_button.setToolTip("Add the valid profiles (without keys); the others are left out")
             self.cancel_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
             self.import_button.setDefault(True)
         else:
             self.cancel_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
         self.cancel_button.setObjectName("importCancelButton")
+        self.cancel_button.setToolTip("Close without importing anything")
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
+
+    def _fill_tree(self) -> None:
+        self.tree.clear()
+        for candidate in self.report.candidates:
+            if candidate.valid:
+                result = "\u2713 will be imported"
+                color = current().palette.qcolor("success")
+            else:
+                result = f"\u2717 not imported ({_plural(len(candidate.problems), 'problem')})"
+                color = current().palette.qcolor("danger")
+            item = QTreeWidgetItem([self.renderer.profile_name(candidate.label), result])
+            item.setForeground(1, QBrush(color))
+            ordered = sorted(candidate.problems.items(), key=lambda item: (
+                _FIELD_ORDER.index(item[0]) if item[0] in _FIELD_ORDER else len(_FIELD_ORDER)))
+            for field_name, problem in ordered:
+                child = QTreeWidgetItem([_FIELD_NAMES.get(field_name, field_name), problem])
+                child.setForeground(1, QBrush(current().palette.qcolor("danger")))
+                item.addChild(child)
+            for note in candidate.notes:
+                item.addChild(QTreeWidgetItem(["Note", note]))
+            self.tree.addTopLevelItem(item)
+        self.tree.expandAll()
+
+    def rerender(self, *_args) -> None:
+        """Presenter mode on or off: the profiles' names through the renderer again."""
+        self._fill_tree()
 
     def rows(self) -> list[tuple[str, str, list[tuple[str, str]]]]:
         """(profile, result, [(field, problem or note), ...]) as shown; for tests and logs."""
@@ -199,7 +213,7 @@ class ProfileTransfer(QObject):
             return
         if self.dialog is not None:
             self.dialog.close()
-        dialog = ImportReportDialog(report, self.parent_widget)
+        dialog = ImportReportDialog(report, self.parent_widget, renderer=self.bridge.renderer)
         dialog.accepted.connect(lambda: self._apply(report))
         dialog.finished.connect(lambda _result: dialog.deleteLater())
         self.dialog = dialog
@@ -215,10 +229,18 @@ class ProfileTransfer(QObject):
             self.show_error(added)
             return
         self.refresh_profiles()
-        names = ", ".join(f"“{p.name}”" for p in added)
+        names = ", ".join(f"“{self.bridge.renderer.profile_name(p.name)}”" for p in added)
         self.status.showMessage(
             f"Imported {_plural(len(added), 'profile')}: {names}. Enter their API keys before using them."
             if added else "Nothing was imported.", STATUS_MS)
+
+    def rerender(self) -> None:
+        """Presenter mode on or off: an open import report shows its names in the new mode."""
+        if self.dialog is not None:
+            try:
+                self.dialog.rerender()
+            except RuntimeError:  # deleted since it was closed
+                self.dialog = None
 
     # --- export -------------------------------------------------------------------------
 

@@ -8,9 +8,11 @@ free text either way.
 from __future__ import annotations
 
 from PySide6.QtCore import QSignalBlocker, Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from moments_desktop.core.catalog_choices import SandboxCatalog, default_choices
+from moments_desktop.core.render import PLAIN, Renderer
 from moments_desktop.core.request import (
     BODY_FIELDS,
     FIELD_LABELS,
@@ -20,11 +22,21 @@ from moments_desktop.core.request import (
 )
 
 from .choice_field import ChoiceLineEdit
+from .theme import error_style, styled
 
 # Fields whose value narrows the choices of others (appId -> moments, campaigns; campaign -> groups).
 _CHOICE_INPUTS = ("appId", "momentId", "campaignId")
-
-ERROR_STYLE = "color: #b3261e; font-size: 11px;"
+# What each field is, for a screen reader (the accessible description).
+FIELD_DESCRIPTIONS = {
+    "base_url": "The Moments API endpoint the request is sent to (https, or http on this computer)",
+    "appId": "The app's ID in Moments; choices come from the endpoint's catalog when it has one",
+    "momentId": "The moment the customer reached, e.g. a level completed",
+    "deviceType": "The customer's device type, e.g. Android or iOS",
+    "campaignId": "The campaign whose reward is asked for",
+    "rewardGroupId": "The reward group (e.g. a country) within the campaign",
+}
+PRESENTER_TIP = ("Masked in presenter mode. To edit the request, turn presenter mode off "
+                 "(View \u25b8 Presenter mode, Ctrl+Shift+P).")
 
 
 def holds_hidden_broken_character(editor: QLineEdit) -> bool:
@@ -48,22 +60,36 @@ class RequestForm(QWidget):
 
     validity_changed = Signal(bool)
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, parent: QWidget | None = None, renderer: Renderer = PLAIN):
         super().__init__(parent)
+        self.renderer = renderer
         self.allow_insecure = False
         self.editors: dict[str, QLineEdit] = {}  # body fields are ChoiceLineEdits
+        # Presenter mode: each editor is hidden behind a read-only field showing its value masked; the
+        # editors keep the real values (what a preview or a claim sends), shown again when it ends.
+        self.masked_views: dict[str, QLineEdit] = {}
+        self._presenting = False
         self.error_labels: dict[str, QLabel] = {}
         self._valid = False
         self.catalog: SandboxCatalog | None = None
         layout = QFormLayout(self)
         layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.presenter_note = QLabel("Presenter mode: the request is shown masked and cannot be edited. Turn "
+                                     "presenter mode off (Ctrl+Shift+P) to edit it.", self)
+        self.presenter_note.setObjectName("formPresenterNote")
+        self.presenter_note.setWordWrap(True)
+        self.presenter_note.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.presenter_note.hide()
+        layout.addRow(self.presenter_note)
         for name in ("base_url", *BODY_FIELDS):
             editor = QLineEdit(self) if name == "base_url" else ChoiceLineEdit(self)
             editor.setObjectName(f"field_{name}")
+            editor.setAccessibleName(FIELD_LABELS[name])  # the label sits outside the editor's box: say it
+            editor.setAccessibleDescription(FIELD_DESCRIPTIONS.get(name, ""))
             editor.textChanged.connect(self.revalidate)
             error = QLabel(self)
             error.setObjectName(f"error_{name}")
-            error.setStyleSheet(ERROR_STYLE)
+            styled(error, error_style)
             error.setWordWrap(True)
             error.hide()
             box = QWidget(self)
@@ -71,16 +97,57 @@ class RequestForm(QWidget):
             column.setContentsMargins(0, 0, 0, 0)
             column.setSpacing(2)
             column.addWidget(editor)
+            masked = QLineEdit(box)
+            masked.setObjectName(f"masked_{name}")
+            masked.setReadOnly(True)
+            masked.setToolTip(PRESENTER_TIP)
+            masked.setAccessibleName(f"{FIELD_LABELS[name]} (masked in presenter mode)")
+            masked.setAccessibleDescription(PRESENTER_TIP)
+            masked.hide()
+            column.addWidget(masked)
             column.addWidget(error)
             label = QLabel(FIELD_LABELS[name], self)
             label.setBuddy(editor)
             layout.addRow(label, box)
             self.editors[name] = editor
+            self.masked_views[name] = masked
+            editor.textChanged.connect(lambda _text, n=name: self._update_masked(n))
             self.error_labels[name] = error
         for name in _CHOICE_INPUTS:
             self.editors[name].textChanged.connect(self._update_choices)
         self._update_choices()
         self.revalidate()
+
+    # --- presenter mode ------------------------------------------------------------------
+
+    @property
+    def presenting(self) -> bool:
+        return self._presenting
+
+    def set_presenter(self, on: bool) -> None:
+        """Presenter mode: the fields show their values masked (through the renderer) and cannot be edited;
+        off: the editors, with the real values, come back."""
+        self._presenting = bool(on)
+        self.presenter_note.setVisible(self._presenting)
+        for name, editor in self.editors.items():
+            self._update_masked(name)
+            masked = self.masked_views[name]
+            had_focus = editor.hasFocus()
+            if self._presenting and isinstance(editor, ChoiceLineEdit):
+                editor.popup().hide()  # its list names the catalog's ids in clear
+            masked.setVisible(self._presenting)
+            editor.setVisible(not self._presenting)
+            if had_focus and self._presenting:
+                masked.setFocus()
+
+    def _update_masked(self, name: str) -> None:
+        if not self._presenting:
+            self.masked_views[name].clear()  # holds no copy of a value while it is not shown
+            return
+        value = self.editors[name].text()
+        shown = self.renderer.url(value.strip()) if name == "base_url" else self.renderer.field_value(name, value)
+        self.masked_views[name].setText(shown)
+        self.masked_views[name].setCursorPosition(0)
 
     def set_values(self, base_url: str, fields: dict[str, str], *, allow_insecure: bool = False) -> None:
         self.allow_insecure = allow_insecure

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QImage, QPainter, QPainterPath, QPalette, QPen
+from PySide6.QtGui import QBrush, QFont, QFontMetrics, QImage, QPainter, QPainterPath, QPalette, QPen
 from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from moments_desktop.core.render import Renderer
@@ -21,20 +21,18 @@ from moments_desktop.core.sweep_baseline import ChangeKind
 from moments_desktop.core.sweep_report import describe_change, problem_text
 
 from .sweep_thumbnails import THUMBNAIL_SIZE, ThumbnailCache
+from .text_direction import text_alignment
+from .theme import current, on_change
 
 CARD_SIZE = QSize(212, 132)  # one grid cell, margins included
 CARD_MARGIN = 4
-STATUS_COLOURS: dict[SweepStatus, str] = {
-    SweepStatus.REWARD: "#2e7d32",
-    SweepStatus.NO_REWARD: "#6b7480",
-    SweepStatus.DECLINED: "#c77700",
-    SweepStatus.ERROR: "#c62828",
+# The theme role (ui/theme.py) each status is drawn in.
+STATUS_ROLES: dict[SweepStatus, str] = {
+    SweepStatus.REWARD: "success",
+    SweepStatus.NO_REWARD: "neutral",
+    SweepStatus.DECLINED: "warning",
+    SweepStatus.ERROR: "danger",
 }
-CHANGE_COLOUR = "#7b1fa2"
-CARD_BACKGROUND = "#ffffff"
-CARD_BORDER = "#d0d4d9"
-TEXT_COLOUR = "#0f1111"
-MUTED_COLOUR = "#5f6b7a"
 
 CardRole = Qt.ItemDataRole.UserRole + 1
 ChangesRole = Qt.ItemDataRole.UserRole + 2
@@ -154,6 +152,11 @@ class SweepCardModel(QAbstractListModel):
     def shown_cards(self) -> list[SweepCard]:
         return list(self._shown)
 
+    def rerender(self) -> None:
+        """Presenter mode on or off: every card's texts (rendered as they are asked for) again."""
+        if self._shown:
+            self.dataChanged.emit(self.index(0), self.index(len(self._shown) - 1))
+
     def card_at(self, row: int) -> SweepCard | None:
         return self._shown[row] if 0 <= row < len(self._shown) else None
 
@@ -253,12 +256,13 @@ class SweepCardDelegate(QStyledItemDelegate):
     def _paint(self, painter: QPainter, option: QStyleOptionViewItem, card: SweepCard) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         rect = option.rect.adjusted(CARD_MARGIN, CARD_MARGIN, -CARD_MARGIN, -CARD_MARGIN)
-        colour = QColor(STATUS_COLOURS[card.status])
+        p = current().palette
+        colour = p.qcolor(STATUS_ROLES[card.status])
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         path = QPainterPath()
         path.addRoundedRect(rect, 8, 8)
-        painter.fillPath(path, QColor(CARD_BACKGROUND))
-        border = option.palette.color(QPalette.ColorRole.Highlight) if selected else QColor(CARD_BORDER)
+        painter.fillPath(path, p.qcolor("base"))
+        border = option.palette.color(QPalette.ColorRole.Highlight) if selected else p.qcolor("border")
         painter.setPen(QPen(border, 2 if selected else 1))
         painter.drawPath(path)
         # The status colour: a band along the left edge, clipped to the card's rounded shape.
@@ -288,8 +292,8 @@ class SweepCardDelegate(QStyledItemDelegate):
             badge = QRect(inner.right() - width, inner.top(), width, fm_small.height())
             badge_path = QPainterPath()
             badge_path.addRoundedRect(badge, 4, 4)
-            painter.fillPath(badge_path, QColor(CHANGE_COLOUR))
-            painter.setPen(QColor("#ffffff"))
+            painter.fillPath(badge_path, p.qcolor("change"))
+            painter.setPen(p.qcolor("on_accent"))
             painter.drawText(badge.adjusted(5, 0, -5, 0), Qt.AlignmentFlag.AlignCenter,
                              fm_small.elidedText(text, Qt.TextElideMode.ElideRight, width - 10))
         top = inner.top() + fm_small.height() + 4
@@ -304,32 +308,33 @@ class SweepCardDelegate(QStyledItemDelegate):
             painter.drawImage(target, image)
         else:
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(QBrush(QColor("#eef0f3")))
+            painter.setBrush(QBrush(p.qcolor("alternate_base")))
             painter.drawRoundedRect(thumb, 4, 4)
-            painter.setPen(QColor(MUTED_COLOUR))
+            painter.setPen(p.qcolor("muted_text"))
             painter.setFont(small)
             label = "…" if card.image_url and image is None else "no image"
             painter.drawText(thumb, Qt.AlignmentFlag.AlignCenter, label)
 
         text_rect = QRect(thumb.right() + 8, top, inner.right() - thumb.right() - 8, thumb.height())
-        painter.setPen(QColor(TEXT_COLOUR))
+        painter.setPen(p.qcolor("text"))
         painter.setFont(bold)
         fm_bold = QFontMetrics(bold)
         announcement = card.notification_text or (
             "" if card.status is SweepStatus.REWARD else problem_text(card, self.model.renderer))
         if not card.notification_text:
             painter.setFont(small)
-            painter.setPen(QColor(MUTED_COLOUR))
+            painter.setPen(p.qcolor("muted_text"))
             fm_bold = fm_small
         lines = self._wrap(announcement or "(no announcement)", fm_bold, text_rect.width(), 3)
         y = text_rect.top()
+        # An Arabic announcement starts at the right edge (the painter would start every line at the left).
+        alignment = text_alignment(announcement, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         for line in lines:
-            painter.drawText(QRect(text_rect.left(), y, text_rect.width(), fm_bold.height()),
-                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, line)
+            painter.drawText(QRect(text_rect.left(), y, text_rect.width(), fm_bold.height()), alignment, line)
             y += fm_bold.height()
         if card.remaining_count is not None:
             painter.setFont(small)
-            painter.setPen(QColor(MUTED_COLOUR))
+            painter.setPen(p.qcolor("muted_text"))
             count = card.remaining_count
             painter.drawText(QRect(text_rect.left(), text_rect.bottom() - fm_small.height() + 1, text_rect.width(),
                                    fm_small.height()), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
@@ -337,7 +342,7 @@ class SweepCardDelegate(QStyledItemDelegate):
 
         # Bottom line: the swept values.
         painter.setFont(small)
-        painter.setPen(QColor(MUTED_COLOUR))
+        painter.setPen(p.qcolor("muted_text"))
         bottom = QRect(inner.left(), inner.bottom() - fm_small.height() + 1, inner.width(), fm_small.height())
         painter.drawText(bottom, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                          fm_small.elidedText(self.model.combination_text(card), Qt.TextElideMode.ElideMiddle,
@@ -385,3 +390,4 @@ class SweepGridView(QListView):
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setModel(model)
         self.setItemDelegate(SweepCardDelegate(model, self))
+        on_change(self, lambda _palette: self.viewport().update())  # the cards are painted in the theme's roles

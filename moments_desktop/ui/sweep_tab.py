@@ -46,12 +46,14 @@ from moments_desktop.core.render import Renderer, local_time
 from moments_desktop.core.sweep import STATUS_LABELS, SweepStatus, parse_value_list
 
 from .bridge import SessionBridge
-from .sweep_grid import STATUS_COLOURS, CardRole, SweepCardModel, SweepGridView
+from .sweep_grid import STATUS_ROLES, CardRole, SweepCardModel, SweepGridView
+from .theme import error_style, hint_style, styled
 
 CHOICES_DELAY_MS = 400  # typing an endpoint pauses this long before its catalog is asked for
 RUN_KEYS = ("Ctrl+Alt+Return", "Ctrl+Alt+Enter")
-ERROR_STYLE = "color: #b3261e; font-size: 11px;"
 LABEL_SEPARATOR = " \u2014 "  # as core/catalog_choices.py labels a choice: "id — description"
+PRESENTER_TIP = ("Masked in presenter mode. To edit the values, turn presenter mode off "
+                 "(View \u25b8 Presenter mode, Ctrl+Shift+P).")
 
 
 def duration_text(seconds: float | None) -> str:
@@ -95,10 +97,23 @@ class FieldValues(QGroupBox):
         self.typed = QPlainTextEdit(self)
         self.typed.setObjectName(f"sweepTyped_{name}")
         self.typed.setAccessibleName(f"{name}: values to sweep, one per line")
+        self.typed.setAccessibleDescription(f"Values of {name} typed by hand, swept with the checked ones")
         self.typed.setTabChangesFocus(True)
         self.typed.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.typed.setMinimumHeight(line * 2 + 10)
         layout.addWidget(self.typed, 0)
+        # Presenter mode: the typed values (identifiers) are shown masked, read-only, in the editor's place.
+        self.typed_masked = QPlainTextEdit(self)
+        self.typed_masked.setObjectName(f"sweepTypedMasked_{name}")
+        self.typed_masked.setReadOnly(True)
+        self.typed_masked.setAccessibleName(f"{name}: values to sweep (masked in presenter mode)")
+        self.typed_masked.setToolTip(PRESENTER_TIP)
+        self.typed_masked.setAccessibleDescription(PRESENTER_TIP)
+        self.typed_masked.setTabChangesFocus(True)
+        self.typed_masked.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.typed_masked.setMinimumHeight(line * 2 + 10)
+        self.typed_masked.hide()
+        layout.addWidget(self.typed_masked, 0)
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(2)
@@ -108,6 +123,8 @@ class FieldValues(QGroupBox):
         self.none_button = QPushButton("None", self)
         self.none_button.setObjectName(f"sweepNone_{name}")
         self.none_button.setAccessibleName(f"Uncheck every {name}")
+        self.all_button.setAccessibleDescription(f"Sweep every listed {name}")
+        self.none_button.setAccessibleDescription(f"Sweep no listed {name}")
         for button in (self.all_button, self.none_button):
             button.setAutoDefault(False)
             button.setStyleSheet("QPushButton { padding: 1px 6px; }")
@@ -117,7 +134,7 @@ class FieldValues(QGroupBox):
         self.hint = QLabel("", self)
         self.hint.setObjectName(f"sweepHint_{name}")
         self.hint.setTextFormat(Qt.TextFormat.PlainText)
-        self.hint.setStyleSheet("color: #5f6b7a; font-size: 11px;")
+        styled(self.hint, hint_style)
         self.hint.setMinimumWidth(40)
         self.hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         layout.addWidget(self.hint)
@@ -125,11 +142,13 @@ class FieldValues(QGroupBox):
         self.error_label.setObjectName(f"sweepError_{name}")
         self.error_label.setWordWrap(True)
         self.error_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.error_label.setStyleSheet(ERROR_STYLE)
+        styled(self.error_label, error_style)
         self.error_label.hide()
         layout.addWidget(self.error_label)
         self._has_choices = False
         self._form_value = ""
+        self._choices = None  # as last given to set_choices, rendered again when presenter mode changes
+        self._presenting = False
         self.choice_list.itemChanged.connect(lambda _item: self.changed.emit())
         self.typed.textChanged.connect(self.changed.emit)
         self.all_button.clicked.connect(self.check_all)
@@ -139,6 +158,7 @@ class FieldValues(QGroupBox):
     def set_choices(self, choices) -> None:
         """The catalog's values for this field (a sequence of core Choice), or None: typed values only. The
         values checked before stay checked when they are offered again."""
+        self._choices = choices
         if choices is None and self.name == "deviceType":
             choices = [_Plain(value) for value in DEVICE_TYPES]  # an enum of the API: always offered
         checked = set(self.checked_values())
@@ -166,7 +186,22 @@ class FieldValues(QGroupBox):
                                       else "Values, one per line")
         line = self.typed.fontMetrics().lineSpacing()
         self.typed.setMaximumHeight(16777215 if not self._has_choices else line * 2 + 10)
+        self.typed_masked.setMaximumHeight(self.typed.maximumHeight())
+        self.typed_masked.setPlaceholderText(self.typed.placeholderText())
         self.changed.emit()
+
+    def rerender(self) -> None:
+        """Presenter mode on or off (the renderer's setting): choices, typed values and hint again."""
+        self._presenting = self.renderer.masked
+        self.set_choices(self._choices)
+        if self._presenting:
+            self.typed_masked.setPlainText("\n".join(
+                self.renderer.field_value(self.name, value) for value in self.typed.toPlainText().split("\n")))
+        else:
+            self.typed_masked.clear()
+        self.typed_masked.setVisible(self._presenting)
+        self.typed.setVisible(not self._presenting)
+        self._update_hint()
 
     @property
     def has_choices(self) -> bool:
@@ -275,6 +310,8 @@ class SweepTab(QWidget):
             row.addWidget(chooser, 1)
         self.fields_scroll = QScrollArea(self)
         self.fields_scroll.setObjectName("sweepFieldsScroll")
+        self.fields_scroll.setAccessibleName("Values to sweep")
+        self.fields_scroll.setAccessibleDescription("One column per request field")
         self.fields_scroll.setWidgetResizable(True)
         self.fields_scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.fields_scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -336,16 +373,18 @@ class SweepTab(QWidget):
             button = QPushButton(STATUS_LABELS[status], self)
             button.setObjectName(f"sweepFilter_{status.value}")
             button.setAccessibleName(f"Show {STATUS_LABELS[status].lower()} cards")
+            button.setAccessibleDescription("A filter: checked, these cards are shown")
             button.setCheckable(True)
             button.setChecked(True)
             button.setAutoDefault(False)
-            colour = STATUS_COLOURS[status]
-            button.setStyleSheet(f"QPushButton {{ border-left: 5px solid {colour}; padding: 3px 8px; }}")
+            styled(button, lambda p, role=STATUS_ROLES[status]:
+                   f"QPushButton {{ border-left: 5px solid {getattr(p, role)}; padding: 3px 8px; }}")
             self.status_buttons[status] = button
             filter_row.addWidget(button)
         self.only_changes = QCheckBox("Only changes", self)
         self.only_changes.setObjectName("sweepOnlyChanges")
         self.only_changes.setAccessibleName("Show only the combinations that changed since the baseline")
+        self.only_changes.setAccessibleDescription("Available once the sweep is compared with a baseline")
         self.only_changes.setEnabled(False)
         filter_row.addWidget(self.only_changes)
         filter_row.addStretch(1)
@@ -362,6 +401,9 @@ class SweepTab(QWidget):
         self.export_html_action = menu.addAction("As HTML (self-contained page)…")
         self.export_csv_action = menu.addAction("As CSV (spreadsheets)…")
         self.export_button.setMenu(menu)
+        self.save_baseline_button.setAccessibleDescription("Keeps these results to compare a later sweep with")
+        self.compare_button.setAccessibleDescription("Marks what changed since a saved sweep")
+        self.export_button.setAccessibleDescription("As a self-contained HTML page or a CSV file")
         for button in (self.save_baseline_button, self.compare_button, self.export_button):
             button.setAutoDefault(False)
             filter_row.addWidget(button)
@@ -369,6 +411,7 @@ class SweepTab(QWidget):
 
         self.status_label = QLabel("", self)
         self.status_label.setObjectName("sweepStatus")
+        self.status_label.setAccessibleName("Sweep status")
         self.status_label.setWordWrap(True)
         self.status_label.setTextFormat(Qt.TextFormat.PlainText)
         self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -494,6 +537,19 @@ class SweepTab(QWidget):
         return self._plan
 
     # --- running ------------------------------------------------------------------------
+
+    # --- presenter mode ------------------------------------------------------------------
+
+    def rerender(self) -> None:
+        """Presenter mode on or off: the choosers, the running sweep's line and the cards in the new mode."""
+        for chooser in self.fields.values():
+            chooser.rerender()
+        if self.bridge.sweep_running and self._run_plan is not None:
+            plan = self._run_plan
+            self.status_label.setText(
+                f"Sweeping {plan.count:,} combinations of “{self.renderer.profile_name(plan.profile_name)}”…")
+        self.model.rerender()
+        self.grid.viewport().update()
 
     def _run_shortcut(self) -> None:
         widget = self.parentWidget()

@@ -43,10 +43,19 @@ def test_plain_shows_values_as_they_are():
     assert PLAIN.fields(BODY)[0] == ("appId", "DEMO1")
 
 
-def test_masked_keeps_shape_not_characters():
-    assert mask_text("DEMOCAMP1") == "DE" + MASK_CHAR * 7
+def test_masked_keeps_shape_and_only_the_last_characters():
+    assert mask_text("DEMOCAMP1") == MASK_CHAR * 6 + "MP1"  # a third of it, from the end
     assert mask_text("US") == MASK_CHAR * 2  # short values masked whole
-    assert MASKED.identifier("DEMOCAMP1") == "DE" + MASK_CHAR * 7
+    assert mask_text("DEMO") == MASK_CHAR * 4
+    assert mask_text("DEMO1") == MASK_CHAR * 4 + "1"
+    assert mask_text("A" * 40 + "WXYZ") == MASK_CHAR * 40 + "WXYZ"  # never more than 4 characters
+    assert mask_text("DEMOCAMP1", keep=0) == MASK_CHAR * 9
+    assert mask_text("DEMOCAMP1", keep=8) == MASK_CHAR * 6 + "MP1"  # never more than the rule allows
+    for length in range(0, 60):
+        value = "x" * length
+        shown = mask_text(value)
+        assert len(shown) == length and shown.count("x") <= length // 3
+    assert MASKED.identifier("DEMOCAMP1") == MASK_CHAR * 6 + "MP1"
     assert MASKED.field_value("deviceType", "Android") == "Android"  # an API enum, not an identifier
     assert "DEMOCAMP1" not in MASKED.target(BODY) and "Android" in MASKED.target(BODY)
 
@@ -56,6 +65,15 @@ def test_masked_url_keeps_scheme_loopback_and_api_words():
     assert shown.startswith("https://") and "redeem.example.com" not in shown
     assert "ABC123XYZ" not in shown and "SECRET" not in shown
     assert MASKED.url("http://127.0.0.1:5000/GetReward") == "http://127.0.0.1:5000/GetReward"
+    assert MASKED.url("https://redeem.example.com/r/ABC123XYZ") == \
+        "https://" + MASK_CHAR * 14 + ".com/" + MASK_CHAR + "/" + MASK_CHAR * 9  # the host's last characters
+
+
+def test_a_revealed_url_is_in_clear_without_credentials():
+    assert MASKED.revealed_url("https://redeem.example.com/r/ABC") == "https://redeem.example.com/r/ABC"
+    shown = MASKED.revealed_url("https://u:pw@redeem.example.com/r/ABC")
+    assert "pw" not in shown and shown.endswith("redeem.example.com/r/ABC")
+    assert MASKED.revealed_url(None) == ""
 
 
 def test_a_key_is_never_rendered():

@@ -22,7 +22,8 @@ from moments_desktop.core.exchange import REDACTED
 from moments_desktop.core.journal import Journal
 from moments_desktop.core.profiles import Profile
 from moments_desktop.ui.history_format import local_time
-from moments_desktop.ui.history_model import MAX_CACHED_PAGES, PAGE_SIZE, PLACEHOLDER, UNRESOLVED_BACKGROUND
+from moments_desktop.ui.history_model import MAX_CACHED_PAGES, PAGE_SIZE, PLACEHOLDER, UNRESOLVED_BACKGROUND_ROLE
+from moments_desktop.ui.theme import current as current_theme
 from moments_desktop.ui.history_service import HistoryService
 
 pytestmark = pytest.mark.gui
@@ -115,7 +116,8 @@ def test_lists_rows_newest_first_with_words_and_counts(harness, in_loop, until):
     assert (newest.profile, newest.endpoint, newest.outcome) == ("Three", "getReward", "Outcome unknown")
     assert {r.outcome for r in rows} == {"Success", "No reward", "Error", "Not sent", "Outcome unknown"}
     model = view.model
-    assert model.data(model.index(0, 3), Qt.ItemDataRole.BackgroundRole).color().name() == UNRESOLVED_BACKGROUND
+    assert model.data(model.index(0, 3), Qt.ItemDataRole.BackgroundRole).color().name() == \
+        getattr(current_theme().palette, UNRESOLVED_BACKGROUND_ROLE)
     assert model.data(model.index(1, 3), Qt.ItemDataRole.BackgroundRole) is None
     assert "Reward number 34" in model.data(model.index(1, 4))
     assert [view.profile_combo.itemText(i) for i in range(view.profile_combo.count())] == \

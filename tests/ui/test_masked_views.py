@@ -47,7 +47,8 @@ def test_masked_renderer_reaches_every_view(qtbot, make_harness, in_loop, until,
         dialog = w.claim_flow.dialog
         assert_masked(visible_text(dialog), "claim dialog")
         qtbot.mouseClick(dialog.confirm_button, LEFT)
-        await until(lambda: not harness.bridge.busy and panel.claim_banner.isVisible())
+        # (a masked renderer is presenter mode: the Stage tab is current; the Preview tab has the result too)
+        await until(lambda: not harness.bridge.busy and panel.claim_banner.isVisibleTo(panel))
         reward_url = sandbox.admin.ledger()[0]["reward_url"]
         assert reward_url not in visible_text(w)
         panel.claim_banner.copy_button.click()
