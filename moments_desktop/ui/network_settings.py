@@ -33,6 +33,11 @@ from moments_desktop.core.settings import (
 
 from .bridge import SessionBridge
 
+MODE_DESCRIPTIONS = {
+    PROXY_SYSTEM: "Use the proxy the operating system or the HTTPS_PROXY / HTTP_PROXY variables name",
+    PROXY_NONE: "Connect to every endpoint directly, whatever the system's settings say",
+    PROXY_MANUAL: "Send every call through the proxy whose address is given below",
+}
 MODE_LABELS = {
     PROXY_SYSTEM: "Use the &system's proxy settings",
     PROXY_NONE: "&No proxy (connect directly)",
@@ -58,6 +63,8 @@ class NetworkSettingsDialog(QDialog):
             button = QRadioButton(MODE_LABELS[mode], box)
             button.setObjectName(f"proxy_{mode}Button")
             button.setAccessibleName(MODE_LABELS[mode].replace("&", ""))
+            button.setAccessibleDescription(MODE_DESCRIPTIONS[mode])
+            button.setToolTip(MODE_DESCRIPTIONS[mode])
             self.mode_group.addButton(button)
             self.mode_buttons[mode] = button
             box_layout.addWidget(button)
@@ -100,6 +107,13 @@ class NetworkSettingsDialog(QDialog):
         self.error_label.hide()
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
                                         | QDialogButtonBox.StandardButton.Cancel, self)
+        for which, name, description in (
+                (QDialogButtonBox.StandardButton.Save, "Save", "Use this proxy setting from the next call on"),
+                (QDialogButtonBox.StandardButton.Cancel, "Cancel", "Close without changing the proxy setting")):
+            button = self.buttons.button(which)
+            button.setObjectName(f"network{name}Button")
+            button.setAccessibleName(name)
+            button.setAccessibleDescription(description)
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)

@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAccessible
 from PySide6.QtWidgets import (
+    QRadioButton,
     QAbstractButton,
     QAbstractSpinBox,
     QComboBox,
@@ -186,8 +187,16 @@ def test_dialogs_name_their_controls(qtbot, harness, in_loop, until, tmp_path, s
         w.shortcuts_dialog.reject()
         w.menu_actions.about.trigger()
         await until(lambda: w.about_box is not None and w.about_box.isVisible())
-        assert_accessible(w.about_box, at_least=1)
+        assert_accessible(w.about_box, at_least=2)  # Copy diagnostics and Close
         w.about_box.reject()
+        # File > Network settings… (the proxy): its modes, fields and buttons
+        w.menu_actions.network_settings.trigger()
+        await until(lambda: w.network_dialog is not None and w.network_dialog.isVisible())
+        for button in w.network_dialog.findChildren(QRadioButton):
+            if "Manual" in button.text().replace("&", ""):
+                button.setChecked(True)  # the manual proxy's fields are enabled, so they are walked too
+        assert_accessible(w.network_dialog, at_least=6)
+        w.network_dialog.reject()
 
     in_loop(scenario)
     walk.assert_complete()
