@@ -2,7 +2,7 @@
 
     xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python scripts/screenshots.py [out_dir]
 
-Writes main-preview.png, claim-confirm.png, claim-success.png, history.png, message-push.png,
+Writes main-preview.png, claim-confirm.png, claim-success.png, history.png, presenter-stage.png, message-push.png,
 message-email.png, message-arabic.png, the dark scheme's main-dark.png and history-dark.png, and
 non-latin.png (a Japanese profile name, an Arabic reward drawn from the right) (default folder:
 resources/screenshots). The sandbox serves the shipped catalog plus an Arabic reward group (AE) in
@@ -69,12 +69,29 @@ async def shoot(window, out: Path) -> None:
     await settle()
     window.grab().save(str(out / "history.png"))
 
+    await shoot_presenter(window, out)
     await shoot_message_tab(window, out)
     await shoot_dark(window, out)
     await shoot_non_latin(window, out)
     QApplication.processEvents()
     window.discard_all_edits()
     window.close()
+
+
+async def shoot_presenter(window, out: Path) -> None:
+    """View > Presenter mode on the demo profile: the customer stage after a fresh preview, identifiers masked."""
+    window.resize(*MESSAGE_WINDOW_SIZE)  # the stage's three frames side by side want the width
+    window.menu_actions.presenter.trigger()
+    stage = window.stage
+    await until(lambda: window.tabs.currentWidget() is stage)
+    window.preview()
+    await until(lambda: not window.bridge.busy and stage.pages.currentWidget() is stage.content_page)
+    await until(lambda: stage.push_frame.image.has_image() and stage.in_app_frame.image.has_image())
+    await settle()
+    window.grab().save(str(out / "presenter-stage.png"))
+    window.menu_actions.presenter.trigger()
+    await until(lambda: not window.bridge.presenter)
+    window.resize(*WINDOW_SIZE)
 
 
 async def shoot_message_tab(window, out: Path) -> None:
