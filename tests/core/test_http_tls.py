@@ -16,7 +16,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from forward_proxy import ForwardProxy
 from tls_certs import self_signed as _self_signed
+from tls_certs import tls_server as tls_server_at
 
 from moments_desktop.core.http import TLSContextOnFirstUse, _pools, is_cancel_safe, make_client
 
@@ -73,36 +75,6 @@ def _pools_of(http: httpx.AsyncClient) -> list:
 # --- https: a real TLS server on 127.0.0.1 with a self-signed certificate ------------------------
 
 
-class _Hello(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
-        body = b"secure hello"
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Connection", "close")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args) -> None:  # noqa: ANN002 - quiet
-        pass
-
-
-class _Served:
-    def __init__(self, server: ThreadingHTTPServer):
-        self.server = server
-        self.thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"{host}:{port}"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=10)
-
-
 @pytest.fixture
 def tls_server(tmp_path) -> Iterator[tuple[str, Path]]:
     """(https URL, its certificate) of a server on 127.0.0.1 whose certificate no default trust store holds."""
@@ -116,16 +88,8 @@ def tls_server_for_another_name(tmp_path) -> Iterator[tuple[str, Path]]:
 
 
 def _serve_tls(cert: Path, key: Path) -> Iterator[tuple[str, Path]]:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hello)
-    server.daemon_threads = True
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    served = _Served(server)
-    try:
-        yield f"https://{served.url}/hello", cert
-    finally:
-        served.close()
+    with tls_server_at(cert, key) as url:
+        yield f"{url}/hello", cert
 
 
 async def _get(url: str) -> httpx.Response:
@@ -201,6 +165,23 @@ def test_verify_given_by_the_caller_is_httpx_own():
 # --- environment proxies -------------------------------------------------------------------------
 
 
+class _Served:
+    def __init__(self, server: ThreadingHTTPServer):
+        self.server = server
+        self.thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"{host}:{port}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=10)
+
+
 class _Proxy(BaseHTTPRequestHandler):
     """A forward proxy that answers every request itself and says which absolute URL it was asked for."""
 
@@ -235,50 +216,14 @@ def test_environment_proxies_still_apply_and_their_pools_are_cancel_safe(monkeyp
     assert answer.text == "proxied http://moments.invalid/where"
 
 
-class _Tunnel(BaseHTTPRequestHandler):
-    """A forward proxy's CONNECT: opens the asked-for TCP connection and relays bytes both ways until one closes."""
-
-    def do_CONNECT(self) -> None:  # noqa: N802
-        import selectors
-        import socket
-
-        host, _, port = self.path.rpartition(":")
-        self.server.connected.append(self.path)
-        # The test's names (moments.test) are this proxy's to resolve, as a company's proxy resolves for you.
-        upstream = socket.create_connection((self.server.hosts.get(host, host), int(port)), timeout=10)
-        try:
-            self.send_response(200, "Connection established")
-            self.end_headers()
-            with selectors.DefaultSelector() as selector:
-                selector.register(self.connection, selectors.EVENT_READ, upstream)
-                selector.register(upstream, selectors.EVENT_READ, self.connection)
-                while True:
-                    for key, _ in selector.select(timeout=10):
-                        data = key.fileobj.recv(65536)
-                        if not data:
-                            return
-                        key.data.sendall(data)
-        finally:
-            upstream.close()
-
-    def log_message(self, *args) -> None:  # noqa: ANN002
-        pass
-
-
 @pytest.fixture
-def tunnel(monkeypatch) -> Iterator[ThreadingHTTPServer]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Tunnel)
-    server.daemon_threads = True
-    server.connected = []
-    server.hosts = {"moments.test": "127.0.0.1"}
-    served = _Served(server)
-    monkeypatch.setenv("HTTPS_PROXY", f"http://{served.url}")
-    for name in ("NO_PROXY", "no_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    try:
-        yield server
-    finally:
-        served.close()
+def tunnel(monkeypatch) -> Iterator[ForwardProxy]:
+    """The HTTPS_PROXY of the environment: a real forward proxy that resolves moments.test to this computer."""
+    with ForwardProxy(hosts={"moments.test": "127.0.0.1"}) as proxy:
+        monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+        for name in ("NO_PROXY", "no_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        yield proxy
 
 
 @pytest.fixture
@@ -302,7 +247,7 @@ def test_https_through_an_environment_proxy_is_verified_as_without_it(tls_server
     answer = asyncio.run(_get(url))
     assert (answer.status_code, answer.text) == (200, "secure hello")
     host_port = url.removeprefix("https://").split("/")[0]
-    assert tunnel.connected == [host_port, host_port]  # both went through the tunnel
+    assert tunnel.seen == [f"CONNECT {host_port}"] * 2  # both went through the tunnel
 
 
 def test_https_to_this_computer_never_goes_through_the_environments_proxy(tls_server, tunnel, monkeypatch):
@@ -310,4 +255,4 @@ def test_https_to_this_computer_never_goes_through_the_environments_proxy(tls_se
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))
     answer = asyncio.run(_get(url))
     assert (answer.status_code, answer.text) == (200, "secure hello")
-    assert tunnel.connected == []  # 127.0.0.1 directly, though HTTPS_PROXY names the tunnel
+    assert tunnel.seen == []  # 127.0.0.1 directly, though HTTPS_PROXY names the tunnel
