@@ -12,11 +12,12 @@ when the journal could not take it (the URL is shown all the same).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import urlsplit
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QGuiApplication
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
@@ -151,6 +152,15 @@ def present_failure(error: MomentsError, may_have_been_sent: bool) -> ClaimPrese
         error.message)
 
 
+def reveal_timer(parent: QObject, hide: Callable[[], None]) -> QTimer:
+    """The one-shot timer that masks a revealed reward URL again REVEAL_SECONDS after the click on Reveal."""
+    timer = QTimer(parent)
+    timer.setSingleShot(True)
+    timer.setInterval(REVEAL_SECONDS * 1000)
+    timer.timeout.connect(hide)
+    return timer
+
+
 class ClaimOutcomeView(QFrame):
     """One claim outcome. ``open_requested(url)`` asks the owner to open the reward URL."""
 
@@ -164,10 +174,7 @@ class ClaimOutcomeView(QFrame):
         self.reward_url: str | None = None  # as received; the field shows it through the renderer
         self.presentation: ClaimPresentation | None = None
         self.revealed = False  # the URL is shown in clear after a click on Reveal (presenter mode)
-        self.reveal_timer = QTimer(self)
-        self.reveal_timer.setSingleShot(True)
-        self.reveal_timer.setInterval(REVEAL_SECONDS * 1000)
-        self.reveal_timer.timeout.connect(self.hide_url)
+        self.reveal_timer = reveal_timer(self, self.hide_url)
         column = QVBoxLayout(self)
         column.setContentsMargins(16, 14, 16, 14)
         column.setSpacing(8)

@@ -41,6 +41,7 @@ from moments_desktop.api_schema import Outcome
 from moments_desktop.core.journal import JournalEntry, JournalFilter
 from moments_desktop.core.render import PLAIN, REVEAL_SECONDS, Renderer
 
+from .claim_result import reveal_timer
 from .copy_as import CopyAsController
 from .history_format import OUTCOME_LABELS, detail_text, is_unresolved, outcome_text
 from .history_model import COLUMNS, ENDPOINT, OUTCOME, PROFILE, SUMMARY, TIME, HistoryModel, outcome_colour
@@ -115,10 +116,7 @@ class HistoryDetail(QWidget):
         self.renderer = renderer
         self.entry: JournalEntry | None = None
         self.revealed = False  # the reward URL shown in clear after a click on Reveal (presenter mode)
-        self.reveal_timer = QTimer(self)
-        self.reveal_timer.setSingleShot(True)
-        self.reveal_timer.setInterval(REVEAL_SECONDS * 1000)
-        self.reveal_timer.timeout.connect(self.hide_reward_url)
+        self.reveal_timer = reveal_timer(self, self.hide_reward_url)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 0)
         bar = QHBoxLayout()
