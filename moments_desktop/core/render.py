@@ -13,6 +13,7 @@ Plain Python, no Qt: rows are rendered on the worker thread that read them.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,6 +31,14 @@ RULE = "\u2500"
 # Endpoint paths stay readable when masked: they are the API's, not the customer's.
 _PUBLIC_SEGMENTS = frozenset(e.value for e in Endpoint) | {"__sandbox", "prod"}
 _LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+# Inside free text (an error's words): a URL, a host name (two labels or more, the last starting with a letter)
+# with its port, an IPv4 address with its port.
+_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s\"'<>\u201c\u201d]+")
+_HOST_IN_TEXT = re.compile(r"(?<![\w@/.-])((?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9-]*[A-Za-z0-9]"
+                           r"|\d{1,3}(?:\.\d{1,3}){3})(?::\d+)?(?![\w-])")
+# Words shaped like host names that are the app's own file names: left readable in its messages.
+_FILE_SUFFIXES = frozenset({"json", "jsonl", "log", "sqlite3", "ini", "csv", "html", "xml", "png", "jpg", "jpeg",
+                            "webp", "txt", "py", "deb"})
 
 
 # A reward URL shown masked is revealed only by a deliberate click ("Reveal"), for this long; the widget's
@@ -167,6 +176,28 @@ class Renderer:
         """A reward URL the user asked to see (the "Reveal" button, for REVEAL_SECONDS): in clear even in
         presenter mode, as the unmasked view shows it (never a user:password@)."""
         return url_without_credentials(url) if url else ""
+
+    def text(self, value: str | None, identifiers: Iterable[str] = ()) -> str:
+        """Free text a view shows (an error's title, message or detail; a journal row's error message). Masked,
+        what it quotes is masked as everywhere else: URLs, host names and IP addresses (not this computer's,
+        nor the app's own file names) and the given ``identifiers`` (of 3 characters or more: every "US" or "1"
+        in a sentence would go otherwise). Unmasked, the text as it is."""
+        if not value:
+            return ""
+        if not self.masked:
+            return value
+        text = _URL_IN_TEXT.sub(lambda m: self.url(m.group(0)), value)
+
+        def host(match: re.Match) -> str:
+            name = match.group(1)
+            if name in _LOOPBACK_HOSTS or name.rsplit(".", 1)[-1].lower() in _FILE_SUFFIXES:
+                return match.group(0)
+            return mask_text(name) + match.group(0)[len(name):]
+
+        text = _HOST_IN_TEXT.sub(host, text)
+        for identifier in sorted({i for i in identifiers if i and len(i) >= 3}, key=len, reverse=True):
+            text = text.replace(identifier, self.identifier(identifier))
+        return text
 
     @staticmethod
     def key(_key: str | None = None) -> str:

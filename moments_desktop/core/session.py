@@ -1313,8 +1313,10 @@ class Session:
         """Help > About's rows (no secret; nothing here names a profile)."""
         from .diagnostics import about_rows  # importlib.metadata and platform: only when asked
 
-        return about_rows(keychain=keychain, proxy=self.proxy_setting, qt_version=qt_version,
+        rows = about_rows(keychain=keychain, proxy=self.proxy_setting, qt_version=qt_version,
                           pyside_version=pyside_version)
+        # The proxy's host is a company's own name: masked in presenter mode like an endpoint's.
+        return [replace(row, value=self.renderer.text(row.value)) if row.label == "Proxy" else row for row in rows]
 
     def diagnostics(self, *, keychain: str, qt_version: str | None = None, pyside_version: str | None = None) -> str:
         """"Copy diagnostics": About's rows and more, no secret, every identifier masked (whatever presenter

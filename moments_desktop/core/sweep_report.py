@@ -76,7 +76,6 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 # What XML 1.0 does not allow (besides surrogates): C0 controls other than tab, newline and return, and the
 # two non-characters U+FFFE and U+FFFF. HTML has no use for them either.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s\"'<>]+")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -96,15 +95,10 @@ def _scrub(text: str, card: SweepCard | None, renderer: Renderer, extra: Iterabl
     """A free text (an error's words) as a masked renderer may show it: URLs and the combination's own
     identifiers in it are masked as everywhere else. Short values (under 3 characters) are left alone, or
     every "1" or "US" in a sentence would go."""
-    if not renderer.masked or not text:
-        return text
-    text = _URL_IN_TEXT.sub(lambda m: renderer.url(m.group(0)), text)
     values = set(extra)
     if card is not None:
         values.update(v for name, v in card.combination.fields().items() if name != "deviceType")
-    for value in sorted((v for v in values if v and len(v) >= 3), key=len, reverse=True):
-        text = text.replace(value, renderer.identifier(value))
-    return text
+    return renderer.text(text, values)
 
 
 def _short(text: str, limit: int = 120) -> str:

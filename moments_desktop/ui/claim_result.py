@@ -245,8 +245,9 @@ class ClaimOutcomeView(QFrame):
                     f" QLabel#claimTitle {{ color: {title_colour}; }}")
 
         styled(self, style)
-        self.title.setText(p.title)
-        self.message.setText(p.message)
+        # An error's words may quote an endpoint or a proxy: through the renderer (masked in presenter mode).
+        self.title.setText(self.renderer.text(p.title))
+        self.message.setText(self.renderer.text(p.message))
         follow_text(self.message)  # the API's own words may be right-to-left
         if p.kind is ClaimKind.DECLINED:
             font = QFont(self.message.font())
@@ -254,7 +255,7 @@ class ClaimOutcomeView(QFrame):
             self.message.setFont(font)
         else:
             self.message.setFont(self.font())
-        self.detail.setText(p.detail)
+        self.detail.setText(self.renderer.text(p.detail))
         self.detail.setVisible(bool(p.detail))
         self.url_row.setVisible(p.reward_url is not None)
         self.reward_url = p.reward_url

@@ -73,7 +73,7 @@ def summary_text(entry: JournalEntry, renderer: Renderer = PLAIN) -> str:
     if entry.reward_url:
         parts.append(renderer.url(entry.reward_url))
     elif entry.error_message:
-        parts.append(entry.error_message)
+        parts.append(renderer.text(entry.error_message))  # stored as it was said: may name a host
     else:
         answer = _response_json(entry)
         if isinstance(answer, list) and answer and isinstance(answer[0], dict):
@@ -105,7 +105,7 @@ def detail_text(entry: JournalEntry, renderer: Renderer = PLAIN, *, reveal_rewar
         shown = renderer.revealed_url(entry.reward_url) if reveal_reward_url else renderer.url(entry.reward_url)
         lines.append(f"Reward URL: {shown}")
     if entry.error_message:
-        lines.append(f"Message: {entry.error_message}")
+        lines.append(f"Message: {renderer.text(entry.error_message)}")
     if entry.resolved_note:
         lines.append(f"Resolution ({local_time(entry.resolved_at)}): {entry.resolved_note}")
     lines += ["", EXCHANGE_HIDDEN if renderer.masked else renderer.exchange(record_of_entry(entry))]

@@ -347,7 +347,7 @@ class MainWindow(QMainWindow):
         return text if ok else None
 
     def show_error(self, error: MomentsError | str) -> None:
-        text = error.message if isinstance(error, MomentsError) else str(error)
+        text = self.renderer.text(error.message if isinstance(error, MomentsError) else str(error))
         QMessageBox.warning(self, APP_NAME, text)
 
     def ask_unsaved_edits(self, names: list[str]) -> str:
@@ -955,7 +955,7 @@ class MainWindow(QMainWindow):
         names = []
         for profile_id in self._drafts:
             try:
-                names.append(self.bridge.profile(profile_id).name)
+                names.append(self.renderer.profile_name(self.bridge.profile(profile_id).name))
             except MomentsError:
                 continue
         if not names:

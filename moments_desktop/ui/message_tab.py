@@ -718,8 +718,9 @@ class MessageTab(QWidget):
             self.status_label.setText("")
             advice = f"\n{result.advice}" if result.advice else ""
             detail = result.message if result.message and result.message != result.title else ""
-            self.error_banner.setText(f"The outcomes could not be fetched: {result.title}."
-                                      + (f"\n{detail}" if detail else "") + advice)
+            # An error's words may quote the endpoint's host: through the renderer (masked in presenter mode).
+            self.error_banner.setText(self.bridge.renderer.text(
+                f"The outcomes could not be fetched: {result.title}." + (f"\n{detail}" if detail else "") + advice))
             self.error_banner.show()
             self._update_actions()
             return

@@ -477,7 +477,8 @@ class PresenterStage(QWidget):
         elif self._page == "error":
             error = self._error or UnexpectedError()
             # Title and advice only: a detail can name an endpoint or an identifier.
-            self._show_notice("error", error.title, error.advice or "",
+            text = self.bridge.renderer.text  # a title can name the endpoint's host (a certificate, a proxy)
+            self._show_notice("error", text(error.title), text(error.advice or ""),
                               "Nothing was claimed. Fix it, then press Preview again.")
         elif self._page == "unavailable":
             self._show_notice("unavailable", UNAVAILABLE_HEADING, self._unavailable_text,

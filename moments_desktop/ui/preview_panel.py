@@ -48,6 +48,7 @@ class PreviewPanel(QStackedWidget):
     def __init__(self, renderer: Renderer, parent: QWidget | None = None):
         super().__init__(parent)
         self.renderer = renderer
+        self._error: MomentsError | None = None  # the error shown, drawn again when presenter mode changes
         styled(self, card_style)
         # How URLs reach the desktop; tests replace it with a recorder.
         self.url_opener = QDesktopServices.openUrl
@@ -204,8 +205,11 @@ class PreviewPanel(QStackedWidget):
         self.image_label.setText(f"No image\n\n{reason}")
 
     def show_error(self, error: MomentsError) -> None:
-        self.error_title.setText(error.title)
-        self.error_advice.setText(error.advice or "")
+        self._error = error  # drawn again when presenter mode changes
+        # An error's words may quote the endpoint's host or a proxy: through the renderer, as identifiers are.
+        text = self.renderer.text
+        self.error_title.setText(text(error.title))
+        self.error_advice.setText(text(error.advice or ""))
         self.error_advice.setVisible(bool(error.advice))
         detail = ""
         if isinstance(error, (BusinessError, NoRewardError)):
@@ -215,7 +219,7 @@ class PreviewPanel(QStackedWidget):
             detail = error.detail
         if isinstance(error, ApiError) and error.status is not None:
             detail = f"{detail}\nHTTP status {error.status}".strip()
-        self.error_detail.setText(detail)
+        self.error_detail.setText(text(detail))
         self.error_detail.setVisible(bool(detail))
         self.setCurrentWidget(self.error_page)
 
@@ -255,12 +259,15 @@ class PreviewPanel(QStackedWidget):
         """Presenter mode on or off: what shows a reward URL is rendered again (masked or in clear)."""
         self.claim_banner.rerender()
         self.claim_outcome.rerender()
+        if self.currentWidget() is self.error_page and self._error is not None:
+            self.show_error(self._error)
 
     def open_url(self, url: str) -> None:
         if is_web_url(url):
             self.url_opener(QUrl(url))
 
     def show_cancelled(self) -> None:
+        self._error = None
         self.error_title.setText("Preview cancelled")
         self.error_advice.setText("Nothing was spent: a preview never claims a reward. Press “Preview reward” to try again.")
         self.error_advice.show()

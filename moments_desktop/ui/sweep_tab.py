@@ -617,7 +617,7 @@ class SweepTab(QWidget):
     def _failed(self, error: MomentsError) -> None:
         self.progress.hide()
         self.eta_label.setText("")
-        self.status_label.setText(f"The sweep did not run: {error.message}")
+        self.status_label.setText(f"The sweep did not run: {self.renderer.text(error.message)}")
         self._update_actions()
 
     def result(self) -> Any:

@@ -120,3 +120,23 @@ def test_journal_summary_line():
         "GetReward DEMO1/GAME_COMPLETE/Android/DEMOCAMP1/US 200 success https://r.example/x"
     assert PLAIN.journal_summary("GetRewardInfo", BODY, None, "not_sent", None) == \
         "GetRewardInfo DEMO1/GAME_COMPLETE/Android/DEMOCAMP1/US - not_sent"
+
+
+def test_free_text_masks_what_it_quotes_and_keeps_its_words():
+    said = ("The proxy at http://proxy.corp.example:8080 refused the connection to rewards.contoso.example:443 "
+            "(10.2.3.4); journal.sqlite3 and moments-desktop.log are fine, e.g. on 127.0.0.1:5000 or localhost.")
+    shown = MASKED.text(said)
+    for quoted in ("proxy.corp.example", "rewards.contoso.example", "10.2.3.4"):
+        assert quoted not in shown
+    assert shown.startswith("The proxy at http://") and ":443 (" in shown  # the words and ports stay
+    for kept in ("refused the connection to", "journal.sqlite3", "moments-desktop.log", "e.g.", "127.0.0.1:5000",
+                 "localhost"):
+        assert kept in shown
+    assert "•mple:443" in shown  # masked as identifiers are: only the last characters
+    assert Renderer().text(said) == said
+
+
+def test_free_text_masks_the_identifiers_it_is_given():
+    assert MASKED.text("Campaign DEMOCAMP1 in US is over", ["DEMOCAMP1", "US"]) == "Campaign ••••••MP1 in US is over"
+    assert Renderer().text("Campaign DEMOCAMP1", ["DEMOCAMP1"]) == "Campaign DEMOCAMP1"
+    assert MASKED.text(None) == "" and MASKED.text("") == ""
