@@ -36,7 +36,7 @@ from typing import Any
 import httpx
 import httpcore
 
-from .settings import PROXY_MANUAL, PROXY_NONE, ProxySetting, proxy_url_for_display
+from .settings import PROXY_MANUAL, PROXY_NONE, PROXY_SCHEMES, ProxySetting, proxy_url_for_display
 
 
 class CancelSafeBackend(httpcore.AsyncNetworkBackend):
@@ -149,6 +149,22 @@ def _system_bypass(host: str) -> bool:
         return False
 
 
+class UnsupportedProxyError(httpx.ProxyError):
+    """The proxy a request was to go through speaks a scheme the app cannot (SOCKS would need socksio, which
+    the app does not ship; httpx raises a bare ImportError for it): refused before any connection is made, so
+    nothing was sent. ``explain_failure`` says it in plain words (a core/errors.py ProxyError)."""
+
+    def __init__(self, proxy_url: str, request: httpx.Request, *, from_system: bool):
+        self.proxy_url = proxy_url
+        self.scheme = proxy_url.split("://", 1)[0].lower() if "://" in proxy_url else ""
+        self.from_system = from_system
+        super().__init__(f"{self.scheme}:// proxies are not supported", request=request)
+
+
+def is_supported_proxy(proxy_url: str) -> bool:
+    return "://" in proxy_url and proxy_url.split("://", 1)[0].lower() in PROXY_SCHEMES
+
+
 # What goes to the transports (each pool is built with them); everything else is the client's.
 _TRANSPORT_OPTIONS = ("verify", "cert", "http1", "http2", "limits", "retries", "local_address", "socket_options")
 
@@ -201,10 +217,14 @@ class NetworkRouter(httpx.AsyncBaseTransport):
             return None
         return proxy
 
-    def transport_for(self, url: httpx.URL) -> httpx.AsyncHTTPTransport:
+    def transport_for(self, url: httpx.URL, request: httpx.Request | None = None) -> httpx.AsyncHTTPTransport:
+        """Raises UnsupportedProxyError (nothing sent) for a proxy that is not http:// or https://."""
         proxy = self.proxy_for(url)
         if proxy is None:
             return self.direct
+        if not is_supported_proxy(proxy):
+            raise UnsupportedProxyError(proxy, request if request is not None else httpx.Request("GET", url),
+                                        from_system=self.setting.mode != PROXY_MANUAL)
         transport = self._proxied.get(proxy)
         if transport is None:
             transport = self._proxied[proxy] = self._transport(proxy)
@@ -214,7 +234,7 @@ class NetworkRouter(httpx.AsyncBaseTransport):
         return [self.direct, *self._proxied.values(), *self._retired]
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return await self.transport_for(request.url).handle_async_request(request)
+        return await self.transport_for(request.url, request).handle_async_request(request)
 
     async def aclose(self) -> None:
         for transport in self.transports():
@@ -343,6 +363,8 @@ def explain_failure(http: httpx.AsyncClient, exc: httpx.HTTPError) -> Any:
         return CertificateError(host, certificate_reason(tls, host), str(tls))
     proxy = proxy_of(http, url)
     shown = proxy_url_for_display(proxy).split(" (")[0] if proxy else "the proxy"
+    if isinstance(exc, UnsupportedProxyError):
+        return unsupported_proxy(exc, proxy_url_for_display(exc.proxy_url).split(" (")[0], host)
     if isinstance(exc, httpx.ProxyError):
         answer = str(exc).strip()
         if answer.startswith("407"):
@@ -362,3 +384,15 @@ def proxy_needs_credentials(shown_proxy: str, host: str) -> Any:
         f"The proxy at {shown_proxy} asks for a user name and password", "it answered 407", proxy=shown_proxy,
         host=host, advice="Enter them with the proxy in Moments Desktop's File \u25b8 Network settings\u2026 "
                           "(Manual proxy), or give them in the proxy URL (http://user:password@proxy:port).")
+
+
+def unsupported_proxy(exc: UnsupportedProxyError, shown_proxy: str, host: str) -> Any:
+    from .errors import ProxyError
+
+    kind = "SOCKS proxies" if exc.scheme.startswith("socks") else f"{exc.scheme or 'Such'}:// proxies"
+    where = "the system's proxy settings give" if exc.from_system else "the manual proxy setting is"
+    return ProxyError(
+        f"{kind} are not supported", f"{where} {shown_proxy} for {host}", proxy=shown_proxy, host=host,
+        advice="Choose No proxy or an http proxy in Moments Desktop's File \u25b8 Network settings\u2026 (the "
+               "moments command also takes --proxy none or --proxy http://host:port), or set an http:// proxy "
+               "in your system's proxy settings.")

@@ -148,6 +148,14 @@ class SandboxResetUnavailableError(MomentsError):
     advice = "Choose a profile that uses the built-in sandbox (the demo profile does), then reset."
 
 
+class SandboxResettingError(MomentsError):
+    """A sweep of the built-in sandbox asked for while "Reset sandbox for the next demo" is in flight: its
+    answers would mix the stock before the reset with the stock after it."""
+
+    title = "The sandbox is being reset for the next demo"
+    advice = "Run the sweep when it is done."
+
+
 class HistoryEntryNotFoundError(MomentsError):
     title = "There is no such history entry"
     advice = "Check the entry's number in the history."
@@ -315,6 +323,7 @@ class Session:
         self._catalog_generation: dict[str, int] = {}  # bumped by forget_catalog
         self._claiming = False
         self._claim_reached_operations = False
+        self._resetting_sandbox = False  # "Reset sandbox for the next demo" in flight: no sweep of it starts
         self._sweeps: set[TaskOwner] = set()  # the workers of each running sweep
         self._image_cache_dir = image_cache_dir
         self._image_cache: ImageCache | None = None  # made by the first sweep_image
@@ -376,7 +385,13 @@ class Session:
         if blocker is not None:
             raise blocker
         assert self.sandbox is not None
-        sandbox = self.sandbox
+        self._resetting_sandbox = True  # set with no await since the blocker was asked
+        try:
+            return await self._reset_sandbox(self.sandbox, deadline)
+        finally:
+            self._resetting_sandbox = False
+
+    async def _reset_sandbox(self, sandbox: EmbeddedSandbox, deadline: float) -> SandboxReset:
         headers = {"Content-Type": JSON_MEDIA_TYPE}  # the admin API takes JSON writes only
         if sandbox.admin_token:
             headers[SANDBOX_ADMIN_TOKEN_HEADER] = sandbox.admin_token
@@ -680,12 +695,14 @@ class Session:
         when they had been sent), none is started after, and CancelledError propagates; ``run`` keeps every
         card that came back (``run.result(cancelled=True)``). An endpoint that stops answering (``unanswered_limit``
         cards in a row with nothing back) stops the run as Cancel does, with SweepStoppedError (its ``result``
-        and ``run`` keep the cards)."""
+        and ``run`` keep the cards). A sweep of the built-in sandbox raises SandboxResettingError, sending
+        nothing, while "Reset sandbox for the next demo" is in flight (checked again once the key is read)."""
         from .sweep import Combination, SweepCard, SweepStatus, SweepStoppedError, card_of_result, unanswered_limit
 
         plan = run.plan
         if self._closed:
             raise UnexpectedError("the session is closing")
+        self._refuse_sweep_while_resetting(plan.base_url)
         profile = self.profiles.get(plan.profile_id)
         base = self.resolve(plan.profile_id, plan.base_url)  # the profile's allow_insecure with the plan's URL
         # Registered before the first await, so an aclose() while the key is read closes this owner too (no
@@ -704,6 +721,12 @@ class Session:
         if not is_sendable_key(key.strip()):
             self._sweeps.discard(owner)
             raise UnsendableKeyError()
+        try:
+            self._refuse_sweep_while_resetting(plan.base_url)  # a reset started while the key was read
+        except SandboxResettingError:
+            self._sweeps.discard(owner)
+            del key
+            raise
         ref = ProfileRef(profile.id, profile.name)
         deadline = profile.preview_deadline_s
         # One iterator shared by the workers: each takes the next combination when it is free, so a plan
@@ -786,6 +809,11 @@ class Session:
         from .sweep_baseline import read_baseline
 
         return await self._blocking(read_baseline, Path(path), context="sweep: load baseline")
+
+    def _refuse_sweep_while_resetting(self, base_url: str) -> None:
+        if self._resetting_sandbox and self.sandbox is not None \
+                and _catalog_key(base_url) == _catalog_key(self.sandbox.url):
+            raise SandboxResettingError()
 
     def compare_sweep(self, result: SweepResult, baseline: Baseline) -> SweepDiff:
         """Per combination, what changed since ``baseline`` (core/sweep_baseline.compare: a cancelled sweep's
@@ -1388,6 +1416,6 @@ __all__ = [
     "BuiltinProfileError", "ClaimPlan", "ClaimsDisabledError", "ClaimResult", "ClaimStoppedError", "ConfirmationError",
     "ConfirmationMissing", "DEMO_PROFILE_ID", "EmbeddedSandbox", "HistoryEntryNotFoundError", "LastPreview",
     "NotResolvableError", "ProfileRules", "ProfileTransferError", "SANDBOX_RESET_DEADLINE_S", "SandboxReset",
-    "SandboxResetError", "SandboxResetUnavailableError", "Session",
+    "SandboxResetError", "SandboxResetUnavailableError", "SandboxResettingError", "Session",
     "confirmation_missing", "confirmation_ok", "key_works", "profile_rules",
 ]

@@ -6,10 +6,14 @@ Widgets only render; every action goes through the SessionBridge, and every rule
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QComboBox,
+    QDialog,
     QGroupBox,
     QHBoxLayout,
     QInputDialog,
@@ -57,6 +61,24 @@ KEY_HIDDEN_TIP = ("The API key is never shown in presenter mode. To enter or sho
                   "(View \u25b8 Presenter mode, Ctrl+Shift+P).")
 SHOW_KEY_TIP = "Shows the key while the button is held down"
 DIRTY_MARK = " \u2022"
+
+DialogT = TypeVar("DialogT", bound=QDialog)
+
+
+def _brought_to_front(dialog: QDialog | None) -> bool:
+    """An About box or Network settings dialog still open is shown again (its edits kept), not made twice."""
+    if dialog is None or not dialog.isVisible():
+        return False
+    dialog.activateWindow()  # it is window-modal over this window: focusing it is bringing it to the front
+    return True
+
+
+def _fresh(previous: QDialog | None, make: Callable[[], DialogT]) -> DialogT:
+    """A new dialog (it shows what is true now), the closed one before it deleted: one per window, not one
+    per opening."""
+    if previous is not None:
+        previous.deleteLater()
+    return make()
 
 
 def window_settings() -> QSettings:
@@ -474,12 +496,14 @@ class MainWindow(QMainWindow):
             button.menu().popup(button.mapToGlobal(button.rect().bottomLeft()))
 
     def show_about(self) -> None:
-        self.about_box = about_box(self, self.bridge, self._keyring_name)
-        self.about_box.open()
+        if not _brought_to_front(self.about_box):
+            self.about_box = _fresh(self.about_box, lambda: about_box(self, self.bridge, self._keyring_name))
+            self.about_box.open()
 
     def show_network_settings(self) -> None:
-        self.network_dialog = NetworkSettingsDialog(self.bridge, self)
-        self.network_dialog.open()
+        if not _brought_to_front(self.network_dialog):
+            self.network_dialog = _fresh(self.network_dialog, lambda: NetworkSettingsDialog(self.bridge, self))
+            self.network_dialog.open()
 
     # --- profiles ----------------------------------------------------------------------
 

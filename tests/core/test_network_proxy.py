@@ -14,14 +14,16 @@ import asyncio
 
 import pytest
 from forward_proxy import ForwardProxy, closed_port
+from session_helpers import run_session
 from tls_certs import self_signed, tls_server
 
-from moments_desktop.api_schema import Outcome
+from moments_desktop.api_schema import Endpoint, Outcome
 from moments_desktop.core.client import MomentsClient
 from moments_desktop.core.errors import CertificateError, NotSentError, ProxyError
 from moments_desktop.core.http import make_client
 from moments_desktop.core.request import RewardRequest
-from moments_desktop.core.settings import PROXY_NONE, PROXY_SYSTEM, ProxySetting
+from moments_desktop.core.profiles import Profile
+from moments_desktop.core.settings import PROXY_MANUAL, PROXY_NONE, PROXY_SYSTEM, InvalidProxyError, ProxySetting
 
 PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
 
@@ -156,6 +158,67 @@ def test_a_proxy_refusing_the_tunnel_is_named_with_the_host_and_a_claim_is_not_s
     assert result.error.message.startswith(
         f"The proxy at {proxy.url} refused the connection to moments.test: it answered 403"), result.error.message
     assert proxy.seen == ["CONNECT moments.test:443"]
+
+
+
+# --- SOCKS: not supported (it would need socksio), said so, and nothing is sent ---------------------
+
+
+def _socks_said_plainly(result) -> None:
+    assert result.outcome is Outcome.NOT_SENT, result.error
+    assert isinstance(result.error, ProxyError), repr(result.error)
+    message = result.error.message
+    assert message.startswith("SOCKS proxies are not supported"), message
+    assert "No proxy or an http proxy" in message and "Network settings" in message, message
+    assert "Nothing was sent and nothing was spent" in message, message
+    assert "socksio" not in message and "hunter2secret" not in message, message
+
+
+@pytest.mark.parametrize("variable, scheme", [("ALL_PROXY", "socks5"), ("HTTPS_PROXY", "socks5h"),
+                                              ("all_proxy", "socks4")])
+def test_a_socks_proxy_in_the_environment_gives_a_not_sent_result_in_plain_words(sandbox, monkeypatch,
+                                                                                  variable, scheme):
+    monkeypatch.setenv(variable, f"{scheme}://alice:hunter2secret@127.0.0.1:{closed_port()}")
+
+    async def scenario():
+        async with make_client() as http:
+            client = MomentsClient(http, info_retries=0)
+            request = RewardRequest(base_url="https://moments.test", **sandbox.demo_body)
+            return (await client.get_reward_info(request, sandbox.demo_key),
+                    await client.get_reward(request, sandbox.demo_key))
+
+    ledger_before = len(sandbox.admin.ledger())
+    for result in asyncio.run(scenario()):
+        _socks_said_plainly(result)
+    assert len(sandbox.admin.ledger()) == ledger_before
+
+
+def test_a_manual_socks_proxy_is_refused_when_saved_and_said_plainly_if_it_reaches_the_router(sandbox):
+    with pytest.raises(InvalidProxyError):
+        ProxySetting.manual("socks5://127.0.0.1:1080")
+    # One made without the settings' check (an old settings file, a caller of its own) is still never used.
+    setting = ProxySetting(PROXY_MANUAL, f"socks5://127.0.0.1:{closed_port()}")
+    _socks_said_plainly(asyncio.run(_preview(setting, "http://moments.test", sandbox)))
+    other = asyncio.run(_preview(ProxySetting(PROXY_MANUAL, "ftp://127.0.0.1:21"), "http://moments.test", sandbox))
+    assert other.outcome is Outcome.NOT_SENT and isinstance(other.error, ProxyError)
+    assert other.error.message.startswith("ftp:// proxies are not supported"), other.error.message
+
+
+def test_a_claim_through_a_socks_proxy_is_journaled_not_sent_and_spends_nothing(sandbox, tmp_path, monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", f"socks5h://127.0.0.1:{closed_port()}")
+
+    async def scenario(s):
+        mine = s.profiles.add(Profile(name="Behind SOCKS", base_url="https://moments.test", **sandbox.demo_body))
+        await s.store_key(mine.id, sandbox.demo_key)
+        result = await s.claim(s.plan_claim(mine.id))
+        _socks_said_plainly(result.call)
+        [entry] = s.journal.query()
+        assert entry.outcome is Outcome.NOT_SENT and entry.endpoint == Endpoint.GET_REWARD.value
+        assert s.journal.unresolved() == []
+
+    ledger_before = sandbox.admin.ledger()
+    run_session(sandbox, tmp_path, scenario)
+    assert sandbox.admin.ledger() == ledger_before
 
 
 # --- certificates ---------------------------------------------------------------------------------

@@ -4,7 +4,8 @@ The reset restores the embedded sandbox's inventory after real claims and keeps 
 sandbox's own admin API); it is refused, sending nothing, for a profile or an endpoint that is not the built-in
 sandbox and while a claim waits for its answer; a sandbox that does not answer in time, answers an error or cannot
 be reached gives a SandboxResetError in words, never a traceback; stale previews of the sandbox do not feed the
-next claim's confirmation.
+next claim's confirmation; a sweep of the sandbox is refused while a reset is in flight (its answers would mix the
+stock before and after the reset).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from session_helpers import run_session
 from slow_drip import SlowDripServer
 
 from moments_desktop.api_schema import SANDBOX_ADMIN_TOKEN_HEADER, Outcome
-from moments_desktop.core.errors import SandboxNotRunningError
+from moments_desktop.core.errors import MomentsError, SandboxNotRunningError
 from moments_desktop.core.profiles import DEMO_PROFILE_ID, EMBEDDED_SANDBOX_URL, Profile
 from moments_desktop.core.session import (
     SANDBOX_RESET_PATH,
@@ -27,6 +28,7 @@ from moments_desktop.core.session import (
     SandboxResetError,
     SandboxResetUnavailableError,
 )
+from moments_desktop.core.sweep import SweepRun
 
 LIVE = {"campaignId": "LIVECAMP1", "rewardGroupId": "US"}  # Live in the sandbox's catalog: a claim consumes one
 
@@ -213,3 +215,27 @@ def test_refused_once_the_session_is_closing(sandbox, tmp_path):
             await session.reset_sandbox_for_demo(DEMO_PROFILE_ID)
 
     run_session(sandbox, tmp_path, scenario)
+
+
+def test_a_sweep_of_the_sandbox_is_refused_while_a_reset_is_in_flight_and_runs_once_it_has_ended(tmp_path):
+    # The built-in sandbox replaced by one that drips its reset answer: the reset is in flight for a while.
+    with SlowDripServer(interval=0.05, drip=("__sandbox",)) as server:
+        fake = type("Fake", (), {"base_url": server.base_url, "demo_key": "sandbox-demo-key-0001"})()
+
+        async def scenario(session):
+            plan = session.plan_sweep(DEMO_PROFILE_ID, {})
+            reset = asyncio.ensure_future(session.reset_sandbox_for_demo(DEMO_PROFILE_ID, deadline=60))
+            while server.count("POST", SANDBOX_RESET_PATH) == 0:  # sent, its answer still coming
+                await asyncio.sleep(0.01)
+            with pytest.raises(MomentsError) as refused:
+                await session.run_sweep(SweepRun(plan))
+            assert refused.value.message == ("The sandbox is being reset for the next demo. "
+                                             "Run the sweep when it is done."), refused.value.message
+            assert server.count("POST", "/GetRewardInfo") == 0  # nothing of the sweep went out
+            reset.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await reset
+            result = await session.run_sweep(SweepRun(plan))  # the reset has ended (however): the sweep runs
+            assert len(result.cards) == 1 and server.count("POST", "/GetRewardInfo") == 1
+
+        run_session(fake, tmp_path, scenario)

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import pytest
 from forward_proxy import ForwardProxy
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, QEvent, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDialogButtonBox
 from tls_certs import self_signed, tls_server
 
 from moments_desktop.core.profiles import Profile
 from moments_desktop.core.settings import PROXY_MANUAL, PROXY_SYSTEM, ProxySetting, load_settings
+from moments_desktop.ui.network_settings import NetworkSettingsDialog
+from moments_desktop.ui.window_menus import AboutBox
 
 pytestmark = pytest.mark.gui
 
@@ -128,3 +130,27 @@ def test_about_shows_the_proxy_and_copy_diagnostics_copies_no_key(harness, qtbot
     assert "live-key-ABOUT-77aa" not in copied and sandbox.demo_key not in copied
     assert "Contoso" not in copied and "contoso" not in copied
     assert "copied" in box.copied.text()
+
+
+@pytest.mark.parametrize("action, attribute, kind", [("about", "about_box", AboutBox),
+                                                     ("network_settings", "network_dialog", NetworkSettingsDialog)])
+def test_opening_about_or_network_settings_again_leaves_one_dialog_not_one_per_opening(harness, in_loop, until,
+                                                                                        action, attribute, kind):
+    w = harness.window
+    opened = []
+
+    async def scenario():
+        for _ in range(3):
+            getattr(w.menu_actions, action).trigger()
+            await until(lambda: getattr(w, attribute) is not None and getattr(w, attribute).isVisible())
+            opened.append(getattr(w, attribute))
+            getattr(w.menu_actions, action).trigger()  # again while it is open: that one comes to the front
+            assert getattr(w, attribute) is opened[-1] and opened[-1].isVisible()
+            opened[-1].reject()
+            await until(lambda: not opened[-1].isVisible())
+
+    in_loop(scenario)
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    left = w.findChildren(kind)
+    assert left == [getattr(w, attribute)], left  # the last one opened, still usable; the others are gone
+    assert getattr(w, attribute).windowTitle()

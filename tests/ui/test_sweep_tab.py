@@ -423,3 +423,28 @@ def test_a_cancelled_sweep_cannot_be_saved_as_a_baseline(harness, in_loop, until
     assert error.message.startswith("A sweep that did not finish is not saved as a baseline")
     assert tab.status_label.text() == "The baseline was not saved."
     assert not path.exists()
+
+
+def test_a_sweep_asked_for_while_the_sandbox_resets_for_the_next_demo_does_not_run_and_says_why(harness, in_loop,
+                                                                                                  until, sandbox):
+    from moments_desktop.core.profiles import DEMO_PROFILE_ID
+
+    window = harness.window
+    finished = []
+    harness.bridge.sandbox_reset_finished.connect(finished.append)
+
+    async def scenario():
+        tab = await open_tab(window, until)
+        journaled = previews_journaled(harness)
+        assert harness.bridge.reset_sandbox_for_demo(DEMO_PROFILE_ID)
+        assert tab.run()  # asked for in the same moment: the reset's request is on its way, not answered
+        await until(lambda: "did not run" in tab.status_label.text() and not harness.bridge.sweep_running)
+        assert tab.status_label.text() == ("The sweep did not run: The sandbox is being reset for the next demo. "
+                                           "Run the sweep when it is done."), tab.status_label.text()
+        assert previews_journaled(harness) == journaled  # nothing of the sweep went out
+        await until(lambda: bool(finished))
+        assert not isinstance(finished[0], Exception), finished[0]
+        return await run_and_wait(tab, until)  # once the reset is done, the sweep runs
+
+    result = in_loop(scenario)
+    assert not result.cancelled and len(result.cards) == result.plan.count
