@@ -3,6 +3,7 @@
 
     python3 scripts/dev.py run [app args]       # launch Moments Desktop on the embedded sandbox
     python3 scripts/dev.py test [pytest args]   # run the whole test suite
+    python3 scripts/dev.py bench [--quick] [names]  # every tests/bench/bench_*.py, one table (bench --help)
     python3 scripts/dev.py sandbox [args]       # serve the sandbox alone (moments-sandbox --port 0)
     python3 scripts/dev.py package [args]       # PyInstaller one-folder bundle (+ .deb on Linux)
     python3 scripts/dev.py lock [uv args]       # regenerate requirements.lock (e.g. --upgrade-package httpx)
@@ -24,6 +25,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 MIN_PYTHON = (3, 11)
@@ -212,45 +214,185 @@ def secret_service_reachable(env: dict[str, str]) -> bool:
     return probe.returncode == 0
 
 
-def test_command(pytest_args: list[str], env: dict[str, str]) -> list[str]:
-    """pytest, wrapped in a private D-Bus session with gnome-keyring when Linux has no Secret Service."""
-    pytest = [str(VENV_PYTHON), "-m", "pytest", *pytest_args]
+def keyring_session(env: dict[str, str], what: str) -> list[str]:
+    """The prefix that runs a command in a private D-Bus session with gnome-keyring, when Linux has no
+    Secret Service (``[]`` when one answers, off Linux, or when the tools are missing).
+
+    The throwaway keyring lives in a temporary directory (never the user's own keyrings), named by
+    ``env["MOMENTS_TEST_KEYRING_HOME"]`` (the caller removes it: ``remove_keyring_home``), is created and
+    unlocked with a dummy password, and its daemon goes with the D-Bus session.
+    """
     if not sys.platform.startswith("linux") or secret_service_reachable(env):
-        return pytest
+        return []
     dbus_run_session = shutil.which("dbus-run-session")
     keyring_daemon = shutil.which("gnome-keyring-daemon")
     if not (dbus_run_session and keyring_daemon):
         say(
             "no Secret Service is reachable and dbus-run-session/gnome-keyring-daemon are not installed: "
-            "tests marked secret_service will be skipped (in CI they fail). "
+            f"{what} "
             "Install them with: sudo apt-get install dbus gnome-keyring"
         )
-        return pytest
-    # The throwaway keyring lives in a temporary directory (never the user's own keyrings), is
-    # created and unlocked with a dummy password, and disappears with the D-Bus session.
-    keyring_home = tempfile.mkdtemp(prefix="moments-test-keyring-")
-    say("no Secret Service is reachable: running the tests in a private D-Bus session with gnome-keyring")
+        return []
+    if not env.get("MOMENTS_TEST_KEYRING_HOME"):
+        env["MOMENTS_TEST_KEYRING_HOME"] = tempfile.mkdtemp(prefix="moments-test-keyring-")
     script = (
         'echo -n pw | XDG_DATA_HOME="$MOMENTS_TEST_KEYRING_HOME" '
         f'"{keyring_daemon}" --unlock --components=secrets >/dev/null; exec "$@"'
     )
-    env["MOMENTS_TEST_KEYRING_HOME"] = keyring_home
-    return [dbus_run_session, "--", "sh", "-c", script, "sh", *pytest]
+    return [dbus_run_session, "--", "sh", "-c", script, "sh"]
 
 
-def run_tests(pytest_args: list[str]) -> int:
+def remove_keyring_home(env: dict[str, str]) -> None:
+    keyring_home = env.get("MOMENTS_TEST_KEYRING_HOME")
+    if keyring_home:
+        shutil.rmtree(keyring_home, ignore_errors=True)
+
+
+def test_command(pytest_args: list[str], env: dict[str, str]) -> list[str]:
+    """pytest, wrapped in a private D-Bus session with gnome-keyring when Linux has no Secret Service."""
+    pytest = [str(VENV_PYTHON), "-m", "pytest", *pytest_args]
+    prefix = keyring_session(env, "tests marked secret_service will be skipped (in CI they fail).")
+    if prefix:
+        say("no Secret Service is reachable: running the tests in a private D-Bus session with gnome-keyring")
+    return [*prefix, *pytest]
+
+
+def session_env() -> dict[str, str]:
+    """The venv's environment, with Qt's offscreen platform when Linux has no display (tests, benchmarks)."""
     env = venv_env()
     if sys.platform.startswith("linux") and not (env.get("DISPLAY") or env.get("WAYLAND_DISPLAY")):
         env.setdefault("QT_QPA_PLATFORM", "offscreen")
+    return env
+
+
+def run_tests(pytest_args: list[str]) -> int:
+    env = session_env()
     command = test_command(pytest_args, env)
     try:
         return subprocess.call(command, cwd=ROOT, env=env)
     except KeyboardInterrupt:
         return 130
     finally:
-        keyring_home = env.get("MOMENTS_TEST_KEYRING_HOME")
-        if keyring_home:
-            shutil.rmtree(keyring_home, ignore_errors=True)
+        remove_keyring_home(env)
+
+
+BENCH_DIR = ROOT / "tests" / "bench"
+# Hidden, for tests/test_dev_bench_command.py: run the bench_*.py of another folder.
+BENCH_DIR_ENV = "MOMENTS_DEV_BENCH_DIR"
+BENCH_QUICK_ENV = "MOMENTS_BENCH_QUICK"
+BENCH_ROWS_ENV = "MOMENTS_BENCH_ROWS"  # benchtable.ROWS_ENV
+BENCH_HELP = f"""usage: python3 scripts/dev.py bench [--quick] [NAME ...]
+
+Runs every benchmark in tests/bench/ (bench_*.py, in name order), each as its own process with the
+venv's Python, the offscreen Qt platform when there is no display, and a private D-Bus session with
+gnome-keyring when no Secret Service answers (as the tests). Each benchmark's own output streams
+through; each reports its rows (figure, baseline measured in the same run, ratio, goal) through
+tests/bench/benchtable.py, and at the end one combined table and a one-line summary are printed.
+
+  NAME      run only these benchmarks: 'startup' or 'bench_startup' or 'bench_startup.py'
+  --quick   small sizes and few rounds (sets {BENCH_QUICK_ENV}=1, which each benchmark reads):
+            the whole run takes a few minutes; the figures are rougher
+
+Exit code: 0 when every benchmark ran and reported rows, even when goals are not met (a goal not
+met is a row that says NO, not a failure); 1 when a benchmark crashed (non-zero exit code) or
+reported no rows (it shows in the table as FAILED, and the others still run); 2 for a bad argument.
+Nothing here is part of the test suite: timings are never asserted."""
+
+
+def bench_name(path: Path) -> str:
+    return path.stem[len("bench_"):]
+
+
+def load_benchtable():
+    """tests/bench/benchtable.py (standard library only), imported from this checkout."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("benchtable", BENCH_DIR / "benchtable.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("benchtable", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+def parse_bench_args(args: list[str]) -> tuple[bool, list[str]] | int:
+    quick = False
+    names: list[str] = []
+    for arg in args:
+        if arg in ("-h", "--help"):
+            print(BENCH_HELP)
+            return 0
+        if arg == "--quick":
+            quick = True
+        elif arg.startswith("-"):
+            print(f"dev.py bench: unknown option {arg!r}\n\n{BENCH_HELP}", file=sys.stderr)
+            return 2
+        else:
+            name = arg.removesuffix(".py")
+            names.append(name.removeprefix("bench_"))
+    return quick, names
+
+
+def run_benches(args: list[str]) -> int:
+    parsed = parse_bench_args(args)
+    if isinstance(parsed, int):
+        return parsed
+    quick, names = parsed
+    folder = Path(os.environ.get(BENCH_DIR_ENV) or BENCH_DIR)
+    found = {bench_name(path): path for path in sorted(folder.glob("bench_*.py"))}
+    unknown = [name for name in names if name not in found]
+    if unknown:
+        print(f"dev.py bench: no benchmark named {', '.join(unknown)} in {folder}; there are: "
+              f"{', '.join(found) or 'none'}", file=sys.stderr)
+        return 2
+    chosen = [(name, found[name]) for name in dict.fromkeys(names)] if names else list(found.items())
+    if not chosen:
+        print(f"dev.py bench: no bench_*.py in {folder}", file=sys.stderr)
+        return 2
+    benchtable = load_benchtable()
+    env = session_env()
+    if quick:
+        env[BENCH_QUICK_ENV] = "1"
+    else:
+        env.pop(BENCH_QUICK_ENV, None)
+    rows = []
+    failed: list[str] = []
+    try:
+        prefix = keyring_session(env, "benchmarks that need a keyring (cli) may fail.")
+        if prefix:
+            say("no Secret Service is reachable: each benchmark runs in a private D-Bus session with gnome-keyring")
+        with tempfile.TemporaryDirectory(prefix="moments-bench-") as tmp:
+            for name, path in chosen:
+                rows_file = Path(tmp) / f"{name}.jsonl"
+                env[BENCH_ROWS_ENV] = str(rows_file)
+                say(f"bench {name} ({path.name}{', quick' if quick else ''}) ...")
+                started = time.perf_counter()
+                try:
+                    code = subprocess.call([*prefix, str(VENV_PYTHON), str(path)], cwd=ROOT, env=env)
+                except KeyboardInterrupt:
+                    say(f"bench {name} interrupted")
+                    return 130
+                elapsed = time.perf_counter() - started
+                reported = benchtable.read_rows(str(rows_file)) if rows_file.exists() else []
+                rows.extend(reported)
+                outcome = f"{len(reported)} rows"
+                if code != 0 or not reported:
+                    reason = f"exit code {code}" if code != 0 else "no rows reported"
+                    rows.append(benchtable.Row.failure(name, reason))
+                    failed.append(f"{name} ({reason})")
+                    outcome = f"FAILED ({reason}), {outcome}"
+                say(f"bench {name}: {outcome} in {elapsed:.1f} s")
+    finally:
+        remove_keyring_home(env)
+    print()
+    print(benchtable.table(rows), flush=True)
+    measured = [row for row in rows if not row.failed]
+    met = sum(1 for row in measured if row.met is True)
+    not_met = sum(1 for row in measured if row.met is False)
+    summary = (f"{len(measured)} rows from {len(chosen) - len(failed)} of {len(chosen)} benchmarks: "
+               f"{met} goals met, {not_met} not met, {len(measured) - met - not_met} without a goal; ")
+    summary += f"failed: {', '.join(failed)}" if failed else "no benchmark failed"
+    print("\n" + summary + (" (quick: rough figures)" if quick else ""), flush=True)
+    return 1 if failed else 0
 
 
 USAGE = __doc__.split("\n\n")[1]
@@ -262,11 +404,13 @@ def main(argv: list[str]) -> int:
         print("usage:\n" + USAGE)
         return 0 if argv else 2
     command, rest = argv[0], argv[1:]
-    if command not in ("run", "test", "sandbox", "package", "lock"):
+    if command not in ("run", "test", "bench", "sandbox", "package", "lock"):
         print(f"dev.py: unknown command {command!r}\nusage:\n{USAGE}", file=sys.stderr)
         return 2
     if command == "lock":
         return lock(rest)
+    if command == "bench" and any(arg in ("-h", "--help") for arg in rest):
+        return run_benches(rest)  # the help, before any install
     ensure_venv()
     if command == "run":
         return run_tool("moments-desktop", rest)
@@ -275,6 +419,8 @@ def main(argv: list[str]) -> int:
     if command == "package":
         build = [str(VENV_PYTHON), str(ROOT / "packaging" / "build.py"), *(rest or ["--deb"])]
         return subprocess.call(build, cwd=ROOT, env=venv_env())
+    if command == "bench":
+        return run_benches(rest)
     return run_tests(rest)
 
 

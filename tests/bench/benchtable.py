@@ -11,17 +11,28 @@ Goals, one per row:
 - ``Goal.ratio_at_least(0.9)``: figure / baseline ≥ 0.9 (throughput against bare Starlette, ...);
 - ``Goal.value_at_most(16, "ms")``: the figure itself ≤ 16 ms (a UI gap), with or without a baseline;
 - ``Goal.none()``: reported for information (e.g. a breakdown), no goal.
+
+``dev.py bench --quick`` sets ``MOMENTS_BENCH_QUICK=1``: a benchmark asks ``quick()`` and uses a small size
+and few rounds (still ≥ 7 for a median). A benchmark that crashed or reported nothing shows in the combined
+table as a ``Row.failure`` ("FAILED"), added by dev.py, not by the benchmark.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import statistics
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 
 ROWS_ENV = "MOMENTS_BENCH_ROWS"
+QUICK_ENV = "MOMENTS_BENCH_QUICK"
+
+
+def quick() -> bool:
+    """Whether ``dev.py bench --quick`` asked for small sizes and few rounds."""
+    return os.environ.get(QUICK_ENV, "") not in ("", "0")
 
 
 @dataclass(frozen=True)
@@ -74,15 +85,23 @@ class Row:
     goal: Goal
     baseline: str = ""  # what it is compared to, e.g. "bare PySide6 QMainWindow"
     baseline_value: float | None = None
+    failed: bool = False  # a benchmark that did not finish (Row.failure): the figure says why
+
+    @classmethod
+    def failure(cls, bench: str, reason: str) -> Row:
+        """The combined table's row for a benchmark that crashed or reported no rows."""
+        return cls(bench, f"did not finish: {reason}", math.nan, "", Goal.none(), failed=True)
 
     @property
     def ratio(self) -> float | None:
-        if self.baseline_value is None or self.baseline_value == 0:
+        if self.failed or self.baseline_value is None or self.baseline_value == 0:
             return None
         return self.value / self.baseline_value
 
     @property
     def met(self) -> bool | None:
+        if self.failed:
+            return None
         return self.goal.met(self.value, self.ratio)
 
     def to_json(self) -> str:
@@ -98,7 +117,7 @@ class Row:
 
 
 def format_value(value: float | None, unit: str) -> str:
-    if value is None:
+    if value is None or math.isnan(value):
         return "—"
     if abs(value) >= 1000:
         return f"{value:,.0f} {unit}".strip()
@@ -114,7 +133,7 @@ def table(rows: Sequence[Row]) -> str:
     for row in rows:
         baseline = f"{row.baseline} {format_value(row.baseline_value, row.unit)}" if row.baseline else "—"
         ratio = "—" if row.ratio is None else f"{row.ratio:.2f}×"
-        met = {True: "yes", False: "NO", None: "—"}[row.met]
+        met = "FAILED" if row.failed else {True: "yes", False: "NO", None: "—"}[row.met]
         lines.append((row.bench, row.figure, format_value(row.value, row.unit), baseline, ratio,
                       row.goal.text(), met))
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
