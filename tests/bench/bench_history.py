@@ -1,12 +1,18 @@
 """History view speed with 100,000 journal rows, as ratios against baselines measured in the same run.
 
-    QT_QPA_PLATFORM=offscreen python tests/bench/bench_history.py [rows]
+    QT_QPA_PLATFORM=offscreen python tests/bench/bench_history.py [rows]     # or: python3 scripts/dev.py bench history
 
 Baselines: fetching one row by primary key (Journal.get), and showing and painting an empty
 QTableView. Each step is timed from the user's action to the rows being painted (the model
 reads on a worker thread, so this includes the hop there and back). The longest gap of a
 20 ms UI timer over the whole run is reported too: it is how long the window froze at worst.
 Nothing is asserted.
+
+Rows (tests/bench/benchtable.py), each against the empty table measured in the same run (opening the view is
+interleaved with it, round by round): opening the view to its first page painted, goal ≤ 100 ms at 100,000
+rows (issue 17); scrolling to the bottom, the middle and 10 screens down, goal ≤ 100 ms each (the same budget:
+a page read and painted); filtering, searching and the longest freeze, for information. With
+MOMENTS_BENCH_QUICK=1 (``dev.py bench --quick``): 10,000 rows unless given, 7 rounds.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import benchtable  # noqa: E402 - tests/bench/benchtable.py
 import qasync  # noqa: E402
 from PySide6.QtCore import QTimer, qInstallMessageHandler  # noqa: E402
 from PySide6.QtGui import QStandardItemModel  # noqa: E402
@@ -34,7 +41,7 @@ from moments_desktop.core.journal import Journal  # noqa: E402
 from moments_desktop.ui.history_service import HistoryService  # noqa: E402
 from moments_desktop.ui.history_view import HistoryView  # noqa: E402
 
-REPEAT = 5
+REPEAT = 7  # medians of >= 7 runs
 
 
 async def until(predicate: Callable[[], bool], timeout: float = 30.0) -> None:
@@ -68,6 +75,18 @@ def fill(path: Path, n: int) -> float:
     return time.perf_counter() - start
 
 
+async def interleaved(steps: dict[str, Callable[[], Awaitable[None]]], rounds: int) -> dict[str, float]:
+    """benchtable.interleaved_medians for awaited steps: each round runs every step once, in a rotated order."""
+    names = list(steps)
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    for r in range(rounds):
+        for name in names[r % len(names):] + names[:r % len(names)]:
+            start = time.perf_counter()
+            await steps[name]()
+            samples[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
 async def bench(journal: Journal, n: int, tmp: Path) -> None:
     mid = n // 2
     get_s = statistics.median(_time_get(journal, mid) for _ in range(2000))
@@ -81,7 +100,6 @@ async def bench(journal: Journal, n: int, tmp: Path) -> None:
         table.close()
         table.deleteLater()
 
-    empty_s = await timed(empty_table, 20)
 
     ticks: list[float] = []
     heartbeat = QTimer()
@@ -104,7 +122,9 @@ async def bench(journal: Journal, n: int, tmp: Path) -> None:
         views.append(view)
 
     results: dict[str, float] = {}
-    results["open view (count + first page painted)"] = await timed(open_view)
+    opened = await interleaved({"empty": empty_table, "open": open_view}, max(REPEAT, 7))
+    empty_s = opened["empty"]
+    results["open view (count + first page painted)"] = opened["open"]
     view = views[0]
     model, table = view.model, view.table
 
@@ -173,6 +193,18 @@ async def bench(journal: Journal, n: int, tmp: Path) -> None:
     for name, seconds in results.items():
         print(f"{name:<{width}}  {seconds * 1e3:7.1f} ms  {seconds / get_s:10.0f}  {seconds / empty_s:13.1f}")
     print(f"\nlongest UI freeze over the whole run (20 ms heartbeat): {worst_gap * 1e3:.0f} ms")
+    rows = []
+    budget = {"open view (count + first page painted)": "History, open to first paint",
+              "scroll to bottom (last page painted)": "History, scroll to bottom painted",
+              "scroll to middle": "History, scroll to middle painted",
+              "jump 10 screens down": "History, jump 10 screens down painted"}
+    for name, seconds in results.items():
+        goal = benchtable.Goal.value_at_most(100, "ms") if name in budget else benchtable.Goal.none()
+        rows.append(benchtable.Row("history", f"{budget.get(name, 'History, ' + name)}, {n:,} rows", seconds * 1e3,
+                                   "ms", goal, "empty table", empty_s * 1e3))
+    rows.append(benchtable.Row("history", f"History, longest UI freeze of the run, {n:,} rows", worst_gap * 1e3,
+                               "ms", benchtable.Goal.none(), "20 ms heartbeat", 20.0))
+    benchtable.report(rows)
 
 
 def _time_get(journal: Journal, entry_id: int) -> float:
@@ -189,7 +221,7 @@ def quiet_offscreen_noise(mode, context, message: str) -> None:
 
 def main() -> None:
     qInstallMessageHandler(quiet_offscreen_noise)
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else (10_000 if benchtable.quick() else 100_000)
     app = QApplication.instance() or QApplication([])
     app.setQuitOnLastWindowClosed(False)
     with tempfile.TemporaryDirectory() as tmp:
