@@ -1,6 +1,7 @@
 """One ``moments info`` against a local sandbox, as a whole process, beside HTTPie and a plain httpx script.
 
-    python tests/bench/bench_cli.py [rounds]        # default 15 rounds, at least 9
+    python tests/bench/bench_cli.py [rounds]        # default 15 rounds, at least 9 (7 with --quick)
+    python3 scripts/dev.py bench cli                # the same, with the venv and a keyring session made for it
 
 Run it with the project's venv (``.venv/bin/python tests/bench/bench_cli.py``) in a session whose keyring
 works (a desktop session; on a headless Linux box a private, throwaway one, as scripts/dev.py's tests use:
@@ -26,6 +27,10 @@ rotated order, one getRewardInfo POST as a whole process with:
 Byte-code caches are on for every process (in a folder of this run, filled by a warm-up round), as for an
 installed app. Prints the median and the fastest run of each, and the ratios moments/HTTPie and moments/httpx-script
 (the issue's goal: moments info at most HTTPie's median). Nothing is asserted.
+
+Rows (tests/bench/benchtable.py), medians of the interleaved rounds: ``moments info`` (console script, and as
+``-m``) against HTTPie, goal ≤ 1.0× (Step 11's goal); the same against the httpx script, and the core stand-in
+against HTTPie, for information. With MOMENTS_BENCH_QUICK=1 (``dev.py bench --quick``): 7 rounds unless given.
 """
 
 from __future__ import annotations
@@ -43,6 +48,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+
+sys.path.insert(0, str(ROOT / "tests" / "bench"))
+import benchtable  # noqa: E402 - tests/bench/benchtable.py
 
 from moments_desktop.api_schema import Endpoint  # noqa: E402
 from moments_desktop.core.credentials import CredentialStore, KeyringUnavailableError  # noqa: E402
@@ -95,7 +103,9 @@ def run_once(argv: list[str], env: dict[str, str]) -> tuple[float, subprocess.Co
 
 
 def main() -> None:
-    rounds = max(9, int(sys.argv[1]) if len(sys.argv) > 1 else 15)
+    quick = benchtable.quick()
+    least = 7 if quick else 9
+    rounds = max(least, int(sys.argv[1]) if len(sys.argv) > 1 else (least if quick else 15))
     with tempfile.TemporaryDirectory(prefix="moments-bench-cli-") as tmp:
         home = Path(tmp) / "home"
         # Byte-code caches on, in a folder of this run (every tool alike): an installed app and HTTPie run from
@@ -155,6 +165,20 @@ def main() -> None:
     for name in [n for n in medians if n.startswith(("moments", "core"))]:
         print(f"{name:18} / HTTPie {medians[name] / medians['HTTPie']:.2f}   "
               f"/ httpx script {medians[name] / medians['httpx script']:.2f}")
+    rows = []
+    for name in [n for n in medians if n.startswith("moments")]:
+        rows.append(benchtable.Row("cli", f"{name} info, whole process", medians[name] * 1e3, "ms",
+                                   benchtable.Goal.ratio_at_most(1.0), "HTTPie", medians["HTTPie"] * 1e3))
+    for name in [n for n in medians if n.startswith("moments")]:
+        rows.append(benchtable.Row("cli", f"{name} info, whole process", medians[name] * 1e3, "ms",
+                                   benchtable.Goal.none(), "httpx script", medians["httpx script"] * 1e3))
+    if "core stand-in" in medians:
+        rows.append(benchtable.Row("cli", "core stand-in (info without the CLI)", medians["core stand-in"] * 1e3,
+                                   "ms", benchtable.Goal.none(), "HTTPie", medians["HTTPie"] * 1e3))
+    if "curl" in medians:
+        rows.append(benchtable.Row("cli", "curl, the same POST (the floor)", medians["curl"] * 1e3, "ms",
+                                   benchtable.Goal.none(), "HTTPie", medians["HTTPie"] * 1e3))
+    benchtable.report(rows)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """A 1,000-combination sweep through the real Sweep tab: how long the window froze, memory, and the ETA.
 
     QT_QPA_PLATFORM=offscreen python tests/bench/bench_sweep.py [combinations] [calls-per-second]
+    python3 scripts/dev.py bench sweep
 
 A real sandbox on 127.0.0.1 with its ``rate_limit_per_second`` raised (tests/sandbox_variants.py), and the
 Session's client built with a limiter raised to just under it (default 100 per second: a 1,000-combination
@@ -12,6 +13,12 @@ Printed, with baselines measured in the same run:
 - RSS before the sweep, after it, and its peak, against the bare window (built, shown, idle);
 - the ETA's error at 10/25/50/75 % done: (predicted remaining - actual remaining) / actual remaining.
 Nothing is asserted.
+
+Rows (tests/bench/benchtable.py): the longest heartbeat gap past the sweep's first second against the idle
+window's, goal ≤ 2× (at most about one tick missed: the UI never stalls while cards arrive); the gap over the
+whole sweep and while scrolling the grid, RSS after the sweep and at its peak against the bare window, what
+a second sweep adds and the ETA's error at 50 %, for information. With MOMENTS_BENCH_QUICK=1 (``dev.py bench
+--quick``): 200 combinations unless given, 1 s of idle baseline.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import benchtable  # noqa: E402 - tests/bench/benchtable.py
 import qasync  # noqa: E402
 from memory_keyring import MemoryKeyring  # noqa: E402 - tests/memory_keyring.py
 from PySide6.QtCore import QTimer, qInstallMessageHandler  # noqa: E402
@@ -44,7 +52,7 @@ from moments_desktop.ui.bridge import SessionBridge  # noqa: E402
 from moments_desktop.ui.main_window import MainWindow  # noqa: E402
 
 HEARTBEAT_MS = 15
-IDLE_S = 3.0
+IDLE_S = 1.0 if benchtable.quick() else 3.0
 MARKS = (0.10, 0.25, 0.50, 0.75)
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 FREEZE = "--no-freeze" not in sys.argv  # without the app's gc.freeze() after start-up, to compare
@@ -202,6 +210,7 @@ async def bench(sandbox, tmp: Path, combinations: int, rate: int) -> None:
     print(f"  after a second, same sweep     {second_rss / mib:6.1f} MiB   +{(second_rss - after_rss) / mib:.1f} MiB "
           "over the first")
     print("\nETA (predicted remaining vs actual remaining):")
+    errors: dict[float, float] = {}
     for mark in MARKS:
         if mark not in marks:
             print(f"  {mark:4.0%}  (not reached)")
@@ -212,7 +221,26 @@ async def bench(sandbox, tmp: Path, combinations: int, rate: int) -> None:
             print(f"  {mark:4.0%}  no prediction yet; actual {actual:.1f} s")
             continue
         error = (predicted - actual) / actual if actual > 0 else 0.0
+        errors[mark] = error
         print(f"  {mark:4.0%}  predicted {predicted:6.1f} s   actual {actual:6.1f} s   error {error:+6.1%}")
+
+    Row, Goal = benchtable.Row, benchtable.Goal
+    what = f"{plan.count:,}-combination sweep"
+    ms = 1e3
+    rows = [
+        Row("sweep", f"UI gap past the 1st s, {what}", steady_gap * ms, "ms", Goal.ratio_at_most(2.0),
+            "idle window", idle_gap * ms),
+        Row("sweep", f"UI gap over the whole {what}", run_gap * ms, "ms", Goal.none(), "idle window", idle_gap * ms),
+        Row("sweep", "UI gap scrolling the finished grid", scroll_gap * ms, "ms", Goal.none(), "idle window",
+            idle_gap * ms),
+        Row("sweep", f"RSS after the {what} (grid scrolled)", after_rss / mib, "MiB", Goal.none(), "bare window",
+            bare_rss / mib),
+        Row("sweep", f"RSS peak during the {what}", peak / mib, "MiB", Goal.none(), "bare window", bare_rss / mib),
+        Row("sweep", "RSS a second, same sweep adds", (second_rss - after_rss) / mib, "MiB", Goal.none()),
+    ]
+    if 0.5 in errors:
+        rows.append(Row("sweep", "ETA error at 50 % done", errors[0.5] * 100, "%", Goal.none()))
+    benchtable.report(rows)
 
 
 def quiet_offscreen_noise(mode, context, message: str) -> None:
@@ -223,7 +251,7 @@ def quiet_offscreen_noise(mode, context, message: str) -> None:
 def main() -> None:
     qInstallMessageHandler(quiet_offscreen_noise)
     args = [arg for arg in sys.argv[1:] if not arg.startswith("--")]
-    combinations = int(args[0]) if args else 1000
+    combinations = int(args[0]) if args else (200 if benchtable.quick() else 1000)
     rate = int(args[1]) if len(args) > 1 else 100
     app = QApplication.instance() or QApplication([])
     app.setQuitOnLastWindowClosed(False)
