@@ -214,12 +214,17 @@ def secret_service_reachable(env: dict[str, str]) -> bool:
     return probe.returncode == 0
 
 
+# The keyring folders keyring_session made: only those are removed (a dev.py run inside another one's
+# session inherits MOMENTS_TEST_KEYRING_HOME, the outer run's folder, which is not its to remove).
+_KEYRING_HOMES: set[str] = set()
+
+
 def keyring_session(env: dict[str, str], what: str) -> list[str]:
     """The prefix that runs a command in a private D-Bus session with gnome-keyring, when Linux has no
     Secret Service (``[]`` when one answers, off Linux, or when the tools are missing).
 
-    The throwaway keyring lives in a temporary directory (never the user's own keyrings), named by
-    ``env["MOMENTS_TEST_KEYRING_HOME"]`` (the caller removes it: ``remove_keyring_home``), is created and
+    The throwaway keyring lives in a temporary directory made here (never the user's own keyrings), named
+    by ``env["MOMENTS_TEST_KEYRING_HOME"]`` (the caller removes it: ``remove_keyring_home``), is created and
     unlocked with a dummy password, and its daemon goes with the D-Bus session.
     """
     if not sys.platform.startswith("linux") or secret_service_reachable(env):
@@ -233,8 +238,9 @@ def keyring_session(env: dict[str, str], what: str) -> list[str]:
             "Install them with: sudo apt-get install dbus gnome-keyring"
         )
         return []
-    if not env.get("MOMENTS_TEST_KEYRING_HOME"):
-        env["MOMENTS_TEST_KEYRING_HOME"] = tempfile.mkdtemp(prefix="moments-test-keyring-")
+    keyring_home = tempfile.mkdtemp(prefix="moments-test-keyring-")
+    _KEYRING_HOMES.add(keyring_home)
+    env["MOMENTS_TEST_KEYRING_HOME"] = keyring_home
     script = (
         'echo -n pw | XDG_DATA_HOME="$MOMENTS_TEST_KEYRING_HOME" '
         f'"{keyring_daemon}" --unlock --components=secrets >/dev/null; exec "$@"'
@@ -244,7 +250,8 @@ def keyring_session(env: dict[str, str], what: str) -> list[str]:
 
 def remove_keyring_home(env: dict[str, str]) -> None:
     keyring_home = env.get("MOMENTS_TEST_KEYRING_HOME")
-    if keyring_home:
+    if keyring_home in _KEYRING_HOMES:
+        _KEYRING_HOMES.discard(keyring_home)
         shutil.rmtree(keyring_home, ignore_errors=True)
 
 

@@ -63,8 +63,8 @@ SILENT = """
 """
 
 
-def run_dev(folder: Path, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, MOMENTS_DEV_BENCH_DIR=str(folder))
+def run_dev(folder: Path, *args: str, **extra_env: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, MOMENTS_DEV_BENCH_DIR=str(folder), **extra_env)
     for name in ("MOMENTS_BENCH_ROWS", "MOMENTS_BENCH_QUICK"):
         env.pop(name, None)
     return subprocess.run([sys.executable, str(DEV), "bench", *args], env=env, capture_output=True, text=True,
@@ -109,7 +109,12 @@ def test_goals_not_met_are_not_a_failure_and_names_pick_benches(tmp_path):
     write_bench(tmp_path, "alpha", REPORTS)
     write_bench(tmp_path, "beta", CRASHES)
 
-    done = run_dev(tmp_path, "--quick", "alpha")
+    # As inside `dev.py test`'s own keyring session: the outer run's keyring folder is not dev.py bench's to remove.
+    outer_keyring = tmp_path / "outer-keyring"
+    outer_keyring.mkdir()
+    (outer_keyring / "keyrings").mkdir()
+
+    done = run_dev(tmp_path, "--quick", "alpha", MOMENTS_TEST_KEYRING_HOME=str(outer_keyring))
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert "quick: 1" in done.stdout
@@ -120,6 +125,7 @@ def test_goals_not_met_are_not_a_failure_and_names_pick_benches(tmp_path):
     assert [line.split()[0] for line in table[2:]] == ["alpha", "alpha"]
     assert table[-1].endswith("NO")
     assert "no benchmark failed" in done.stdout.rstrip().splitlines()[-1]
+    assert (outer_keyring / "keyrings").is_dir()
 
 
 def test_an_unknown_name_is_refused_before_anything_runs(tmp_path):
