@@ -68,7 +68,7 @@ def main() -> None:
             "count() profile": lambda: journal.count({"profile_id": "profile-3"}),
             "count() outcome=error": lambda: journal.count({"outcome": "error"}),
             "query() first page (100)": lambda: journal.query(None, 0, 100),
-            "query() page at offset 50k": lambda: journal.query(None, n // 2, 100),
+            f"query() page at offset {n // 2:,}": lambda: journal.query(None, n // 2, 100),
             "query() profile + endpoint page": lambda: journal.query(
                 JournalFilter(profile_id="profile-0", endpoint="GetReward"), 0, 100),
             "query() date range page": lambda: journal.query(
