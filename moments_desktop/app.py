@@ -24,6 +24,7 @@ import os
 import signal
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,7 +33,7 @@ from typing import Any
 
 import qasync
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from moments_desktop import APP_ID, APP_NAME, __version__
 from moments_desktop.core import errorlog, startup
@@ -61,6 +62,66 @@ from moments_desktop.ui.startup_dialogs import (
 
 # Hidden, for screenshots and demos only: press "Preview reward" once when the window opens.
 AUTOPREVIEW_ENV = "MOMENTS_DESKTOP_AUTOPREVIEW"
+# Hidden, for tests/bench/bench_startup.py only: a file the app appends JSON lines to — once the window is shown
+# and the loop idle ({"idle": time.monotonic(), "rss_kib": VmRSS}); then it closes its window and, after the
+# shutdown, tells how long the UI thread was blocked meanwhile ({"close_blocked_ms": longest heartbeat gap}).
+STARTUP_PROBE_ENV = "MOMENTS_DESKTOP_STARTUP_PROBE"
+
+
+def _vm_rss_kib() -> int:
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:  # not Linux
+        pass
+    return 0
+
+
+class StartupProbe:
+    """What tests/bench/bench_startup.py reads (STARTUP_PROBE_ENV): the moment the window is shown and the loop
+    is idle, the RSS then, and the longest the UI thread went without running a 1 ms heartbeat while the window
+    closed and the app shut down."""
+
+    SETTLE_MS = 300  # after idle, before the close: the sandbox and the first paint settled
+
+    def __init__(self, path: str):
+        self.path = path
+        self.beats: list[float] = []
+        self._timer = None
+
+    def _write(self, **data: Any) -> None:
+        import json
+
+        with open(self.path, "a", encoding="utf-8") as out:
+            out.write(json.dumps(data) + "\n")
+
+    def window_shown(self, window: QWidget) -> None:
+        from PySide6.QtCore import QTimer
+
+        def idle() -> None:
+            self._write(idle=time.monotonic(), rss_kib=_vm_rss_kib())
+            QTimer.singleShot(self.SETTLE_MS, close)
+
+        def close() -> None:
+            self._timer = QTimer()
+            self._timer.setInterval(1)
+            self._timer.timeout.connect(lambda: self.beats.append(time.perf_counter()))
+            self._timer.start()
+            self.beats.append(time.perf_counter())
+            window.close()
+
+        QTimer.singleShot(0, idle)
+
+    def shut_down(self) -> None:
+        """After DesktopApp.aclose: the longest gap between two heartbeats (or the last one and now)."""
+        if self._timer is None:
+            return
+        self._timer.stop()
+        self.beats.append(time.perf_counter())
+        gaps = [b - a for a, b in zip(self.beats, self.beats[1:])]
+        self._write(close_blocked_ms=max(gaps, default=0.0) * 1000)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -381,6 +442,7 @@ async def main_async(desktop: DesktopApp) -> None:
 
     app = QApplication.instance()
     app.aboutToQuit.connect(finish)
+    probe = StartupProbe(os.environ[STARTUP_PROBE_ENV]) if os.environ.get(STARTUP_PROBE_ENV) else None
     try:
         if not await desktop.prepare():
             return  # the user chose Quit at a start-up question
@@ -388,12 +450,16 @@ async def main_async(desktop: DesktopApp) -> None:
         window.closed.connect(finish)
         window.show()
         freeze_startup_objects()
+        if probe is not None:
+            probe.window_shown(window)
         if os.environ.get(AUTOPREVIEW_ENV) == "1":
             window.preview()
         await closed
     finally:
         app.aboutToQuit.disconnect(finish)
         await desktop.aclose()
+        if probe is not None:
+            probe.shut_down()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
