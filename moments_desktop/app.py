@@ -259,7 +259,7 @@ class DesktopApp:
         self.dialog: StartupDialog | None = None  # the start-up question on screen, if any
         self._jobs = ThreadJobs()  # the blocking opens (profiles, journal), awaited by aclose()
         self._sandbox_start: Future | None = None  # begin_sandbox's outcome, until taken
-        self._sandbox_stops: list[tuple[threading.Thread, asyncio.Future | None]] = []  # stop_sandbox's
+        self._sandbox_stops: list[tuple[threading.Thread, asyncio.Future]] = []  # stop_sandbox's, in the loop
 
     def begin_sandbox(self) -> None:
         """Start the sandbox on a thread of its own and return at once: importing its stack (uvicorn, Starlette,
@@ -480,32 +480,32 @@ class DesktopApp:
         self.stop_sandbox()
         while self._sandbox_stops:
             thread, stopped = self._sandbox_stops.pop()
-            if stopped is not None:
-                await stopped
+            await stopped
             thread.join()  # returning, if not already done
 
     def stop_sandbox(self) -> None:
         """Begin stopping the sandbox, on a thread of its own: uvicorn notices it should exit on its next tick
         (up to 0.1 s) and then closes its connections, which the UI thread (the window closing) does not wait
-        for. ``aclose()`` inside the loop, or ``wait_sandbox_stopped()`` after it, wait for the stop."""
+        for. ``aclose()`` inside the loop, or ``wait_sandbox_stopped()`` after it, wait for the stop. Called with
+        no loop running (a script, after the loop), it stops the sandbox before returning, as it always did."""
         server, self.sandbox = self.sandbox, None
         if server is None:
             return
         try:
-            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+            loop = asyncio.get_running_loop()
         except RuntimeError:
-            loop = None
-        stopped = loop.create_future() if loop is not None else None
+            server.stop()
+            return
+        stopped = loop.create_future()
 
         def stop() -> None:
             try:
                 server.stop()
             finally:
-                if stopped is not None:
-                    try:
-                        loop.call_soon_threadsafe(lambda: stopped.done() or stopped.set_result(None))
-                    except RuntimeError:  # the loop closed meanwhile: nobody awaits it any more
-                        pass
+                try:
+                    loop.call_soon_threadsafe(lambda: stopped.done() or stopped.set_result(None))
+                except RuntimeError:  # the loop closed meanwhile: nobody awaits it any more
+                    pass
 
         thread = threading.Thread(target=stop, name="moments-sandbox-stop")
         thread.start()

@@ -1,6 +1,10 @@
 """Start-up of the whole app as a process, beside a bare PySide6 window; and the UI blocked while it closes.
 
-    python tests/bench/bench_startup.py [rounds]        # default 9 rounds, at least 7
+    python tests/bench/bench_startup.py [rounds] [--compare CHECKOUT]   # default 9 rounds, at least 7
+
+``--compare CHECKOUT`` (another checkout of the repo, e.g. the base of a change, with the same probe) adds its
+two app processes to the same interleaved rounds and prints its rows too, prefixed "CHECKOUT:": a before/after
+under the same machine load.
 
 Run it with the project's venv (``.venv/bin/python tests/bench/bench_startup.py``). Each round launches, in a
 rotated order, as whole processes on the offscreen platform:
@@ -91,18 +95,19 @@ class Launcher:
             "QT_QPA_PLATFORM": "offscreen",
             "PYTHONPYCACHEPREFIX": str(work / "pycache"),  # warm after the first round, as when installed
             "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
-            "PYTHONPATH": str(ROOT),
         })
         self.env.pop("PYTHONDONTWRITEBYTECODE", None)
         self.env.pop("MOMENTS_DESKTOP_AUTOPREVIEW", None)
         self.runs = 0
         self.results: dict[str, list[dict]] = {}
 
-    def launch(self, name: str, argv: list[str]) -> float:
+    def launch(self, name: str, argv: list[str], root: Path = ROOT) -> float:
         self.runs += 1
         home = self.work / f"home-{self.runs}"
         probe = self.work / f"probe-{self.runs}.jsonl"
-        env = dict(self.env, MOMENTS_DESKTOP_HOME=str(home), **{PROBE_ENV: str(probe)})
+        env = dict(self.env, MOMENTS_DESKTOP_HOME=str(home), PYTHONPATH=str(root), **{PROBE_ENV: str(probe)})
+        if root != ROOT:  # its own byte-code caches
+            env["PYTHONPYCACHEPREFIX"] = str(self.work / f"pycache-{root.name}")
         started = time.monotonic()
         done = subprocess.run(argv, env=env, cwd=self.work, capture_output=True, text=True, timeout=120)
         lines = [json.loads(line) for line in probe.read_text().splitlines()] if probe.exists() else []
@@ -124,40 +129,60 @@ def median(values: list[float]) -> float:
 
 
 def main() -> None:
-    rounds = max(7, int(sys.argv[1]) if len(sys.argv) > 1 else 9)
+    args = sys.argv[1:]
+    compare: Path | None = None
+    if "--compare" in args:
+        at = args.index("--compare")
+        compare = Path(args[at + 1]).resolve()
+        del args[at:at + 2]
+    rounds = max(7, int(args[0]) if args else 9)
     python = sys.executable
     app = [python, "-m", "moments_desktop"]
-    programs = {
-        "app (sandbox)": app,
-        "app --no-sandbox": [*app, "--no-sandbox"],
-        "bare QMainWindow": [python, "-c", BARE_WINDOW],
+    programs: dict[str, tuple[list[str], Path]] = {
+        "app (sandbox)": (app, ROOT),
+        "app --no-sandbox": ([*app, "--no-sandbox"], ROOT),
+        "bare QMainWindow": ([python, "-c", BARE_WINDOW], ROOT),
     }
+    if compare is not None:
+        programs[f"{compare.name}: app (sandbox)"] = (app, compare)
+        programs[f"{compare.name}: app --no-sandbox"] = ([*app, "--no-sandbox"], compare)
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
         launcher = Launcher(Path(tmp))
-        for name, argv in programs.items():  # warm-up: byte-code caches written, files in the page cache
-            launcher.launch(name, argv)
+        for name, (argv, root) in programs.items():  # warm-up: byte-code caches written, files in the page cache
+            launcher.launch(name, argv, root)
         launcher.results.clear()
-        starts = interleaved_medians({name: (lambda n=name, a=argv: launcher.launch(n, a))
-                                      for name, argv in programs.items()}, rounds)
+        starts = interleaved_medians({name: (lambda n=name, a=argv, r=root: launcher.launch(n, a, r))
+                                      for name, (argv, root) in programs.items()}, rounds)
         results = launcher.results
 
     def med(name: str, key: str) -> float:
         return median([r[key] for r in results[name]])
 
     bare = "bare QMainWindow"
-    rows = []
-    for name, label in (("app (sandbox)", "sandbox on"), ("app --no-sandbox", "--no-sandbox")):
-        rows.append(Row("startup", f"cold start to window shown and loop idle ({label})", starts[name], "ms",
-                        Goal.ratio_at_most(1.5), "bare QMainWindow", starts[bare]))
-    for name, label in (("app (sandbox)", "sandbox on"), ("app --no-sandbox", "--no-sandbox")):
-        rows.append(Row("startup", f"RSS after start-up ({label})", med(name, "rss_kib") / 1024, "MiB",
-                        Goal.ratio_at_most(1.5), "bare window", med(bare, "rss_kib") / 1024))
-    for name, label in (("app (sandbox)", "sandbox on"), ("app --no-sandbox", "--no-sandbox")):
-        rows.append(Row("startup", f"UI blocked while closing the window ({label})",
-                        med(name, "close_blocked_ms"), "ms", Goal.value_at_most(16, "ms"),
-                        "bare window", med(bare, "close_blocked_ms")))
+
+    def rows_of(prefix: str) -> list[Row]:
+        apps = ((f"{prefix}app (sandbox)", "sandbox on"), (f"{prefix}app --no-sandbox", "--no-sandbox"))
+        bench = "startup" if not prefix else f"startup {prefix.rstrip(': ')}"
+        rows = []
+        for name, label in apps:
+            rows.append(Row(bench, f"cold start to window shown and loop idle ({label})", starts[name], "ms",
+                            Goal.ratio_at_most(1.5), "bare QMainWindow", starts[bare]))
+        for name, label in apps:
+            rows.append(Row(bench, f"RSS after start-up ({label})", med(name, "rss_kib") / 1024, "MiB",
+                            Goal.ratio_at_most(1.5), "bare window", med(bare, "rss_kib") / 1024))
+        for name, label in apps:
+            rows.append(Row(bench, f"UI blocked while closing the window ({label})",
+                            med(name, "close_blocked_ms"), "ms", Goal.value_at_most(16, "ms"),
+                            "bare window", med(bare, "close_blocked_ms")))
+        return rows
+
     print(f"{rounds} rounds; medians; each process started with a fresh MOMENTS_DESKTOP_HOME")
-    report(rows)
+    if compare is not None:
+        from benchtable import table
+
+        print(f"\n{compare}, in the same rounds (not reported to the combined table):")
+        print(table(rows_of(f"{compare.name}: ")))
+    report(rows_of(""))
 
 
 if __name__ == "__main__":
