@@ -87,3 +87,57 @@ def test_a_sandbox_started_but_not_taken_is_stopped_by_aclose(qapp):
         runner.run(scenario())
     assert desktop.sandbox is None and desktop.embedded is not None
     assert not accepts_connections(desktop.embedded.url)
+
+
+def test_window_ini_is_rewritten_at_close_only_when_the_window_state_changed(qtbot, qapp, tmp_path):
+    """Rewriting window.ini (a lock file, a new file, fsyncs, a rename) blocks the UI thread as the window
+    closes: a close after which nothing changed leaves the file as it was; a moved splitter, or a resized
+    window, is saved and restored."""
+    from moments_desktop.ui.main_window import window_settings
+
+    ini = tmp_path / "home" / "config" / "window.ini"
+    seen = {}
+
+    def open_and_close(change=None) -> None:
+        desktop = DesktopApp(use_sandbox=False)
+
+        async def scenario():
+            window = desktop.open_window()
+            qtbot.addWidget(window)
+            window.show()
+            await asyncio.sleep(0.05)
+            seen["sizes"] = window.splitter.sizes()
+            seen["size"] = (window.width(), window.height())
+            if change is not None:
+                change(window)
+                await asyncio.sleep(0.05)
+                seen["changed_sizes"] = window.splitter.sizes()
+                seen["changed_size"] = (window.width(), window.height())
+            window.close()
+            await desktop.aclose()
+
+        qapp.setQuitOnLastWindowClosed(False)
+        try:
+            with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(qapp)) as runner:
+                runner.run(scenario())
+        finally:
+            qapp.setQuitOnLastWindowClosed(True)
+
+    open_and_close()
+    first = ini.stat()
+    geometry_before = window_settings().value("geometry")
+    open_and_close()
+    again = ini.stat()
+    assert (again.st_ino, again.st_mtime_ns) == (first.st_ino, first.st_mtime_ns)
+
+    def change(window) -> None:
+        total = sum(window.splitter.sizes())
+        window.splitter.setSizes([total // 4, total - total // 4])
+        window.resize(window.width() + 40, window.height() + 30)
+
+    open_and_close(change)
+    changed = ini.stat()
+    assert (changed.st_ino, changed.st_mtime_ns) != (first.st_ino, first.st_mtime_ns)
+    assert window_settings().value("geometry") != geometry_before  # the resized window's, saved
+    open_and_close()  # the next window opens as the last one was left
+    assert seen["sizes"][0] == seen["changed_sizes"][0]  # the rest follows the window's width as restored
