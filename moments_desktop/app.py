@@ -24,15 +24,17 @@ import os
 import signal
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from concurrent.futures import Future
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import qasync
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from moments_desktop import APP_ID, APP_NAME, __version__
 from moments_desktop.core import errorlog, startup
@@ -43,8 +45,6 @@ from moments_desktop.core.profiles import ProfileStore
 from moments_desktop.core.session import EmbeddedSandbox, Session
 from moments_desktop.core.settings import ProxySetting, load_settings
 from moments_desktop.core.tasks import ThreadJobs
-from moments_desktop.sandbox.catalog import CatalogError, load_catalog, load_default_catalog
-from moments_desktop.sandbox.server import SandboxServer, SandboxStartError
 from moments_desktop.ui.bridge import SessionBridge
 from moments_desktop.ui import theme
 from moments_desktop.ui.main_window import THEME_SETTING, MainWindow, window_settings
@@ -59,8 +59,72 @@ from moments_desktop.ui.startup_dialogs import (
     locked_journal_dialog,
 )
 
+if TYPE_CHECKING:  # the sandbox's stack (uvicorn, Starlette, the catalog) is imported by its start only
+    from moments_desktop.sandbox.catalog import Catalog
+    from moments_desktop.sandbox.server import SandboxServer
+
 # Hidden, for screenshots and demos only: press "Preview reward" once when the window opens.
 AUTOPREVIEW_ENV = "MOMENTS_DESKTOP_AUTOPREVIEW"
+# Hidden, for tests/bench/bench_startup.py only: a file the app appends JSON lines to — once the window is shown
+# and the loop idle ({"idle": time.monotonic(), "rss_kib": VmRSS}); then it closes its window and, after the
+# shutdown, tells how long the UI thread was blocked meanwhile ({"close_blocked_ms": longest heartbeat gap}).
+STARTUP_PROBE_ENV = "MOMENTS_DESKTOP_STARTUP_PROBE"
+
+
+def _vm_rss_kib() -> int:
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:  # not Linux
+        pass
+    return 0
+
+
+class StartupProbe:
+    """What tests/bench/bench_startup.py reads (STARTUP_PROBE_ENV): the moment the window is shown and the loop
+    is idle, the RSS then, and the longest the UI thread went without running a 1 ms heartbeat while the window
+    closed and the app shut down."""
+
+    SETTLE_MS = 300  # after idle, before the close: the sandbox and the first paint settled
+
+    def __init__(self, path: str):
+        self.path = path
+        self.beats: list[float] = []
+        self._timer = None
+
+    def _write(self, **data: Any) -> None:
+        import json
+
+        with open(self.path, "a", encoding="utf-8") as out:
+            out.write(json.dumps(data) + "\n")
+
+    def window_shown(self, window: QWidget) -> None:
+        from PySide6.QtCore import QTimer
+
+        def idle() -> None:
+            self._write(idle=time.monotonic(), rss_kib=_vm_rss_kib())
+            QTimer.singleShot(self.SETTLE_MS, close)
+
+        def close() -> None:
+            self._timer = QTimer()
+            self._timer.setInterval(1)
+            self._timer.timeout.connect(lambda: self.beats.append(time.perf_counter()))
+            self._timer.start()
+            self.beats.append(time.perf_counter())
+            window.close()
+
+        QTimer.singleShot(0, idle)
+
+    def shut_down(self) -> None:
+        """After DesktopApp.aclose: the longest gap between two heartbeats (or the last one and now)."""
+        if self._timer is None:
+            return
+        self._timer.stop()
+        self.beats.append(time.perf_counter())
+        gaps = [b - a for a, b in zip(self.beats, self.beats[1:])]
+        self._write(close_blocked_ms=max(gaps, default=0.0) * 1000)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -194,31 +258,86 @@ class DesktopApp:
         self.notices: list[str] = []  # told in the window's banner: files set aside, claims turned off
         self.dialog: StartupDialog | None = None  # the start-up question on screen, if any
         self._jobs = ThreadJobs()  # the blocking opens (profiles, journal), awaited by aclose()
+        self._sandbox_start: Future | None = None  # begin_sandbox's outcome, until taken
+        self._sandbox_stops: list[tuple[threading.Thread, asyncio.Future]] = []  # stop_sandbox's, in the loop
 
-    def start_sandbox(self) -> str | None:
-        """Start the sandbox; on failure explain it in a message box and return None."""
-        if not self.use_sandbox:
-            return None
+    def begin_sandbox(self) -> None:
+        """Start the sandbox on a thread of its own and return at once: importing its stack (uvicorn, Starlette,
+        the catalog) and starting it overlap the QApplication's creation and the opening of the files.
+        ``sandbox_ready()`` (in the loop) or ``start_sandbox()`` (before it) take the outcome."""
+        if not self.use_sandbox or self._sandbox_start is not None:
+            return
+        started: Future = Future()
+        self._sandbox_start = started
+        threading.Thread(target=self._start_sandbox_thread, args=(started,), name="moments-sandbox-start",
+                         daemon=True).start()
+
+    def _start_sandbox_thread(self, started: Future) -> None:
         try:
+            from moments_desktop.sandbox.catalog import load_catalog, load_default_catalog
+            from moments_desktop.sandbox.server import SandboxServer
+
             catalog = load_catalog(self.sandbox_catalog) if self.sandbox_catalog else load_default_catalog()
             server = SandboxServer(catalog=catalog, port=self.sandbox_port)
-            url = server.start()
-        except CatalogError as exc:
-            problem = f"The sandbox catalog cannot be used:\n\n{exc}"
-        except SandboxStartError as exc:
-            problem = f"The built-in sandbox could not start:\n\n{exc}"
-        except Exception as exc:  # noqa: BLE001 - e.g. missing resource files; logged, then explained
-            sys.excepthook(type(exc), exc, exc.__traceback__)
-            problem = f"The built-in sandbox could not start:\n\n{exc}"
+            url = server.start()  # bounded by its startup_timeout
+        except BaseException as exc:  # noqa: BLE001 - told by _sandbox_started, on the UI thread
+            started.set_exception(exc)
         else:
-            self.sandbox = server
-            # The demo key straight from the catalog object (never over HTTP); the token the server made.
-            self.embedded = EmbeddedSandbox(url, catalog.demo().api_key, admin_token=server.admin_token)
-            return url
-        QMessageBox.warning(
-            None, APP_NAME, f"{problem}\n\n{APP_NAME} will open without the sandbox."
-        )
-        return None
+            started.set_result((server, catalog, url))
+
+    def _sandbox_started(self) -> tuple[str | None, str | None]:
+        """(url, None) once the sandbox runs; (None, the problem to tell) when it could not start."""
+        started, self._sandbox_start = self._sandbox_start, None
+        if started is None:
+            return None, None
+        try:
+            server, catalog, url = started.result()
+        except Exception as exc:  # noqa: BLE001 - explained below
+            from moments_desktop.sandbox.catalog import CatalogError
+            from moments_desktop.sandbox.server import SandboxStartError
+
+            if isinstance(exc, CatalogError):
+                problem = f"The sandbox catalog cannot be used:\n\n{exc}"
+            else:
+                if not isinstance(exc, SandboxStartError):  # e.g. missing resource files; logged, then explained
+                    sys.excepthook(type(exc), exc, exc.__traceback__)
+                problem = f"The built-in sandbox could not start:\n\n{exc}"
+            return None, f"{problem}\n\n{APP_NAME} will open without the sandbox."
+        self._adopt_sandbox(server, catalog, url)
+        return url, None
+
+    def _adopt_sandbox(self, server: SandboxServer, catalog: Catalog, url: str) -> None:
+        self.sandbox = server
+        # The demo key straight from the catalog object (never over HTTP); the token the server made.
+        self.embedded = EmbeddedSandbox(url, catalog.demo().api_key, admin_token=server.admin_token)
+
+    def start_sandbox(self) -> str | None:
+        """Start the sandbox and wait for it (before the loop runs); on failure explain it in a message box
+        and return None."""
+        self.begin_sandbox()
+        url, problem = self._sandbox_started()
+        if problem is not None:
+            QMessageBox.warning(None, APP_NAME, problem)
+        return url
+
+    async def sandbox_ready(self) -> str | None:
+        """Inside the loop: wait for the sandbox ``begin_sandbox`` started (the loop runs meanwhile); a failure
+        is told in a message box the user closes before the window opens without the sandbox."""
+        if self._sandbox_start is None:
+            return self.embedded.url if self.embedded is not None else None
+        await asyncio.wrap_future(self._sandbox_start)
+        url, problem = self._sandbox_started()
+        if problem is not None:
+            box = QMessageBox(QMessageBox.Icon.Warning, APP_NAME, problem)
+            box.setObjectName("sandboxProblemBox")
+            answered = asyncio.get_running_loop().create_future()
+            box.finished.connect(lambda *_: answered.done() or answered.set_result(None))
+            box.show()  # not exec(): no nested event loop inside the qasync loop
+            try:
+                await answered
+            finally:
+                box.deleteLater()
+        return url
 
     # --- opening the files (inside the loop, off the UI thread) ---------------------------
 
@@ -348,26 +467,69 @@ class DesktopApp:
         return self.window
 
     async def aclose(self) -> None:
-        """Cancel and await everything the window started, then close the Session; stop the sandbox."""
+        """Cancel and await everything the window started, then close the Session; stop the sandbox and wait
+        until it has stopped (its thread joined: the loop runs meanwhile)."""
         await self._jobs.wait_idle()
         if self.window is not None:
             await self.window.aclose()
         elif self.journal is not None:  # opened, but the window never was (the user quit)
             self.journal.close()
+        if self._sandbox_start is not None:  # started, never taken (the user quit at a start-up question)
+            await asyncio.wrap_future(self._sandbox_start)
+            self._sandbox_started()
         self.stop_sandbox()
+        while self._sandbox_stops:
+            thread, stopped = self._sandbox_stops.pop()
+            await stopped
+            thread.join()  # returning, if not already done
 
     def stop_sandbox(self) -> None:
-        if self.sandbox is not None:
-            self.sandbox.stop()
-            self.sandbox = None
+        """Begin stopping the sandbox, on a thread of its own: uvicorn notices it should exit on its next tick
+        (up to 0.1 s) and then closes its connections, which the UI thread (the window closing) does not wait
+        for. ``aclose()`` inside the loop, or ``wait_sandbox_stopped()`` after it, wait for the stop. Called with
+        no loop running (a script, after the loop), it stops the sandbox before returning, as it always did."""
+        server, self.sandbox = self.sandbox, None
+        if server is None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            server.stop()
+            return
+        stopped = loop.create_future()
+
+        def stop() -> None:
+            try:
+                server.stop()
+            finally:
+                try:
+                    loop.call_soon_threadsafe(lambda: stopped.done() or stopped.set_result(None))
+                except RuntimeError:  # the loop closed meanwhile: nobody awaits it any more
+                    pass
+
+        thread = threading.Thread(target=stop, name="moments-sandbox-stop")
+        thread.start()
+        self._sandbox_stops.append((thread, stopped))
+
+    def wait_sandbox_stopped(self) -> None:
+        """Outside the loop: the sandbox stopped (begun here if not yet) and its stopping thread joined."""
+        if self._sandbox_start is not None:
+            self._sandbox_started()
+        self.stop_sandbox()
+        while self._sandbox_stops:
+            self._sandbox_stops.pop()[0].join()
 
 
 def freeze_startup_objects() -> None:
     """The objects of start-up (Qt wrappers, modules, the window) live as long as the app: moved out of the
     collector's sight, a full collection scans only what came after. With them in it, one took 70 ms in the
-    middle of a 1,000-card sweep (tests/bench/bench_sweep.py): a visible freeze."""
-    gc.collect()
+    middle of a 1,000-card sweep (tests/bench/bench_sweep.py): a visible freeze.
+
+    ``main`` runs start-up with the collector off (a full pass fell in the middle of building the window), and
+    no collection precedes the freeze: on a fresh start one here found nothing to free and cost as much as
+    building the window (Step 14, profiles/startup-gc.txt). The collector is on again from here."""
     gc.freeze()
+    gc.enable()
 
 
 async def main_async(desktop: DesktopApp) -> None:
@@ -381,19 +543,25 @@ async def main_async(desktop: DesktopApp) -> None:
 
     app = QApplication.instance()
     app.aboutToQuit.connect(finish)
+    probe = StartupProbe(os.environ[STARTUP_PROBE_ENV]) if os.environ.get(STARTUP_PROBE_ENV) else None
     try:
         if not await desktop.prepare():
             return  # the user chose Quit at a start-up question
+        await desktop.sandbox_ready()  # begun before the loop (begin_sandbox); mostly ready by now
         window = desktop.open_window()
         window.closed.connect(finish)
         window.show()
         freeze_startup_objects()
+        if probe is not None:
+            probe.window_shown(window)
         if os.environ.get(AUTOPREVIEW_ENV) == "1":
             window.preview()
         await closed
     finally:
         app.aboutToQuit.disconnect(finish)
         await desktop.aclose()
+        if probe is not None:
+            probe.shut_down()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -405,6 +573,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     reporter = CrashReporter()
     reporter.install()
+    collecting = gc.isenabled()
+    gc.disable()  # until the window is shown (freeze_startup_objects): no full pass in the middle of start-up
     try:
         return _run(args, reporter)
     except Exception as exc:  # noqa: BLE001 - start-up or shutdown: logged and told, never a bare traceback
@@ -412,24 +582,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     finally:
         reporter.uninstall()  # only now: every exception above has reached it
+        if collecting:
+            gc.enable()
+        else:
+            gc.disable()
 
 
 def _run(args: argparse.Namespace, reporter: CrashReporter) -> int:
     in_main_thread = threading.current_thread() is threading.main_thread()
     # Qt's loop never returns to Python for a KeyboardInterrupt: let Ctrl+C end the process.
     previous_sigint = signal.signal(signal.SIGINT, signal.SIG_DFL) if in_main_thread else None
-    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else APP_ID])
-    app.setApplicationName(APP_NAME)
-    app.setDesktopFileName(APP_ID)
-    app.setWindowIcon(theme.app_icon())
-    # Fusion and the palette of the saved choice (View > Theme) before anything is drawn.
-    theme.current().install(app, window_settings().value(THEME_SETTING, theme.DEFAULT_CHOICE, type=str))
-    quit_on_last = app.quitOnLastWindowClosed()
-    app.setQuitOnLastWindowClosed(False)  # main_async ends the loop; Qt must not stop it under asyncio
     desktop = DesktopApp(sandbox_catalog=args.sandbox_catalog, use_sandbox=not args.no_sandbox,
                          sandbox_port=args.sandbox_port, presenter=args.presenter)
+    desktop.begin_sandbox()  # on its thread, while Qt starts and the files open
+    app: QApplication | None = None
+    quit_on_last = True
     try:
-        desktop.start_sandbox()
+        app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else APP_ID])
+        app.setApplicationName(APP_NAME)
+        app.setDesktopFileName(APP_ID)
+        app.setWindowIcon(theme.app_icon())
+        # Fusion and the palette of the saved choice (View > Theme) before anything is drawn.
+        theme.current().install(app, window_settings().value(THEME_SETTING, theme.DEFAULT_CHOICE, type=str))
+        quit_on_last = app.quitOnLastWindowClosed()
+        app.setQuitOnLastWindowClosed(False)  # main_async ends the loop; Qt must not stop it under asyncio
         # asyncio.Runner(loop_factory=...) is Python 3.11's spelling of asyncio.run(..., loop_factory=...).
         with asyncio.Runner(loop_factory=qasync.QEventLoop) as runner:
             runner.get_loop().set_exception_handler(reporter.loop_exception_handler)
@@ -444,11 +620,11 @@ def _run(args: argparse.Namespace, reporter: CrashReporter) -> int:
                 return 1
         return 0
     finally:
-        desktop.stop_sandbox()
-        app.setQuitOnLastWindowClosed(quit_on_last)
+        desktop.wait_sandbox_stopped()  # normally stopped by aclose already
+        if app is not None:
+            app.setQuitOnLastWindowClosed(quit_on_last)
         if previous_sigint is not None:
             signal.signal(signal.SIGINT, previous_sigint)
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -96,6 +96,10 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.bridge = bridge
         self.renderer = bridge.renderer
+        # What save_state compares with, so a close that changed nothing writes nothing (see save_state).
+        self._state_watched = False  # from the first turn of the loop after the first show
+        self._geometry_changed = False  # moved or resized since then
+        self._splitter_shown: object = None
         self.setWindowTitle(APP_NAME)
         self.setWindowIcon(theme.app_icon())
         self.resize(1100, 680)
@@ -917,13 +921,46 @@ class MainWindow(QMainWindow):
         self.centralWidget().layout().insertWidget(0, banner)
 
     def save_state(self) -> None:
+        """Geometry, splitter and last profile into window.ini, each only if it changed since the window was
+        shown (restored as it was saved, or the defaults): rewriting the file (QSettings.sync: a lock file, a new
+        file, fsyncs, a rename) blocked the UI thread ~15 ms as the window closed, and PySide6 holds the GIL
+        through it, so a worker thread would not spare the UI (Step 14, profiles/startup-closeevent-cprofile.txt).
+        """
         settings = window_settings()
-        settings.setValue("geometry", self.saveGeometry())
-        settings.setValue("splitter", self.splitter.saveState())
+        changed = False
+        if self._geometry_changed or not self._state_watched:
+            settings.setValue("geometry", self.saveGeometry())
+            changed = True
+        splitter = self.splitter.saveState()
+        if splitter != self._splitter_shown:
+            settings.setValue("splitter", splitter)
+            changed = True
         profile_id = self.current_profile_id()
-        if profile_id is not None:
+        if profile_id is not None and settings.value("lastProfile", None, type=str) != profile_id:
             settings.setValue("lastProfile", profile_id)
-        settings.sync()
+            changed = True
+        if changed:
+            settings.sync()
+
+    def _watch_state(self) -> None:
+        if not self._state_watched:
+            self._state_watched = True
+            self._splitter_shown = self.splitter.saveState()
+
+    def showEvent(self, event) -> None:  # noqa: N802, ANN001 - Qt override
+        super().showEvent(event)
+        if not self._state_watched:
+            QTimer.singleShot(0, self._watch_state)  # once the show's own moves and resizes are done
+
+    def moveEvent(self, event) -> None:  # noqa: N802, ANN001 - Qt override
+        super().moveEvent(event)
+        if self._state_watched:
+            self._geometry_changed = True
+
+    def resizeEvent(self, event) -> None:  # noqa: N802, ANN001 - Qt override
+        super().resizeEvent(event)
+        if self._state_watched:
+            self._geometry_changed = True
 
     def _set_busy(self, busy: bool) -> None:
         # A claim is not cancellable (see PreviewController.cancel), so no Cancel button is offered for it.
