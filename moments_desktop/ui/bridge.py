@@ -362,15 +362,43 @@ class SessionBridge(QObject):
         return True
 
     async def _run_preview(self, profile_id: str, base_url: str, fields: dict[str, str]) -> None:
+        # The answer is shown as soon as it came back, while its journal row is written (Session.preview's
+        # ``answered``), and the image's GET goes out before the widgets render the answer: the image task is
+        # started first and the answer handed to the widgets on the loop's next turn, once that task has
+        # written its request, so the window's repaint overlaps the image server's time instead of delaying
+        # the request. The history learns of the row once it is written.
+        loop = asyncio.get_running_loop()
+        pending: list[asyncio.Handle] = []
+
+        def show(result: Any) -> None:
+            pending.clear()
+            if self.closed:
+                return
+            self.preview_finished.emit(result)
+            if result.ok and not result.reward.image_url:
+                self._show_image(None, profile_id)  # "The reward has no image.", over the card just shown
+
+        def answered(result: Any) -> None:
+            if result.ok and result.reward.image_url:
+                self._show_image(result.reward.image_url, profile_id)
+            pending.append(loop.call_soon(show, result))
+
         try:
-            result = await self.session.preview(profile_id, base_url, fields)
+            result = await self.session.preview(profile_id, base_url, fields, answered=answered)
         except MomentsError as exc:
+            for handle in pending:  # the answer came, then its journal write failed: say that instead
+                handle.cancel()
+            pending.clear()
             self.preview_failed.emit(exc)
             return
+        except asyncio.CancelledError:
+            for handle in pending:
+                handle.cancel()
+            raise
+        if pending:  # the journal was written before the loop's next turn: show the answer now
+            pending[0].cancel()
+            show(result)
         self.journal_changed.emit()
-        self.preview_finished.emit(result)
-        if result.ok:
-            self._show_image(result.reward.image_url, profile_id)
 
     def test_key(self, profile_id: str, base_url: str, fields: dict[str, str]) -> bool:
         """Run getRewardInfo with the stored key → ``key_test_finished`` (refused while busy)."""
