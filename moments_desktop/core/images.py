@@ -24,6 +24,10 @@ from .http import explain_failure
 from .paths import PRIVATE_FILE_MODE, ensure_private_dir
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
+# The most pixels an image may say it has before it is decoded (ui/image_decode.py reads the header first):
+# 64 million is what Qt's own 256 MB allocation limit lets a full-size decode have; decoding at the size
+# shown would otherwise let a 5 MiB file that declares 60000×60000 pixels through that limit.
+MAX_IMAGE_PIXELS = 64_000_000
 IMAGE_TIMEOUT = httpx.Timeout(10.0, connect=5.0)  # per connect / read; the deadline bounds the whole download
 IMAGE_PREFIX = "image/"
 

@@ -133,9 +133,12 @@ class Operations:
     # --- preview (free) ------------------------------------------------------------------
 
     async def preview(self, profile: ProfileRef, request: RewardRequest, api_key: str, *,
-                      deadline: float | None = None) -> CallResult:
+                      deadline: float | None = None,
+                      answered: Callable[[CallResult], None] | None = None) -> CallResult:
         """getRewardInfo, every attempt journaled: each automatic retry is a row of its own, and a
-        preview cancelled after it was sent is journaled as cancelled."""
+        preview cancelled after it was sent is journaled as cancelled. ``answered`` (a preview only: it is
+        free, so nothing hangs on its row) is handed the result as soon as it came back, before its journal
+        write, which this still awaits before returning."""
         sent: list[Exchange] = []
         try:
             result = await self._client.get_reward_info(request, api_key, before_send=sent.append,
@@ -145,7 +148,11 @@ class Operations:
                 # shield: the journal must learn of what went out even as we unwind
                 await asyncio.shield(self._run_blocking(self._record_attempts, profile, sent, None, api_key))
             raise
-        await self._run_blocking(self._record_attempts, profile, sent, result.exchange, api_key)
+        try:
+            if answered is not None:
+                answered(result)
+        finally:  # whatever the early reader did, the answer is journaled
+            await self._run_blocking(self._record_attempts, profile, sent, result.exchange, api_key)
         return result
 
     def _record_attempts(self, profile: ProfileRef, sent: list[Exchange], final: Exchange | None,

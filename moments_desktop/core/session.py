@@ -491,6 +491,9 @@ class Session:
         return key
 
     async def api_key(self, profile: Profile) -> str:
+        if profile.uses_embedded_sandbox:
+            # Held in memory (no keyring, no I/O): no worker thread to start on a preview's critical path.
+            return self._key_for(profile)
         return await self._keychain(self._key_for, profile)
 
     async def _keychain(self, fn: Callable[..., T], *args: Any) -> T:
@@ -510,33 +513,44 @@ class Session:
     # --- preview ---------------------------------------------------------------------
 
     async def preview(self, profile_id: str, base_url: str | None = None,
-                      fields: dict[str, str] | None = None) -> CallResult:
+                      fields: dict[str, str] | None = None, *,
+                      answered: Callable[[CallResult], None] | None = None) -> CallResult:
         """getRewardInfo (free) with the profile's key, journaled and remembered for the claim plan.
 
+        ``answered``, if given, is handed the result (redacted, remembered) as soon as the answer came back,
+        before its journal write, so the window can show it first; the journal is still written before this
+        returns (a preview is free: nothing depends on its row being first; a claim's order is never changed).
         Raises MomentsError when nothing could be sent for a reason of ours (no key, keychain, sandbox
         not running); an answer of any kind, errors included, is the CallResult."""
         profile = self.profiles.get(profile_id)
         request = self.resolve(profile_id, base_url, fields)
         key = await self.api_key(profile)
+
+        def remembered(result: CallResult) -> None:
+            self._remember_preview(request, result)
+            if answered is not None:
+                answered(result)
         try:
-            result = await self._journaled_preview(ProfileRef(profile.id, profile.name), request, key,
-                                                   profile.preview_deadline_s, "preview")
+            return await self._journaled_preview(ProfileRef(profile.id, profile.name), request, key,
+                                                 profile.preview_deadline_s, "preview", answered=remembered)
         finally:
             del key
-        self._remember_preview(request, result)
-        return result
 
     async def _journaled_preview(self, ref: ProfileRef, request: RewardRequest, key: str,
-                                 deadline: float | None, context: str) -> CallResult:
-        """One journaled getRewardInfo, with a key the server echoed redacted before anything shows it."""
+                                 deadline: float | None, context: str, *,
+                                 answered: Callable[[CallResult], None] | None = None) -> CallResult:
+        """One journaled getRewardInfo, with a key the server echoed redacted before anything shows it
+        (``answered`` too: see ``preview``)."""
+        def redacted(result: CallResult) -> None:
+            result.reward = redact_echoed_secrets(result.exchange, result.error, (key,), result.reward)
+            if answered is not None:
+                answered(result)
         try:
-            result = await self._ops.preview(ref, request, key, deadline=deadline)
+            return await self._ops.preview(ref, request, key, deadline=deadline, answered=redacted)
         except MomentsError:
             raise
         except Exception as exc:  # noqa: BLE001
             raise errorlog.unexpected(exc, context) from exc
-        result.reward = redact_echoed_secrets(result.exchange, result.error, (key,), result.reward)
-        return result
 
     async def test_key(self, profile_id: str, base_url: str | None = None,
                        fields: dict[str, str] | None = None) -> MomentsError | None:

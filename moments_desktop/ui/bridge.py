@@ -105,6 +105,8 @@ class SessionBridge(QObject):
         self._call_task: asyncio.Task | None = None
         self._call_kind: str | None = None
         self._image_task: asyncio.Task | None = None
+        # A preview's start on its way to the widgets (see _start_call): the loop's handle, and the announcing.
+        self._announcing: tuple[asyncio.Handle, Callable[[], None]] | None = None
         self._profile_writes = 0
         self._closing: asyncio.Task | None = None
         # The running sweep (its own task: previews and claims are not held up by it, and it keeps its plan
@@ -321,9 +323,15 @@ class SessionBridge(QObject):
 
     # --- network calls (one at a time) ---------------------------------------------------
 
-    def _start_call(self, kind: str, make: Callable[[], Awaitable[None]]) -> bool:
+    def _start_call(self, kind: str, make: Callable[[], Awaitable[None]], *,
+                    announce_after_send: Callable[[], None] | None = None) -> bool:
         """Start the network call ``make()`` unless one is in flight; busy is set before this returns,
-        so a second activation in the same event-loop turn is refused."""
+        so a second activation in the same event-loop turn is refused.
+
+        ``announce_after_send`` (a preview's): busy_changed(True) and this (preview_started) reach the widgets
+        on the loop's next turn, right after the call's first step (which writes its request), rather than
+        now: Qt repaints what they change before it runs any loop callback, and the whole window's repaint
+        would otherwise go before the request. They always reach the widgets before the call's outcome."""
         if self.busy or self.closed:
             return False
         task = self._spawn(make, kind)
@@ -332,12 +340,28 @@ class SessionBridge(QObject):
         self._call_kind = kind
         self._call_task = task
         task.add_done_callback(self._call_done)
-        self.busy_changed.emit(True)
+        if announce_after_send is None:
+            self.busy_changed.emit(True)
+        else:
+            def announce() -> None:
+                self._announcing = None
+                if not self.closed:
+                    self.busy_changed.emit(True)
+                    announce_after_send()
+            self._announcing = (self.tasks.loop.call_soon(announce), announce)
         return True
+
+    def _announced(self) -> None:
+        """The call's start reaches the widgets now if it has not yet (before anything of its outcome)."""
+        if self._announcing is not None:
+            handle, announce = self._announcing
+            handle.cancel()
+            announce()
 
     def _call_done(self, task: asyncio.Task) -> None:
         if task is not self._call_task:
             return
+        self._announced()
         kind = self._call_kind
         self._call_task = self._call_kind = None
         if kind == PREVIEW and task.cancelled() and not self.closed:
@@ -356,21 +380,49 @@ class SessionBridge(QObject):
         if self.busy or self.closed:
             return False
         self._cancel_image()
-        if not self._start_call(PREVIEW, lambda: self._run_preview(profile_id, base_url, fields)):
-            return False
-        self.preview_started.emit()
-        return True
+        return self._start_call(PREVIEW, lambda: self._run_preview(profile_id, base_url, fields),
+                                announce_after_send=self.preview_started.emit)
 
     async def _run_preview(self, profile_id: str, base_url: str, fields: dict[str, str]) -> None:
+        # The answer is shown as soon as it came back, while its journal row is written (Session.preview's
+        # ``answered``), and the image's GET goes out before the widgets render the answer: the image task is
+        # started first and the answer handed to the widgets on the loop's next turn, once that task has
+        # written its request, so the window's repaint overlaps the image server's time instead of delaying
+        # the request. The history learns of the row once it is written.
+        loop = asyncio.get_running_loop()
+        pending: list[asyncio.Handle] = []
+
+        def show(result: Any) -> None:
+            pending.clear()
+            if self.closed:
+                return
+            self._announced()
+            self.preview_finished.emit(result)
+            if result.ok and not result.reward.image_url:
+                self._show_image(None, profile_id)  # "The reward has no image.", over the card just shown
+
+        def answered(result: Any) -> None:
+            if result.ok and result.reward.image_url:
+                self._show_image(result.reward.image_url, profile_id)
+            pending.append(loop.call_soon(show, result))
+
         try:
-            result = await self.session.preview(profile_id, base_url, fields)
+            result = await self.session.preview(profile_id, base_url, fields, answered=answered)
         except MomentsError as exc:
+            for handle in pending:  # the answer came, then its journal write failed: say that instead
+                handle.cancel()
+            pending.clear()
+            self._announced()
             self.preview_failed.emit(exc)
             return
+        except asyncio.CancelledError:
+            for handle in pending:
+                handle.cancel()
+            raise
+        if pending:  # the journal was written before the loop's next turn: show the answer now
+            pending[0].cancel()
+            show(result)
         self.journal_changed.emit()
-        self.preview_finished.emit(result)
-        if result.ok:
-            self._show_image(result.reward.image_url, profile_id)
 
     def test_key(self, profile_id: str, base_url: str, fields: dict[str, str]) -> bool:
         """Run getRewardInfo with the stored key → ``key_test_finished`` (refused while busy)."""

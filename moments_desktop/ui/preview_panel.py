@@ -6,7 +6,7 @@ After a claim it also shows how the claim ended (claim_result.py); on success th
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QUrl
+from PySide6.QtCore import QSize, Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QFont, QImage, QPixmap
 from PySide6.QtWidgets import (
     QFrame,
@@ -196,9 +196,15 @@ class PreviewPanel(QStackedWidget):
         self.setCurrentWidget(self.card_page)
 
     def show_image(self, image: QImage) -> None:
-        pixmap = QPixmap.fromImage(image)  # on the UI thread
-        self.image_label.setPixmap(pixmap.scaled(
-            IMAGE_WIDTH, IMAGE_HEIGHT, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation))
+        """The image fitted to the card (aspect kept), in device pixels: sharp on a HiDPI screen. It arrives
+        decoded at most at screen size (ui/image_loader.py), so scaling it here is quick; the QImage is scaled
+        before it becomes a pixmap, so only the card-sized copy is converted (on the UI thread)."""
+        ratio = self.image_label.devicePixelRatioF()
+        box = QSize(round(IMAGE_WIDTH * ratio), round(IMAGE_HEIGHT * ratio))
+        fitted = image.scaled(box, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+        pixmap = QPixmap.fromImage(fitted)
+        pixmap.setDevicePixelRatio(ratio)
+        self.image_label.setPixmap(pixmap)
 
     def show_image_failed(self, reason: str) -> None:
         self.image_label.setPixmap(QPixmap())

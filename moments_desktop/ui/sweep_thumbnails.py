@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections import OrderedDict
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QImage, QImageReader
+from PySide6.QtCore import QSize
+from PySide6.QtGui import QImage
+
+from .image_decode import ImageDecodeError, decode_to_fit
 
 THUMBNAIL_SIZE = QSize(64, 64)
 MAX_THUMBNAILS = 256  # distinct image URLs kept decoded; a campaign has far fewer
@@ -22,18 +24,12 @@ class ThumbnailError(Exception):
 
 
 def decode_thumbnail(path: Path | str, size: QSize = THUMBNAIL_SIZE) -> QImage:
-    """Blocking (run it on a worker thread): the image at ``path`` decoded to fit ``size``, aspect kept."""
-    reader = QImageReader(str(path))
-    reader.setAutoTransform(True)
-    native = reader.size()
-    if native.isValid() and (native.width() > size.width() or native.height() > size.height()):
-        reader.setScaledSize(native.scaled(size, Qt.AspectRatioMode.KeepAspectRatio))
-    image = reader.read()
-    if image.isNull():
-        raise ThumbnailError(f"The image could not be decoded ({reader.errorString()}).")
-    if image.width() > size.width() or image.height() > size.height():  # a format that cannot scale on read
-        image = image.scaled(size, Qt.AspectRatioMode.KeepAspectRatio)
-    return image
+    """Blocking (run it on a worker thread): the image at ``path`` decoded to fit ``size``, aspect kept
+    (the one scaled decoder, ui/image_decode.py, shared with the reward image)."""
+    try:
+        return decode_to_fit(path, size)
+    except ImageDecodeError as exc:
+        raise ThumbnailError(f"The image could not be decoded ({exc.reason}).") from None
 
 
 class ThumbnailCache:
