@@ -30,6 +30,7 @@ page in the user's browser must not drive it. The catalog's API keys need the ad
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import json
 import secrets
@@ -40,7 +41,7 @@ from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
@@ -90,12 +91,55 @@ LIMIT_EXCEEDED = {"message": "Limit Exceeded"}  # [AWS docs] API Gateway's QUOTA
 ADMIN_PREFIX = "/__sandbox"
 
 
+# One encoder for every answer: json.dumps with any option builds a new JSONEncoder per call.
+_encode_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def _json_bytes(payload: Any) -> bytes:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return _encode_json(payload).encode("utf-8")
 
 
 def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(_json_bytes(payload), status_code=status, headers=headers, media_type=JSON_MEDIA_TYPE)
+
+
+def _json_bytes_response(body: bytes, status: int, headers: dict[str, str] | None) -> Response:
+    return Response(body, status_code=status, headers=headers, media_type=JSON_MEDIA_TYPE)
+
+
+def base_url(scope: dict) -> str:
+    """``str(Request(scope).base_url)``, which builds a scope copy and two URL objects per request: here
+    Starlette computes it once per distinct scheme, Host header, server address and root path."""
+    host = None
+    for name, value in scope["headers"]:
+        if name == b"host":
+            host = value
+            break
+    server = scope.get("server")
+    return _base_url_of(scope.get("scheme", "http"), host, tuple(server) if server is not None else None,
+                        scope.get("root_path", ""), scope.get("app_root_path"))
+
+
+# Bounded: the Host header is the client's to choose.
+@functools.lru_cache(maxsize=64)
+def _base_url_of(scheme: str, host: bytes | None, server: tuple | None, root_path: str,
+                 app_root_path: str | None) -> str:
+    scope: dict[str, Any] = {"type": "http", "scheme": scheme, "server": server, "root_path": root_path,
+                             "path": "/", "query_string": b"", "headers": [] if host is None else [(b"host", host)]}
+    if app_root_path is not None:
+        scope["app_root_path"] = app_root_path
+    return str(Request(scope).base_url)
+
+
+def _header(scope: dict, name: bytes) -> str | None:
+    """``Request(scope).headers.get(name)`` for a lower-case ``name``: the first value, or None."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+_API_KEY_HEADER = API_KEY_HEADER.lower().encode("latin-1")
 
 
 @dataclass
@@ -129,10 +173,12 @@ class _Sandbox:
     async def _moments(self, request: Request, endpoint: Endpoint) -> Any:
         state = self.state
         raw: bytes | None = None
+        data: Any = None
         if state.faults_need_body(endpoint):
             # A fault with a `match` applies to some bodies only: read it to choose.
-            raw = await request.body()
-            fault = state.claim_fault(endpoint, _parse_body(raw))
+            raw = await _read_body(request)
+            data = _parse_json(raw)
+            fault = state.claim_fault(endpoint, _five_strings(data))
         else:
             fault = state.claim_fault(endpoint)
         if fault is not None and fault.kind == F.DROP_BEFORE_READ:
@@ -140,13 +186,16 @@ class _Sandbox:
             return F.DropConnection()
 
         if raw is None:
-            raw = await request.body()
-        api_key = request.headers.get(API_KEY_HEADER)
+            raw = await _read_body(request)
+            data = _parse_json(raw)
+        scope = request.scope
+        api_key = _header(scope, _API_KEY_HEADER)
         app = self.catalog.app_for_key(api_key)
-        body = _parse_body(raw)
+        body = _five_strings(data)
         entry = None
         if endpoint is Endpoint.GET_REWARD:
-            entry = state.record(_raw_for_ledger(raw), app.id if app else None)
+            # The ledger takes a JSON object as it is (state.ledger_request bounds it), anything else as bytes.
+            entry = state.record(data if isinstance(data, dict) else raw, app.id if app else None)
 
         if fault is not None and fault.kind == F.STATUS and not fault.params.get("consume"):
             # A gateway-level error: the backend never saw the request.
@@ -161,7 +210,7 @@ class _Sandbox:
         elif body is None:
             result = Result(400, INVALID_BODY)
         else:
-            result = self._evaluate(app.id, body, endpoint, str(request.base_url))
+            result = self._evaluate(app.id, body, endpoint, base_url(scope))
 
         response = self._deliver(result, fault, api_key)
         if entry is not None:
@@ -273,10 +322,10 @@ class _Sandbox:
         return Result(200, payload, reward_url=url, consumed=consumed)
 
     def _deliver(self, result: Result, fault: Fault | None, api_key: str | None = None) -> Any:
-        body = _json_bytes(result.payload)
-        kind = fault.kind if fault else None
-        if kind is None:
+        if fault is None:
             return json_response(result.payload, result.status, result.headers)
+        kind = fault.kind
+        body = _json_bytes(result.payload)
         params = fault.params
         if kind == F.STATUS:
             # Without consume the backend never saw the request; with it, it did its work and
@@ -284,7 +333,7 @@ class _Sandbox:
             return status_response(fault, api_key)
         if kind == F.LATENCY:
             return Delayed(
-                params["seconds"], json_response(result.payload, result.status, result.headers), self.stopping
+                params["seconds"], _json_bytes_response(body, result.status, result.headers), self.stopping
             )
         if kind == F.MALFORMED:
             return Response(F.malformed_json(body), status_code=200, media_type=JSON_MEDIA_TYPE)
@@ -543,6 +592,21 @@ class Delayed:
             await F.abandon(scope, receive)
 
 
+async def _read_body(request: Request) -> bytes:
+    """``await request.body()`` for a body read once, without Starlette's async-generator stream (its
+    hooks and aclosing cost more than the read): the chunks up to the last, ClientDisconnect if the client
+    left. The sandbox's protocol hands the app the whole body in one message."""
+    chunks: list[bytes] = []
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.request":
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        elif message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+
+
 def _parse_json(raw: bytes) -> Any:
     """The JSON value of a body, or None if it is not JSON. A body nested too deeply for the
     parser (``[[[[...`` 10,000 deep fits in 64 KiB) is not JSON the sandbox accepts: None, not a 500."""
@@ -552,25 +616,19 @@ def _parse_json(raw: bytes) -> Any:
         return None
 
 
-def _parse_body(raw: bytes) -> dict[str, str] | None:
-    """The five-string request body, or None if it is not one [assumed: all five required]."""
-    data = _parse_json(raw)
+def _five_strings(data: Any) -> dict[str, str] | None:
+    """A parsed body if it is a JSON object holding the five strings, else None."""
     if not isinstance(data, dict):
         return None
-    if not all(isinstance(data.get(name), str) for name in BODY_FIELDS):
-        return None
+    for name in BODY_FIELDS:
+        if not isinstance(data.get(name), str):
+            return None
     return data
 
 
 def _usd(cents: int) -> int | float:
     """Integer cents as a JSON number of dollars, for display only (arithmetic stays in cents)."""
     return cents // 100 if cents % 100 == 0 else cents / 100
-
-
-def _raw_for_ledger(raw: bytes) -> Any:
-    """The body as the ledger takes it (state.ledger_request bounds it): a JSON object, else the bytes."""
-    data = _parse_json(raw)
-    return data if isinstance(data, dict) else raw
 
 
 def status_response(fault: Fault, api_key: str | None = None) -> Response:
@@ -665,7 +723,8 @@ class AdminGuard:
         self.wildcard = self.bind_host in _WILDCARD_HOSTS
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and is_admin_path(scope["path"]):
+        # ``in`` first: a quick no for every Moments call (an admin path always holds ADMIN_PREFIX).
+        if scope["type"] == "http" and ADMIN_PREFIX in scope["path"] and is_admin_path(scope["path"]):
             refusal = self.refusal(scope)
             if refusal is not None:
                 await refusal(scope, receive, send)

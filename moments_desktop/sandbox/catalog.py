@@ -178,6 +178,12 @@ class Campaign:
     starts_at: datetime | None = None
     ends_at: datetime | None = None
     budget: Budget | None = None
+    # The groups by id (the first of an id wins, as a search in order would): built from reward_groups.
+    _groups: dict[str, RewardGroup] = field(init=False, default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for group in self.reward_groups:
+            self._groups.setdefault(group.id, group)
 
     @property
     def test_mode(self) -> bool:
@@ -210,7 +216,7 @@ class Campaign:
         return None
 
     def group(self, group_id: str) -> RewardGroup | None:
-        return next((g for g in self.reward_groups if g.id == group_id), None)
+        return self._groups.get(group_id)
 
 
 @dataclass(frozen=True)
@@ -247,29 +253,41 @@ class Catalog:
     retry_after_header: bool = True  # [assumed] Retry-After on both 429s; false models API Gateway's defaults
     sandbox_extensions: bool = True  # rewardTitle/rewardLocale in answers (no public source shows them)
     _keys: dict[str, App] = field(default_factory=dict, repr=False, compare=False)
+    # Lookups by id and by image file name, built from the tuples (the first of an id wins, as a search in
+    # order would): every request looks up its campaign and its reward.
+    _apps: dict[str, App] = field(init=False, default_factory=dict, repr=False, compare=False)
+    _campaigns: dict[str, Campaign] = field(init=False, default_factory=dict, repr=False, compare=False)
+    _rewards: dict[str, Reward] = field(init=False, default_factory=dict, repr=False, compare=False)
+    _images: dict[str, Reward] = field(init=False, default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for app in self.apps:
             for key in app.api_keys:
                 self._keys[key] = app
+            self._apps.setdefault(app.id, app)
+        for campaign in self.campaigns:
+            self._campaigns.setdefault(campaign.id, campaign)
+        for reward in self.rewards:
+            self._rewards.setdefault(reward.id, reward)
+            self._images.setdefault(reward.image, reward)
 
     def app_for_key(self, key: str | None) -> App | None:
         return self._keys.get(key) if key else None
 
     def app(self, app_id: str) -> App | None:
-        return next((a for a in self.apps if a.id == app_id), None)
+        return self._apps.get(app_id)
 
     def quota_for(self, app: App) -> Quota | None:
         return app.quota if app.quota is not None else self.quota
 
     def campaign(self, campaign_id: str) -> Campaign | None:
-        return next((c for c in self.campaigns if c.id == campaign_id), None)
+        return self._campaigns.get(campaign_id)
 
     def reward(self, reward_id: str) -> Reward | None:
-        return next((r for r in self.rewards if r.id == reward_id), None)
+        return self._rewards.get(reward_id)
 
     def reward_by_image(self, file_name: str) -> Reward | None:
-        return next((r for r in self.rewards if r.image == file_name), None)
+        return self._images.get(file_name)
 
     def demo(self) -> DemoProfile:
         """The first app's first key, with its first test-mode campaign (or its first campaign)."""

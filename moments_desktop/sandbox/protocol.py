@@ -113,18 +113,27 @@ class SandboxH11Protocol(H11Protocol):
         super().__init__(*args, **kwargs)
         self.limits = limits if limits is not None else Limits()
         self.resource_log = resource_log if resource_log is not None else ThrottledLog()
+        # The deadline the connection's state calls for ("head" or "linger", None: none), and when it is due.
+        # The timer (_deadline) may be armed for an earlier time than that (see _start_wait).
         self._deadline: asyncio.TimerHandle | None = None
         self._deadline_kind: str | None = None
+        self._deadline_at = 0.0
         self._idle_since = 0.0
         self._refused = False
         inner = self.app
 
         async def sandbox_app(scope: Any, receive: Any, send: Any) -> None:
             scope.setdefault("extensions", {})[TRANSPORT_KEY] = self.transport
-            if scope["type"] != "http":
-                await inner(scope, receive, send)
-                return
-            await self._with_bounded_body(inner, scope, receive, send)
+            if scope["type"] == "http":
+                declared = _content_length(scope["headers"])
+                if (declared is None or declared > self.limits.max_body_bytes
+                        or self.conn.their_state not in _REQUEST_RECEIVED):
+                    await self._with_bounded_body(inner, scope, receive, send, declared)
+                    return
+                # The usual case: head and body came in one segment. h11 has the whole body, exactly the
+                # declared length (within the limit): the app reads it without waiting for the client, so
+                # there is nothing to bound and no deadline to arm.
+            await inner(scope, receive, send)
 
         self.app = sandbox_app
 
@@ -143,7 +152,7 @@ class SandboxH11Protocol(H11Protocol):
             return
         super().connection_made(transport)
         self._idle_since = self.loop.time()
-        self._update_deadline()
+        self._start_wait()
 
     def _make_room(self) -> bool:
         """Close the longest-idle connection if the limit is reached; False if every one is busy."""
@@ -164,33 +173,64 @@ class SandboxH11Protocol(H11Protocol):
         if self._refused:
             return
         super().data_received(data)
-        self._update_deadline()
+        # Bytes never extend a deadline (a byte a second is no head), and one that a request's head ended
+        # is found out by the timer itself; only the end of lingering starts a new wait: for the next head.
+        if self._deadline_kind == "linger" and self._wait_kind() != "linger":
+            self._start_wait()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
         self._idle_since = self.loop.time()
-        self._update_deadline()
+        self._start_wait()
 
     def _waiting_for_head(self) -> bool:
         return self.conn.their_state is h11.IDLE and (self.cycle is None or self.cycle.response_complete)
 
-    def _update_deadline(self) -> None:
-        """Arm the deadline the connection's state calls for: a head to come, or the end of lingering."""
+    def _wait_kind(self) -> str | None:
+        """What the connection waits for from the client, with a deadline: "head" (nothing yet, part of a
+        head, or idle between keep-alive requests), "linger" (answered early, 413: the rest of the body
+        is being dropped), or None (a request is being answered: no deadline, however slow)."""
+        if self._waiting_for_head():
+            return "head"
+        if self.conn.their_state is h11.SEND_BODY and self.conn.our_state in (h11.DONE, h11.MUST_CLOSE):
+            return "linger"
+        return None
+
+    def _start_wait(self) -> None:
+        """A wait may start (the connection opened, an answer was sent, lingering ended): its deadline runs
+        from now.
+
+        Every keep-alive request goes from waiting for a head to being answered and back, so the timer is
+        not cancelled and re-armed per request (a heap push and a cancelled handle each): one armed for an
+        earlier time is kept, and when it fires (_deadline_due) it closes the connection only if the
+        deadline is due and the connection still waits as it did, else re-arms itself for the due time."""
         if self.transport is None or self.transport.is_closing():
             self._cancel_deadline()
             return
-        kind: str | None = None
-        if self._waiting_for_head():
-            kind = "head"  # nothing yet, part of a head, or idle between keep-alive requests
-        elif self.conn.their_state is h11.SEND_BODY and self.conn.our_state in (h11.DONE, h11.MUST_CLOSE):
-            kind = "linger"  # answered early (413): the rest of the body is being dropped
-        if kind == self._deadline_kind:
-            return  # an armed deadline is not extended by more bytes: a byte a second is no head
-        self._cancel_deadline()
-        if kind is not None:
-            seconds = self.limits.head_timeout if kind == "head" else self.limits.linger_seconds
-            self._deadline = self.loop.call_later(seconds, self._close, kind)
-            self._deadline_kind = kind
+        kind = self._wait_kind()
+        self._deadline_kind = kind
+        if kind is None:
+            return  # a timer still armed finds nothing to enforce when it fires
+        seconds = self.limits.head_timeout if kind == "head" else self.limits.linger_seconds
+        self._deadline_at = self.loop.time() + seconds
+        timer = self._deadline
+        if timer is not None and timer.when() <= self._deadline_at:
+            return  # fires first, then re-arms for _deadline_at
+        if timer is not None:
+            timer.cancel()
+        self._deadline = self.loop.call_at(self._deadline_at, self._deadline_due)
+
+    def _deadline_due(self) -> None:
+        timer, self._deadline = self._deadline, None
+        kind = self._deadline_kind
+        if kind is None or timer is None:
+            return
+        if self._deadline_at > timer.when():  # armed for an earlier wait: this one is due later
+            self._deadline = self.loop.call_at(self._deadline_at, self._deadline_due)
+        elif self._wait_kind() == kind:
+            self._close(kind)
+        else:
+            self._deadline_kind = None  # that wait ended in time (a head came); the next one re-arms
 
     def _cancel_deadline(self) -> None:
         if self._deadline is not None:
@@ -209,14 +249,18 @@ class SandboxH11Protocol(H11Protocol):
 
     # --- the request body: bounded in size and in time -----------------------------------------
 
-    async def _with_bounded_body(self, inner: Any, scope: Any, receive: Any, send: Any) -> None:
+    async def _with_bounded_body(self, inner: Any, scope: Any, receive: Any, send: Any,
+                                 declared: int | None) -> None:
+        """Read the body (``declared``: its Content-Length, None when chunked) within the size limit and the
+        body deadline, then run the app with it."""
         limit = self.limits.max_body_bytes
-        declared = _content_length(scope["headers"])
         if declared is not None and declared > limit:
             await _send_json(send, 413, TOO_LARGE)  # before reading any of it (and no 100 Continue)
             return
         try:
-            body = await asyncio.wait_for(_read_body(receive, limit), self.limits.body_timeout)
+            # Not asyncio.wait_for, which runs the read as a task of its own.
+            async with asyncio.timeout(self.limits.body_timeout):
+                body = await _read_body(receive, limit)
         except TimeoutError:
             await _send_json(send, 408, REQUEST_TIMEOUT, close=True)
             return
@@ -238,6 +282,8 @@ class SandboxH11Protocol(H11Protocol):
 
 
 _OVER_LIMIT = object()
+# h11's states of the client once its whole request (head, body, end of message) has been parsed.
+_REQUEST_RECEIVED = (h11.DONE, h11.MUST_CLOSE)
 
 
 async def _read_body(receive: Any, limit: int) -> Any:
@@ -260,8 +306,10 @@ async def _read_body(receive: Any, limit: int) -> Any:
 def _content_length(headers: list[tuple[bytes, bytes]]) -> int | None:
     for name, value in headers:
         if name == b"content-length":
-            with contextlib.suppress(ValueError):
+            try:
                 return int(value)  # h11 has already refused a malformed one
+            except ValueError:
+                return None
     return None
 
 

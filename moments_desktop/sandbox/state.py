@@ -7,6 +7,7 @@ needs no locks. Other threads talk to it over HTTP (the /__sandbox/ endpoints).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import secrets
@@ -233,11 +234,15 @@ class SandboxState:
 
     def faults_need_body(self, endpoint: str) -> bool:
         """Whether a fault for ``endpoint`` has a ``match``: the body must be read to choose."""
+        if not self.faults:
+            return False
         return any(f.endpoint == endpoint and f.match is not None for f in self.faults)
 
     def claim_fault(self, endpoint: str, body: Any = None) -> Fault | None:
         """The fault that applies to this request (``body``: its parsed body, for faults with a
         ``match``), counted as used."""
+        if not self.faults:
+            return None
         for fault in self.faults:
             if fault.endpoint == endpoint and not fault.exhausted and fault.matches(body):
                 fault.applied += 1
@@ -341,6 +346,7 @@ def _bounded_value(value: Any) -> Any:
     return f"<{type(value).__name__}>"
 
 
+@functools.lru_cache(maxsize=1024)  # a pure function of catalog ids, asked on every test-mode GetReward
 def fixed_test_mode_code(campaign_id: str, group_id: str) -> str:
     digest = hashlib.sha256(f"{campaign_id}\0{group_id}".encode()).hexdigest().upper()
     return f"TEST-{digest[:4]}-{digest[4:8]}-{digest[8:12]}"
