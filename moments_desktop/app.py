@@ -22,6 +22,7 @@ import asyncio
 import gc
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -260,6 +261,61 @@ class DesktopApp:
         self._jobs = ThreadJobs()  # the blocking opens (profiles, journal), awaited by aclose()
         self._sandbox_start: Future | None = None  # begin_sandbox's outcome, until taken
         self._sandbox_stops: list[tuple[threading.Thread, asyncio.Future]] = []  # stop_sandbox's, in the loop
+        self._sandbox_start_thread: threading.Thread | None = None
+        self._reserved: socket.socket | None = None  # reserve_sandbox's listening socket, until a server takes it
+        self._reserve_problem: str | None = None  # why reserve_sandbox could not listen, told once the window shows
+        self.session: Session | None = None
+        self._problem_box: QMessageBox | None = None
+        self._closing = False
+
+    # --- the sandbox: its address first, its server after the first paint ---------------------
+
+    def reserve_sandbox(self) -> None:
+        """Before the window, cheaply (stdlib only): the sandbox's socket bound on 127.0.0.1 and listening, so its
+        URL is known at once; its admin token; its demo key. The Session is built over these, and the server
+        itself (uvicorn, Starlette, the catalog: ~200 ms of imports that share the GIL with the window's build)
+        starts on its thread after the first paint (``begin_sandbox``). A call made before it accepts waits in
+        the socket's backlog, bounded by the call's own deadline. A port that cannot be listened on is told
+        once the window is shown, and the app opens without the sandbox."""
+        if not self.use_sandbox or self._reserved is not None or self.embedded is not None \
+                or self._sandbox_start is not None:
+            return
+        import secrets
+
+        host = "127.0.0.1"
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # see SandboxServer._bind
+        try:
+            if sys.platform != "win32":  # on Windows SO_REUSEADDR lets another process steal the port
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((host, self.sandbox_port))
+            sock.listen(socket.SOMAXCONN)  # uvicorn listens again with its own backlog when it serves
+        except OSError as exc:
+            sock.close()
+            self._reserve_problem = (f"The built-in sandbox could not start:\n\nCannot listen on {host}:"
+                                     f"{self.sandbox_port}: {exc.strerror or exc}\n\n"
+                                     f"{APP_NAME} will open without the sandbox.")
+            self.use_sandbox = False
+            return
+        sock.set_inheritable(False)
+        self._reserved = sock
+        url = f"http://{host}:{sock.getsockname()[1]}"
+        self.embedded = EmbeddedSandbox(url, self._demo_key_unvalidated(), admin_token=secrets.token_urlsafe(24))
+
+    def _demo_key_unvalidated(self) -> str:
+        """The catalog's demo key (its first app's first key, as ``Catalog.demo``) read straight from the JSON:
+        importing and validating the catalog (~30 ms) waits for the server's start, after the first paint, which
+        then puts the validated key in place. A catalog that cannot be read gives "" here, and its start fails
+        with the catalog's own message."""
+        import json
+
+        from moments_desktop.core.resources import resources_dir
+
+        path = Path(self.sandbox_catalog) if self.sandbox_catalog else resources_dir() / "catalog.json"
+        try:
+            key = json.loads(path.read_text(encoding="utf-8"))["apps"][0]["api_keys"][0]
+        except (OSError, ValueError, LookupError, TypeError):
+            return ""
+        return key if isinstance(key, str) else ""
 
     def begin_sandbox(self) -> None:
         """Start the sandbox on a thread of its own and return at once: importing its stack (uvicorn, Starlette,
@@ -269,18 +325,25 @@ class DesktopApp:
             return
         started: Future = Future()
         self._sandbox_start = started
-        threading.Thread(target=self._start_sandbox_thread, args=(started,), name="moments-sandbox-start",
-                         daemon=True).start()
+        sock, self._reserved = self._reserved, None  # reserve_sandbox's, served by this start
+        thread = threading.Thread(target=self._start_sandbox_thread, args=(started, sock),
+                                  name="moments-sandbox-start", daemon=True)
+        self._sandbox_start_thread = thread
+        thread.start()
 
-    def _start_sandbox_thread(self, started: Future) -> None:
+    def _start_sandbox_thread(self, started: Future, sock: socket.socket | None = None) -> None:
         try:
             from moments_desktop.sandbox.catalog import load_catalog, load_default_catalog
             from moments_desktop.sandbox.server import SandboxServer
 
             catalog = load_catalog(self.sandbox_catalog) if self.sandbox_catalog else load_default_catalog()
-            server = SandboxServer(catalog=catalog, port=self.sandbox_port)
+            server = SandboxServer(catalog=catalog, port=self.sandbox_port, sock=sock,
+                                   admin_token=self.embedded.admin_token if sock is not None else None)
+            sock = None  # the server's now (closed by its stop, or by its failed start)
             url = server.start()  # bounded by its startup_timeout
         except BaseException as exc:  # noqa: BLE001 - told by _sandbox_started, on the UI thread
+            if sock is not None:
+                sock.close()  # calls to its URL now fail at once ("could not connect")
             started.set_exception(exc)
         else:
             started.set_result((server, catalog, url))
@@ -290,6 +353,10 @@ class DesktopApp:
         started, self._sandbox_start = self._sandbox_start, None
         if started is None:
             return None, None
+        started.exception()  # waits for the outcome (start_sandbox, before the loop)
+        thread, self._sandbox_start_thread = self._sandbox_start_thread, None
+        if thread is not None:
+            thread.join()  # it only returns after setting the outcome: no thread left behind
         try:
             server, catalog, url = started.result()
         except Exception as exc:  # noqa: BLE001 - explained below
@@ -309,7 +376,11 @@ class DesktopApp:
     def _adopt_sandbox(self, server: SandboxServer, catalog: Catalog, url: str) -> None:
         self.sandbox = server
         # The demo key straight from the catalog object (never over HTTP); the token the server made.
-        self.embedded = EmbeddedSandbox(url, catalog.demo().api_key, admin_token=server.admin_token)
+        embedded = EmbeddedSandbox(url, catalog.demo().api_key, admin_token=server.admin_token)
+        if embedded != self.embedded:
+            self.embedded = embedded
+            if self.session is not None:  # reserve_sandbox's unvalidated key differed (not in a valid catalog)
+                self.session.sandbox = embedded
 
     def start_sandbox(self) -> str | None:
         """Start the sandbox and wait for it (before the loop runs); on failure explain it in a message box
@@ -319,6 +390,54 @@ class DesktopApp:
         if problem is not None:
             QMessageBox.warning(None, APP_NAME, problem)
         return url
+
+    def start_after_first_paint(self) -> None:
+        """Right after the window is shown: the server on its thread once Qt has painted (the next turn of the
+        loop), and then its outcome told; or the reserved port's problem told now."""
+        from PySide6.QtCore import QTimer
+
+        if self._reserve_problem is not None:
+            self._tell_sandbox_problem(self._reserve_problem)
+            self._reserve_problem = None
+        if self._reserved is not None:
+            QTimer.singleShot(0, self._begin_after_paint)
+
+    def _begin_after_paint(self) -> None:
+        if self._closing or self._reserved is None:
+            return
+        self.begin_sandbox()
+        started = self._sandbox_start
+        if started is not None:
+            asyncio.wrap_future(started).add_done_callback(self._sandbox_came_up)
+
+    def _sandbox_came_up(self, done: asyncio.Future) -> None:
+        """The server's start ended (in the loop): adopted, or its failure told; ``done`` mirrors the start's
+        future, its outcome taken from that future by ``_sandbox_started``."""
+        if not done.cancelled():
+            done.exception()  # retrieved: _sandbox_started tells it
+        if self._sandbox_start is None or not self._sandbox_start.done():  # taken already (aclose)
+            return
+        _url, problem = self._sandbox_started()
+        if problem is not None and not self._closing:
+            self._tell_sandbox_problem(problem)
+
+    def _tell_sandbox_problem(self, problem: str) -> None:
+        """Non-modal, over the window that is open meanwhile (calls to the sandbox's URL fail fast)."""
+        box = QMessageBox(QMessageBox.Icon.Warning, APP_NAME, problem, parent=self.window)
+        box.setObjectName("sandboxProblemBox")
+        box.setModal(False)  # the window works on meanwhile
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.finished.connect(self._problem_box_closed)
+        self._problem_box = box
+        box.show()  # not exec(): no nested event loop inside the qasync loop
+
+    def _problem_box_closed(self) -> None:
+        self._problem_box = None
+
+    def _release_reserved(self) -> None:
+        sock, self._reserved = self._reserved, None
+        if sock is not None:
+            sock.close()
 
     async def sandbox_ready(self) -> str | None:
         """Inside the loop: wait for the sandbox ``begin_sandbox`` started (the loop runs meanwhile); a failure
@@ -455,6 +574,7 @@ class DesktopApp:
         session = Session(profiles, CredentialStore(), journal, make_client(proxy=self.proxy), sandbox=self.embedded,
                           claims_disabled_reason=self.claims_disabled_reason)
         session.set_presenter(self.presenter)
+        self.session = session
         return session
 
     def open_window(self) -> MainWindow:
@@ -469,6 +589,10 @@ class DesktopApp:
     async def aclose(self) -> None:
         """Cancel and await everything the window started, then close the Session; stop the sandbox and wait
         until it has stopped (its thread joined: the loop runs meanwhile)."""
+        self._closing = True
+        self._release_reserved()  # reserved, never served (closed before the first paint)
+        if self._problem_box is not None:
+            self._problem_box.close()
         await self._jobs.wait_idle()
         if self.window is not None:
             await self.window.aclose()
@@ -513,6 +637,8 @@ class DesktopApp:
 
     def wait_sandbox_stopped(self) -> None:
         """Outside the loop: the sandbox stopped (begun here if not yet) and its stopping thread joined."""
+        self._closing = True
+        self._release_reserved()
         if self._sandbox_start is not None:
             self._sandbox_started()
         self.stop_sandbox()
@@ -547,13 +673,14 @@ async def main_async(desktop: DesktopApp) -> None:
     try:
         if not await desktop.prepare():
             return  # the user chose Quit at a start-up question
-        await desktop.sandbox_ready()  # begun before the loop (begin_sandbox); mostly ready by now
+        await desktop.sandbox_ready()  # only if begun before the loop (begin_sandbox; main reserves instead)
         window = desktop.open_window()
         window.closed.connect(finish)
         window.show()
         freeze_startup_objects()
         if probe is not None:
             probe.window_shown(window)
+        desktop.start_after_first_paint()  # the reserved sandbox's server, once the window is painted
         if os.environ.get(AUTOPREVIEW_ENV) == "1":
             window.preview()
         await closed
@@ -594,7 +721,7 @@ def _run(args: argparse.Namespace, reporter: CrashReporter) -> int:
     previous_sigint = signal.signal(signal.SIGINT, signal.SIG_DFL) if in_main_thread else None
     desktop = DesktopApp(sandbox_catalog=args.sandbox_catalog, use_sandbox=not args.no_sandbox,
                          sandbox_port=args.sandbox_port, presenter=args.presenter)
-    desktop.begin_sandbox()  # on its thread, while Qt starts and the files open
+    desktop.reserve_sandbox()  # its socket, URL, token and demo key; its server starts after the first paint
     app: QApplication | None = None
     quit_on_last = True
     try:

@@ -72,6 +72,7 @@ class SandboxServer:
         startup_timeout: float = STARTUP_TIMEOUT,
         limits: Limits | None = None,
         admin_token: str | None = None,
+        sock: socket.socket | None = None,
     ):
         self.catalog_path = Path(catalog_path) if catalog_path is not None else None
         self.host = host
@@ -83,6 +84,11 @@ class SandboxServer:
         # The local admin token: whoever presents it (x-sandbox-admin-token) sees the catalog's API keys.
         # Made here, fresh for each server unless given; printed by moments-sandbox, held by the app.
         self.admin_token = admin_token if admin_token is not None else secrets.token_urlsafe(24)
+        # A socket bound (and possibly listening) already, e.g. by the app before its window (its URL known at
+        # once, calls waiting in its backlog until the server accepts): served instead of binding one; once.
+        self._sock = sock
+        if sock is not None:
+            self.host, self.port = sock.getsockname()[:2]
         self._thread: threading.Thread | None = None
         self._server: _Server | None = None
         self._base_url: str | None = None
@@ -109,7 +115,7 @@ class SandboxServer:
         catalog = self._catalog
         if catalog is None:
             catalog = load_catalog(self.catalog_path) if self.catalog_path else load_default_catalog()
-        sock = self._bind()
+        sock, self._sock = (self._sock, None) if self._sock is not None else (self._bind(), None)
         port = sock.getsockname()[1]
         host = self.host
         url_host = f"[{host}]" if ":" in host else host

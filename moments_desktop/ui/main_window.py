@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -41,16 +41,15 @@ from .copy_as import CopyAsController
 from .form_catalog import FormCatalog
 from .history_service import HistoryService
 from .history_view import HistoryView, UnresolvedBanner
-from .message_tab import MessageTab
 from .questions import ask_save_before_closing, quoted_names
 from .preview_panel import PreviewPanel
 from .presenter_stage import PresenterStage, show_stage_tab
 from .profile_settings import ProfileSettingsDialog
 from .profile_transfer import ProfileTransfer
 from .raw_view import RawView
-from .sweep_tab import SweepTab
 from . import theme
-from .shortcuts import TAB_SHORTCUTS, ShortcutsDialog, by_name, install_shortcuts
+from .shortcuts import (MESSAGE_PREVIEW_KEYS, SWEEP_RUN_KEYS, TAB_SHORTCUTS, ShortcutsDialog, by_name,
+                        install_shortcuts)
 from .theme import THEME_SETTING, styled
 from .request_form import RequestForm
 from .network_settings import NetworkSettingsDialog
@@ -79,6 +78,17 @@ def _fresh(previous: QDialog | None, make: Callable[[], DialogT]) -> DialogT:
     if previous is not None:
         previous.deleteLater()
     return make()
+
+
+class _signals_blocked:
+    def __init__(self, widget: QWidget):
+        self.widget = widget
+
+    def __enter__(self) -> None:
+        self._was = self.widget.blockSignals(True)
+
+    def __exit__(self, *_exc: object) -> None:
+        self.widget.blockSignals(self._was)
 
 
 def window_settings() -> QSettings:
@@ -217,17 +227,14 @@ class MainWindow(QMainWindow):
         self.raw_view = RawView(self.renderer, self.tabs)
         self.tabs.addTab(self.preview_panel, "Preview")
         self.tabs.addTab(self.raw_view, "Raw")
-        self.message_tab = MessageTab(
-            bridge, current_profile_id=self.current_profile_id, show_error=lambda error: self.show_error(error),
-            request_values=lambda: (self.form.base_url(), self.form.fields()) if self.form.is_valid() else None,
-            parent=self.tabs)
-        self.tabs.addTab(self.message_tab, "Message")
-        self.message_tab.dirty_changed.connect(lambda dirty: self.tabs.setTabText(
-            self.tabs.indexOf(self.message_tab), "Message" + (DIRTY_MARK if dirty else "")))
-        self.sweep_tab = SweepTab(
-            bridge, current_profile_id=self.current_profile_id, show_error=lambda error: self.show_error(error),
-            request_values=lambda: (self.form.base_url(), self.form.fields()), parent=self.tabs)
-        self.tabs.addTab(self.sweep_tab, "Sweep")
+        # The Message and Sweep tabs (and History, below) are not seen at the first paint: each is built, and its
+        # module imported, when first shown or first asked for (``message_tab``, ``sweep_tab``: issue 17).
+        self._deferred_tabs: dict[str, tuple[QWidget, Callable[[], QWidget]]] = {}
+        self._built_tabs: dict[str, QWidget] = {}
+        self._deferred_keys: dict[str, list[QShortcut]] = {}
+        self._defer_tab("message_tab", "Message", self._build_message_tab, MESSAGE_PREVIEW_KEYS, "_preview_shortcut")
+        self._defer_tab("sweep_tab", "Sweep", self._build_sweep_tab, SWEEP_RUN_KEYS, "_run_shortcut")
+        self.tabs.currentChanged.connect(self._build_shown_tab)
 
         self.splitter = splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(left)
@@ -267,8 +274,7 @@ class MainWindow(QMainWindow):
         self.profile_combo.currentIndexChanged.connect(self._profile_chosen)
         for editor in self.form.editors.values():
             editor.textChanged.connect(self._form_edited)
-            editor.textChanged.connect(self.sweep_tab.request_changed)
-        self.sweep_tab.open_requested.connect(self.open_sweep_combination)
+            editor.textChanged.connect(lambda *_: self._if_built("sweep_tab", lambda tab: tab.request_changed()))
         self.new_button.clicked.connect(self.new_profile)
         self.duplicate_button.clicked.connect(self.duplicate_profile)
         self.rename_button.clicked.connect(self.rename_profile)
@@ -411,9 +417,8 @@ class MainWindow(QMainWindow):
         if on and self.tabs.currentIndex() == raw:
             self.tabs.setCurrentWidget(self.preview_panel)
         self.tabs.setTabVisible(raw, not on)  # raw exchanges are not shown in presenter mode
-        self.history_view.rerender()
-        self.sweep_tab.rerender()
-        self.message_tab.rerender()
+        for name in ("history_view", "sweep_tab", "message_tab"):  # one not built yet is built rendered so
+            self._if_built(name, lambda tab: tab.rerender())
         self.transfer.rerender()
         dialog = getattr(self, "settings_dialog", None)
         try:
@@ -570,8 +575,8 @@ class MainWindow(QMainWindow):
         self._show_mode(profile)
         self._update_dirty()
         self._update_actions()
-        self.message_tab.show_profile(profile_id)
-        self.sweep_tab.request_changed()
+        self._if_built("message_tab", lambda tab: tab.show_profile(profile_id))
+        self._if_built("sweep_tab", lambda tab: tab.request_changed())
         self.stage.request_changed()
 
     def open_sweep_combination(self, profile_id: str, base_url: str, fields: dict[str, str]) -> None:
@@ -629,7 +634,7 @@ class MainWindow(QMainWindow):
             self.close()
 
     def discard_all_edits(self) -> None:
-        self.message_tab.discard_all_drafts()
+        self._if_built("message_tab", lambda tab: tab.discard_all_drafts())
         if self._drafts:
             self._drafts.clear()
             self._profile_chosen()
@@ -758,7 +763,7 @@ class MainWindow(QMainWindow):
         if result:
             self.show_error(result)
         self._drafts.pop(profile_id, None)
-        self.message_tab.forget_profile(profile_id)
+        self._if_built("message_tab", lambda tab: tab.forget_profile(profile_id))
         self._select_profile(DEMO_PROFILE_ID)
 
     def save_edits(self) -> None:
@@ -983,8 +988,7 @@ class MainWindow(QMainWindow):
         """The History tab, and a banner while claim outcomes are unknown: along the bottom, under the form
         and the tabs, so nothing the user is looking at or about to click moves when it appears."""
         self.history_service = HistoryService(self.bridge.journal, self.renderer, self)
-        self.history_view = HistoryView(self.history_service, self.tabs)
-        self.tabs.addTab(self.history_view, "History")
+        self._defer_tab("history_view", "History", self._build_history_view)
         self.unresolved_banner = UnresolvedBanner(self)
         central = QWidget(self)
         layout = QVBoxLayout(central)
@@ -996,9 +1000,109 @@ class MainWindow(QMainWindow):
         self.bridge.journal_changed.connect(self.history_service.notify_changed)
         self.history_service.unresolved_changed.connect(self.unresolved_banner.set_count)
         self.unresolved_banner.review_requested.connect(self.review_unresolved)
-        self.history_view.detail.copy_as_requested.connect(self.copy_as.copy_entry)
         # An earlier run's claims left pending become 'unknown' (never retried) and are counted.
         self.history_service.recover_and_check()
+
+    # --- the tabs built on first show (issue 17: not at start-up) ---------------------------
+
+    def _defer_tab(self, name: str, text: str, build: Callable[[], QWidget], keys: tuple[str, ...] = (),
+                   handler: str = "") -> None:
+        """A stand-in holds the tab's place, text and order until ``build`` makes the real one. The keys the tab
+        binds on the window itself (``keys``, run by its method ``handler``) are bound meanwhile by stand-ins that
+        build it and then run that method; the tab's own bindings replace them."""
+        placeholder = QWidget(self.tabs)
+        placeholder.setObjectName(f"{name}Placeholder")
+        self.tabs.addTab(placeholder, text)
+        self._deferred_tabs[name] = (placeholder, build)
+        stand_ins = [QShortcut(QKeySequence(key), self,
+                               activated=lambda n=name, h=handler: getattr(self._built_tab(n), h)())
+                     for key in keys]
+        if name == "sweep_tab":  # its Esc (stop the sweep, while the tab has the focus): nothing to stop yet
+            stand_ins.append(QShortcut(QKeySequence(Qt.Key.Key_Escape), placeholder,
+                                       context=Qt.ShortcutContext.WidgetWithChildrenShortcut))
+        self._deferred_keys[name] = stand_ins
+
+    def _built_tab(self, name: str) -> QWidget:
+        built = self._built_tabs.get(name)
+        if built is not None:
+            return built
+        placeholder, build = self._deferred_tabs.pop(name)
+        for stand_in in self._deferred_keys.pop(name, ()):
+            stand_in.setEnabled(False)
+            stand_in.setKey(QKeySequence())
+            stand_in.setParent(None)
+            stand_in.deleteLater()
+        widget = build()
+        self._built_tabs[name] = widget
+        index = self.tabs.indexOf(placeholder)
+        if index >= 0:  # the real tab in the stand-in's place, with its text, visibility and the current tab
+            current = self.tabs.currentIndex() == index
+            text, visible = self.tabs.tabText(index), self.tabs.isTabVisible(index)
+            with _signals_blocked(self.tabs):
+                self.tabs.insertTab(index, widget, text)
+                self.tabs.removeTab(index + 1)
+                self.tabs.setTabVisible(index, visible)
+                if current:
+                    self.tabs.setCurrentIndex(index)
+            if current:
+                widget.show()
+                self.tabs.currentChanged.emit(index)
+        placeholder.deleteLater()
+        return widget
+
+    def _build_shown_tab(self, index: int) -> None:
+        shown = self.tabs.widget(index)
+        for name, (placeholder, _build) in list(self._deferred_tabs.items()):
+            if placeholder is shown:
+                self._built_tab(name)
+                return
+
+    def _if_built(self, name: str, then: Callable[[QWidget], object]) -> None:
+        built = self._built_tabs.get(name)
+        if built is not None:
+            then(built)
+
+    @property
+    def message_tab(self):  # noqa: ANN201 - MessageTab, imported when built
+        return self._built_tab("message_tab")
+
+    @property
+    def sweep_tab(self):  # noqa: ANN201 - SweepTab, imported when built
+        return self._built_tab("sweep_tab")
+
+    @property
+    def history_view(self) -> HistoryView:
+        return self._built_tab("history_view")
+
+    def _build_message_tab(self) -> QWidget:
+        from .message_tab import MessageTab
+
+        tab = MessageTab(
+            self.bridge, current_profile_id=self.current_profile_id, show_error=lambda error: self.show_error(error),
+            request_values=lambda: (self.form.base_url(), self.form.fields()) if self.form.is_valid() else None,
+            parent=self.tabs)
+        tab.hide()
+        tab.dirty_changed.connect(lambda dirty: self.tabs.setTabText(
+            self.tabs.indexOf(tab), "Message" + (DIRTY_MARK if dirty else "")))
+        tab.show_profile(self.current_profile_id())
+        return tab
+
+    def _build_sweep_tab(self) -> QWidget:
+        from .sweep_tab import SweepTab
+
+        tab = SweepTab(
+            self.bridge, current_profile_id=self.current_profile_id, show_error=lambda error: self.show_error(error),
+            request_values=lambda: (self.form.base_url(), self.form.fields()), parent=self.tabs)
+        tab.hide()
+        tab.open_requested.connect(self.open_sweep_combination)
+        tab.request_changed()
+        return tab
+
+    def _build_history_view(self) -> QWidget:
+        view = HistoryView(self.history_service, self.tabs)
+        view.hide()
+        view.detail.copy_as_requested.connect(self.copy_as.copy_entry)
+        return view
 
     def review_unresolved(self) -> None:
         self.tabs.setCurrentWidget(self.history_view)
@@ -1048,7 +1152,7 @@ class MainWindow(QMainWindow):
         if self._drafts and not self._settle_unsaved_edits():
             event.ignore()
             return
-        if not self.message_tab.settle_before_close():
+        if "message_tab" in self._built_tabs and not self.message_tab.settle_before_close():
             event.ignore()
             return
         super().closeEvent(event)

@@ -72,7 +72,7 @@ FIELD_LINES = {"title": 1, "subject": 1, "image_url": 1, "button": 1, "header": 
 SHORT_FIELD_MAX_LINES = 3  # a short field's editor grows with its text up to this, then scrolls
 PROBLEM_KINDS = {"billing": "Billed call", "undefined": "Undefined", "stray_brace": "Stray brace", "syntax": "Syntax",
                  "unsupported": "Not simulated"}
-PREVIEW_KEYS = ("Ctrl+Shift+Return", "Ctrl+Shift+Enter")
+from .shortcuts import MESSAGE_PREVIEW_KEYS as PREVIEW_KEYS  # noqa: E402 - one list of the keys
 RENDER_DELAY_MS = 250  # typing pauses this long before the preview follows
 COLUMN_MIN_WIDTH = 250  # one outcome's column; the grid holds as many as fit, up to one row of all
 MAX_CACHED_IMAGES = 32

@@ -25,8 +25,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .message_tab import PREVIEW_KEYS as MESSAGE_PREVIEW_KEYS
-from .sweep_tab import RUN_KEYS as SWEEP_RUN_KEYS
+# The keys the Message and Sweep tabs bind themselves (on the window, once built): here, so that this list does
+# not import those tabs' modules at start-up (they are built on first show).
+MESSAGE_PREVIEW_KEYS = ("Ctrl+Shift+Return", "Ctrl+Shift+Enter")
+SWEEP_RUN_KEYS = ("Ctrl+Alt+Return", "Ctrl+Alt+Enter")
 
 # Who binds a shortcut: the window (a QAction made here, named ``shortcut_<name>``), a menu action (its
 # objectName), or a tab, which binds it itself (a QShortcut on the window).

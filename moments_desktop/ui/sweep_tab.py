@@ -50,7 +50,7 @@ from .sweep_grid import STATUS_ROLES, CardRole, SweepCardModel, SweepGridView
 from .theme import error_style, hint_style, styled
 
 CHOICES_DELAY_MS = 400  # typing an endpoint pauses this long before its catalog is asked for
-RUN_KEYS = ("Ctrl+Alt+Return", "Ctrl+Alt+Enter")
+from .shortcuts import SWEEP_RUN_KEYS as RUN_KEYS  # noqa: E402 - one list of the keys
 LABEL_SEPARATOR = " \u2014 "  # as core/catalog_choices.py labels a choice: "id — description"
 PRESENTER_TIP = ("Masked in presenter mode. To edit the values, turn presenter mode off "
                  "(View \u25b8 Presenter mode, Ctrl+Shift+P).")

@@ -31,15 +31,25 @@ started_on = []
 from_threads = threading.current_thread().name
 
 original_thread = app.DesktopApp._start_sandbox_thread
-def spying(self, started):
+sandbox_done = []
+def spying(self, started, sock=None):
     started_on.append(threading.current_thread().name)
-    return original_thread(self, started)
+    try:
+        return original_thread(self, started, sock)
+    finally:
+        sandbox_done.append(True)
 app.DesktopApp._start_sandbox_thread = spying
 
 frozen = app.freeze_startup_objects
 def shown():
     frozen()
     def look():
+        seen["loaded_when_shown"] = sorted(name for name in WATCHED if name in sys.modules)
+        wait()
+    def wait():  # the sandbox (if any) starts after the first paint: its outcome, then close
+        if "--no-sandbox" not in sys.argv and not sandbox_done:
+            QTimer.singleShot(10, wait)
+            return
         seen["loaded"] = sorted(name for name in WATCHED if name in sys.modules)
         from PySide6.QtWidgets import QApplication
         from moments_desktop.ui.main_window import MainWindow
@@ -71,6 +81,7 @@ def test_no_sandbox_imports_nothing_of_the_sandbox_stack(tmp_path):
     seen = run_app(tmp_path, "--no-sandbox")
     assert seen["code"] == 0
     assert seen["loaded"] == [], f"imported by a --no-sandbox start: {seen['loaded']}"
+    assert seen["loaded_when_shown"] == []
     assert seen["started_on"] == []
     # No call was made: closing the HTTP client as the window closes does not load an async backend.
     assert seen["after_close"] == []
@@ -82,5 +93,11 @@ def test_the_sandbox_stack_is_loaded_on_its_own_thread_once_started(tmp_path):
     assert seen["code"] == 0
     loaded = set(seen["loaded"])
     assert {"uvicorn", "starlette", "moments_desktop.sandbox.server", "moments_desktop.sandbox.app"} <= loaded
-    assert not loaded & {"rich", "pygments", "keyring", "liquid"}, seen["loaded"]
+    assert not loaded & {"rich", "pygments"}, seen["loaded"]
+    # keyring: later, when a worker thread asks for the backend's name; never before the window is shown
+    assert not set(seen["loaded_when_shown"]) & {"rich", "pygments", "keyring", "liquid"}, seen["loaded_when_shown"]
     assert seen["started_on"] == ["moments-sandbox-start"] and seen["main_thread"] == "MainThread"
+    # ... and only after the window was shown: none of its stack was loaded then.
+    shown = set(seen["loaded_when_shown"])
+    assert not shown & {"uvicorn", "starlette", "moments_desktop.sandbox", "moments_desktop.sandbox.server",
+                        "moments_desktop.sandbox.app"}, seen["loaded_when_shown"]
