@@ -8,11 +8,12 @@ when a card is painted, and kept in a bounded cache (sweep_thumbnails.py).
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QBrush, QFont, QFontMetrics, QImage, QPainter, QPainterPath, QPalette, QPen
+from PySide6.QtGui import QBrush, QFont, QFontMetrics, QImage, QPainter, QPainterPath, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from moments_desktop.core.render import Renderer
@@ -26,6 +27,10 @@ from .theme import current, on_change
 
 CARD_SIZE = QSize(212, 132)  # one grid cell, margins included
 CARD_MARGIN = 4
+# Cards kept painted (a pixmap each, ~110 KiB at 1×): a screenful of a large window is about 40, and the cards
+# around it when scrolling back. Every batch of a running sweep relays the grid out and repaints all the
+# cards in sight; painting one in Python takes ~0.5 ms, so without this a batch held the UI ~20 ms.
+PAINTED_CARDS_KEPT = 96
 # The theme role (ui/theme.py) each status is drawn in.
 STATUS_ROLES: dict[SweepStatus, str] = {
     SweepStatus.REWARD: "success",
@@ -234,24 +239,62 @@ class SweepCardModel(QAbstractListModel):
 
 
 class SweepCardDelegate(QStyledItemDelegate):
-    """Paints one card: status colour, thumbnail, announcement, count, the swept values, what changed."""
+    """Paints one card: status colour, thumbnail, announcement, count, the swept values, what changed.
+
+    A card painted once is kept as a pixmap and drawn again from it while nothing it shows has changed (the
+    key holds everything it shows: the card, its size, selection, change marks, thumbnail, font and pixel
+    ratio; a change of theme or of how texts are rendered drops them all)."""
 
     def __init__(self, model: SweepCardModel, parent: Any = None):
         super().__init__(parent)
         self.model = model
+        self._painted: OrderedDict[tuple, tuple[SweepCard, QPixmap]] = OrderedDict()
+        # Presenter mode on or off (model.rerender) and a change of theme: every text or colour may differ.
+        model.dataChanged.connect(self._model_data_changed)
+        on_change(self, lambda _palette: self.forget_painted())
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:  # noqa: N802
         return CARD_SIZE
+
+    def forget_painted(self) -> None:
+        self._painted.clear()
+
+    def painted_count(self) -> int:
+        return len(self._painted)
+
+    def _model_data_changed(self, _first: QModelIndex, _last: QModelIndex, roles: Sequence[int] = ()) -> None:
+        if list(roles) != [ThumbnailRole]:  # a thumbnail that arrived is in the key already
+            self.forget_painted()
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         card: SweepCard | None = index.data(CardRole)
         if card is None:
             return
-        painter.save()
+        ratio = painter.device().devicePixelRatioF() if painter.device() is not None else 1.0
+        image = self.model.thumbnail_for(card.image_url) if card.image_url else None
+        thumbnail = image.cacheKey() if isinstance(image, QImage) else image
+        key = (id(card), option.rect.width(), option.rect.height(),
+               bool(option.state & QStyle.StateFlag.State_Selected), tuple(change_marks(self.model.changes_of(card))),
+               thumbnail, option.font.key(), ratio)
+        kept = self._painted.get(key)
+        if kept is not None and kept[0] is card:  # the same card object (an id is reused once one is freed)
+            self._painted.move_to_end(key)
+            painter.drawPixmap(option.rect.topLeft(), kept[1])
+            return
+        pixmap = QPixmap(option.rect.size() * ratio)
+        pixmap.setDevicePixelRatio(ratio)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        card_option = QStyleOptionViewItem(option)
+        card_option.rect = QRect(0, 0, option.rect.width(), option.rect.height())
+        card_painter = QPainter(pixmap)
         try:
-            self._paint(painter, option, card)
+            self._paint(card_painter, card_option, card)
         finally:
-            painter.restore()
+            card_painter.end()
+        self._painted[key] = (card, pixmap)
+        while len(self._painted) > PAINTED_CARDS_KEPT:
+            self._painted.popitem(last=False)
+        painter.drawPixmap(option.rect.topLeft(), pixmap)
 
     def _paint(self, painter: QPainter, option: QStyleOptionViewItem, card: SweepCard) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
